@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Installs every system dependency h2k needs, idempotently: Debian packages, then govc + vcsim
+# 0.24.2 built offline from Debian's govmomi source package. Safe to run again: it skips what is
+# already present. Tools land in $H2K_TOOLS_DIR (default ~/.cache/h2k/tools).
+set -euo pipefail
+
+TOOLS_DIR="${H2K_TOOLS_DIR:-$HOME/.cache/h2k/tools}"
+APT_PACKAGES=(qemu-utils qemu-system-x86 libguestfs-tools guestfs-tools nbdkit
+  ovmf debootstrap linux-image-amd64 libvirt-clients curl xz-utils)
+GO_PACKAGES=(golang-go golang-github-vmware-govmomi-dev golang-github-davecgh-go-xdr-dev
+  golang-github-kr-pretty-dev golang-github-vmware-vmw-guestinfo-dev golang-github-google-uuid-dev)
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || printf '%s\n' "$p"
+  done
+}
+
+install_packages() {
+  local missing
+  missing=$(missing_packages "$@")
+  if [ -z "$missing" ]; then return 0; fi
+  log "installing: $(echo $missing | tr '\n' ' ')"
+  as_root apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+install_packages "${APT_PACKAGES[@]}"
+
+build_govmomi() {
+  if [ -x "$TOOLS_DIR/bin/govc" ] && [ -x "$TOOLS_DIR/bin/vcsim" ]; then
+    log "govc + vcsim present in $TOOLS_DIR/bin"
+    return 0
+  fi
+  install_packages "${GO_PACKAGES[@]}"
+  local work mirror
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' RETURN
+  # Reuse the mirror apt already uses, through a private sources dir: the system config is untouched.
+  mirror=$( (cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null || true) \
+    | grep -oE '^(URIs:|deb) +https?://[^ ]+/debian/?$' | head -n1 | awk '{print $2}' || true)
+  mirror=${mirror:-http://deb.debian.org/debian}
+  mkdir -p "$work/lists/partial" "$work/etc" "$work/src"
+  printf 'Types: deb-src\nURIs: %s\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$mirror" > "$work/etc/src.sources"
+  local opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/etc" -o "Dir::State::Lists=$work/lists")
+  log "fetching Debian's golang-github-vmware-govmomi source"
+  apt-get "${opts[@]}" update -qq
+  (cd "$work/src" && apt-get "${opts[@]}" source --download-only -qq golang-github-vmware-govmomi >/dev/null)
+  local gopath="$work/go" src="$work/go/src/github.com/vmware/govmomi"
+  mkdir -p "$src"
+  tar -xJf "$work"/src/golang-github-vmware-govmomi_*.orig.tar.xz -C "$src" --strip-components=1
+  log "building govc + vcsim (about a minute)"
+  mkdir -p "$TOOLS_DIR/bin"
+  (cd "$src" && GOPATH="$gopath:/usr/share/gocode" GO111MODULE=off GOCACHE="$work/cache" GOFLAGS= \
+    go build -o "$TOOLS_DIR/bin/govc" ./govc && \
+    GOPATH="$gopath:/usr/share/gocode" GO111MODULE=off GOCACHE="$work/cache" GOFLAGS= \
+    go build -o "$TOOLS_DIR/bin/vcsim" ./vcsim)
+  log "govc: $("$TOOLS_DIR/bin/govc" version)"
+}
+build_govmomi
+
+log "done. Tools: $TOOLS_DIR/bin (h2k finds them there; or set H2K_TOOLS_DIR)"

@@ -1,0 +1,402 @@
+// Expression evaluation and static reference analysis.
+import type { Expr } from './ast.js';
+import { DiagnosticError } from './diagnostics.js';
+import { type FunctionContext, FunctionError, coerceArg, paramAt, signature } from './functions.js';
+import { BlockRef, type ObjectValue, Sensitive, type Value, deepEqual, deepUnmark, isObject, mark, typeName } from './values.js';
+import type { Span } from './source-file.js';
+
+/** How many names make a complete reference for each root: var.x, source.local.lab, ... */
+export const REFERENCE_ROOTS: Record<string, number> = { var: 2, local: 2, source: 3, policy: 2, each: 2 };
+
+export interface Scope {
+  var: Record<string, Value>;
+  local: Record<string, Value>;
+  source: Record<string, Record<string, BlockRef>>;
+  policy: Record<string, BlockRef>;
+  each?: { key: Value; value: Value };
+  fn: FunctionContext;
+}
+
+export interface Reference {
+  /** e.g. ["var", "region"], ["source", "local", "lab"] */
+  path: string[];
+  span: Span;
+}
+
+/** The static name chain of `a.b.c` (or a["b"]) down to its root, if it is one. */
+function namePath(expr: Expr): string[] | undefined {
+  if (expr.kind === 'scope') return [expr.name];
+  if (expr.kind === 'getattr') {
+    const inner = namePath(expr.target);
+    return inner && [...inner, expr.name];
+  }
+  if (expr.kind === 'index' && expr.key.kind === 'literal' && typeof expr.key.value === 'string') {
+    const inner = namePath(expr.target);
+    return inner && [...inner, expr.key.value];
+  }
+  return undefined;
+}
+
+/** Every reference an expression makes, without evaluating it (both branches of a conditional). */
+export function references(expr: Expr, bound: Set<string> = new Set()): Reference[] {
+  const out: Reference[] = [];
+  const walk = (e: Expr, b: Set<string>): void => {
+    const path = namePath(e);
+    if (path && !b.has(path[0])) {
+      const need = REFERENCE_ROOTS[path[0]];
+      if (need !== undefined) {
+        out.push({ path: path.slice(0, need), span: e.span });
+        // Index keys deeper in the chain may still hold references.
+      } else out.push({ path, span: e.span });
+      if (need === undefined || path.length >= need) {
+        collectIndexKeys(e, b);
+        return;
+      }
+    }
+    switch (e.kind) {
+      case 'template':
+        for (const p of e.parts) if (typeof p !== 'string') walk(p, b);
+        return;
+      case 'getattr':
+        walk(e.target, b);
+        return;
+      case 'index':
+        walk(e.target, b);
+        walk(e.key, b);
+        return;
+      case 'call':
+        e.args.forEach((a) => walk(a, b));
+        return;
+      case 'tuple':
+        e.items.forEach((a) => walk(a, b));
+        return;
+      case 'object':
+        e.items.forEach((it) => {
+          walk(it.key, b);
+          walk(it.value, b);
+        });
+        return;
+      case 'unary':
+        walk(e.operand, b);
+        return;
+      case 'binary':
+        walk(e.left, b);
+        walk(e.right, b);
+        return;
+      case 'conditional':
+        walk(e.cond, b);
+        walk(e.then, b);
+        walk(e.else, b);
+        return;
+      case 'paren':
+        walk(e.expr, b);
+        return;
+      case 'for': {
+        walk(e.collection, b);
+        const inner = new Set(b);
+        inner.add(e.valueVar);
+        if (e.keyVar) inner.add(e.keyVar);
+        if (e.keyExpr) walk(e.keyExpr, inner);
+        walk(e.valueExpr, inner);
+        if (e.cond) walk(e.cond, inner);
+        return;
+      }
+      default:
+        return;
+    }
+  };
+  const collectIndexKeys = (e: Expr, b: Set<string>): void => {
+    if (e.kind === 'getattr') collectIndexKeys(e.target, b);
+    if (e.kind === 'index') {
+      collectIndexKeys(e.target, b);
+      if (e.key.kind !== 'literal') walk(e.key, b);
+    }
+  };
+  walk(expr, bound);
+  return out;
+}
+
+export class Evaluator {
+  constructor(private scope: Scope) {}
+
+  evaluate(expr: Expr, locals: Map<string, Value> = new Map()): Value {
+    const ev = (e: Expr) => this.evaluate(e, locals);
+    switch (expr.kind) {
+      case 'literal':
+        return expr.value;
+      case 'paren':
+        return ev(expr.expr);
+      case 'template':
+        return this.template(expr, locals);
+      case 'scope':
+        if (locals.has(expr.name)) return locals.get(expr.name)!;
+        if (expr.name in REFERENCE_ROOTS) throw this.incomplete(expr.name, expr.span);
+        throw new DiagnosticError(
+          'Invalid reference',
+          `A reference must start with var., local., source., policy. or each.; "${expr.name}" is not one of them. If you meant a string, put it in quotes.`,
+          expr.span,
+        );
+      case 'getattr':
+      case 'index': {
+        const path = namePath(expr);
+        if (path && !locals.has(path[0]) && path[0] in REFERENCE_ROOTS) {
+          const need = REFERENCE_ROOTS[path[0]];
+          if (path.length < need) throw this.incomplete(path[0], expr.span);
+          if (path.length === need) return this.resolve(path, expr.span);
+        }
+        const target = ev(expr.target);
+        if (expr.kind === 'getattr') return this.getAttr(target, expr.name, expr.nameSpan);
+        return this.index(target, ev(expr.key), expr.key.span);
+      }
+      case 'call':
+        return this.call(expr, locals);
+      case 'tuple':
+        return expr.items.map(ev);
+      case 'object': {
+        const out: ObjectValue = {};
+        for (const item of expr.items) {
+          const [k, ks] = deepUnmark(ev(item.key));
+          if (ks) throw new DiagnosticError('Invalid object key', 'A sensitive value cannot be used as an object key.', item.key.span);
+          if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean')
+            throw new DiagnosticError('Invalid object key', `An object key must be a string, got ${typeName(k)}.`, item.key.span);
+          out[String(k)] = ev(item.value);
+        }
+        return out;
+      }
+      case 'unary': {
+        const [v, s] = deepUnmark(ev(expr.operand));
+        if (expr.op === '!') return mark(!this.bool(v, expr.operand.span, 'operand'), s);
+        return mark(-this.number(v, expr.operand.span, 'operand'), s);
+      }
+      case 'binary':
+        return this.binary(expr, locals);
+      case 'conditional': {
+        const [c, s] = deepUnmark(ev(expr.cond));
+        const cond = this.bool(c, expr.cond.span, 'condition');
+        return mark(ev(cond ? expr.then : expr.else), s);
+      }
+      case 'for':
+        return this.forExpr(expr, locals);
+      case 'type':
+        throw new DiagnosticError('Invalid expression', 'A type is not a value.', expr.span);
+    }
+  }
+
+  private incomplete(root: string, span: Span): DiagnosticError {
+    const example: Record<string, string> = {
+      var: 'var.NAME',
+      local: 'local.NAME',
+      source: 'source.TYPE.NAME (source.local.lab)',
+      policy: 'policy.NAME',
+      each: 'each.key or each.value',
+    };
+    return new DiagnosticError('Invalid reference', `A reference to "${root}" must name what it refers to, like ${example[root]}.`, span);
+  }
+
+  private resolve(path: string[], span: Span): Value {
+    const [root, a, b] = path;
+    const s = this.scope;
+    const found = (() => {
+      switch (root) {
+        case 'var':
+          return Object.prototype.hasOwnProperty.call(s.var, a) ? s.var[a] : undefined;
+        case 'local':
+          return Object.prototype.hasOwnProperty.call(s.local, a) ? s.local[a] : undefined;
+        case 'policy':
+          return s.policy[a];
+        case 'source':
+          return s.source[a]?.[b];
+        case 'each':
+          if (!s.each) throw new DiagnosticError('Reference to "each" in context without for_each', 'The "each" object can be used only in a block that has for_each set.', span);
+          if (a === 'key') return s.each.key;
+          if (a === 'value') return s.each.value;
+          throw new DiagnosticError('Invalid "each" attribute', `The "each" object has only "key" and "value"; "${a}" is not one of them.`, span);
+      }
+      return undefined;
+    })();
+    if (found === undefined) throw undeclared(path, span);
+    return found;
+  }
+
+  private getAttr(target: Value, name: string, span: Span): Value {
+    const [t, s] = target instanceof Sensitive ? [target.reveal(), true] : [target, false];
+    const obj = t instanceof BlockRef ? t.attrs : t;
+    if (isObject(obj)) {
+      if (!Object.prototype.hasOwnProperty.call(obj, name)) {
+        const what = t instanceof BlockRef ? t.address : 'This object';
+        throw new DiagnosticError('Unsupported attribute', `${what} does not have an attribute named "${name}".`, span);
+      }
+      return mark(obj[name], s);
+    }
+    throw new DiagnosticError('Unsupported attribute', `Can't access attributes on a value of type ${typeName(t)}.`, span);
+  }
+
+  private index(target: Value, key: Value, span: Span): Value {
+    const [t, s1] = target instanceof Sensitive ? [target.reveal(), true] : [target, false];
+    const [k, s2] = deepUnmark(key);
+    const obj = t instanceof BlockRef ? t.attrs : t;
+    if (Array.isArray(obj)) {
+      const n = typeof k === 'string' ? Number(k) : k;
+      if (typeof n !== 'number' || !Number.isInteger(n)) throw new DiagnosticError('Invalid index', `A list index must be a whole number, got ${typeName(k)}.`, span);
+      if (n < 0 || n >= obj.length) throw new DiagnosticError('Invalid index', `The given index ${n} is out of range: the list has ${obj.length} element(s).`, span);
+      return mark(obj[n], s1 || s2);
+    }
+    if (isObject(obj)) {
+      if (typeof k !== 'string') throw new DiagnosticError('Invalid index', `A map key must be a string, got ${typeName(k)}.`, span);
+      if (!Object.prototype.hasOwnProperty.call(obj, k)) throw new DiagnosticError('Invalid index', `The given key ${JSON.stringify(k)} does not identify an element in this collection value.`, span);
+      return mark(obj[k], s1 || s2);
+    }
+    throw new DiagnosticError('Invalid index', `This value of type ${typeName(t)} does not have any indices.`, span);
+  }
+
+  private call(expr: Extract<Expr, { kind: 'call' }>, locals: Map<string, Value>): Value {
+    const sig = signature(expr.name);
+    if (!sig) throw new DiagnosticError('Call to unknown function', `There is no function named "${expr.name}".`, expr.nameSpan);
+    let args = expr.args.map((a) => this.evaluate(a, locals));
+    if (expr.expandFinal) {
+      const [last, s] = deepUnmark(args[args.length - 1]);
+      if (!Array.isArray(last)) throw new DiagnosticError('Invalid expanding argument value', 'The expanding argument (indicated by ...) must be a list.', expr.args[expr.args.length - 1].span);
+      args = [...args.slice(0, -1), ...last.map((x) => mark(x, s))];
+    }
+    const argSpan = (i: number) => expr.args[Math.min(i, expr.args.length - 1)]?.span ?? expr.span;
+    if (args.length < sig.min) {
+      const missing = paramAt(sig.def, args.length).name;
+      throw new DiagnosticError('Not enough function arguments', `Function "${expr.name}" expects ${sig.min} argument(s). Missing value for "${missing}".`, expr.span);
+    }
+    if (args.length > sig.max)
+      throw new DiagnosticError('Too many function arguments', `Function "${expr.name}" expects only ${sig.max} argument(s).`, argSpan(sig.max));
+    let sensitive = false;
+    const plain = args.map((a, i) => {
+      const [u, s] = deepUnmark(a);
+      sensitive ||= s;
+      try {
+        return coerceArg(u, paramAt(sig.def, i));
+      } catch (err) {
+        throw new DiagnosticError('Invalid function argument', (err as Error).message, argSpan(i));
+      }
+    });
+    try {
+      return mark(sig.def.impl(plain, this.scope.fn), sensitive);
+    } catch (err) {
+      if (!(err instanceof FunctionError)) throw err;
+      const span = err.argIndex === undefined ? expr.span : argSpan(err.argIndex);
+      throw new DiagnosticError(err.argIndex === undefined ? 'Error in function call' : 'Invalid function argument', `Call to function "${expr.name}" failed: ${err.message}.`, span);
+    }
+  }
+
+  private template(expr: Extract<Expr, { kind: 'template' }>, locals: Map<string, Value>): Value {
+    // "${x}" alone yields x itself, not its string form (so lists and numbers pass through).
+    if (expr.parts.length === 1 && typeof expr.parts[0] !== 'string') return this.evaluate(expr.parts[0], locals);
+    let out = '';
+    let sensitive = false;
+    for (const part of expr.parts) {
+      if (typeof part === 'string') {
+        out += part;
+        continue;
+      }
+      const [v, s] = deepUnmark(this.evaluate(part, locals));
+      sensitive ||= s;
+      if (v === null) throw new DiagnosticError('Invalid template interpolation value', 'The expression result is null. Cannot include a null value in a string template.', part.span);
+      if (typeof v === 'object') throw new DiagnosticError('Invalid template interpolation value', `Cannot include the given value in a string template: string required, got ${typeName(v)}.`, part.span);
+      out += String(v);
+    }
+    return mark(out, sensitive);
+  }
+
+  private binary(expr: Extract<Expr, { kind: 'binary' }>, locals: Map<string, Value>): Value {
+    const [l, ls] = deepUnmark(this.evaluate(expr.left, locals));
+    // && and || short-circuit: the right side of `false && x` is never evaluated.
+    if (expr.op === '&&' || expr.op === '||') {
+      const lb = this.bool(l, expr.left.span, 'left operand');
+      if (expr.op === '&&' ? !lb : lb) return mark(lb, ls);
+      const [r, rs] = deepUnmark(this.evaluate(expr.right, locals));
+      return mark(this.bool(r, expr.right.span, 'right operand'), ls || rs);
+    }
+    const [r, rs] = deepUnmark(this.evaluate(expr.right, locals));
+    const s = ls || rs;
+    if (expr.op === '==') return mark(deepEqual(l, r), s);
+    if (expr.op === '!=') return mark(!deepEqual(l, r), s);
+    const a = this.number(l, expr.left.span, 'left operand');
+    const b = this.number(r, expr.right.span, 'right operand');
+    switch (expr.op) {
+      case '<':
+        return mark(a < b, s);
+      case '>':
+        return mark(a > b, s);
+      case '<=':
+        return mark(a <= b, s);
+      case '>=':
+        return mark(a >= b, s);
+      case '+':
+        return mark(a + b, s);
+      case '-':
+        return mark(a - b, s);
+      case '*':
+        return mark(a * b, s);
+      case '/':
+        if (b === 0) throw new DiagnosticError('Operation failed', 'Can\'t divide by zero.', expr.right.span);
+        return mark(a / b, s);
+      case '%':
+        if (b === 0) throw new DiagnosticError('Operation failed', 'Can\'t compute the remainder of a division by zero.', expr.right.span);
+        return mark(a % b, s);
+    }
+  }
+
+  private forExpr(expr: Extract<Expr, { kind: 'for' }>, locals: Map<string, Value>): Value {
+    const [coll, s] = deepUnmark(this.evaluate(expr.collection, locals));
+    let entries: [Value, Value][];
+    if (Array.isArray(coll)) entries = coll.map((v, i) => [i, v]);
+    else if (isObject(coll)) entries = Object.keys(coll).sort().map((k) => [k, coll[k]]);
+    else throw new DiagnosticError('Iteration over non-iterable value', `A value of type ${typeName(coll)} cannot be used as the collection in a for expression.`, expr.collection.span);
+    const listOut: Value[] = [];
+    const objOut: Record<string, Value[] | Value> = {};
+    for (const [k, v] of entries) {
+      const inner = new Map(locals);
+      inner.set(expr.valueVar, v);
+      if (expr.keyVar) inner.set(expr.keyVar, k);
+      if (expr.cond) {
+        const [c] = deepUnmark(this.evaluate(expr.cond, inner));
+        if (!this.bool(c, expr.cond.span, 'condition')) continue;
+      }
+      const value = this.evaluate(expr.valueExpr, inner);
+      if (!expr.keyExpr) {
+        listOut.push(value);
+        continue;
+      }
+      const [key] = deepUnmark(this.evaluate(expr.keyExpr, inner));
+      if (typeof key !== 'string') throw new DiagnosticError('Invalid object key', `The key expression produced ${typeName(key)}; a string is required.`, expr.keyExpr.span);
+      if (expr.grouping) ((objOut[key] ??= []) as Value[]).push(value);
+      else if (key in objOut) throw new DiagnosticError('Duplicate object key', `Two elements produced the key ${JSON.stringify(key)}. Use "..." after the value to group them.`, expr.keyExpr.span);
+      else objOut[key] = value;
+    }
+    return mark(expr.keyExpr ? (objOut as ObjectValue) : listOut, s);
+  }
+
+  private bool(v: Value, span: Span, what: string): boolean {
+    if (typeof v === 'boolean') return v;
+    if (v === 'true' || v === 'false') return v === 'true';
+    throw new DiagnosticError('Invalid operand', `Unsuitable value for ${what}: a bool is required, got ${typeName(v)}.`, span);
+  }
+
+  private number(v: Value, span: Span, what: string): number {
+    if (typeof v === 'number') return v;
+    if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+    throw new DiagnosticError('Invalid operand', `Unsuitable value for ${what}: a number is required, got ${typeName(v)}.`, span);
+  }
+}
+
+export function undeclared(path: string[], span: Span): DiagnosticError {
+  const [root, a, b] = path;
+  switch (root) {
+    case 'var':
+      return new DiagnosticError('Reference to undeclared input variable', `An input variable with the name "${a}" has not been declared. Declare it with a variable "${a}" {} block.`, span);
+    case 'local':
+      return new DiagnosticError('Reference to undeclared local value', `A local value with the name "${a}" has not been declared.`, span);
+    case 'policy':
+      return new DiagnosticError('Reference to undeclared policy', `A policy with the name "${a}" has not been declared.`, span);
+    case 'source':
+      return new DiagnosticError('Reference to undeclared source', `A source "${a}" "${b}" has not been declared.`, span);
+    default:
+      return new DiagnosticError('Invalid reference', `"${path.join('.')}" is not a valid reference.`, span);
+  }
+}
