@@ -1,0 +1,20 @@
+// Entry point: normalise Terraform-style flags, then hand over to oclif.
+import { Errors, flush, run as oclifRun } from '@oclif/core';
+import { normalizeArgv } from './cli/argv.js';
+
+export async function run(argv: string[]): Promise<void> {
+  try {
+    await oclifRun(normalizeArgv(argv), import.meta.url);
+    await flush();
+  } catch (err) {
+    if (err instanceof Errors.ExitError) {
+      process.exitCode = err.oclif.exit;
+      return;
+    }
+    // Failures before a command runs: unknown command, bad flags at the top level.
+    const e = err as Error & { oclif?: { exit?: number } };
+    process.stderr.write(`Error: ${e.message.split('\n')[0]}\n  hint: run \`h2k --help\` to list the commands.\n`);
+    if (argv.includes('--debug') && e.stack) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = e.oclif?.exit && e.oclif.exit !== 0 ? 1 : 1;
+  }
+}

@@ -1,0 +1,144 @@
+// The JSON Schema of an evaluated configuration: one definition per block body. Validation,
+// policy defaults and `h2k schema` all read this one object.
+const NAME = '^[A-Za-z_][A-Za-z0-9_-]*$';
+
+const policyProperties = {
+  output_format: { enum: ['qcow2', 'raw'], default: 'qcow2', description: 'Format of the converted disk.' },
+  output_dir: { type: 'string', minLength: 1, default: './output', description: 'Where converted disks and libvirt XML go (relative to the configuration directory).' },
+  compress: { type: 'boolean', default: false, description: 'Compress qcow2 output (slower to write, smaller).' },
+  trim: { type: 'boolean', default: true, description: 'Discard unused guest blocks before conversion.' },
+  fstab_mode: { enum: ['uuid', 'partuuid', 'label', 'keep'], default: 'uuid', description: 'How fragile device names in fstab/crypttab are rewritten.' },
+  network: { enum: ['dhcp', 'keep'], default: 'dhcp', description: 'dhcp: unpin the NIC from the VMware MAC/name so the KVM NIC gets DHCP.' },
+  remove_vmware_tools: { type: 'boolean', default: true, description: 'Disable or remove open-vm-tools / VMware Tools.' },
+  initramfs_drivers: {
+    type: 'array',
+    items: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'a kernel module name' },
+    default: ['virtio_blk', 'virtio_net', 'virtio_pci', 'virtio_scsi'],
+    description: 'Kernel modules the rebuilt initramfs must contain.',
+  },
+  boot_test: { type: 'boolean', default: true, description: 'Boot the output on a throwaway overlay and check it comes up.' },
+  boot_timeout: { type: 'integer', minimum: 10, maximum: 3600, default: 600, description: 'Seconds the boot test may take.' },
+  firmware: { enum: ['auto', 'bios', 'uefi'], default: 'auto', description: 'auto: use what inspection finds.' },
+  mac: { enum: ['preserve', 'regenerate'], default: 'preserve', description: 'MAC addresses in the libvirt XML.' },
+  allow_power_off: { type: 'boolean', default: false, description: 'Let h2k power off a running vSphere source before fetching.' },
+  acknowledge: {
+    type: 'array',
+    items: { type: 'string', minLength: 1 },
+    default: [],
+    description: 'Finding codes this policy accepts; an acknowledged Critical finding does not fail plan.',
+  },
+} as const;
+
+export const CONFIG_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://h2k.dev/schema/config.json',
+  title: 'h2k configuration (the evaluated form of *.h2k.hcl files)',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    variable: { type: 'object', propertyNames: { pattern: NAME }, additionalProperties: { $ref: '#/definitions/variable' } },
+    locals: { type: 'object' },
+    source: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        vsphere: { type: 'object', propertyNames: { pattern: NAME }, additionalProperties: { $ref: '#/definitions/source_vsphere' } },
+        local: { type: 'object', propertyNames: { pattern: NAME }, additionalProperties: { $ref: '#/definitions/source_local' } },
+      },
+    },
+    policy: { type: 'object', propertyNames: { pattern: NAME }, additionalProperties: { $ref: '#/definitions/policy' } },
+    vm: { type: 'object', additionalProperties: { $ref: '#/definitions/vm' } },
+  },
+  definitions: {
+    variable: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        type: { type: 'string', description: 'string, number, bool, any, list(T), set(T), map(T), object({...})' },
+        default: {},
+        description: { type: 'string' },
+        sensitive: { type: 'boolean', default: false },
+      },
+    },
+    source_vsphere: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: {
+        url: { type: 'string', pattern: '^https?://[^\\s/@]+', description: 'an https:// URL of vCenter or ESXi, without credentials' },
+        username: { type: 'string' },
+        password: { type: 'string', description: 'always treated as sensitive' },
+        insecure: { type: 'boolean', default: false },
+        ca_file: { type: 'string' },
+        thumbprint: { type: 'string', pattern: '^([0-9A-Fa-f]{2}:){19,31}[0-9A-Fa-f]{2}$', description: 'a SHA-1 or SHA-256 certificate thumbprint, colon-separated hex' },
+        datacenter: { type: 'string' },
+      },
+    },
+    source_local: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        directory: { type: 'string', default: '.', description: 'Base directory for relative disk paths (relative to the configuration).' },
+        allow_absolute_paths: { type: 'boolean', default: false, description: 'Let VMDK descriptors name extents or parents by absolute path.' },
+      },
+    },
+    policy: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { extends: { type: 'string', description: 'a reference to another policy, like policy.base' }, ...policyProperties },
+    },
+    policy_overrides: { type: 'object', additionalProperties: false, properties: policyProperties },
+    vm: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['source'],
+      properties: {
+        source: { type: 'string', description: 'a reference to a source block, like source.local.lab' },
+        policy: { type: 'string', description: 'a reference to a policy block, like policy.linux' },
+        disks: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'local: disk files, boot disk first' },
+        path: { type: 'string', minLength: 1, description: 'vsphere: inventory path of the VM' },
+        name: { type: 'string', minLength: 1, description: 'vsphere: VM name' },
+        uuid: { type: 'string', pattern: '^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$', description: 'a BIOS or instance UUID' },
+        cpus: { type: 'integer', minimum: 1, maximum: 512 },
+        memory: { type: 'integer', minimum: 64, description: 'MiB' },
+        firmware: { enum: ['bios', 'uefi'] },
+        nics: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              mac: { type: 'string', pattern: '^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$', description: 'a MAC address like 00:50:56:aa:bb:cc' },
+              network: { type: 'string' },
+              model: { enum: ['virtio', 'e1000', 'e1000e', 'rtl8139'], default: 'virtio' },
+            },
+          },
+        },
+        overrides: { $ref: '#/definitions/policy_overrides' },
+      },
+    },
+  },
+} as const;
+
+export type PolicySettings = {
+  output_format: 'qcow2' | 'raw';
+  output_dir: string;
+  compress: boolean;
+  trim: boolean;
+  fstab_mode: 'uuid' | 'partuuid' | 'label' | 'keep';
+  network: 'dhcp' | 'keep';
+  remove_vmware_tools: boolean;
+  initramfs_drivers: string[];
+  boot_test: boolean;
+  boot_timeout: number;
+  firmware: 'auto' | 'bios' | 'uefi';
+  mac: 'preserve' | 'regenerate';
+  allow_power_off: boolean;
+  acknowledge: string[];
+};
+
+export function policyDefaults(): PolicySettings {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(policyProperties)) out[k] = structuredClone(v.default);
+  return out as PolicySettings;
+}

@@ -1,0 +1,66 @@
+// The typed configuration every later stage consumes.
+import type { PolicySettings } from './config-schema.js';
+import type { Sensitive, Value } from './values.js';
+
+export interface VariableConfig {
+  type: string;
+  value: Value;
+  sensitive: boolean;
+  description?: string;
+}
+
+export interface VsphereSourceConfig {
+  type: 'vsphere';
+  address: string;
+  url: string;
+  username?: string;
+  password?: Sensitive;
+  insecure: boolean;
+  ca_file?: string;
+  thumbprint?: string;
+  datacenter?: string;
+}
+
+export interface LocalSourceConfig {
+  type: 'local';
+  address: string;
+  /** Absolute. */
+  directory: string;
+  allow_absolute_paths: boolean;
+}
+
+export type SourceConfig = VsphereSourceConfig | LocalSourceConfig;
+
+export interface NicConfig {
+  mac?: string;
+  network?: string;
+  model: 'virtio' | 'e1000' | 'e1000e' | 'rtl8139';
+}
+
+export interface VmConfig {
+  /** vm.web or vm.web["key"] */
+  address: string;
+  source: string;
+  /** Address of the policy, or null for the built-in defaults. */
+  policyAddress: string | null;
+  /** Defaults ⊕ extends chain ⊕ policy ⊕ overrides. */
+  policy: PolicySettings;
+  disks?: string[];
+  path?: string;
+  name?: string;
+  uuid?: string;
+  cpus?: number;
+  memory?: number;
+  firmware?: 'bios' | 'uefi';
+  nics?: NicConfig[];
+}
+
+export interface Config {
+  /** Absolute directory the configuration was loaded from. */
+  dir: string;
+  files: string[];
+  variables: Record<string, VariableConfig>;
+  sources: Record<string, SourceConfig>;
+  policies: Record<string, PolicySettings>;
+  vms: VmConfig[];
+}
