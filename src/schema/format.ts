@@ -63,7 +63,8 @@ export function formatHcl(filename: string, text: string): string {
     }
     blankRun = 0;
     const depth = Math.max(0, line.depth);
-    const text = normaliseLine(line, file.text).trimEnd();
+    // A block comment that starts here continues on verbatim lines: keep only this line's part.
+    const text = normaliseLine(line, file.text).split('\n')[0].trimEnd();
     const attr = /^([A-Za-z_][A-Za-z0-9_-]*|"[^"]*") = (.*)$/.exec(text);
     out.push({ text: '  '.repeat(depth) + text, depth, closer: isCloser(line.tokens[0]), ...(attr && isAttributeStart(line.tokens) ? { name: attr[1], rest: attr[2] } : {}) });
   }

@@ -37,10 +37,12 @@ export function resolveInputs(
   diags: Diagnostics,
 ): Record<string, Value> {
   const raw = new Map<string, { value: Value; from: string; span?: Span }>();
+  /** Given but unusable: already diagnosed, so not "missing" as well. */
+  const rejected = new Set<string>();
 
   const fromString = (v: DeclaredVariable, text: string, origin: string): Value | undefined => {
-    // Strings are taken as they are; other types are parsed as an HCL expression, like Terraform.
-    if (v.type.kind === 'string' || v.type.kind === 'any') return text;
+    // Primitive types take the raw string (converted later); collections are parsed as HCL.
+    if (['string', 'any', 'number', 'bool'].includes(v.type.kind)) return text;
     try {
       return evaluateConstant(parseExpression(new SourceFile(origin, text)), `The value for var.${v.name}`);
     } catch (err) {
@@ -57,6 +59,7 @@ export function resolveInputs(
     if (!v) continue; // Other tools' environment is none of our business.
     const value = fromString(v, text, `environment variable ${key}`);
     if (value !== undefined) raw.set(name, { value, from: `environment variable ${key}` });
+    else rejected.add(name);
   }
 
   for (const input of inputs) {
@@ -74,7 +77,8 @@ export function resolveInputs(
         continue;
       }
       const value = fromString(v, input.text.slice(eq + 1), `-var ${name}=...`);
-      if (value !== undefined) raw.set(name, { value, from: `-var ${name}` });
+      if (value !== undefined) raw.set(name, { value, from: `-var ${name}=...` });
+      else rejected.add(name);
       continue;
     }
     if (!existsSync(input.path)) {
@@ -102,6 +106,7 @@ export function resolveInputs(
       } catch (err) {
         if (!(err instanceof DiagnosticError)) throw err;
         diags.error(err.summary, err.detail, err.span);
+        rejected.add(attr.name);
       }
     }
   }
@@ -110,6 +115,7 @@ export function resolveInputs(
   for (const v of declared.values()) {
     const given = raw.get(v.name);
     const value = given ? given.value : v.defaultValue;
+    if (rejected.has(v.name) && !given) continue;
     if (value === undefined) {
       diags.error('No value for required variable', `The input variable "${v.name}" is not set and has no default value. Use -var ${v.name}=..., -var-file, or set H2K_VAR_${v.name}.`, v.headerSpan);
       continue;

@@ -578,25 +578,24 @@ function decodeVm(address: string, block: Block, values: Record<string, Value>, 
   if (!validateBody(validators.vm, values, attrs, block.headerSpan, diags) || !ok) return undefined;
   const v = plain(values) as Record<string, unknown>;
   const source = sources[sourceAddr!];
-  const selectors = ['path', 'name', 'uuid'].filter((k) => k in v);
-  const instance = '';
+  const selectors = ['path', 'name', 'uuid'].filter((k) => k in v).sort((a, b) => attrOf(a).span.start - attrOf(b).span.start);
   if (source.type === 'local') {
     if (!('disks' in v)) {
-      diags.error('Missing required argument', `A vm from a local source needs "disks": its disk files, boot disk first${instance}.`, block.headerSpan);
+      diags.error('Missing required argument', `A vm from a local source needs "disks": its disk files, boot disk first.`, block.headerSpan);
       return undefined;
     }
     for (const s of selectors) {
-      diags.error('Unsupported argument', `"${s}" selects a VM in vSphere; a vm from a local source is defined by its disks${instance}.`, attrOf(s).nameSpan);
+      diags.error('Unsupported argument', `"${s}" selects a VM in vSphere; a vm from a local source is defined by its disks.`, attrOf(s).nameSpan);
       return undefined;
     }
   } else {
     if (selectors.length !== 1) {
       const span = selectors.length ? attrOf(selectors[1]).nameSpan : block.headerSpan;
-      diags.error(selectors.length ? 'Conflicting VM selectors' : 'Missing VM selector', `A vm from a vSphere source needs exactly one of "path", "name" or "uuid"${instance}.`, span);
+      diags.error(selectors.length ? 'Conflicting VM selectors' : 'Missing VM selector', `A vm from a vSphere source needs exactly one of "path", "name" or "uuid".`, span);
       return undefined;
     }
     if ('disks' in v) {
-      diags.error('Unsupported argument', `"disks" belongs to local sources; a vSphere VM's disks come from its inventory${instance}.`, attrOf('disks').nameSpan);
+      diags.error('Unsupported argument', `"disks" belongs to local sources; a vSphere VM's disks come from its inventory.`, attrOf('disks').nameSpan);
       return undefined;
     }
   }

@@ -1,0 +1,13 @@
+// `npm run bench`: every benchmark, printed as figures and ratios against a peer in the same run.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchParse } from './parse.js';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const only = process.argv.slice(2);
+const benches: [string, () => Promise<Record<string, unknown>>][] = [['parse', () => benchParse(repo)]];
+for (const [name, run] of benches) {
+  if (only.length && !only.includes(name)) continue;
+  console.log(`== ${name}`);
+  for (const [k, v] of Object.entries(await run())) console.log(`  ${k}: ${v}`);
+}

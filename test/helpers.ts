@@ -1,0 +1,42 @@
+// Shared test helpers: temporary configuration directories and running the real CLI.
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { Evaluator, type Scope } from '../src/schema/evaluate.js';
+import { loadConfig, type LoadOptions } from '../src/schema/load.js';
+import { parseExpression } from '../src/schema/parser.js';
+import { SourceFile } from '../src/schema/source-file.js';
+import type { Value } from '../src/schema/values.js';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const H2K = join(REPO, 'bin', 'h2k');
+
+export function tempDir(prefix = 'h2k-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Writes files (name → content) into a fresh directory and returns it. */
+export function writeConfig(files: Record<string, string>): string {
+  const dir = tempDir();
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+export function load(files: Record<string, string>, opts: Omit<LoadOptions, 'dir'> = {}) {
+  const dir = writeConfig(files);
+  return { dir, ...loadConfig({ dir, env: {}, ...opts }) };
+}
+
+export function evalExpr(src: string, scope: Partial<Scope> = {}): Value {
+  const full: Scope = { var: {}, local: {}, source: {}, policy: {}, fn: { baseDir: REPO, env: {} }, ...scope };
+  return new Evaluator(full).evaluate(parseExpression(new SourceFile('<test>', src)));
+}
+
+export async function h2k(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}) {
+  return execa(H2K, args, { cwd: opts.cwd ?? REPO, env: { NO_COLOR: '1', ...opts.env }, reject: false, stripFinalNewline: false, input: opts.input ?? '' });
+}
