@@ -6,28 +6,6 @@ variable "guest_dir" {
   default     = "../.demo/guest"
 }
 
-variable "vcenter_url" {
-  type        = string
-  description = "vCenter or ESXi SDK endpoint; the demo starts vcsim and passes its URL"
-  default     = "https://127.0.0.1:8989/sdk"
-}
-
-variable "vcenter_password" {
-  type        = string
-  description = "Password for vcenter_user; never shown in plans, state or logs"
-  sensitive   = true
-  default     = null
-}
-
-variable "lab_vms" {
-  type        = map(object({ cpus = number, memory = number }))
-  description = "vSphere VMs to migrate, by name"
-  default     = {
-    DC0_H0_VM0 = { cpus = 1, memory = 1024 }
-    DC0_H0_VM1 = { cpus = 2, memory = 2048 }
-  }
-}
-
 locals {
   out_root = "./output"
   team     = "platform"

@@ -1,0 +1,24 @@
+// Loading the configuration for commands that act on it: diagnostics printed, exit 1 on errors.
+import { UserError } from './errors.js';
+import { makePaint, colorWanted } from './paint.js';
+import { renderDiagnostics } from './render-diagnostics.js';
+import type { Config } from '../schema/config.js';
+import type { VarInput } from '../schema/inputs.js';
+import { loadConfig } from '../schema/load.js';
+
+export function loadOrFail(dir: string, inputs: VarInput[]): Config {
+  const r = loadConfig({ dir, inputs });
+  if (r.diagnostics.length) process.stderr.write(`${renderDiagnostics(r.diagnostics, r.files, makePaint(colorWanted(process.stderr, process.argv.includes('--no-color'))))}\n`);
+  if (!r.config) throw new UserError('the configuration is invalid', `fix the errors above; \`h2k validate ${dir}\` checks without planning`);
+  return r.config;
+}
+
+/** -target vm.NAME selects that VM (and all instances of a for_each vm). */
+export function selectTargets(config: Config, targets: string[] | undefined): Config['vms'] {
+  if (!targets?.length) return config.vms;
+  for (const t of targets) {
+    if (!config.vms.some((v) => v.address === t || v.address.startsWith(`${t}[`)))
+      throw new UserError(`-target ${t} matches no vm in the configuration`, `addresses look like vm.NAME or vm.NAME["key"]; known: ${config.vms.map((v) => v.address).join(', ')}`);
+  }
+  return config.vms.filter((v) => targets.some((t) => v.address === t || v.address.startsWith(`${t}[`)));
+}

@@ -1,0 +1,80 @@
+import { relative, dirname, resolve } from 'node:path';
+import { Flags } from '@oclif/core';
+import { H2kCommand } from '../cli/base-command.js';
+import { dirArg, varFlags, varInputs } from '../cli/config-flags.js';
+import { EXIT, UserError } from '../cli/errors.js';
+import { loadOrFail, selectTargets } from '../cli/load-or-fail.js';
+import { targetFlags } from '../cli/plan-flags.js';
+import { planVm } from '../planner/plan-vm.js';
+import { assemblePlan, blockingFindings, hasChanges, planJson } from '../planner/plan.js';
+import { renderPlanText } from '../planner/render-text.js';
+import { gatherVm, mapLimit } from '../providers/gather.js';
+import { configHash } from '../schema/config-hash.js';
+import { StateLock } from '../state/lock.js';
+import { StateStore, writeFileAtomic } from '../state/state-file.js';
+import { GuestfishSession } from '../tools/guestfish.js';
+
+export default class Plan extends H2kCommand {
+  static override summary = 'Inspect the sources and show exactly what apply would do.';
+  static override description = `For each VM: reads its disks' chain, inspects the guest in ONE read-only libguestfs launch,
+and computes every action: the stages still to run, a unified diff of every guest file FIX will
+change, the commands it will run in the guest, and findings (critical / warning / info). Nothing
+is written anywhere but the plan file.
+
+Exit status: 0 success; 1 error or an unacknowledged critical finding; with -detailed-exitcode,
+0 no changes, 2 changes present.`;
+  static override examples = [
+    { description: 'Plan the configuration in the current directory', command: '<%= config.bin %> plan' },
+    { description: 'Save the plan for review and a later `h2k apply plan.json`', command: '<%= config.bin %> plan examples -out plan.json' },
+    { description: 'In CI: one VM, exit 2 when there is work to do', command: '<%= config.bin %> plan examples -target vm.debian -detailed-exitcode' },
+  ];
+  static override args = dirArg;
+  static override flags = {
+    ...varFlags,
+    ...targetFlags,
+    out: Flags.string({ description: 'Write the plan (JSON) to FILE, for `h2k apply FILE`.', helpValue: 'FILE' }),
+    json: Flags.boolean({ description: 'Print the plan as JSON instead of text.' }),
+    'detailed-exitcode': Flags.boolean({ description: 'Exit 0 when there are no changes, 2 when there are.' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags, raw } = await this.parse(Plan);
+    const config = loadOrFail(args.dir, varInputs(raw));
+    const vms = selectTargets(config, flags.target);
+    const lock = await StateLock.acquire(config.dir, 'plan');
+    try {
+      const state = await StateStore.open(config.dir);
+      const progress = (msg: string) => this.err(this.paint(process.stderr).dim(msg));
+      const gathered = await mapLimit(vms, flags.parallelism, async (vm) => {
+        progress(`${vm.address}: reading disks and inspecting the guest (one libguestfs launch)...`);
+        const started = Date.now();
+        const g = await gatherVm(config, vm);
+        progress(`${vm.address}: inspected in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return g;
+      });
+      const plan = assemblePlan({
+        configHash: configHash(config),
+        serial: state.data.serial,
+        lineage: state.data.serial === 0 ? null : state.data.lineage,
+        vms: gathered.map((g) => planVm({ vm: g.vm, sourceType: g.sourceType, facts: g.facts, fingerprint: g.fingerprint, recorded: state.stages(g.vm.address) })),
+      });
+      if (flags.out) {
+        const file = resolve(flags.out);
+        writeFileAtomic(file, planJson({ ...plan, config_dir: relative(dirname(file), config.dir) || '.' } as typeof plan));
+      }
+      this.out(flags.json ? planJson(plan) : renderPlanText(plan, this.paint()));
+      if (flags.out && !flags.json) this.out(`Saved the plan to ${flags.out}. Apply exactly it with: h2k apply ${flags.out}`);
+      if (this.debugMode) this.err(`libguestfs launches: ${GuestfishSession.launches}`);
+      const blocking = blockingFindings(plan);
+      if (blocking.length) {
+        throw new UserError(
+          `${blocking.length} critical finding(s) block this plan: ${blocking.map((b) => `${b.vm} [${b.code}]`).join(', ')}`,
+          'fix the cause, or accept the risk by adding the code to the policy\'s acknowledge list',
+        );
+      }
+      if (flags['detailed-exitcode'] && hasChanges(plan)) this.exitWith(EXIT.changes);
+    } finally {
+      lock.release();
+    }
+  }
+}

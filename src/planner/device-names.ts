@@ -1,0 +1,66 @@
+// Guest device names and what they refer to. VMware-era configs name disks by controller path
+// (/dev/disk/by-path/pci-…-scsi-0:0:T:0-partN) or kernel name (/dev/sdXN, /dev/hdXN); both change
+// on KVM. These names are "radioactive": they must be replaced by identifiers read from the
+// filesystems themselves. Pure.
+
+export interface FilesystemFact {
+  /** Device in the inspection appliance, e.g. /dev/sda1. */
+  device: string;
+  /** 0-based disk order in the VM (the appliance's sda, sdb, ...). */
+  diskIndex: number;
+  /** 1-based partition number; 0 for a whole-disk filesystem. */
+  partition: number;
+  type: string;
+  uuid?: string;
+  label?: string;
+  partuuid?: string;
+}
+
+const BY_PATH = /^\/dev\/disk\/by-path\/.*-(?:scsi|sas|ata|nvme)-(\d+):(\d+):(\d+):(\d+)(?:-part(\d+))?$/;
+const BY_PATH_ATA = /^\/dev\/disk\/by-path\/.*-ata-(\d+)(?:\.\d+)?(?:-part(\d+))?$/;
+const KERNEL_NAME = /^\/dev\/(?:sd|hd|xvd)([a-z]+)(\d*)$/;
+
+export function isRadioactive(spec: string): boolean {
+  return spec.startsWith('/dev/disk/by-path/') || KERNEL_NAME.test(spec);
+}
+
+function diskIndexFromLetters(letters: string): number {
+  let n = 0;
+  for (const ch of letters) n = n * 26 + (ch.charCodeAt(0) - 96);
+  return n - 1;
+}
+
+/** Which disk and partition a radioactive name points at, by VMware's layout. */
+export function locate(spec: string): { diskIndex: number; partition: number } | undefined {
+  const bp = BY_PATH.exec(spec);
+  // SCSI H:B:T:L: on VMware's paravirtual/LSI controllers the target is the unit number, which
+  // follows disk order on controller 0.
+  if (bp) return { diskIndex: Number(bp[3]), partition: Number(bp[5] ?? 0) };
+  const ata = BY_PATH_ATA.exec(spec);
+  if (ata) return { diskIndex: Number(ata[1]) - 1, partition: Number(ata[2] ?? 0) };
+  const k = KERNEL_NAME.exec(spec);
+  if (k) return { diskIndex: diskIndexFromLetters(k[1]), partition: Number(k[2] || 0) };
+  return undefined;
+}
+
+/** The filesystem a device spec (fstab's first field, root=, crypttab's second) refers to. */
+export function resolveSpec(spec: string, filesystems: FilesystemFact[]): FilesystemFact | undefined {
+  const eq = /^(UUID|LABEL|PARTUUID)=(.+)$/.exec(spec);
+  if (eq) {
+    const value = eq[2].replace(/^"|"$/g, '');
+    const key = eq[1] === 'UUID' ? 'uuid' : eq[1] === 'LABEL' ? 'label' : 'partuuid';
+    return filesystems.find((f) => (key === 'uuid' ? f[key]?.toLowerCase() === value.toLowerCase() : f[key] === value));
+  }
+  const byId = /^\/dev\/disk\/by-(uuid|label|partuuid)\/(.+)$/.exec(spec);
+  if (byId) return resolveSpec(`${byId[1].toUpperCase()}=${byId[2]}`, filesystems);
+  const loc = locate(spec);
+  if (!loc) return undefined;
+  return filesystems.find((f) => f.diskIndex === loc.diskIndex && f.partition === loc.partition);
+}
+
+/** The stable replacement for a radioactive spec, per policy fstab_mode. */
+export function stableSpec(fs: FilesystemFact, mode: 'uuid' | 'partuuid' | 'label'): string | undefined {
+  if (mode === 'uuid') return fs.uuid ? `UUID=${fs.uuid}` : undefined;
+  if (mode === 'partuuid') return fs.partuuid ? `PARTUUID=${fs.partuuid}` : undefined;
+  return fs.label ? `LABEL=${fs.label}` : undefined;
+}

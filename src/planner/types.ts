@@ -1,0 +1,77 @@
+// The plan: what apply will do, decided entirely before acting. Shared by plan, show and apply.
+import type { GuestFacts } from '../providers/guest/facts.js';
+
+export const STAGES = ['fetch', 'flatten', 'inspect', 'plan', 'fix', 'convert', 'validate'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export type Severity = 'critical' | 'warning' | 'info';
+
+export interface Finding {
+  /** Stable identifier, the word a policy's acknowledge list uses. */
+  code: string;
+  severity: Severity;
+  message: string;
+  acknowledged: boolean;
+}
+
+/** One change inside the guest, exactly as FIX will perform it. */
+export type GuestEdit =
+  | { kind: 'write'; path: string; before: string; after: string; reason: string }
+  | { kind: 'delete'; path: string; before: string; reason: string }
+  | { kind: 'symlink'; path: string; target: string; reason: string }
+  | { kind: 'run'; command: string[]; reason: string };
+
+export interface Action {
+  id: string;
+  stage: Stage;
+  /** What apply records when the stage completes; a later plan compares against it. */
+  input_hash: string;
+  depends_on: string[];
+  reason: string;
+  edits?: GuestEdit[];
+}
+
+export interface DiskFacts {
+  /** As configured (relative to the source directory). */
+  name: string;
+  format: string;
+  virtualBytes: number;
+  allocatedBytes: number;
+  /** Every layer, top first, relative to the source directory. */
+  chain: { file: string; format: string; dataFiles: string[] }[];
+}
+
+export interface SourceFingerprint {
+  /** Per file of every chain, relative to the source directory. */
+  files: { file: string; size: number; mtimeMs: number; sampleSha256: string }[];
+  descriptorSha256: string;
+}
+
+export interface HardwareFacts {
+  cpus: number;
+  memoryMiB: number;
+  firmware: 'bios' | 'uefi';
+  nics: { mac: string; model: string; network?: string }[];
+}
+
+export interface VmFacts {
+  disks: DiskFacts[];
+  guest: GuestFacts;
+  hardware: HardwareFacts;
+}
+
+export interface VmPlan {
+  address: string;
+  source: { address: string; type: 'local' | 'vsphere'; fingerprint: SourceFingerprint };
+  facts: Record<string, unknown>;
+  actions: Action[];
+  findings: Finding[];
+  outputs: { disk: { path: string; format: string }; domain_xml: { path: string } };
+}
+
+export interface Plan {
+  format_version: string;
+  config_hash: string;
+  state: { serial: number; lineage: string | null };
+  vms: Record<string, VmPlan>;
+}

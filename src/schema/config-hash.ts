@@ -1,0 +1,16 @@
+// A hash of the evaluated configuration that is the same on every machine: no absolute paths, and
+// secrets enter as "(sensitive)" (a changed password is not a changed plan).
+import { relative } from 'node:path';
+import { hashOf } from '../planner/canonical-json.js';
+import type { Config } from './config.js';
+
+export function configHash(config: Config): string {
+  const portable = {
+    files: config.files.map((f) => relative(config.dir, f)),
+    variables: config.variables,
+    sources: Object.fromEntries(Object.entries(config.sources).map(([k, s]) => [k, s.type === 'local' ? { ...s, directory: relative(config.dir, s.directory) || '.' } : s])),
+    policies: config.policies,
+    vms: config.vms,
+  };
+  return `sha256:${hashOf(portable)}`;
+}

@@ -1,0 +1,39 @@
+// qemu-img, always with -U (force-share) when reading a source: it must never take a write lock
+// on, let alone write to, a source image.
+import { execa } from 'execa';
+import { findTool } from './locate.js';
+
+export interface QemuImgInfo {
+  filename: string;
+  format: string;
+  'virtual-size': number;
+  'actual-size'?: number;
+  'backing-filename'?: string;
+  'full-backing-filename'?: string;
+  'backing-filename-format'?: string;
+}
+
+function bin(): string {
+  const b = findTool('qemu-img');
+  if (!b) throw new Error('qemu-img not found: install qemu-utils (npm run setup)');
+  return b;
+}
+
+export async function qemuImg(args: string[], opts: { reject?: boolean } = {}) {
+  return execa(bin(), args, { reject: opts.reject ?? true });
+}
+
+export async function infoChain(path: string, format?: string): Promise<QemuImgInfo[]> {
+  const r = await qemuImg(['info', '-U', '--backing-chain', '--output=json', ...(format ? ['-f', format] : []), path], { reject: false });
+  if (r.exitCode !== 0) throw new Error(r.stderr.trim().split('\n').pop() ?? 'qemu-img info failed');
+  const parsed = JSON.parse(r.stdout) as QemuImgInfo | QemuImgInfo[];
+  return Array.isArray(parsed) ? parsed : [parsed];
+}
+
+/** qemu-img check: undefined when the image is consistent, else the first problem it reports. */
+export async function checkImage(path: string, format: string): Promise<string | undefined> {
+  const r = await qemuImg(['check', '-U', '-f', format, path], { reject: false });
+  // Exit 0: clean; 3: leaked clusters only (harmless); 63: format has no check.
+  if (r.exitCode === 0 || r.exitCode === 3 || r.exitCode === 63) return undefined;
+  return `${r.stderr}\n${r.stdout}`.trim().split('\n').find((l) => l.trim()) ?? `qemu-img check exited ${r.exitCode}`;
+}
