@@ -5,11 +5,9 @@ import { dirArg, varFlags, varInputs } from '../cli/config-flags.js';
 import { EXIT, UserError } from '../cli/errors.js';
 import { loadOrFail, selectTargets } from '../cli/load-or-fail.js';
 import { targetFlags } from '../cli/plan-flags.js';
-import { planVm } from '../planner/plan-vm.js';
-import { assemblePlan, blockingFindings, hasChanges, planJson } from '../planner/plan.js';
+import { blockingFindings, hasChanges, planJson } from '../planner/plan.js';
+import { buildPlan } from '../cli/build-plan.js';
 import { renderPlanText } from '../planner/render-text.js';
-import { gatherVm, mapLimit } from '../providers/gather.js';
-import { configHash } from '../schema/config-hash.js';
 import { StateLock } from '../state/lock.js';
 import { StateStore, writeFileAtomic } from '../state/state-file.js';
 import { GuestfishSession } from '../tools/guestfish.js';
@@ -45,19 +43,7 @@ Exit status: 0 success; 1 error or an unacknowledged critical finding; with -det
     try {
       const state = await StateStore.open(config.dir);
       const progress = (msg: string) => this.err(this.paint(process.stderr).dim(msg));
-      const gathered = await mapLimit(vms, flags.parallelism, async (vm) => {
-        progress(`${vm.address}: reading disks and inspecting the guest (one libguestfs launch)...`);
-        const started = Date.now();
-        const g = await gatherVm(config, vm);
-        progress(`${vm.address}: inspected in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-        return g;
-      });
-      const plan = assemblePlan({
-        configHash: configHash(config),
-        serial: state.data.serial,
-        lineage: state.data.serial === 0 ? null : state.data.lineage,
-        vms: gathered.map((g) => planVm({ vm: g.vm, sourceType: g.sourceType, facts: g.facts, fingerprint: g.fingerprint, recorded: state.stages(g.vm.address) })),
-      });
+      const plan = await buildPlan(config, vms, state, { parallelism: flags.parallelism, progress, replace: flags.replace });
       if (flags.out) {
         const file = resolve(flags.out);
         writeFileAtomic(file, planJson({ ...plan, config_dir: relative(dirname(file), config.dir) || '.' } as typeof plan));

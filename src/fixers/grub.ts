@@ -29,7 +29,7 @@ export function fixGrub(ctx: FixContext): FixResult {
   result.edits.push(...rewrite(cfgPath, cfg, fixRootArgs(cfg, ctx, cfgPath, result), 'kernel command line finds / by UUID'));
   const dflt = guest.files['/etc/default/grub'];
   if (dflt !== undefined) {
-    const after = fixRootArgs(dflt, ctx, '/etc/default/grub', result).replace(/^(\s*GRUB_DISABLE_LINUX_UUID\s*=\s*)"?true"?\s*$/m, '$1false');
+    const after = fixRootArgs(dflt, ctx, '/etc/default/grub', result).replace(/^([ \t]*GRUB_DISABLE_LINUX_UUID[ \t]*=[ \t]*)"?true"?[ \t]*$/m, '$1false');
     result.edits.push(...rewrite('/etc/default/grub', dflt, after, 'future update-grub runs write root=UUID= too'));
   }
   return result;

@@ -1,7 +1,10 @@
 // Un-pin the network from VMware: NIC names and MAC-matching rules made for vmxnet3 hardware keep
-// the KVM NIC unconfigured. For ifupdown, "allow-hotplug ens192" becomes "allow-hotplug /e*/1=ens192"
-// (interfaces(5) pattern: the first Ethernet NIC, whatever its name, configured as logical ens192),
-// and MAC-pinning .link / persistent-net rules for VMware MACs are removed.
+// the KVM NIC unconfigured. For ifupdown, "allow-hotplug ens192" / "auto ens192" become
+// "auto /e*/1=ens192": an interfaces(5) pattern for the first Ethernet NIC, whatever KVM names it,
+// configured by the existing logical "ens192" stanza. It must be an auto line: udev's hotplug hook
+// asks `ifquery --allow hotplug -l <kernel name>`, which patterns never match, while networking.service
+// runs `ifup -a`, which expands them. MAC-pinning .link files and persistent-net rules for VMware MACs
+// are removed.
 import type { FixContext, FixResult } from './context.js';
 import { nothing, rewrite } from './context.js';
 
@@ -12,14 +15,16 @@ function unpinInterfaces(path: string, text: string, order: Map<string, number>)
   return text
     .split('\n')
     .map((line) => {
-      const m = /^(\s*(?:auto|allow-[a-z]+)\s+)(.*)$/.exec(line);
+      const m = /^(\s*)(auto|allow-auto|allow-hotplug)(\s+)(.*)$/.exec(line);
       if (!m) return line;
-      const names = m[2].trim().split(/\s+/).map((n) => {
+      const names = m[4].trim().split(/\s+/);
+      if (!names.some((n) => PHYSICAL.test(n))) return line;
+      const mapped = names.map((n) => {
         if (!PHYSICAL.test(n)) return n;
         if (!order.has(n)) order.set(n, order.size + 1);
         return `/e*/${order.get(n)}=${n}`;
       });
-      return `${m[1]}${names.join(' ')}`;
+      return `${m[1]}auto${m[3]}${mapped.join(' ')}`;
     })
     .join('\n');
 }

@@ -51,8 +51,11 @@ export function guestEdits(facts: VmFacts, vm: VmConfig): { edits: GuestEdit[]; 
   const results: FixResult[] = [fixFstab(ctx), fixGrub(ctx), fixInitramfs(ctx), fixNetwork(ctx), fixVmwareTools(ctx)];
   const edits = results.flatMap((r) => r.edits);
   findings.push(...results.flatMap((r) => r.findings));
-  // Commands run after every file edit, so the initramfs is built from the edited configuration.
-  edits.sort((a, b) => Number(a.kind === 'run') - Number(b.kind === 'run'));
+  // Commands run after every file edit, so the initramfs is built from the edited configuration;
+  // trimming comes last so CONVERT copies only live data.
+  const order = (e: GuestEdit) => (e.kind === 'run' ? 1 : e.kind === 'trim' ? 2 : 0);
+  edits.sort((a, b) => order(a) - order(b));
+  if (vm.policy.trim) edits.push({ kind: 'trim', reason: 'discard unused blocks so CONVERT copies only live data' });
   return { edits, findings };
 }
 
@@ -64,6 +67,8 @@ export function planVm(input: PlanVmInput): VmPlan {
   const outXml = posix.normalize(posix.join(vm.policy.output_dir, `${slug}.xml`));
   const { edits, findings: raw } = guestEdits(facts, vm);
   const findings: Finding[] = raw.map((f) => ({ ...f, acknowledged: vm.policy.acknowledge.includes(f.code) }));
+  if (facts.disks.length > 1)
+    findings.push({ code: 'multi-disk-unsupported', severity: 'critical', message: `${facts.disks.length} disks: only single-disk VMs can be applied yet`, acknowledged: false });
   const layers = facts.disks.reduce((n, d) => n + d.chain.length, 0);
   if (layers > facts.disks.length)
     findings.push({ code: 'snapshot-chain', severity: 'info', message: `the disks have ${layers - facts.disks.length} snapshot layer(s): the VM is migrated at its current state`, acknowledged: false });
@@ -121,7 +126,7 @@ function summariseFacts(f: VmFacts): Record<string, unknown> {
       partition_table: g.partitionTable,
       filesystems: g.filesystems,
       root: g.root,
-      ...(g.boot ? { boot: g.boot } : {}),
+      mounts: g.mounts,
       kernels: g.kernels,
       initramfs_tool: g.initramfsTool,
       bootloader: g.bootloader,

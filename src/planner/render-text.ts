@@ -19,6 +19,8 @@ function renderEdit(e: GuestEdit, p: Paint): string[] {
       return [`${p.green('+')} ${p.bold(e.path)} -> ${e.target}  ${p.dim(`# ${e.reason}`)}`];
     case 'run':
       return [`${p.cyan('!')} run ${p.bold(e.command.join(' '))}  ${p.dim(`# ${e.reason}`)}`];
+    case 'trim':
+      return [`${p.cyan('!')} ${p.bold('fstrim')} every mounted filesystem  ${p.dim(`# ${e.reason}`)}`];
   }
 }
 
@@ -45,7 +47,7 @@ export function renderPlanText(plan: Plan, p: Paint): string {
     const f = vm.facts as { disks: { name: string; virtualBytes: number; allocatedBytes: number; chain: unknown[] }[]; guest: { os: { product: string; distro: string }; firmware: string; root: string } };
     out.push(`${p.bold(`# ${vm.address}`)}  ${p.dim(`from ${vm.source.address}`)}`);
     for (const d of f.disks) out.push(`  disk ${d.name}: ${fmtBytes(d.virtualBytes)} virtual, ${fmtBytes(d.allocatedBytes)} allocated, ${d.chain.length} layer(s)`);
-    out.push(`  guest: ${f.guest.os.product || f.guest.os.distro}, ${f.guest.firmware}, root ${f.guest.root}`);
+    out.push(`  guest: ${f.guest.os.distro} ${f.guest.os.product}, ${f.guest.firmware}, root ${f.guest.root}`);
     out.push(`  output: ${vm.outputs.disk.path} (${vm.outputs.disk.format}), ${vm.outputs.domain_xml.path}`);
     if (vm.actions.length === 0) out.push(`  ${p.dim('no changes: every stage is done and up to date')}`);
     for (const a of vm.actions) {

@@ -19,7 +19,8 @@ export type GuestEdit =
   | { kind: 'write'; path: string; before: string; after: string; reason: string }
   | { kind: 'delete'; path: string; before: string; reason: string }
   | { kind: 'symlink'; path: string; target: string; reason: string }
-  | { kind: 'run'; command: string[]; reason: string };
+  | { kind: 'run'; command: string[]; reason: string }
+  | { kind: 'trim'; reason: string };
 
 export interface Action {
   id: string;

@@ -36,17 +36,23 @@ export class GuestfishSession {
 
   static launches = 0;
 
-  static async launch(disks: GuestDisk[], opts: { readonly: boolean; network?: boolean }): Promise<GuestfishSession> {
+  static async launch(disks: GuestDisk[], opts: { readonly: boolean; discard?: boolean }): Promise<GuestfishSession> {
     const bin = findTool('guestfish');
     if (!bin) throw new Error('guestfish not found: install libguestfs-tools (npm run setup)');
     const { env } = await guestfsEnv();
-    const args = ['--listen', opts.readonly ? '--ro' : '--rw'];
-    if (opts.network) args.push('--network');
-    for (const d of disks) args.push(d.format ? `--format=${d.format}` : '--format', '-a', d.path);
-    const pid = await startListener(bin, args, env);
+    const pid = await startListener(bin, ['--listen'], env);
     const s = new GuestfishSession(bin, pid, env);
-    GuestfishSession.launches++;
-    await s.run('run');
+    try {
+      for (const d of disks) {
+        const params = [`readonly:${opts.readonly}`, ...(d.format ? [`format:${d.format}`] : []), ...(opts.discard && !opts.readonly ? ['discard:besteffort'] : [])];
+        await s.run('add-drive', d.path, ...params);
+      }
+      GuestfishSession.launches++;
+      await s.run('run');
+    } catch (err) {
+      await s.close();
+      throw err;
+    }
     return s;
   }
 
@@ -67,9 +73,23 @@ export class GuestfishSession {
     }
   }
 
+  private scratch?: string;
+
+  /** A guest file's exact bytes as text (`cat` output is not byte-exact), or undefined if absent. */
+  async readFile(path: string): Promise<string | undefined> {
+    if ((await this.try('is-file', path, 'followsymlinks:true'))?.trim() !== 'true') return undefined;
+    this.scratch ??= mkdtempSync(join(tmpdir(), 'h2k-gf-read-'));
+    const local = join(this.scratch, 'file');
+    await this.run('download', path, local);
+    const text = readFileSync(local, 'utf8');
+    rmSync(local, { force: true });
+    return text;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
     await execa(this.bin, [`--remote=${this.pid}`, '--', 'exit'], { env: { ...process.env, ...this.env }, reject: false });
   }
 }

@@ -27,6 +27,8 @@ export interface GuestFacts {
   root: string;
   /** Appliance device holding /boot when it is separate. */
   boot?: string;
+  /** What FIX must mount besides /: mountpoint → appliance device, in mount order. */
+  mounts: { mountpoint: string; device: string }[];
   kernels: KernelFact[];
   initramfsTool: 'initramfs-tools' | 'dracut' | 'mkinitcpio' | 'unknown';
   bootloader: { kind: 'grub2' | 'unknown'; config?: string };

@@ -76,7 +76,7 @@ async function inspectWith(g: GuestfishSession, diskCount: number): Promise<Gues
   const partitionTable = ((await g.try('part-get-parttype', '/dev/sda')) ?? 'none').trim();
   const base = { os, partitionTable, filesystems, root };
   if (os.type !== 'linux') {
-    return { ...base, firmware: 'bios', kernels: [], initramfsTool: 'unknown', bootloader: { kind: 'unknown' }, network: { backend: 'none' }, vmwareTools: { installed: false, units: [] }, space: {}, files: {} };
+    return { ...base, mounts: [], firmware: 'bios', kernels: [], initramfsTool: 'unknown', bootloader: { kind: 'unknown' }, network: { backend: 'none' }, vmwareTools: { installed: false, units: [] }, space: {}, files: {} };
   }
 
   await g.run('mount-ro', root, '/');
@@ -85,11 +85,13 @@ async function inspectWith(g: GuestfishSession, diskCount: number): Promise<Gues
   if (fstab !== undefined) files['/etc/fstab'] = fstab;
   // Mount /boot (and /boot/efi) from fstab, resolving names ourselves.
   let boot: string | undefined;
+  const mounts: GuestFacts['mounts'] = [];
   for (const entry of parseFstabMounts(fstab ?? '')) {
     if (entry.mountpoint !== '/boot' && entry.mountpoint !== '/boot/efi') continue;
     const fs = resolveSpec(entry.spec, filesystems);
-    if (!fs) continue;
-    if (await g.try('mount-ro', fs.device, entry.mountpoint)) if (entry.mountpoint === '/boot') boot = fs.device;
+    if (!fs || (await g.try('mount-ro', fs.device, entry.mountpoint)) === undefined) continue;
+    mounts.push({ mountpoint: entry.mountpoint, device: fs.device });
+    if (entry.mountpoint === '/boot') boot = fs.device;
   }
 
   for (const path of WATCHED) {
@@ -138,6 +140,7 @@ async function inspectWith(g: GuestfishSession, diskCount: number): Promise<Gues
     ...base,
     firmware,
     ...(boot ? { boot } : {}),
+    mounts,
     kernels,
     initramfsTool,
     bootloader: grubCfg ? { kind: 'grub2', config: grubCfg } : { kind: 'unknown' },
@@ -194,8 +197,7 @@ async function isDir(g: GuestfishSession, p: string): Promise<boolean> {
 }
 
 async function readFile(g: GuestfishSession, p: string): Promise<string | undefined> {
-  if ((await g.try('is-file', p, 'followsymlinks:true'))?.trim() !== 'true') return undefined;
-  return g.try('cat', p);
+  return g.readFile(p);
 }
 
 export function parseFstabMounts(text: string): { spec: string; mountpoint: string; type: string }[] {

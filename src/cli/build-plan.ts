@@ -1,0 +1,28 @@
+// Gathers facts for the selected VMs and runs the pure planner: what plan and apply share.
+import { planVm } from '../planner/plan-vm.js';
+import { assemblePlan } from '../planner/plan.js';
+import type { Plan } from '../planner/types.js';
+import { gatherVm, mapLimit } from '../providers/gather.js';
+import { configHash } from '../schema/config-hash.js';
+import type { Config, VmConfig } from '../schema/config.js';
+import type { StateStore } from '../state/state-file.js';
+
+export async function buildPlan(config: Config, vms: VmConfig[], state: StateStore, opts: { parallelism: number; progress: (msg: string) => void; replace?: string[] }): Promise<Plan> {
+  const gathered = await mapLimit(vms, opts.parallelism, async (vm) => {
+    opts.progress(`${vm.address}: reading disks and inspecting the guest (one libguestfs launch)...`);
+    const started = Date.now();
+    const g = await gatherVm(config, vm);
+    opts.progress(`${vm.address}: inspected in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return g;
+  });
+  return assemblePlan({
+    configHash: configHash(config),
+    serial: state.data.serial,
+    lineage: state.data.serial === 0 ? null : state.data.lineage,
+    vms: gathered.map((g) => {
+      // -replace: plan this VM as if nothing had been done.
+      const replaced = opts.replace?.some((r) => g.vm.address === r || g.vm.address.startsWith(`${r}[`));
+      return planVm({ vm: g.vm, sourceType: g.sourceType, facts: g.facts, fingerprint: g.fingerprint, recorded: replaced ? {} : state.stages(g.vm.address) });
+    }),
+  });
+}

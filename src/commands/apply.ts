@@ -1,0 +1,150 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { Args, Flags } from '@oclif/core';
+import { H2kCommand } from '../cli/base-command.js';
+import { buildPlan } from '../cli/build-plan.js';
+import { varFlags, varInputs } from '../cli/config-flags.js';
+import { EXIT, UserError } from '../cli/errors.js';
+import { loadOrFail, selectTargets } from '../cli/load-or-fail.js';
+import { targetFlags } from '../cli/plan-flags.js';
+import { type ApplyEvent, StageError, applyVm, checkFingerprint } from '../executors/apply.js';
+import { PLAN_FORMAT_VERSION, blockingFindings, hasChanges, planHash } from '../planner/plan.js';
+import { renderPlanText } from '../planner/render-text.js';
+import type { Plan } from '../planner/types.js';
+import { mapLimit } from '../providers/gather.js';
+import { configHash } from '../schema/config-hash.js';
+import { StateLock } from '../state/lock.js';
+import { StateStore } from '../state/state-file.js';
+
+export default class Apply extends H2kCommand {
+  static override summary = 'Perform a plan: fix, convert and validate each VM.';
+  static override description = `With a plan file (from \`h2k plan -out FILE\`), applies exactly that plan, after checking it is
+not stale: same configuration, same state serial and lineage, and sources unchanged since planning.
+With a directory, plans first, shows the plan and asks for confirmation (-auto-approve skips it).
+
+Stages run in order FETCH → FLATTEN → INSPECT → PLAN → FIX → CONVERT → VALIDATE; each completed
+stage is recorded in .h2k/state.json, so an interrupted apply continues where it stopped. The
+source disks are only ever read.
+
+Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
+  static override examples = [
+    { description: 'Apply a reviewed plan file', command: '<%= config.bin %> apply plan.json' },
+    { description: 'Plan and apply in one go, without a prompt (CI)', command: '<%= config.bin %> apply examples -auto-approve' },
+    { description: 'Redo one VM from its first stage', command: '<%= config.bin %> apply examples -replace vm.debian -auto-approve' },
+  ];
+  static override args = { target: Args.string({ description: 'A configuration directory, or a plan file.', default: '.' }) };
+  static override flags = {
+    ...varFlags,
+    ...targetFlags,
+    'auto-approve': Flags.boolean({ description: 'Apply without asking (needed without a terminal when no plan file is given).' }),
+    'lock-timeout': Flags.string({ description: 'Wait this long for the state lock, e.g. 30s or 5m.', default: '0s' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags, raw } = await this.parse(Apply);
+    const inputs = varInputs(raw);
+    const fromFile = existsSync(args.target) && statSync(args.target).isFile();
+    let plan: Plan;
+    let configDir: string;
+    if (fromFile) {
+      const text = readFileSync(args.target, 'utf8');
+      let parsed: Plan & { config_dir?: string };
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new UserError(`${args.target} is not a plan file (not JSON)`, 'create one with h2k plan -out FILE');
+      }
+      const major = String(parsed.format_version ?? '').split('.')[0];
+      if (major !== PLAN_FORMAT_VERSION.split('.')[0]) throw new UserError(`${args.target} has plan format ${parsed.format_version ?? '(none)'}; this h2k applies format ${PLAN_FORMAT_VERSION}`, 'plan again with this version of h2k');
+      configDir = resolve(dirname(args.target), parsed.config_dir ?? '.');
+      plan = parsed;
+    } else configDir = args.target;
+
+    const config = loadOrFail(configDir, inputs);
+    const lock = await StateLock.acquire(config.dir, 'apply', parseDuration(flags['lock-timeout']));
+    const cleanup = () => lock.release();
+    // An interrupted apply releases its lock; its state holds every stage completed so far.
+    for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      process.once(sig, () => {
+        cleanup();
+        process.exit(code);
+      });
+    }
+    try {
+      const state = await StateStore.open(config.dir);
+      const p = this.paint();
+      if (fromFile) {
+        plan = plan!;
+        if (plan.config_hash !== configHash(config)) throw new UserError('the plan is stale: the configuration changed since it was made', 'plan again: h2k plan -out FILE');
+        const lineage = state.data.serial === 0 ? null : state.data.lineage;
+        if (plan.state.serial !== state.data.serial || plan.state.lineage !== lineage)
+          throw new UserError(`the plan is stale: it was made against state serial ${plan.state.serial}, the state is now at serial ${state.data.serial}${plan.state.lineage !== lineage ? ' of another lineage' : ''}`, 'another apply ran since; plan again');
+        for (const vm of Object.values(plan.vms)) await checkFingerprint(config, vm);
+      } else {
+        const vms = selectTargets(config, flags.target);
+        plan = await buildPlan(config, vms, state, { parallelism: flags.parallelism, progress: (m) => this.err(p.dim(m)), replace: flags.replace });
+        this.out(renderPlanText(plan, p));
+      }
+      const blocking = blockingFindings(plan);
+      if (blocking.length) throw new UserError(`${blocking.length} critical finding(s) block this apply: ${blocking.map((b) => `${b.vm} [${b.code}]`).join(', ')}`, "fix the cause, or add the code to the policy's acknowledge list");
+      if (!hasChanges(plan)) {
+        this.out(p.green('Nothing to do.'));
+        return;
+      }
+      if (!fromFile && !flags['auto-approve']) {
+        if (!process.stdin.isTTY) throw new UserError('apply needs confirmation, and there is no terminal to ask', 'pass -auto-approve, or apply a reviewed plan file');
+        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        const answer = await rl.question("Do you want to perform these actions? Only 'yes' will be accepted: ");
+        rl.close();
+        if (answer.trim() !== 'yes') throw new UserError('apply cancelled', 'nothing was changed');
+      }
+      const hash = planHash(plan);
+      const emit = (e: ApplyEvent) => this.reportEvent(e);
+      const vms = Object.values(plan.vms).filter((v) => v.actions.length);
+      const results = await mapLimit(vms, flags.parallelism, async (vm) => {
+        try {
+          await applyVm({ config, plan, vm, planHash: hash, state, emit });
+          return undefined;
+        } catch (err) {
+          if (err instanceof StageError) return err;
+          throw err;
+        }
+      });
+      const failed = results.filter((r): r is StageError => r !== undefined);
+      if (failed.length) {
+        for (const f of failed) this.err(`${p.red('Error:')} ${f.vm}: ${f.stage} failed: ${f.message}\n  ${p.dim('hint:')} ${f.hint}`);
+        this.exitWith(EXIT.error);
+      }
+      this.out(p.green(`Apply complete: ${vms.length} VM(s) converted.`));
+      for (const vm of vms) this.out(`  ${vm.address}: ${vm.outputs.disk.path}, ${vm.outputs.domain_xml.path}`);
+    } finally {
+      cleanup();
+    }
+  }
+
+  private reportEvent(e: ApplyEvent): void {
+    const p = this.paint(process.stderr);
+    const at = `${e.vm}: ${e.stage}`;
+    switch (e.kind) {
+      case 'stage-start':
+        this.err(`${at}: started`);
+        break;
+      case 'stage-step':
+        this.err(p.dim(`${at}: ${e.message}`));
+        break;
+      case 'stage-done':
+        this.err(`${at}: ${p.green('done')} in ${e.seconds.toFixed(1)} s${e.note ? ` (${e.note})` : ''}`);
+        break;
+      case 'stage-failed':
+        this.err(`${at}: ${p.red('failed')}: ${e.error}`);
+        break;
+    }
+  }
+}
+
+function parseDuration(s: string): number {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(s.trim());
+  if (!m) throw new UserError(`-lock-timeout ${s} is not a duration`, 'use a number with s, m or h, like 30s or 5m');
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
+}

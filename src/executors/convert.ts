@@ -1,0 +1,16 @@
+// CONVERT: write the target image from the fixed overlay, allocated blocks only. Written under a
+// .partial name and renamed when complete, so an interrupted conversion never looks finished.
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { qemuImg } from '../tools/qemu-img.js';
+
+export async function convertImage(opts: { overlay: string; out: string; format: 'qcow2' | 'raw'; compress: boolean }): Promise<void> {
+  mkdirSync(dirname(opts.out), { recursive: true });
+  const partial = `${opts.out}.partial`;
+  rmSync(partial, { force: true });
+  const args = ['convert', '-q', '-f', 'qcow2', '-O', opts.format];
+  if (opts.format === 'qcow2' && opts.compress) args.push('-c');
+  if (opts.format === 'raw') args.push('-S', '4k');
+  await qemuImg([...args, opts.overlay, partial]);
+  renameSync(partial, opts.out);
+}

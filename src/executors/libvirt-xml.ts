@@ -1,0 +1,53 @@
+// The libvirt domain for a converted VM: q35, virtio disk and NICs, firmware per facts. PURE.
+import type { HardwareFacts } from '../planner/types.js';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+export function domainXml(opts: { name: string; disk: string; format: string; hw: HardwareFacts }): string {
+  const { hw } = opts;
+  const nics = hw.nics
+    .map(
+      (n) => `    <interface type="network">
+      <source network="${esc(n.network ?? 'default')}"/>
+      <mac address="${esc(n.mac)}"/>
+      <model type="${esc(n.model)}"/>
+    </interface>`,
+    )
+    .join('\n');
+  return `<domain type="kvm">
+  <name>${esc(opts.name)}</name>
+  <memory unit="MiB">${hw.memoryMiB}</memory>
+  <vcpu>${hw.cpus}</vcpu>
+  <os${hw.firmware === 'uefi' ? ' firmware="efi"' : ''}>
+    <type arch="x86_64" machine="q35">hvm</type>
+    <boot dev="hd"/>
+  </os>
+  <features>
+    <acpi/>
+    <apic/>
+  </features>
+  <cpu mode="host-model"/>
+  <clock offset="utc"/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <disk type="file" device="disk">
+      <driver name="qemu" type="${esc(opts.format)}" discard="unmap"/>
+      <source file="${esc(opts.disk)}"/>
+      <target dev="vda" bus="virtio"/>
+    </disk>
+${nics}
+    <serial type="pty">
+      <target port="0"/>
+    </serial>
+    <console type="pty">
+      <target type="serial" port="0"/>
+    </console>
+    <rng model="virtio">
+      <backend model="random">/dev/urandom</backend>
+    </rng>
+  </devices>
+</domain>
+`;
+}
