@@ -1,11 +1,15 @@
 // `npm run bench`: every benchmark, printed as figures and ratios against a peer in the same run.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchLocalApply } from './local-apply.js';
 import { benchParse } from './parse.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const only = process.argv.slice(2);
-const benches: [string, () => Promise<Record<string, unknown>>][] = [['parse', () => benchParse(repo)]];
+const benches: [string, () => Promise<Record<string, unknown>>][] = [
+  ['parse', () => benchParse(repo)],
+  ['local-apply', () => benchLocalApply(repo)],
+];
 for (const [name, run] of benches) {
   if (only.length && !only.includes(name)) continue;
   console.log(`== ${name}`);

@@ -1,5 +1,5 @@
 // Shared test helpers: temporary configuration directories and running the real CLI.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,4 +39,17 @@ export function evalExpr(src: string, scope: Partial<Scope> = {}): Value {
 
 export async function h2k(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}) {
   return execa(H2K, args, { cwd: opts.cwd ?? REPO, env: { NO_COLOR: '1', ...opts.env }, reject: false, stripFinalNewline: false, input: opts.input ?? '' });
+}
+
+/** Every example configuration file, relative to the repo (examples/ and its subdirectories). */
+export function exampleFiles(): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(join(REPO, d), { withFileTypes: true })) {
+      if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'output') walk(join(d, e.name));
+      else if (e.name.endsWith('.h2k.hcl')) out.push(join(d, e.name));
+    }
+  };
+  walk('examples');
+  return out.sort();
 }

@@ -6,6 +6,7 @@ import { gatherVm, mapLimit } from '../providers/gather.js';
 import { configHash } from '../schema/config-hash.js';
 import type { Config, VmConfig } from '../schema/config.js';
 import type { StateStore } from '../state/state-file.js';
+import { type Drift, orphans, refreshVm } from '../providers/refresh.js';
 
 export async function buildPlan(config: Config, vms: VmConfig[], state: StateStore, opts: { parallelism: number; progress: (msg: string) => void; replace?: string[] }): Promise<Plan> {
   const gathered = await mapLimit(vms, opts.parallelism, async (vm) => {
@@ -15,14 +16,14 @@ export async function buildPlan(config: Config, vms: VmConfig[], state: StateSto
     opts.progress(`${vm.address}: inspected in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return g;
   });
-  return assemblePlan({
-    configHash: configHash(config),
-    serial: state.data.serial,
-    lineage: state.data.serial === 0 ? null : state.data.lineage,
-    vms: gathered.map((g) => {
-      // -replace: plan this VM as if nothing had been done.
-      const replaced = opts.replace?.some((r) => g.vm.address === r || g.vm.address.startsWith(`${r}[`));
-      return planVm({ vm: g.vm, sourceType: g.sourceType, facts: g.facts, fingerprint: g.fingerprint, recorded: replaced ? {} : state.stages(g.vm.address) });
-    }),
-  });
+  const drift: Drift[] = orphans(Object.keys(state.data.vms), config.vms.map((v) => v.address));
+  const plans = [];
+  for (const g of gathered) {
+    const refreshed = await refreshVm(config.dir, g.vm.address, state.data.vms[g.vm.address]);
+    drift.push(...refreshed.drift);
+    // -replace: plan this VM as if nothing had been done.
+    const replaced = opts.replace?.some((r) => g.vm.address === r || g.vm.address.startsWith(`${r}[`));
+    plans.push(planVm({ vm: g.vm, sourceType: g.sourceType, facts: g.facts, fingerprint: g.fingerprint, recorded: replaced ? {} : refreshed.recorded }));
+  }
+  return assemblePlan({ configHash: configHash(config), serial: state.data.serial, lineage: state.data.serial === 0 ? null : state.data.lineage, vms: plans, drift });
 }

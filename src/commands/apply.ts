@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
+import { applyWithListr } from '../cli/apply-progress.js';
 import { H2kCommand } from '../cli/base-command.js';
 import { buildPlan } from '../cli/build-plan.js';
 import { varFlags, varInputs } from '../cli/config-flags.js';
@@ -9,9 +10,10 @@ import { EXIT, UserError } from '../cli/errors.js';
 import { loadOrFail, selectTargets } from '../cli/load-or-fail.js';
 import { targetFlags } from '../cli/plan-flags.js';
 import { type ApplyEvent, StageError, applyVm, checkFingerprint } from '../executors/apply.js';
-import { PLAN_FORMAT_VERSION, blockingFindings, hasChanges, planHash } from '../planner/plan.js';
+import { blockingFindings, hasChanges, planHash } from '../planner/plan.js';
+import { readPlanFile } from '../cli/read-plan.js';
 import { renderPlanText } from '../planner/render-text.js';
-import type { Plan } from '../planner/types.js';
+import type { Plan, VmPlan } from '../planner/types.js';
 import { mapLimit } from '../providers/gather.js';
 import { configHash } from '../schema/config-hash.js';
 import { StateLock } from '../state/lock.js';
@@ -45,21 +47,13 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
     const { args, flags, raw } = await this.parse(Apply);
     const inputs = varInputs(raw);
     const fromFile = existsSync(args.target) && statSync(args.target).isFile();
-    let plan: Plan;
-    let configDir: string;
+    let filePlan: Plan | undefined;
+    let configDir = args.target;
     if (fromFile) {
-      const text = readFileSync(args.target, 'utf8');
-      let parsed: Plan & { config_dir?: string };
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw new UserError(`${args.target} is not a plan file (not JSON)`, 'create one with h2k plan -out FILE');
-      }
-      const major = String(parsed.format_version ?? '').split('.')[0];
-      if (major !== PLAN_FORMAT_VERSION.split('.')[0]) throw new UserError(`${args.target} has plan format ${parsed.format_version ?? '(none)'}; this h2k applies format ${PLAN_FORMAT_VERSION}`, 'plan again with this version of h2k');
-      configDir = resolve(dirname(args.target), parsed.config_dir ?? '.');
-      plan = parsed;
-    } else configDir = args.target;
+      const { config_dir: rel, ...parsed } = readPlanFile(args.target);
+      configDir = resolve(dirname(args.target), rel ?? '.');
+      filePlan = parsed;
+    }
 
     const config = loadOrFail(configDir, inputs);
     const lock = await StateLock.acquire(config.dir, 'apply', parseDuration(flags['lock-timeout']));
@@ -74,12 +68,13 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
     try {
       const state = await StateStore.open(config.dir);
       const p = this.paint();
-      if (fromFile) {
-        plan = plan!;
+      let plan: Plan;
+      if (filePlan) {
+        plan = filePlan;
         if (plan.config_hash !== configHash(config)) throw new UserError('the plan is stale: the configuration changed since it was made', 'plan again: h2k plan -out FILE');
         const lineage = state.data.serial === 0 ? null : state.data.lineage;
         if (plan.state.serial !== state.data.serial || plan.state.lineage !== lineage)
-          throw new UserError(`the plan is stale: it was made against state serial ${plan.state.serial}, the state is now at serial ${state.data.serial}${plan.state.lineage !== lineage ? ' of another lineage' : ''}`, 'another apply ran since; plan again');
+          throw new UserError(`the plan is stale: it was made against state serial ${plan.state.serial}, the state is now at serial ${state.data.serial}${plan.state.lineage !== null && plan.state.lineage !== lineage ? ' of another lineage' : ''}`, 'another apply ran since; plan again');
         for (const vm of Object.values(plan.vms)) await checkFingerprint(config, vm);
       } else {
         const vms = selectTargets(config, flags.target);
@@ -100,9 +95,9 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
         if (answer.trim() !== 'yes') throw new UserError('apply cancelled', 'nothing was changed');
       }
       const hash = planHash(plan);
-      const emit = (e: ApplyEvent) => this.reportEvent(e);
       const vms = Object.values(plan.vms).filter((v) => v.actions.length);
-      const results = await mapLimit(vms, flags.parallelism, async (vm) => {
+      await state.audit(config.dir, { event: 'apply-started', plan_hash: hash, details: { vms: vms.map((v) => v.address), from_plan_file: fromFile } });
+      const runVm = async (vm: VmPlan, emit: (e: ApplyEvent) => void): Promise<StageError | undefined> => {
         try {
           await applyVm({ config, plan, vm, planHash: hash, state, emit });
           return undefined;
@@ -110,8 +105,12 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
           if (err instanceof StageError) return err;
           throw err;
         }
-      });
+      };
+      const results = process.stderr.isTTY
+        ? await applyWithListr(vms, flags.parallelism, runVm)
+        : await mapLimit(vms, flags.parallelism, (vm) => runVm(vm, (e) => this.reportEvent(e)));
       const failed = results.filter((r): r is StageError => r !== undefined);
+      await state.audit(config.dir, { event: 'apply-finished', plan_hash: hash, details: { ok: failed.length === 0, failed: failed.map((f) => `${f.vm}:${f.stage}`) } });
       if (failed.length) {
         for (const f of failed) this.err(`${p.red('Error:')} ${f.vm}: ${f.stage} failed: ${f.message}\n  ${p.dim('hint:')} ${f.hint}`);
         this.exitWith(EXIT.error);

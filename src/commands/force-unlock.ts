@@ -1,6 +1,7 @@
 import { unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Args } from '@oclif/core';
+import { dirArg } from '../cli/config-flags.js';
 import { H2kCommand } from '../cli/base-command.js';
 import { UserError } from '../cli/errors.js';
 import { lockPath, readLock } from '../state/lock.js';
@@ -12,7 +13,7 @@ Never use it while an apply is still running: two applies on one state can corru
   static override examples = [{ description: 'Remove a stale lock of the configuration in examples/', command: '<%= config.bin %> force-unlock 86cb094b-0420-42ad-9ff6-35bfa7a25062 examples' }];
   static override args = {
     id: Args.string({ description: 'The lock ID, as printed in the lock error.', required: true }),
-    dir: Args.string({ description: 'Directory holding the *.h2k.hcl files.', default: '.' }),
+    ...dirArg,
   };
 
   async run(): Promise<void> {

@@ -5,7 +5,7 @@ import { dirArg, varFlags, varInputs } from '../cli/config-flags.js';
 import { EXIT, UserError } from '../cli/errors.js';
 import { loadOrFail, selectTargets } from '../cli/load-or-fail.js';
 import { targetFlags } from '../cli/plan-flags.js';
-import { blockingFindings, hasChanges, planJson } from '../planner/plan.js';
+import { blockingFindings, hasChanges, planHash, planJson } from '../planner/plan.js';
 import { buildPlan } from '../cli/build-plan.js';
 import { renderPlanText } from '../planner/render-text.js';
 import { StateLock } from '../state/lock.js';
@@ -58,6 +58,7 @@ Exit status: 0 success; 1 error or an unacknowledged critical finding; with -det
           'fix the cause, or accept the risk by adding the code to the policy\'s acknowledge list',
         );
       }
+      await state.audit(config.dir, { event: 'plan-created', plan_hash: planHash(plan), details: { vms: Object.keys(plan.vms), changes: hasChanges(plan), ...(flags.out ? { out: flags.out } : {}) } });
       if (flags['detailed-exitcode'] && hasChanges(plan)) this.exitWith(EXIT.changes);
     } finally {
       lock.release();

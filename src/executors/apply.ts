@@ -90,6 +90,7 @@ export async function applyVm(opts: { config: Config; plan: Plan; vm: VmPlan; pl
       await state.update((d) => {
         (d.vms[vm.address] ??= { stages: {} }).stages[action.stage] = { status: 'failed', input_hash: action.input_hash, plan_hash: opts.planHash, outputs: [], started_at: started.toISOString(), finished_at: new Date().toISOString(), error: message };
       });
+      await state.audit(config.dir, { event: 'stage-failed', vm: vm.address, stage: action.stage, plan_hash: opts.planHash, details: { error: message } });
       emit({ kind: 'stage-failed', vm: vm.address, stage: action.stage, error: message });
       throw new StageError(vm.address, action.stage, message, e.hint ?? (e instanceof FixError ? e.hint : 'see the message above; fix the cause and run h2k apply again: completed stages are not redone'));
     }
@@ -97,6 +98,7 @@ export async function applyVm(opts: { config: Config; plan: Plan; vm: VmPlan; pl
     await state.update((d) => {
       (d.vms[vm.address] ??= { stages: {} }).stages[action.stage] = record;
     });
+    await state.audit(config.dir, { event: 'stage-done', vm: vm.address, stage: action.stage, plan_hash: opts.planHash, details: { input_hash: action.input_hash, outputs } });
     emit({ kind: 'stage-done', vm: vm.address, stage: action.stage, seconds: (Date.now() - started.getTime()) / 1000, ...(note ? { note } : {}) });
   }
 

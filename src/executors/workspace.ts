@@ -5,7 +5,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { vmSlug } from '../planner/plan-vm.js';
 import type { OutputRecord } from '../state/state-file.js';
-import { stateDir } from '../state/state-file.js';
+import { stateDir } from '../state/paths.js';
 
 export interface Workspace {
   dir: string;

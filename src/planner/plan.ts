@@ -4,10 +4,11 @@ import type { Plan, VmPlan } from './types.js';
 
 export const PLAN_FORMAT_VERSION = '1.0';
 
-export function assemblePlan(input: { configHash: string; serial: number; lineage: string | null; vms: VmPlan[] }): Plan {
+export function assemblePlan(input: { configHash: string; serial: number; lineage: string | null; vms: VmPlan[]; drift?: Plan['drift'] }): Plan {
   return {
     format_version: PLAN_FORMAT_VERSION,
     config_hash: input.configHash,
+    drift: input.drift ?? [],
     state: { serial: input.serial, lineage: input.lineage },
     vms: Object.fromEntries([...input.vms].sort((a, b) => (a.address < b.address ? -1 : 1)).map((v) => [v.address, v])),
   };

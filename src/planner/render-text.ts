@@ -41,6 +41,11 @@ function renderAction(a: Action, p: Paint): string[] {
 export function renderPlanText(plan: Plan, p: Paint): string {
   const out: string[] = [];
   const vms = Object.values(plan.vms);
+  if (plan.drift.length) {
+    out.push(p.bold('Drift since the last apply:'));
+    for (const d of plan.drift) out.push(`  ${p.yellow('!')} ${d.vm}${d.stage ? ` ${d.stage}` : ''}${d.path ? ` ${d.path}` : ''}: ${d.problem}`);
+    out.push('');
+  }
   const counts: Record<string, number> = {};
   const sev: Record<string, number> = { critical: 0, warning: 0, info: 0 };
   for (const vm of vms) {

@@ -73,6 +73,8 @@ export interface VmPlan {
 export interface Plan {
   format_version: string;
   config_hash: string;
+  /** What changed on disk since the last apply, found by refreshing before planning. */
+  drift: { vm: string; stage?: Stage; path?: string; problem: string }[];
   state: { serial: number; lineage: string | null };
   vms: Record<string, VmPlan>;
 }

@@ -6,7 +6,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } f
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../cli/errors.js';
-import { stateDir } from './state-file.js';
+import { stateDir } from './paths.js';
 
 export interface LockInfo {
   id: string;

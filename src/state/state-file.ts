@@ -6,6 +6,10 @@ import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, re
 import { dirname, join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import type { Stage } from '../planner/types.js';
+import { appendAudit } from './audit.js';
+import { stateDir } from './paths.js';
+
+export { stateDir };
 
 export const STATE_VERSION = 1;
 
@@ -35,10 +39,8 @@ export interface StateData {
   serial: number;
   lineage: string;
   vms: Record<string, VmState>;
-}
-
-export function stateDir(configDir: string): string {
-  return join(configDir, '.h2k');
+  /** sha256 of the newest audit record: lets `audit verify` notice records cut from the end. */
+  audit_head?: string;
 }
 
 export function statePath(configDir: string): string {
@@ -105,12 +107,22 @@ export class StateStore {
     return this.db.data.vms[vm]?.stages ?? {};
   }
 
-  /** Applies a change and persists it; the serial moves only when the content changed. */
+  /** Applies a change and persists it; the serial moves only when the VM records changed. */
   async update(change: (d: StateData) => void): Promise<void> {
     const before = JSON.stringify(this.db.data.vms);
+    const headBefore = this.db.data.audit_head;
     change(this.db.data);
-    if (JSON.stringify(this.db.data.vms) === before) return;
-    this.db.data.serial++;
+    const changed = JSON.stringify(this.db.data.vms) !== before;
+    if (!changed && this.db.data.audit_head === headBefore) return;
+    if (changed) this.db.data.serial++;
     await this.db.write();
+  }
+
+  /** Appends an audit record and remembers the new head in the state. */
+  async audit(configDir: string, entry: Parameters<typeof appendAudit>[1]): Promise<void> {
+    const head = appendAudit(configDir, entry);
+    await this.update((d) => {
+      d.audit_head = head;
+    });
   }
 }

@@ -1,6 +1,6 @@
 // Real VMDK files made by qemu-img, then damaged or made hostile by hand.
 import assert from 'node:assert/strict';
-import { readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -78,6 +78,15 @@ describe('VMDK descriptors', () => {
     await qimg('create', '-q', '-f', 'vmdk', '-o', 'subformat=monolithicFlat', join(d, 'base.vmdk'), '16M');
     writeFileSync(join(d, 'child.vmdk'), `# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=deadbeef\ncreateType="monolithicFlat"\nparentFileNameHint="base.vmdk"\nRW 32768 FLAT "base-flat.vmdk" 0\n`);
     refused(() => resolveChain(join(d, 'child.vmdk'), { allowAbsolute: false }), /broken CID chain/);
+  });
+
+  it('a renamed monolithicSparse file is its own extent, whatever its descriptor calls it', async () => {
+    const d = tempDir();
+    await qimg('create', '-q', '-f', 'vmdk', join(d, 'exported.vmdk'), '16M');
+    renameSync(join(d, 'exported.vmdk'), join(d, 'renamed.vmdk'));
+    const chain = resolveChain(join(d, 'renamed.vmdk'), { allowAbsolute: false });
+    assert.deepEqual(chain[0].dataFiles, [join(d, 'renamed.vmdk')]);
+    assert.equal(chain[0].descriptor!.extents[0].file, 'exported.vmdk');
   });
 
   it('a symlinked disk inside the directory is fine', async () => {

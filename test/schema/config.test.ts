@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import hcl from 'hcl2-parser';
@@ -8,7 +8,7 @@ import { policyDefaults } from '../../src/schema/config-schema.js';
 import { parseFile } from '../../src/schema/parser.js';
 import { SourceFile } from '../../src/schema/source-file.js';
 import { Sensitive } from '../../src/schema/values.js';
-import { REPO, load, tempDir } from '../helpers.js';
+import { REPO, exampleFiles, load, tempDir } from '../helpers.js';
 
 const FULL = `
 variable "dc" {
@@ -183,8 +183,7 @@ describe('parser agrees with hcl2-parser on structure and literals', () => {
     if (ours && typeof ours === 'object' && ref && typeof ref === 'object') return Object.fromEntries(Object.entries(ref).map(([k, r]) => [k, normaliseRef((ours as Record<string, unknown>)[k], r)]));
     return ref;
   };
-  const examples = readdirSync(join(REPO, 'examples')).filter((f) => f.endsWith('.h2k.hcl'));
-  for (const f of [...examples.map((e) => join('examples', e))]) {
+  for (const f of exampleFiles()) {
     it(f, () => {
       const text = readFileSync(join(REPO, f), 'utf8');
       const [ref, err] = hcl.parseToObject(text) as [unknown, unknown];

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { formatHcl } from '../../src/schema/format.js';
 import { parseFile } from '../../src/schema/parser.js';
 import { SourceFile } from '../../src/schema/source-file.js';
-import { REPO, h2k, writeConfig } from '../helpers.js';
+import { REPO, exampleFiles, h2k, writeConfig } from '../helpers.js';
 
 const MESSY = `# leading comment
 policy   "p"    {   # trailing comment
@@ -58,8 +58,10 @@ describe('fmt', () => {
   });
 
   it('is idempotent on every example, and examples are already formatted', () => {
-    for (const f of readdirSync(join(REPO, 'examples')).filter((x) => x.endsWith('.h2k.hcl'))) {
-      const text = readFileSync(join(REPO, 'examples', f), 'utf8');
+    const files = exampleFiles();
+    assert.ok(files.length >= 4);
+    for (const f of files) {
+      const text = readFileSync(join(REPO, f), 'utf8');
       const once = formatHcl(f, text);
       assert.equal(formatHcl(f, once), once, f);
       assert.equal(once, text, `${f} is not formatted`);

@@ -39,6 +39,11 @@ function readHead(path: string, length: number, position = 0): Buffer {
 
 /** The descriptor of a VMDK file, or undefined when the file is not a VMDK. */
 export function readVmdkDescriptor(path: string): VmdkDescriptor | undefined {
+  return readDescriptor(path)?.descriptor;
+}
+
+/** With `embedded`: the descriptor lives inside a sparse file, whose data is the file itself. */
+function readDescriptor(path: string): { descriptor: VmdkDescriptor; embedded: boolean } | undefined {
   const head = readHead(path, 512);
   const embedded = embeddedDescriptorLocation(head);
   let text: string;
@@ -49,7 +54,7 @@ export function readVmdkDescriptor(path: string): VmdkDescriptor | undefined {
     text = start;
   }
   try {
-    return parseVmdkDescriptor(text);
+    return { descriptor: parseVmdkDescriptor(text), embedded: embedded !== undefined };
   } catch (err) {
     if (err instanceof VmdkDescriptorError) throw new DiskChainError(`${path}: malformed VMDK descriptor: ${err.message}`, 'the file is damaged or not a VMDK; re-export it from vSphere');
     throw err;
@@ -67,26 +72,17 @@ export function resolveChain(entry: string, opts: { allowAbsolute: boolean }): C
     const real = realpathSync(current);
     if (seen.has(real)) throw new DiskChainError(`parent loop: ${current} is already part of this chain`, 'the delta disks name each other as parents; repair the parentFileNameHint entries');
     seen.add(real);
-    const descriptor = readVmdkDescriptor(current);
-    if (!descriptor) {
+    const read = readDescriptor(current);
+    if (!read) {
       chain.push({ path: current, kind: 'other', dataFiles: [current] });
       return chain;
     }
+    const { descriptor, embedded } = read;
     if (child && child.parentCid !== descriptor.cid)
       throw new DiskChainError(`broken CID chain: ${chain[chain.length - 1].path} expects parent CID ${child.parentCid}, but ${current} has CID ${descriptor.cid}`, 'the parent was modified after the snapshot was taken; VMware would refuse this chain too');
-    const dataFiles: string[] = [];
-    for (const ext of descriptor.extents) {
-      if (!ext.file) continue;
-      const p = checkedPath(ext.file, dirname(current), baseDir, opts, 'extent');
-      if (!existsSync(p)) throw new DiskChainError(`extent file ${p} named by ${current} does not exist`, 'copy every file of the disk (descriptor and -flat/-sNNN extents) together');
-      const size = statSync(p).size;
-      if (ext.type === 'FLAT' || ext.type === 'VMFS') {
-        const need = ((ext.offset ?? 0) + ext.sectors) * 512;
-        if (need > size) throw new DiskChainError(`extent ${p} is truncated: the descriptor needs ${need} bytes, the file has ${size}`, 'the copy was interrupted; copy the -flat file again');
-      }
-      if (ext.type === 'VMFSRDM' || ext.type === 'VMFSRAW') throw new DiskChainError(`${current} is a raw device mapping (${ext.type})`, 'RDM disks have no data in the datastore; copy the LUN to a file first');
-      if (!dataFiles.includes(p)) dataFiles.push(p);
-    }
+    // A sparse file with an embedded descriptor holds its own data, whatever name its extent line
+    // carries (it keeps the name the file had at export; renaming the file is fine).
+    const dataFiles = embedded ? [current] : extentFiles(descriptor, current, baseDir, opts);
     chain.push({ path: current, kind: 'vmdk', descriptor, dataFiles });
     if (!hasParent(descriptor)) return chain;
     if (!descriptor.parentFileNameHint) throw new DiskChainError(`${current} is a delta disk but names no parent`, 'the parentFileNameHint line is missing from its descriptor');
@@ -104,4 +100,21 @@ function checkedPath(name: string, dir: string, baseDir: string, opts: { allowAb
   const rel = relative(baseDir, p);
   if (rel.startsWith('..') || isAbsolute(rel)) throw new DiskChainError(`${what} path ${JSON.stringify(name)} escapes the disk's directory ${baseDir}`, 'a descriptor may only name files next to it; this one may be hostile');
   return p;
+}
+
+function extentFiles(descriptor: VmdkDescriptor, current: string, baseDir: string, opts: { allowAbsolute: boolean }): string[] {
+  const dataFiles: string[] = [];
+  for (const ext of descriptor.extents) {
+    if (!ext.file) continue;
+    const p = checkedPath(ext.file, dirname(current), baseDir, opts, 'extent');
+    if (!existsSync(p)) throw new DiskChainError(`extent file ${p} named by ${current} does not exist`, 'copy every file of the disk (descriptor and -flat/-sNNN extents) together');
+    const size = statSync(p).size;
+    if (ext.type === 'FLAT' || ext.type === 'VMFS') {
+      const need = ((ext.offset ?? 0) + ext.sectors) * 512;
+      if (need > size) throw new DiskChainError(`extent ${p} is truncated: the descriptor needs ${need} bytes, the file has ${size}`, 'the copy was interrupted; copy the -flat file again');
+    }
+    if (ext.type === 'VMFSRDM' || ext.type === 'VMFSRAW') throw new DiskChainError(`${current} is a raw device mapping (${ext.type})`, 'RDM disks have no data in the datastore; copy the LUN to a file first');
+    if (!dataFiles.includes(p)) dataFiles.push(p);
+  }
+  return dataFiles;
 }

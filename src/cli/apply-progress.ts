@@ -1,0 +1,70 @@
+// Apply progress in a terminal: a listr2 task per VM with a subtask per stage, driven by the
+// executor's events. Without a terminal the apply command prints one line per event instead.
+import { Listr, type ListrTaskWrapper } from 'listr2';
+import type { ApplyEvent } from '../executors/apply.js';
+import type { Stage, VmPlan } from '../planner/types.js';
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined); // observed through listr; never an unhandled rejection
+  return { promise, resolve, reject };
+}
+
+/** Runs every VM through `run`, showing live progress; resolves to each VM's error (or undefined). */
+export async function applyWithListr<E>(vms: VmPlan[], parallelism: number, run: (vm: VmPlan, emit: (e: ApplyEvent) => void) => Promise<E | undefined>): Promise<(E | undefined)[]> {
+  const results: (E | undefined)[] = new Array(vms.length);
+  const runs: Promise<void>[] = [];
+  const list = new Listr(
+    vms.map((vm, i) => ({
+      title: vm.address,
+      task: (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
+        const stages = new Map<Stage, Deferred>(vm.actions.map((a) => [a.stage, deferred()]));
+        const subtasks = new Map<Stage, ListrTaskWrapper<unknown, never, never>>();
+        const emit = (e: ApplyEvent) => {
+          const d = stages.get(e.stage);
+          if (e.kind === 'stage-step') {
+            const t = subtasks.get(e.stage);
+            if (t) t.output = e.message;
+          }
+          if (e.kind === 'stage-done') {
+            const t = subtasks.get(e.stage);
+            if (t) t.title = `${e.stage} (${e.seconds.toFixed(1)} s${e.note ? `, ${e.note}` : ''})`;
+            d?.resolve();
+          }
+          if (e.kind === 'stage-failed') d?.reject(new Error(`${e.stage}: ${e.error}`));
+        };
+        const running = run(vm, emit).then((err) => {
+          results[i] = err;
+          // A failed VM leaves its later stages unresolved: fail them so the list ends.
+          for (const d of stages.values()) d.reject(new Error('not run'));
+        });
+        runs.push(running);
+        return task.newListr(
+          vm.actions.map((a) => ({
+              title: a.stage,
+              task: async (_c: unknown, t: ListrTaskWrapper<unknown, never, never>) => {
+                subtasks.set(a.stage, t);
+                await stages.get(a.stage)!.promise;
+              },
+            })),
+          { concurrent: false, exitOnError: true },
+        );
+      },
+    })),
+    { concurrent: parallelism, exitOnError: false, renderer: 'default', rendererOptions: { collapseSubtasks: false } },
+  );
+  await list.run().catch(() => undefined);
+  await Promise.all(runs);
+  return results;
+}

@@ -1,0 +1,30 @@
+import { resolve } from 'node:path';
+import { dirArg } from '../../cli/config-flags.js';
+import { H2kCommand } from '../../cli/base-command.js';
+import { EXIT } from '../../cli/errors.js';
+import { verifyAudit } from '../../state/audit.js';
+import { StateStore } from '../../state/state-file.js';
+
+export default class AuditVerify extends H2kCommand {
+  static override summary = 'Check that the audit journal was not edited, truncated or reordered.';
+  static override description = `Every record carries the sha256 of the one before it, and the state file keeps the hash of the
+newest. Any edited, removed or reordered record breaks the chain and is reported with its line.
+
+Exit status: 0 intact, 1 tampered.`;
+  static override examples = [{ description: 'Verify the journal of the configuration in examples/', command: '<%= config.bin %> audit verify examples' }];
+  static override args = dirArg;
+
+  async run(): Promise<void> {
+    const { args } = await this.parse(AuditVerify);
+    const dir = resolve(args.dir);
+    const state = await StateStore.open(dir);
+    const { records, problems } = verifyAudit(dir, state.data.audit_head);
+    const p = this.paint();
+    if (problems.length === 0) {
+      this.out(`${p.green('ok')}: ${records.length} audit record(s), chain intact.`);
+      return;
+    }
+    for (const pr of problems) this.err(`${p.red('tampered')}: line ${pr.line}: ${pr.problem}`);
+    this.exitWith(EXIT.error);
+  }
+}

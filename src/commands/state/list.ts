@@ -1,0 +1,22 @@
+import { resolve } from 'node:path';
+import { dirArg } from '../../cli/config-flags.js';
+import { H2kCommand } from '../../cli/base-command.js';
+import { STAGES } from '../../planner/types.js';
+import { StateStore } from '../../state/state-file.js';
+
+export default class StateList extends H2kCommand {
+  static override summary = 'List the VMs in the state and their last completed stage.';
+  static override description = 'One line per VM recorded in .h2k/state.json: the stages done, and a failed stage if any.';
+  static override examples = [{ description: 'What has been done so far', command: '<%= config.bin %> state list examples' }];
+  static override args = dirArg;
+
+  async run(): Promise<void> {
+    const { args } = await this.parse(StateList);
+    const state = await StateStore.open(resolve(args.dir));
+    for (const [address, vm] of Object.entries(state.data.vms).sort()) {
+      const done = STAGES.filter((s) => vm.stages[s]?.status === 'done');
+      const failed = STAGES.find((s) => vm.stages[s]?.status === 'failed');
+      this.out(`${address}  ${done.length ? `done: ${done.join(', ')}` : 'nothing done'}${failed ? `  failed: ${failed}` : ''}`);
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import { resolve } from 'node:path';
+import { Args } from '@oclif/core';
+import { dirArg } from '../../cli/config-flags.js';
+import { H2kCommand } from '../../cli/base-command.js';
+import { UserError } from '../../cli/errors.js';
+import { StateLock } from '../../state/lock.js';
+import { StateStore } from '../../state/state-file.js';
+
+export default class StateRm extends H2kCommand {
+  static override summary = 'Forget a VM in the state (its output files are left alone).';
+  static override description = 'The next plan treats the VM as never converted. Nothing on disk is deleted.';
+  static override examples = [{ description: 'Forget vm.debian', command: '<%= config.bin %> state rm vm.debian examples' }];
+  static override args = {
+    address: Args.string({ description: 'The VM address, e.g. vm.debian.', required: true }),
+    ...dirArg,
+  };
+
+  async run(): Promise<void> {
+    const { args } = await this.parse(StateRm);
+    const dir = resolve(args.dir);
+    const lock = await StateLock.acquire(dir, 'state rm');
+    try {
+      const state = await StateStore.open(dir);
+      if (!state.data.vms[args.address]) throw new UserError(`${args.address} is not in the state`, `h2k state list ${args.dir} shows what is`);
+      await state.update((d) => {
+        delete d.vms[args.address];
+      });
+      await state.audit(dir, { event: 'state-rm', vm: args.address });
+      this.out(`Removed ${args.address} from the state (serial ${state.data.serial}). Its files were not touched.`);
+    } finally {
+      lock.release();
+    }
+  }
+}

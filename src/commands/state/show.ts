@@ -1,0 +1,24 @@
+import { resolve } from 'node:path';
+import { Args } from '@oclif/core';
+import { dirArg } from '../../cli/config-flags.js';
+import { H2kCommand } from '../../cli/base-command.js';
+import { UserError } from '../../cli/errors.js';
+import { StateStore } from '../../state/state-file.js';
+
+export default class StateShow extends H2kCommand {
+  static override summary = "Show one VM's recorded stages: status, input hash, outputs (size, sha256), times.";
+  static override description = 'Prints the JSON record of one VM from .h2k/state.json, as apply wrote it.';
+  static override examples = [{ description: 'The record of vm.debian', command: '<%= config.bin %> state show vm.debian examples' }];
+  static override args = {
+    address: Args.string({ description: 'The VM address, e.g. vm.debian.', required: true }),
+    ...dirArg,
+  };
+
+  async run(): Promise<void> {
+    const { args } = await this.parse(StateShow);
+    const state = await StateStore.open(resolve(args.dir));
+    const vm = state.data.vms[args.address];
+    if (!vm) throw new UserError(`${args.address} is not in the state`, `h2k state list ${args.dir} shows what is`);
+    this.out(JSON.stringify({ [args.address]: vm }, null, 2));
+  }
+}

@@ -1,0 +1,131 @@
+// End to end on the real fixture: plan (golden, normalised) → apply → boot test on virtio; the
+// unfixed source must NOT boot; a re-plan says no changes; the source is never written.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { bootTest } from '../../src/executors/boot-test.js';
+import { fileSha256 } from '../../src/executors/workspace.js';
+import { REPO, h2k, tempDir, writeConfig } from '../helpers.js';
+import { debianFixture } from '../fixtures/debian-guest.js';
+
+const GOLDEN = join(REPO, 'test', 'golden');
+
+/** Makes plan output comparable across fixture builds and machines. */
+export function normalise(text: string, fixture: string, dir: string): string {
+  return text
+    .replaceAll(fixture, '<fixture>')
+    .replaceAll(dir, '<config>')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
+    .replace(/\b[0-9a-f]{8}-0\d\b/g, '<partuuid>')
+    .replace(/\b(sha256:)?[0-9a-f]{64}\b/g, '<sha256>')
+    .replace(/\b\d+\.\d+\.\d+-\d+-amd64\b/g, '<kernel>')
+    .replace(/"(mtimeMs|size|freeBytes|totalBytes|allocatedBytes|initrdBytes|serial)": \d+/g, '"$1": <n>')
+    .replace(/"minor": \d+/g, '"minor": <n>')
+    .replace(/"product": "12\.\d+"/g, '"product": "12.<n>"')
+    .replace(/debian 12\.\d+/g, 'debian 12.<n>')
+    .replace(/@@ -\d+,\d+ \+\d+,\d+ @@/g, '@@ <hunk> @@')
+    .replace(/\d+(\.\d+)? (MiB|GiB) allocated/g, '<size> allocated');
+}
+
+function golden(name: string, actual: string): void {
+  const path = join(GOLDEN, name);
+  if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileSync(path, actual);
+  assert.equal(actual, readFileSync(path, 'utf8'), `${name} differs from the golden file (UPDATE_GOLDEN=1 rewrites it)`);
+}
+
+const config = (fixture: string, policy: string) => ({
+  'main.h2k.hcl': `source "local" "fx" {
+  directory = "${fixture}"
+}
+
+policy "p" {
+  output_dir = "./out"
+${policy}}
+
+vm "debian" {
+  source = source.local.fx
+  disks  = ["debian-vmware-sparse.vmdk"]
+  policy = policy.p
+  cpus   = 2
+  memory = 1024
+  nics   = [{ mac = "00:50:56:8a:12:34", network = "default" }]
+}
+`,
+});
+
+describe('local source end to end (real fixture, real tools)', { timeout: 40 * 60_000 }, () => {
+  let fixture: string;
+  let source: string;
+  let sourceSha: string;
+  let dir: string;
+
+  before(async () => {
+    fixture = await debianFixture();
+    source = join(fixture, 'debian-vmware-sparse.vmdk');
+    sourceSha = await fileSha256(source);
+    dir = writeConfig(config(fixture, '  boot_timeout = 900\n'));
+  });
+
+  it('the unfixed source does not boot on virtio', async () => {
+    const v = await bootTest({ image: source, format: 'vmdk', timeoutSec: 600, workDir: tempDir(), hw: { cpus: 2, memoryMiB: 1024, firmware: 'bios', nics: [{ mac: '52:54:00:00:00:01', model: 'virtio' }] } });
+    assert.equal(v.passed, false);
+    assert.equal(v.failure, 'the initramfs could not find the root disk');
+    assert.match(readFileSync(v.serialLog, 'latin1'), /ALERT!\s+\/dev\/sda1 does not exist/);
+  });
+
+  it('plan: exact guest diffs and findings (golden text and JSON), exit 2 with -detailed-exitcode', async () => {
+    const r = await h2k(['plan', dir, '-out', join(dir, 'plan.json'), '-detailed-exitcode', '--no-color']);
+    assert.equal(r.exitCode, 2, r.stderr);
+    golden('local-debian.plan.txt', normalise(r.stdout, fixture, dir));
+    golden('local-debian.plan.json', normalise(readFileSync(join(dir, 'plan.json'), 'utf8'), fixture, dir));
+    assert.match(r.stdout, /-\/dev\/disk\/by-path\/pci-0000:03:00\.0-scsi-0:0:0:0-part1 \/ ext4/);
+    assert.match(r.stdout, /\+UUID=[0-9a-f-]{36} \/ ext4/);
+    assert.equal(await fileSha256(source), sourceSha, 'plan wrote to the source');
+  });
+
+  it('apply the plan file: fixed, converted, boots on virtio, valid libvirt XML', async () => {
+    const r = await h2k(['apply', join(dir, 'plan.json'), '--no-color']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stderr, /fix: done in [\d.]+ s \(10 change\(s\), 1 libguestfs launch\)/);
+    assert.match(r.stderr, /validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): systemd target, root written, DHCP lease 10\.0\.2\.15\)/);
+    const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
+    const stages = state.vms['vm.debian'].stages;
+    assert.deepEqual(Object.keys(stages).sort(), ['convert', 'fix', 'flatten', 'inspect', 'plan', 'validate']);
+    assert.ok(Object.values(stages).every((s) => (s as { status: string }).status === 'done'));
+    const out = stages.convert.outputs[0];
+    assert.equal(out.sha256, await fileSha256(join(dir, 'out', 'debian.qcow2')));
+    assert.deepEqual(stages.validate.details.boot_test.checks, { systemd_target: true, root_written: true, dhcp_lease: true });
+    const xml = readFileSync(join(dir, 'out', 'debian.xml'), 'utf8');
+    assert.match(xml, /<mac address="00:50:56:8a:12:34"\/>/);
+    assert.match(xml, /<type arch="x86_64" machine="q35">hvm<\/type>/);
+    assert.doesNotMatch(xml, /firmware="efi"/);
+    assert.equal(await fileSha256(source), sourceSha, 'apply wrote to the source');
+  });
+
+  it('a second plan says no changes, and a second apply does nothing', async () => {
+    const r = await h2k(['plan', dir, '-detailed-exitcode', '--no-color']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /No changes\. 1 VM\(s\) match the configuration\./);
+    const before = await fileSha256(join(dir, 'out', 'debian.qcow2'));
+    const a = await h2k(['apply', dir, '-auto-approve', '--no-color']);
+    assert.equal(a.exitCode, 0, a.stderr);
+    assert.match(a.stdout, /Nothing to do\./);
+    assert.equal(await fileSha256(join(dir, 'out', 'debian.qcow2')), before);
+  });
+
+  it('a plan file is refused once the state moved on', async () => {
+    const r = await h2k(['apply', join(dir, 'plan.json'), '--no-color']);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /^Error: the plan is stale: it was made against state serial 0, the state is now at serial \d+\n/m);
+  });
+
+  it('drift: a modified output is reported and exactly its stage is planned again', async () => {
+    const xml = join(dir, 'out', 'debian.xml');
+    writeFileSync(xml, `${readFileSync(xml, 'utf8')}<!-- edited by hand -->\n`);
+    const r = await h2k(['plan', dir, '-detailed-exitcode', '--no-color']);
+    assert.equal(r.exitCode, 2, r.stderr);
+    assert.match(r.stdout, /^Drift since the last apply:\n {2}! vm\.debian validate out\/debian\.xml: modified since it was produced \(size or sha256 differ\)$/m);
+    assert.match(r.stdout, /Plan: 1 VM\(s\), 1 action\(s\) \(1 validate\)/);
+  });
+});
