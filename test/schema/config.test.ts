@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import hcl from 'hcl2-parser';
 import type { Body, Expr } from '../../src/schema/ast.js';
 import { policyDefaults } from '../../src/schema/config-schema.js';
+import { configHash } from '../../src/schema/config-hash.js';
 import { parseFile } from '../../src/schema/parser.js';
 import { SourceFile } from '../../src/schema/source-file.js';
 import { Sensitive } from '../../src/schema/values.js';
@@ -192,4 +193,17 @@ describe('parser agrees with hcl2-parser on structure and literals', () => {
       assert.deepEqual(prune(ours, ref), normaliseRef(ours, theirs(ref)));
     });
   }
+});
+
+describe('config hash', () => {
+  const files = { 'main.h2k.hcl': 'variable "pw" {\n  sensitive = true\n}\nvariable "n" {\n  type = number\n}\nsource "vsphere" "v" {\n  url      = "https://vc/sdk"\n  password = var.pw\n}\n' };
+  const hash = (pw: string, n: string) => configHash(load(files, { inputs: [{ kind: 'var', text: `pw=${pw}` }, { kind: 'var', text: `n=${n}` }] }).config!);
+  it('changes with a value, not with a secret (rotating a password is not a new plan)', () => {
+    assert.equal(hash('a', '1'), hash('b', '1'));
+    assert.notEqual(hash('a', '1'), hash('a', '2'));
+  });
+  it('does not depend on where the configuration lives', () => {
+    assert.equal(hash('a', '1'), hash('a', '1'));
+    assert.match(hash('a', '1'), /^sha256:[0-9a-f]{64}$/);
+  });
 });
