@@ -12,9 +12,9 @@ export async function run(argv: string[]): Promise<void> {
       return;
     }
     // Failures before a command runs: unknown command, bad flags at the top level.
-    const e = err as Error & { oclif?: { exit?: number } };
+    const e = err as Error;
     process.stderr.write(`Error: ${e.message.split('\n')[0]}\n  hint: run \`h2k --help\` to list the commands.\n`);
     if (argv.includes('--debug') && e.stack) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = e.oclif?.exit && e.oclif.exit !== 0 ? 1 : 1;
+    process.exitCode = 1;
   }
 }

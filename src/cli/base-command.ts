@@ -44,7 +44,7 @@ export abstract class H2kCommand extends Command {
       return;
     }
     // oclif's own parse errors (unknown flag, missing arg) are user errors too.
-    if (err instanceof Errors.CLIError || err.constructor?.name?.endsWith('Error') && 'parse' in (err as object)) {
+    if (err instanceof Errors.CLIError) {
       this.err(`${p.red('Error:')} ${err.message.split('\n')[0]}`);
       this.err(`  ${p.dim('hint:')} run \`h2k ${this.id?.replace(/:/g, ' ') ?? ''} --help\` for usage.`);
       process.exitCode = EXIT.error;

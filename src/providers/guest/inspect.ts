@@ -155,7 +155,7 @@ async function listFilesystems(g: GuestfishSession, diskCount: number): Promise<
   const out: FilesystemFact[] = [];
   for (const line of lines(await g.run('list-filesystems'))) {
     const [device, type] = line.split(':').map((s) => s.trim());
-    if (type === 'unknown' || type === 'swap' && !device) continue;
+    if (type === 'unknown') continue;
     const m = /^\/dev\/sd([a-z]+)(\d*)$/.exec(device);
     if (!m) continue; // LVM and md devices: resolved by UUID only
     const diskIndex = m[1].charCodeAt(0) - 97;
