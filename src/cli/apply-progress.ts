@@ -25,6 +25,7 @@ function deferred(): Deferred {
 export async function applyWithListr<E>(vms: VmPlan[], parallelism: number, run: (vm: VmPlan, emit: (e: ApplyEvent) => void) => Promise<E | undefined>): Promise<(E | undefined)[]> {
   const results: (E | undefined)[] = new Array(vms.length);
   const runs: Promise<void>[] = [];
+  let internal: unknown;
   const list = new Listr(
     vms.map((vm, i) => ({
       title: vm.address,
@@ -44,20 +45,28 @@ export async function applyWithListr<E>(vms: VmPlan[], parallelism: number, run:
           }
           if (e.kind === 'stage-failed') d?.reject(new Error(`${e.stage}: ${e.error}`));
         };
-        const running = run(vm, emit).then((err) => {
-          results[i] = err;
-          // A failed VM leaves its later stages unresolved: fail them so the list ends.
-          for (const d of stages.values()) d.reject(new Error('not run'));
-        });
+        const running = run(vm, emit)
+          .then(
+            (err) => {
+              results[i] = err;
+            },
+            (err: unknown) => {
+              internal ??= err;
+            },
+          )
+          // A VM that stopped early leaves later stages unsettled: fail them so the list ends.
+          .finally(() => {
+            for (const d of stages.values()) d.reject(new Error('not run'));
+          });
         runs.push(running);
         return task.newListr(
           vm.actions.map((a) => ({
-              title: a.stage,
-              task: async (_c: unknown, t: ListrTaskWrapper<unknown, never, never>) => {
-                subtasks.set(a.stage, t);
-                await stages.get(a.stage)!.promise;
-              },
-            })),
+            title: a.stage,
+            task: async (_c: unknown, t: ListrTaskWrapper<unknown, never, never>) => {
+              subtasks.set(a.stage, t);
+              await stages.get(a.stage)!.promise;
+            },
+          })),
           { concurrent: false, exitOnError: true },
         );
       },
@@ -66,5 +75,6 @@ export async function applyWithListr<E>(vms: VmPlan[], parallelism: number, run:
   );
   await list.run().catch(() => undefined);
   await Promise.all(runs);
+  if (internal) throw internal;
   return results;
 }
