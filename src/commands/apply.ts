@@ -5,6 +5,7 @@ import { Args, Flags } from '@oclif/core';
 import { applyWithListr } from '../cli/apply-progress.js';
 import { H2kCommand } from '../cli/base-command.js';
 import { buildPlan } from '../cli/build-plan.js';
+import { acceptDrift, refreshOnly, renderDrift } from '../cli/refresh-only.js';
 import { varFlags, varInputs } from '../cli/config-flags.js';
 import { EXIT, UserError } from '../cli/errors.js';
 import { loadOrFail, selectTargets } from '../cli/load-or-fail.js';
@@ -68,6 +69,16 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
     try {
       const state = await StateStore.open(config.dir);
       const p = this.paint();
+      if (flags['refresh-only']) {
+        if (filePlan) throw new UserError('-refresh-only takes a configuration directory, not a plan file', `h2k apply -refresh-only ${config.dir}`);
+        const drift = await refreshOnly(config, state);
+        this.out(renderDrift(drift));
+        if (drift.length === 0) return;
+        if (!flags['auto-approve']) await confirm('Update the state to match?', 'pass -auto-approve', 'the state was not changed');
+        const n = await acceptDrift(config, state, drift);
+        this.out(`The state now matches what is on disk (${n} record(s) forgotten, serial ${state.data.serial}). No file was touched.`);
+        return;
+      }
       let plan: Plan;
       if (filePlan) {
         plan = filePlan;
@@ -87,13 +98,7 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
         this.out(p.green('Nothing to do.'));
         return;
       }
-      if (!fromFile && !flags['auto-approve']) {
-        if (!process.stdin.isTTY) throw new UserError('apply needs confirmation, and there is no terminal to ask', 'pass -auto-approve, or apply a reviewed plan file');
-        const rl = createInterface({ input: process.stdin, output: process.stdout });
-        const answer = await rl.question("Do you want to perform these actions? Only 'yes' will be accepted: ");
-        rl.close();
-        if (answer.trim() !== 'yes') throw new UserError('apply cancelled', 'nothing was changed');
-      }
+      if (!fromFile && !flags['auto-approve']) await confirm('Do you want to perform these actions?', 'pass -auto-approve, or apply a reviewed plan file', 'nothing was changed');
       const hash = planHash(plan);
       const vms = Object.values(plan.vms).filter((v) => v.actions.length);
       await state.audit(config.dir, { event: 'apply-started', plan_hash: hash, details: { vms: vms.map((v) => v.address), from_plan_file: fromFile } });
@@ -146,4 +151,13 @@ function parseDuration(s: string): number {
   const m = /^(\d+)(ms|s|m|h)?$/.exec(s.trim());
   if (!m) throw new UserError(`-lock-timeout ${s} is not a duration`, 'use a number with s, m or h, like 30s or 5m');
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
+}
+
+/** Asks on the terminal; only "yes" proceeds. Without a terminal there is nobody to ask. */
+async function confirm(question: string, noTtyHint: string, cancelled: string): Promise<void> {
+  if (!process.stdin.isTTY) throw new UserError('this needs confirmation, and there is no terminal to ask', noTtyHint);
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const answer = await rl.question(`${question} Only 'yes' will be accepted: `);
+  rl.close();
+  if (answer.trim() !== 'yes') throw new UserError('cancelled', cancelled);
 }

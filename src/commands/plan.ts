@@ -7,6 +7,7 @@ import { loadOrFail, selectTargets } from '../cli/load-or-fail.js';
 import { targetFlags } from '../cli/plan-flags.js';
 import { blockingFindings, hasChanges, planHash, planJson } from '../planner/plan.js';
 import { buildPlan } from '../cli/build-plan.js';
+import { refreshOnly, renderDrift } from '../cli/refresh-only.js';
 import { renderPlanText } from '../planner/render-text.js';
 import { StateLock } from '../state/lock.js';
 import { StateStore, writeFileAtomic } from '../state/state-file.js';
@@ -20,7 +21,7 @@ change, the commands it will run in the guest, and findings (critical / warning 
 is written anywhere but the plan file.
 
 Exit status: 0 success; 1 error or an unacknowledged critical finding; with -detailed-exitcode,
-0 no changes, 2 changes present.`;
+0 no changes, 2 changes present. With -refresh-only, only drift is reported (2 when there is some).`;
   static override examples = [
     { description: 'Plan the configuration in the current directory', command: '<%= config.bin %> plan' },
     { description: 'Save the plan for review and a later `h2k apply plan.json`', command: '<%= config.bin %> plan examples -out plan.json' },
@@ -42,6 +43,13 @@ Exit status: 0 success; 1 error or an unacknowledged critical finding; with -det
     const lock = await StateLock.acquire(config.dir, 'plan');
     try {
       const state = await StateStore.open(config.dir);
+      if (flags['refresh-only']) {
+        const drift = await refreshOnly(config, state);
+        this.out(renderDrift(drift));
+        if (drift.length) this.out('To make the state match, run: h2k apply -refresh-only');
+        if (flags['detailed-exitcode'] && drift.length) this.exitWith(EXIT.changes);
+        return;
+      }
       const progress = (msg: string) => this.err(this.paint(process.stderr).dim(msg));
       const plan = await buildPlan(config, vms, state, { parallelism: flags.parallelism, progress, replace: flags.replace });
       if (flags.out) {

@@ -14,7 +14,7 @@ export interface AuditRecord {
   time: string;
   who: string;
   host: string;
-  event: 'plan-created' | 'apply-started' | 'apply-finished' | 'stage-done' | 'stage-failed' | 'state-rm' | 'force-unlock';
+  event: 'plan-created' | 'apply-started' | 'apply-finished' | 'stage-done' | 'stage-failed' | 'state-rm' | 'state-refresh' | 'force-unlock';
   vm?: string;
   stage?: string;
   plan_hash?: string;

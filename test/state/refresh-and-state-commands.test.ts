@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { h2k, writeConfig } from '../helpers.js';
+
+const sha = (b: string) => createHash('sha256').update(b).digest('hex');
+
+function setup(): string {
+  const dir = writeConfig({
+    'main.h2k.hcl': 'source "local" "s" {\n  directory = "."\n}\nvm "a" {\n  source = source.local.s\n  disks  = ["a.vmdk"]\n}\n',
+  });
+  mkdirSync(join(dir, 'out'));
+  const disk = 'qcow2 bytes';
+  const xml = '<domain/>\n';
+  writeFileSync(join(dir, 'out', 'a.qcow2'), disk);
+  writeFileSync(join(dir, 'out', 'a.xml'), xml);
+  const done = (outputs: { path: string; size: number; sha256: string }[] = []) => ({ status: 'done', input_hash: 'h', outputs, started_at: 't', finished_at: 't' });
+  mkdirSync(join(dir, '.h2k'));
+  writeFileSync(
+    join(dir, '.h2k', 'state.json'),
+    JSON.stringify({
+      version: 1,
+      serial: 7,
+      lineage: 'lin',
+      vms: {
+        'vm.a': { stages: { flatten: done(), fix: done(), convert: done([{ path: 'out/a.qcow2', size: disk.length, sha256: sha(disk) }]), validate: done([{ path: 'out/a.xml', size: xml.length, sha256: sha(xml) }]) } },
+        'vm.gone': { stages: { flatten: done() } },
+      },
+    }),
+  );
+  return dir;
+}
+
+describe('plan/apply -refresh-only (no guest inspection)', () => {
+  it('reports drift, needs confirmation, then makes the state match without touching files', async () => {
+    const dir = setup();
+    let r = await h2k(['plan', dir, '-refresh-only', '-detailed-exitcode']);
+    assert.equal(r.exitCode, 2);
+    assert.equal(r.stdout, 'Drift since the last apply:\n  ! vm.gone: in the state but no longer in the configuration; proposed: forget it with h2k state rm (its files are left alone)\nTo make the state match, run: h2k apply -refresh-only\n');
+
+    writeFileSync(join(dir, 'out', 'a.xml'), '<domain>edited</domain>\n');
+    r = await h2k(['plan', dir, '-refresh-only']);
+    assert.match(r.stdout, /^ {2}! vm\.a validate out\/a\.xml: modified since it was produced \(size or sha256 differ\)$/m);
+
+    r = await h2k(['apply', dir, '-refresh-only']);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /^Error: this needs confirmation, and there is no terminal to ask\n {2}hint: pass -auto-approve\n$/m);
+
+    r = await h2k(['apply', dir, '-refresh-only', '-auto-approve']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /The state now matches what is on disk \(2 record\(s\) forgotten, serial 8\)\. No file was touched\./);
+    const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
+    assert.deepEqual(Object.keys(state.vms), ['vm.a']);
+    assert.deepEqual(Object.keys(state.vms['vm.a'].stages), ['flatten', 'fix', 'convert']);
+    assert.equal(readFileSync(join(dir, 'out', 'a.xml'), 'utf8'), '<domain>edited</domain>\n');
+
+    r = await h2k(['plan', dir, '-refresh-only', '-detailed-exitcode']);
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.stdout, 'No drift: the state matches what is on disk.\n');
+    assert.equal((await h2k(['audit', 'verify', dir])).exitCode, 0);
+  });
+});
+
+describe('state list, show, rm', () => {
+  it('lists, shows one VM as JSON, and forgets one while its files stay', async () => {
+    const dir = setup();
+    let r = await h2k(['state', 'list', dir]);
+    assert.equal(r.stdout, 'vm.a  done: flatten, fix, convert, validate\nvm.gone  done: flatten\n');
+    r = await h2k(['state', 'show', 'vm.a', dir]);
+    assert.deepEqual(Object.keys(JSON.parse(r.stdout)['vm.a'].stages), ['flatten', 'fix', 'convert', 'validate']);
+    r = await h2k(['state', 'rm', 'vm.a', dir]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout, 'Removed vm.a from the state (serial 8). Its files were not touched.\n');
+    assert.equal(readFileSync(join(dir, 'out', 'a.qcow2'), 'utf8'), 'qcow2 bytes');
+    r = await h2k(['state', 'show', 'vm.a', dir]);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /^Error: vm\.a is not in the state\n {2}hint: h2k state list \S+ shows what is\n$/);
+    const log = await h2k(['audit', 'log', dir]);
+    assert.match(log.stdout, /state-rm vm\.a\n$/);
+  });
+});
