@@ -23,7 +23,11 @@ export async function buildPlan(config: Config, vms: VmConfig[], state: StateSto
     drift.push(...refreshed.drift);
     // -replace: plan this VM as if nothing had been done.
     const replaced = opts.replace?.some((r) => g.vm.address === r || g.vm.address.startsWith(`${r}[`));
-    plans.push(planVm({ vm: g.vm, sourceType: g.sourceType, facts: g.facts, fingerprint: g.fingerprint, recorded: replaced ? {} : refreshed.recorded }));
+    const vmPlan = planVm({ vm: g.vm, sourceType: g.sourceType, facts: g.facts, fingerprint: g.fingerprint, recorded: replaced ? {} : refreshed.recorded });
+    // A converted VM whose source no longer matches: say so, besides planning it again.
+    if (!replaced && refreshed.recorded.flatten?.status === 'done' && vmPlan.actions.some((a) => a.stage === 'flatten'))
+      drift.push({ vm: g.vm.address, stage: 'flatten', problem: 'the source changed since it was converted' });
+    plans.push(vmPlan);
   }
   return assemblePlan({ configHash: configHash(config), serial: state.data.serial, lineage: state.data.serial === 0 ? null : state.data.lineage, vms: plans, drift });
 }

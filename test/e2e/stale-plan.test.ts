@@ -1,9 +1,10 @@
 // A saved plan is applied only while it still describes the world: a changed configuration or a
 // changed source disk is refused, naming what changed. And no secret reaches any file h2k writes.
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { execa } from 'execa';
 import { h2k, tempDir, writeConfig } from '../helpers.js';
 import { debianFixture } from '../fixtures/debian-guest.js';
 
@@ -16,6 +17,7 @@ function allFiles(dir: string): string[] {
 describe('stale plans and secrets (real fixture copy)', { timeout: 15 * 60_000 }, () => {
   let dir: string;
   let disk: string;
+  let plannedNs: bigint;
   const main = (memory: number) => `variable "vc_password" {
   sensitive = true
 }
@@ -41,6 +43,7 @@ vm "debian" {
     dir = writeConfig({ 'main.h2k.hcl': main(1024).replace('DISKDIR', disks) });
     const r = await h2k(['plan', dir, '-out', join(dir, 'plan.json'), '-var', `vc_password=${SECRET}`, '--no-color']);
     assert.equal(r.exitCode, 0, r.stderr);
+    plannedNs = statSync(disk, { bigint: true }).mtimeNs;
   });
 
   it('refused when the configuration changed', async () => {
@@ -62,6 +65,19 @@ vm "debian" {
     const r = await h2k(['apply', join(dir, 'plan.json'), '-var', `vc_password=${SECRET}`, '--no-color']);
     assert.equal(r.exitCode, 1);
     assert.match(r.stderr, /^Error: vm\.debian: the source changed since the plan was made \(guest\.vmdk\)\n {2}hint: the guest may have been powered on or the disk replaced: run h2k plan again\n$/);
+  });
+
+  it('refused when the disk was replaced by another with the same size and time', async () => {
+    const before = statSync(disk);
+    const fd = openSync(disk, 'r+');
+    writeSync(fd, Buffer.from('replaced content'), 0, 16, Math.floor(before.size / 2 / 4096) * 4096);
+    closeSync(fd);
+    // Same size and the very mtime the plan saw (to the nanosecond): only the sampled content hash can tell.
+    await execa('touch', ['-m', '-d', `@${plannedNs / 1_000_000_000n}.${String(plannedNs % 1_000_000_000n).padStart(9, '0')}`, disk]);
+    assert.equal(statSync(disk, { bigint: true }).mtimeNs, plannedNs);
+    const r = await h2k(['apply', join(dir, 'plan.json'), '-var', `vc_password=${SECRET}`, '--no-color']);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /^Error: vm\.debian: the source changed since the plan was made \(guest\.vmdk\)$/m);
   });
 
   it('the secret is in no file h2k wrote', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { h2k, writeConfig } from '../helpers.js';
@@ -79,5 +79,31 @@ describe('state list, show, rm', () => {
     assert.match(r.stderr, /^Error: vm\.a is not in the state\n {2}hint: h2k state list \S+ shows what is\n$/);
     const log = await h2k(['audit', 'log', dir]);
     assert.match(log.stdout, /state-rm vm\.a\n$/);
+  });
+});
+
+describe('drift: a deleted output', () => {
+  it('is reported, and its stage and the ones after it are forgotten on refresh', async () => {
+    const dir = setup();
+    rmSync(join(dir, 'out', 'a.qcow2'));
+    const r = await h2k(['plan', dir, '-refresh-only']);
+    assert.match(r.stdout, /^ {2}! vm\.a convert out\/a\.qcow2: deleted since it was produced$/m);
+    await h2k(['apply', dir, '-refresh-only', '-auto-approve']);
+    const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
+    assert.deepEqual(Object.keys(state.vms['vm.a'].stages), ['flatten', 'fix']);
+  });
+});
+
+describe('stale plan: another lineage at the same serial', () => {
+  it('is refused', async () => {
+    const dir = writeConfig({ 'main.h2k.hcl': 'policy "p" {\n}\n' });
+    mkdirSync(join(dir, '.h2k'));
+    const state = (lineage: string) => writeFileSync(join(dir, '.h2k', 'state.json'), JSON.stringify({ version: 1, serial: 5, lineage, vms: {} }));
+    state('lineage-a');
+    assert.equal((await h2k(['plan', dir, '-out', join(dir, 'plan.json')])).exitCode, 0);
+    state('lineage-b');
+    const r = await h2k(['apply', join(dir, 'plan.json')]);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /^Error: the plan is stale: it was made against state serial 5, the state is now at serial 5 of another lineage\n/);
   });
 });
