@@ -92,3 +92,20 @@ describe('h2k schema', () => {
     assert.deepEqual(Object.keys(s.definitions).sort(), ['policy', 'policy_overrides', 'source_local', 'source_vsphere', 'variable', 'vm']);
   });
 });
+
+describe('-target', () => {
+  it('selects VMs by address (all instances of a for_each vm), and names unknown ones', async () => {
+    const dir = writeConfig({
+      'main.h2k.hcl': 'source "local" "s" {\n  directory = "."\n}\nsource "vsphere" "v" {\n  url = "https://vc/sdk"\n}\nvm "local" {\n  source = source.local.s\n  disks  = ["missing.vmdk"]\n}\nvm "lab" {\n  for_each = ["a", "b"]\n  source   = source.vsphere.v\n  name     = each.key\n}\n',
+    });
+    const local = await h2k(['plan', dir, '-target', 'vm.local']);
+    assert.equal(local.exitCode, 1);
+    assert.match(local.stderr, /^Error: vm\.local: disk file .*missing\.vmdk does not exist$/m);
+    assert.doesNotMatch(local.stderr, /vm\.lab/);
+    const lab = await h2k(['plan', dir, '-target', 'vm.lab']);
+    assert.match(lab.stderr, /^Error: vm\.lab\["a"\]: vSphere sources cannot be planned yet$/m);
+    const none = await h2k(['plan', dir, '-target', 'vm.nope']);
+    assert.equal(none.exitCode, 1);
+    assert.match(none.stderr, /^Error: -target vm\.nope matches no vm in the configuration\n {2}hint: addresses look like vm\.NAME or vm\.NAME\["key"\]; known: vm\.lab\["a"\], vm\.lab\["b"\], vm\.local\n$/);
+  });
+});

@@ -55,3 +55,18 @@ describe('plan renderings', () => {
     assert.match(renderPlanText(samplePlan(), makePaint(true)), /\x1b\[/);
   });
 });
+
+describe('acknowledged findings', () => {
+  it('a critical finding blocks the plan unless the policy acknowledges its code', async () => {
+    const { blockingFindings } = await import('../../src/planner/plan.js');
+    const windows = guest({ os: { type: 'windows', distro: 'windows', major: 10, minor: 0, product: 'Windows Server 2019', arch: 'x86_64', hostname: 'w' } });
+    const mk = (acknowledge: string[]) => {
+      const vm = { address: 'vm.w', source: 'source.local.s', policyAddress: null, policy: { ...policyDefaults(), acknowledge }, disks: ['w.vmdk'] };
+      const facts = { disks: [], guest: windows, hardware: { cpus: 1, memoryMiB: 512, firmware: 'bios' as const, nics: [] } };
+      return assemblePlan({ configHash: 'x', serial: 0, lineage: null, vms: [planVm({ vm, sourceType: 'local', facts, fingerprint: { files: [], descriptorSha256: '' }, recorded: {} })] });
+    };
+    assert.deepEqual(blockingFindings(mk([])).map((f) => f.code), ['windows-unsupported']);
+    assert.deepEqual(blockingFindings(mk(['windows-unsupported'])), []);
+    assert.equal(mk(['windows-unsupported']).vms['vm.w'].findings[0].acknowledged, true);
+  });
+});
