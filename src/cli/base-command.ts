@@ -2,7 +2,7 @@
 // become one clear line plus a hint (a stack trace only with --debug).
 import { Command, Errors, Flags } from '@oclif/core';
 import { EXIT, UserError } from './errors.js';
-import { type Paint, colorWanted, makePaint } from './paint.js';
+import { type Paint, paintFor } from './paint.js';
 
 export abstract class H2kCommand extends Command {
   static override baseFlags = {
@@ -13,7 +13,7 @@ export abstract class H2kCommand extends Command {
   protected debugMode = process.argv.includes('--debug');
 
   protected paint(stream: NodeJS.WriteStream = process.stdout): Paint {
-    return makePaint(colorWanted(stream, process.argv.includes('--no-color')));
+    return paintFor(stream);
   }
 
   protected out(text: string): void {

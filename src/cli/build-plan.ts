@@ -6,7 +6,8 @@ import { gatherVm, mapLimit } from '../providers/gather.js';
 import { configHash } from '../schema/config-hash.js';
 import type { Config, VmConfig } from '../schema/config.js';
 import type { StateStore } from '../state/state-file.js';
-import { type Drift, orphans, refreshVm } from '../providers/refresh.js';
+import type { Drift } from '../planner/drift.js';
+import { orphans, refreshVm } from '../providers/refresh.js';
 
 export async function buildPlan(config: Config, vms: VmConfig[], state: StateStore, opts: { parallelism: number; progress: (msg: string) => void; replace?: string[] }): Promise<Plan> {
   const gathered = await mapLimit(vms, opts.parallelism, async (vm) => {

@@ -1,6 +1,6 @@
 // Loading the configuration for commands that act on it: diagnostics printed, exit 1 on errors.
 import { UserError } from './errors.js';
-import { makePaint, colorWanted } from './paint.js';
+import { paintFor } from './paint.js';
 import { renderDiagnostics } from './render-diagnostics.js';
 import type { Config } from '../schema/config.js';
 import type { VarInput } from '../schema/inputs.js';
@@ -8,7 +8,7 @@ import { loadConfig } from '../schema/load.js';
 
 export function loadOrFail(dir: string, inputs: VarInput[]): Config {
   const r = loadConfig({ dir, inputs });
-  if (r.diagnostics.length) process.stderr.write(`${renderDiagnostics(r.diagnostics, r.files, makePaint(colorWanted(process.stderr, process.argv.includes('--no-color'))))}\n`);
+  if (r.diagnostics.length) process.stderr.write(`${renderDiagnostics(r.diagnostics, r.files, paintFor(process.stderr))}\n`);
   if (!r.config) throw new UserError('the configuration is invalid', `fix the errors above; \`h2k validate ${dir}\` checks without planning`);
   return r.config;
 }

@@ -10,3 +10,8 @@ export function makePaint(enabled: boolean): Paint {
 export function colorWanted(stream: NodeJS.WriteStream, noColorFlag: boolean): boolean {
   return !noColorFlag && stream.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
 }
+
+/** The paint for one output stream, honouring --no-color. */
+export function paintFor(stream: NodeJS.WriteStream): Paint {
+  return makePaint(colorWanted(stream, process.argv.includes('--no-color')));
+}

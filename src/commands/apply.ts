@@ -75,7 +75,7 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
         this.out(renderDrift(drift));
         if (drift.length === 0) return;
         if (!flags['auto-approve']) await confirm('Update the state to match?', 'pass -auto-approve', 'the state was not changed');
-        const n = await acceptDrift(config, state, drift);
+        const n = await acceptDrift(state, drift);
         this.out(`The state now matches what is on disk (${n} record(s) forgotten, serial ${state.data.serial}). No file was touched.`);
         return;
       }
@@ -101,10 +101,10 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
       if (!fromFile && !flags['auto-approve']) await confirm('Do you want to perform these actions?', 'pass -auto-approve, or apply a reviewed plan file', 'nothing was changed');
       const hash = planHash(plan);
       const vms = Object.values(plan.vms).filter((v) => v.actions.length);
-      await state.audit(config.dir, { event: 'apply-started', plan_hash: hash, details: { vms: vms.map((v) => v.address), from_plan_file: fromFile } });
+      await state.audit({ event: 'apply-started', plan_hash: hash, details: { vms: vms.map((v) => v.address), from_plan_file: fromFile } });
       const runVm = async (vm: VmPlan, emit: (e: ApplyEvent) => void): Promise<StageError | undefined> => {
         try {
-          await applyVm({ config, plan, vm, planHash: hash, state, emit });
+          await applyVm({ config, vm, planHash: hash, state, emit });
           return undefined;
         } catch (err) {
           if (err instanceof StageError) return err;
@@ -115,7 +115,7 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
         ? await applyWithListr(vms, flags.parallelism, runVm)
         : await mapLimit(vms, flags.parallelism, (vm) => runVm(vm, (e) => this.reportEvent(e)));
       const failed = results.filter((r): r is StageError => r !== undefined);
-      await state.audit(config.dir, { event: 'apply-finished', plan_hash: hash, details: { ok: failed.length === 0, failed: failed.map((f) => `${f.vm}:${f.stage}`) } });
+      await state.audit({ event: 'apply-finished', plan_hash: hash, details: { ok: failed.length === 0, failed: failed.map((f) => `${f.vm}:${f.stage}`) } });
       if (failed.length) {
         for (const f of failed) this.err(`${p.red('Error:')} ${f.vm}: ${f.stage} failed: ${f.message}\n  ${p.dim('hint:')} ${f.hint}`);
         this.exitWith(EXIT.error);

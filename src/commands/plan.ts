@@ -66,7 +66,7 @@ Exit status: 0 success; 1 error or an unacknowledged critical finding; with -det
           'fix the cause, or accept the risk by adding the code to the policy\'s acknowledge list',
         );
       }
-      await state.audit(config.dir, { event: 'plan-created', plan_hash: planHash(plan), details: { vms: Object.keys(plan.vms), changes: hasChanges(plan), ...(flags.out ? { out: flags.out } : {}) } });
+      await state.audit({ event: 'plan-created', plan_hash: planHash(plan), details: { vms: Object.keys(plan.vms), changes: hasChanges(plan), ...(flags.out ? { out: flags.out } : {}) } });
       if (flags['detailed-exitcode'] && hasChanges(plan)) this.exitWith(EXIT.changes);
     } finally {
       lock.release();

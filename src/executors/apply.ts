@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../cli/errors.js';
 import { hashOf } from '../planner/canonical-json.js';
-import type { Action, Plan, Stage, VmPlan } from '../planner/types.js';
+import type { Action, HardwareFacts, Stage, VmPlan } from '../planner/types.js';
 import { localDisks } from '../providers/local/disk-facts.js';
 import type { Config } from '../schema/config.js';
 import type { OutputRecord, StageResult, StateStore } from '../state/state-file.js';
@@ -14,7 +14,7 @@ import { findTool } from '../tools/locate.js';
 import { checkImage } from '../tools/qemu-img.js';
 import { bootTest } from './boot-test.js';
 import { convertImage } from './convert.js';
-import { FixError, runFix } from './fix.js';
+import { runFix } from './fix.js';
 import { createOverlay } from './flatten.js';
 import { domainXml } from './libvirt-xml.js';
 import { outputRecord, workspace } from './workspace.js';
@@ -37,16 +37,12 @@ export class StageError extends Error {
   }
 }
 
-interface VmSource {
-  entry: { path: string; format: string };
-  sourceDir: string;
-}
-
-function sourceOf(config: Config, vm: VmPlan): VmSource {
+/** The boot disk's entry file, which FLATTEN and FIX put the overlay on. */
+function sourceEntry(config: Config, vm: VmPlan): { path: string; format: string } {
   const src = config.sources[vm.source.address];
   if (!src || src.type !== 'local') throw new UserError(`${vm.address}: its source ${vm.source.address} is not a local source in the configuration`, 'plan again');
   const disks = (vm.facts as { disks: { chain: { file: string; format: string }[] }[] }).disks;
-  return { entry: { path: resolve(src.directory, disks[0].chain[0].file), format: disks[0].chain[0].format }, sourceDir: src.directory };
+  return { path: resolve(src.directory, disks[0].chain[0].file), format: disks[0].chain[0].format };
 }
 
 /** Refuses to start when the source no longer matches what the plan was made from. */
@@ -70,11 +66,11 @@ export async function checkFingerprint(config: Config, vm: VmPlan): Promise<void
   throw new UserError(`${vm.address}: the source changed since the plan was made (${what})`, 'the guest may have been powered on or the disk replaced: run h2k plan again');
 }
 
-export async function applyVm(opts: { config: Config; plan: Plan; vm: VmPlan; planHash: string; state: StateStore; emit: (e: ApplyEvent) => void }): Promise<void> {
+export async function applyVm(opts: { config: Config; vm: VmPlan; planHash: string; state: StateStore; emit: (e: ApplyEvent) => void }): Promise<void> {
   const { config, vm, state, emit } = opts;
   const ws = workspace(config.dir, vm.address, vm.outputs);
-  const src = sourceOf(config, vm);
-  const facts = vm.facts as { guest: { root: string; mounts: { mountpoint: string; device: string }[] }; hardware: import('../planner/types.js').HardwareFacts };
+  const entry = sourceEntry(config, vm);
+  const facts = vm.facts as { guest: { root: string; mounts: { mountpoint: string; device: string }[] }; hardware: HardwareFacts };
   const cfgVm = config.vms.find((v) => v.address === vm.address)!;
   for (const action of vm.actions) {
     const started = new Date();
@@ -87,18 +83,22 @@ export async function applyVm(opts: { config: Config; plan: Plan; vm: VmPlan; pl
     } catch (err) {
       const e = err as Error & { hint?: string };
       const message = e.message.split('\n')[0];
-      await state.update((d) => {
-        (d.vms[vm.address] ??= { stages: {} }).stages[action.stage] = { status: 'failed', input_hash: action.input_hash, plan_hash: opts.planHash, outputs: [], started_at: started.toISOString(), finished_at: new Date().toISOString(), error: message };
-      });
-      await state.audit(config.dir, { event: 'stage-failed', vm: vm.address, stage: action.stage, plan_hash: opts.planHash, details: { error: message } });
+      await state.update(
+        (d) => {
+          (d.vms[vm.address] ??= { stages: {} }).stages[action.stage] = { status: 'failed', input_hash: action.input_hash, plan_hash: opts.planHash, outputs: [], started_at: started.toISOString(), finished_at: new Date().toISOString(), error: message };
+        },
+        { event: 'stage-failed', vm: vm.address, stage: action.stage, plan_hash: opts.planHash, details: { error: message } },
+      );
       emit({ kind: 'stage-failed', vm: vm.address, stage: action.stage, error: message });
-      throw new StageError(vm.address, action.stage, message, e.hint ?? (e instanceof FixError ? e.hint : 'see the message above; fix the cause and run h2k apply again: completed stages are not redone'));
+      throw new StageError(vm.address, action.stage, message, e.hint ?? 'see the message above; fix the cause and run h2k apply again: completed stages are not redone');
     }
     const record: StageResult = { status: 'done', input_hash: action.input_hash, plan_hash: opts.planHash, outputs, started_at: started.toISOString(), finished_at: new Date().toISOString(), ...(details ? { details } : {}) };
-    await state.update((d) => {
-      (d.vms[vm.address] ??= { stages: {} }).stages[action.stage] = record;
-    });
-    await state.audit(config.dir, { event: 'stage-done', vm: vm.address, stage: action.stage, plan_hash: opts.planHash, details: { input_hash: action.input_hash, outputs } });
+    await state.update(
+      (d) => {
+        (d.vms[vm.address] ??= { stages: {} }).stages[action.stage] = record;
+      },
+      { event: 'stage-done', vm: vm.address, stage: action.stage, plan_hash: opts.planHash, details: { input_hash: action.input_hash, outputs } },
+    );
     emit({ kind: 'stage-done', vm: vm.address, stage: action.stage, seconds: (Date.now() - started.getTime()) / 1000, ...(note ? { note } : {}) });
   }
 
@@ -108,7 +108,7 @@ export async function applyVm(opts: { config: Config; plan: Plan; vm: VmPlan; pl
       case 'fetch':
         throw new Error('vSphere fetch is not implemented yet');
       case 'flatten':
-        await createOverlay(ws.overlay, src.entry);
+        await createOverlay(ws.overlay, entry);
         return { outputs: [] };
       case 'inspect':
         await checkFingerprint(config, vm);
@@ -116,7 +116,7 @@ export async function applyVm(opts: { config: Config; plan: Plan; vm: VmPlan; pl
       case 'plan':
         return { outputs: [], note: `plan ${opts.planHash.slice(0, 12)}` };
       case 'fix': {
-        const r = await runFix({ overlay: ws.overlay, source: src.entry, guest: facts.guest, edits: action.edits ?? [], onStep: step });
+        const r = await runFix({ overlay: ws.overlay, source: entry, guest: facts.guest, edits: action.edits ?? [], onStep: step });
         return { outputs: [], note: `${action.edits?.length ?? 0} change(s), ${r.launches} libguestfs launch`, details: { libguestfs_launches: r.launches } };
       }
       case 'convert': {

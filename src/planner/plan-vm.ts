@@ -12,7 +12,7 @@ import { hashOf, sha256 } from './canonical-json.js';
 import type { Action, Finding, GuestEdit, SourceFingerprint, Stage, VmFacts, VmPlan } from './types.js';
 
 export interface StageRecord {
-  status: 'done' | 'failed' | 'running';
+  status: 'done' | 'failed';
   input_hash: string;
 }
 

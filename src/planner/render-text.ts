@@ -1,6 +1,7 @@
 // The plan for humans: what happens to each VM, the exact guest-file diffs, and the findings.
 // PURE; colour comes from the Paint passed in (none in CI logs).
 import type { Paint } from '../cli/paint.js';
+import { describeDrift } from './drift.js';
 import { unifiedDiff } from './unified-diff.js';
 import type { Action, GuestEdit, Plan } from './types.js';
 
@@ -43,7 +44,7 @@ export function renderPlanText(plan: Plan, p: Paint): string {
   const vms = Object.values(plan.vms);
   if (plan.drift.length) {
     out.push(p.bold('Drift since the last apply:'));
-    for (const d of plan.drift) out.push(`  ${p.yellow('!')} ${d.vm}${d.stage ? ` ${d.stage}` : ''}${d.path ? ` ${d.path}` : ''}: ${d.problem}`);
+    for (const d of plan.drift) out.push(`  ${p.yellow('!')} ${describeDrift(d)}`);
     out.push('');
   }
   const counts: Record<string, number> = {};

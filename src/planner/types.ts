@@ -1,5 +1,6 @@
 // The plan: what apply will do, decided entirely before acting. Shared by plan, show and apply.
 import type { GuestFacts } from '../providers/guest/facts.js';
+import type { Drift } from './drift.js';
 
 export const STAGES = ['fetch', 'flatten', 'inspect', 'plan', 'fix', 'convert', 'validate'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -74,7 +75,7 @@ export interface Plan {
   format_version: string;
   config_hash: string;
   /** What changed on disk since the last apply, found by refreshing before planning. */
-  drift: { vm: string; stage?: Stage; path?: string; problem: string }[];
+  drift: Drift[];
   state: { serial: number; lineage: string | null };
   vms: Record<string, VmPlan>;
 }

@@ -7,12 +7,11 @@ import type { Config, VmConfig } from '../schema/config.js';
 import { InspectionError, inspectGuest } from './guest/inspect.js';
 import type { GuestFacts } from './guest/facts.js';
 import { DiskChainError } from './local/disk-chain.js';
-import { type LocalDisks, localDisks } from './local/disk-facts.js';
+import { localDisks } from './local/disk-facts.js';
 
 export interface GatheredVm {
   vm: VmConfig;
   sourceType: 'local' | 'vsphere';
-  disks: LocalDisks;
   facts: VmFacts;
   fingerprint: SourceFingerprint;
 }
@@ -38,7 +37,7 @@ export async function gatherVm(config: Config, vm: VmConfig): Promise<GatheredVm
   try {
     const disks = await localDisks(source, vm.disks ?? []);
     const guest = await inspectGuest(disks.paths.map((d) => ({ path: d.path, format: d.format })));
-    return { vm, sourceType: 'local', disks, fingerprint: disks.fingerprint, facts: { disks: disks.facts, guest, hardware: hardwareFor(vm, guest) } };
+    return { vm, sourceType: 'local', fingerprint: disks.fingerprint, facts: { disks: disks.facts, guest, hardware: hardwareFor(vm, guest) } };
   } catch (err) {
     if (err instanceof DiskChainError || err instanceof InspectionError) throw new UserError(`${vm.address}: ${err.message}`, err.hint);
     throw err;

@@ -8,13 +8,7 @@ import { fileSha256 } from '../executors/workspace.js';
 import { STAGES, type Stage } from '../planner/types.js';
 import type { StageRecord } from '../planner/plan-vm.js';
 import type { VmState } from '../state/state-file.js';
-
-export interface Drift {
-  vm: string;
-  stage?: Stage;
-  path?: string;
-  problem: string;
-}
+import type { Drift } from '../planner/drift.js';
 
 export async function refreshVm(configDir: string, address: string, vm: VmState | undefined): Promise<{ recorded: Partial<Record<Stage, StageRecord>>; drift: Drift[] }> {
   const recorded: Partial<Record<Stage, StageRecord>> = {};

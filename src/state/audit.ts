@@ -31,8 +31,11 @@ function readLines(path: string): string[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
 }
 
+/** What a caller says; sequence, time, who, host and the chain are added here. */
+export type AuditEntry = Omit<AuditRecord, 'seq' | 'time' | 'who' | 'host' | 'prev_sha256'>;
+
 /** Appends one record and returns the new head hash (to be stored in state). */
-export function appendAudit(configDir: string, entry: Omit<AuditRecord, 'seq' | 'time' | 'who' | 'host' | 'prev_sha256'>): string {
+export function appendAudit(configDir: string, entry: AuditEntry): string {
   const path = auditPath(configDir);
   const lines = readLines(path);
   const last = lines[lines.length - 1];

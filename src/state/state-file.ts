@@ -6,7 +6,7 @@ import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, re
 import { dirname, join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import type { Stage } from '../planner/types.js';
-import { appendAudit } from './audit.js';
+import { type AuditEntry, appendAudit } from './audit.js';
 import { stateDir } from './paths.js';
 
 export { stateDir };
@@ -89,6 +89,7 @@ export class StateStore {
   private constructor(
     private readonly db: Low<StateData>,
     readonly path: string,
+    private readonly configDir: string,
   ) {}
 
   static async open(configDir: string): Promise<StateStore> {
@@ -96,33 +97,26 @@ export class StateStore {
     const db = new Low<StateData>(new AtomicJsonAdapter(path), { version: STATE_VERSION, serial: 0, lineage: randomUUID(), vms: {} });
     await db.read();
     if (db.data.version !== STATE_VERSION) throw new Error(`state file ${path} has version ${db.data.version}; this h2k reads version ${STATE_VERSION}`);
-    return new StateStore(db, path);
+    return new StateStore(db, path, configDir);
   }
 
   get data(): StateData {
     return this.db.data;
   }
 
-  stages(vm: string): VmState['stages'] {
-    return this.db.data.vms[vm]?.stages ?? {};
-  }
-
-  /** Applies a change and persists it; the serial moves only when the VM records changed. */
-  async update(change: (d: StateData) => void): Promise<void> {
+  /** Applies a change and persists it in one write, with its audit record when given; the serial
+   *  moves only when the VM records changed. */
+  async update(change: (d: StateData) => void, audit?: AuditEntry): Promise<void> {
     const before = JSON.stringify(this.db.data.vms);
-    const headBefore = this.db.data.audit_head;
     change(this.db.data);
     const changed = JSON.stringify(this.db.data.vms) !== before;
-    if (!changed && this.db.data.audit_head === headBefore) return;
     if (changed) this.db.data.serial++;
-    await this.db.write();
+    if (audit) this.db.data.audit_head = appendAudit(this.configDir, audit);
+    if (changed || audit) await this.db.write();
   }
 
-  /** Appends an audit record and remembers the new head in the state. */
-  async audit(configDir: string, entry: Parameters<typeof appendAudit>[1]): Promise<void> {
-    const head = appendAudit(configDir, entry);
-    await this.update((d) => {
-      d.audit_head = head;
-    });
+  /** Appends an audit record that goes with no state change (the head is still remembered). */
+  async audit(entry: AuditEntry): Promise<void> {
+    await this.update(() => undefined, entry);
   }
 }

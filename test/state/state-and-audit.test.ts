@@ -11,7 +11,7 @@ import { StateStore, statePath } from '../../src/state/state-file.js';
 async function journal(n: number): Promise<{ dir: string; head: string }> {
   const dir = tempDir();
   const state = await StateStore.open(dir);
-  for (let i = 0; i < n; i++) await state.audit(dir, { event: 'stage-done', vm: `vm.v${i}`, stage: 'fix' });
+  for (let i = 0; i < n; i++) await state.audit({ event: 'stage-done', vm: `vm.v${i}`, stage: 'fix' });
   return { dir, head: state.data.audit_head! };
 }
 

@@ -22,10 +22,12 @@ export default class StateRm extends H2kCommand {
     try {
       const state = await StateStore.open(dir);
       if (!state.data.vms[args.address]) throw new UserError(`${args.address} is not in the state`, `h2k state list ${args.dir} shows what is`);
-      await state.update((d) => {
-        delete d.vms[args.address];
-      });
-      await state.audit(dir, { event: 'state-rm', vm: args.address });
+      await state.update(
+        (d) => {
+          delete d.vms[args.address];
+        },
+        { event: 'state-rm', vm: args.address },
+      );
       this.out(`Removed ${args.address} from the state (serial ${state.data.serial}). Its files were not touched.`);
     } finally {
       lock.release();

@@ -81,7 +81,7 @@ async function inspectWith(g: GuestfishSession, diskCount: number): Promise<Gues
 
   await g.run('mount-ro', root, '/');
   const files: Record<string, string> = {};
-  const fstab = await readFile(g, '/etc/fstab');
+  const fstab = await g.readFile('/etc/fstab');
   if (fstab !== undefined) files['/etc/fstab'] = fstab;
   // Mount /boot (and /boot/efi) from fstab, resolving names ourselves.
   let boot: string | undefined;
@@ -96,7 +96,7 @@ async function inspectWith(g: GuestfishSession, diskCount: number): Promise<Gues
 
   for (const path of WATCHED) {
     if (files[path] !== undefined) continue;
-    const text = await readFile(g, path);
+    const text = await g.readFile(path);
     if (text !== undefined) files[path] = text;
   }
   for (const [dir, pattern] of WATCHED_DIRS) {
@@ -106,7 +106,7 @@ async function inspectWith(g: GuestfishSession, diskCount: number): Promise<Gues
       const link = (await g.try('is-symlink', p))?.trim() === 'true';
       if (link) files[p] = `-> ${(await g.run('readlink', p)).trim()}`;
       else {
-        const text = await readFile(g, p);
+        const text = await g.readFile(p);
         if (text !== undefined) files[p] = text;
       }
     }
@@ -194,10 +194,6 @@ function parseKv(text: string): Record<string, number> {
 
 async function isDir(g: GuestfishSession, p: string): Promise<boolean> {
   return (await g.try('is-dir', p))?.trim() === 'true';
-}
-
-async function readFile(g: GuestfishSession, p: string): Promise<string | undefined> {
-  return g.readFile(p);
 }
 
 export function parseFstabMounts(text: string): { spec: string; mountpoint: string; type: string }[] {
