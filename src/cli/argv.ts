@@ -1,6 +1,8 @@
 // Terraform users type single-dash long options (-var, -out=plan, -detailed-exitcode). oclif wants
 // two dashes; accept both by rewriting the single-dash form before parsing.
 const LONG_SINGLE_DASH = /^-[a-z][a-z0-9]*(-[a-z0-9]+)*(=.*)?$/;
+/** Booleans Terraform-style users write as -name=false; oclif spells that --no-name. */
+const NEGATABLE = ['inspect'];
 
 export function normalizeArgv(argv: string[]): string[] {
   const out: string[] = [];
@@ -11,7 +13,9 @@ export function normalizeArgv(argv: string[]): string[] {
       out.push(a);
       continue;
     }
-    out.push(a.length > 2 && LONG_SINGLE_DASH.test(a) ? `-${a}` : a);
+    const long = a.length > 2 && LONG_SINGLE_DASH.test(a) ? `-${a}` : a;
+    const neg = /^--([a-z-]+)=(true|false)$/.exec(long);
+    out.push(neg && NEGATABLE.includes(neg[1]) ? (neg[2] === 'true' ? `--${neg[1]}` : `--no-${neg[1]}`) : long);
   }
   return out;
 }

@@ -13,12 +13,14 @@ export function loadOrFail(dir: string, inputs: VarInput[]): Config {
   return r.config;
 }
 
-/** -target vm.NAME selects that VM (and all instances of a for_each vm). */
+/** -target vm.NAME selects that VM (and all instances of a for_each vm); vm.NAME["x"] of a
+ *  discovering vm selects its discovery, narrowed to that instance once the inventory is read. */
 export function selectTargets(config: Config, targets: string[] | undefined): Config['vms'] {
   if (!targets?.length) return config.vms;
+  const matches = (v: Config['vms'][number], t: string) => v.address === t || v.address.startsWith(`${t}[`) || (v.discover !== undefined && t.startsWith(`${v.address}[`));
   for (const t of targets) {
-    if (!config.vms.some((v) => v.address === t || v.address.startsWith(`${t}[`)))
+    if (!config.vms.some((v) => matches(v, t)))
       throw new UserError(`-target ${t} matches no vm in the configuration`, `addresses look like vm.NAME or vm.NAME["key"]; known: ${config.vms.map((v) => v.address).join(', ')}`);
   }
-  return config.vms.filter((v) => targets.some((t) => v.address === t || v.address.startsWith(`${t}[`)));
+  return config.vms.filter((v) => targets.some((t) => matches(v, t)));
 }

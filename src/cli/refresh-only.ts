@@ -7,8 +7,11 @@ import type { Config } from '../schema/config.js';
 import type { StateStore } from '../state/state-file.js';
 
 export async function refreshOnly(config: Config, state: StateStore): Promise<Drift[]> {
-  const drift = orphans(Object.keys(state.data.vms), config.vms.map((v) => v.address));
-  for (const vm of config.vms) drift.push(...(await refreshVm(config.dir, vm.address, state.data.vms[vm.address])).drift);
+  // Without reading the inventory, a discovering vm's instances in state count as configured.
+  const discovered = Object.keys(state.data.vms).filter((a) => config.vms.some((v) => v.discover && a.startsWith(`${v.address}[`)));
+  const configured = [...config.vms.filter((v) => !v.discover).map((v) => v.address), ...discovered];
+  const drift = orphans(Object.keys(state.data.vms), configured);
+  for (const address of configured) drift.push(...(await refreshVm(config.dir, address, state.data.vms[address])).drift);
   return drift;
 }
 

@@ -89,9 +89,11 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
         for (const vm of Object.values(plan.vms)) await checkFingerprint(config, vm);
       } else {
         const vms = selectTargets(config, flags.target);
-        plan = await buildPlan(config, vms, state, { parallelism: flags.parallelism, progress: (m) => this.err(p.dim(m)), replace: flags.replace });
+        plan = await buildPlan(config, vms, state, { parallelism: flags.parallelism, progress: (m) => this.err(p.dim(m)), replace: flags.replace, targets: flags.target });
         this.out(renderPlanText(plan, p));
       }
+      const uninspected = Object.values(plan.vms).filter((v) => v.findings.some((f) => f.code === 'guest-not-inspected')).map((v) => v.address);
+      if (uninspected.length) throw new UserError(`the plan was made without guest inspection (-inspect=false) for ${uninspected.join(', ')}; it cannot be applied`, 'plan again without -inspect=false');
       const blocking = blockingFindings(plan);
       if (blocking.length) throw new UserError(`${blocking.length} critical finding(s) block this apply: ${blocking.map((b) => `${b.vm} [${b.code}]`).join(', ')}`, "fix the cause, or add the code to the policy's acknowledge list");
       if (!hasChanges(plan)) {

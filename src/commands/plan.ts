@@ -26,6 +26,7 @@ Exit status: 0 success; 1 error or an unacknowledged critical finding; with -det
     { description: 'Plan the configuration in the current directory', command: '<%= config.bin %> plan' },
     { description: 'Save the plan for review and a later `h2k apply plan.json`', command: '<%= config.bin %> plan examples -out plan.json' },
     { description: 'In CI: one VM, exit 2 when there is work to do', command: '<%= config.bin %> plan examples -target vm.debian -detailed-exitcode' },
+    { description: 'Survey a whole vCenter folder quickly: inventory and findings, no guest inspection', command: '<%= config.bin %> plan examples/vsphere-lab -inspect=false' },
   ];
   static override args = dirArg;
   static override flags = {
@@ -34,6 +35,11 @@ Exit status: 0 success; 1 error or an unacknowledged critical finding; with -det
     out: Flags.string({ description: 'Write the plan (JSON) to FILE, for `h2k apply FILE`.', helpValue: 'FILE' }),
     json: Flags.boolean({ description: 'Print the plan as JSON instead of text.' }),
     'detailed-exitcode': Flags.boolean({ description: 'Exit 0 when there are no changes, 2 when there are.' }),
+    inspect: Flags.boolean({
+      description: 'Inspect guests (vSphere: through Range reads of the datastore, no download). -inspect=false reads the vSphere inventory only: seconds for a thousand VMs, inventory findings, no guest diffs; such a plan cannot be applied.',
+      default: true,
+      allowNo: true,
+    }),
   };
 
   async run(): Promise<void> {
@@ -51,7 +57,7 @@ Exit status: 0 success; 1 error or an unacknowledged critical finding; with -det
         return;
       }
       const progress = (msg: string) => this.err(this.paint(process.stderr).dim(msg));
-      const plan = await buildPlan(config, vms, state, { parallelism: flags.parallelism, progress, replace: flags.replace });
+      const plan = await buildPlan(config, vms, state, { parallelism: flags.parallelism, progress, replace: flags.replace, targets: flags.target, inspect: flags.inspect });
       if (flags.out) {
         const file = resolve(flags.out);
         writeFileAtomic(file, planJson({ ...plan, config_dir: relative(dirname(file), config.dir) || '.' } as typeof plan));

@@ -6,9 +6,9 @@ import { resolve } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../cli/errors.js';
 import { hashOf } from '../planner/canonical-json.js';
-import type { Action, HardwareFacts, Stage, VmPlan } from '../planner/types.js';
+import type { Action, DiskFacts, HardwareFacts, InventoryFacts, Stage, VmPlan } from '../planner/types.js';
 import { localDisks } from '../providers/local/disk-facts.js';
-import type { Config } from '../schema/config.js';
+import type { Config, VsphereSourceConfig } from '../schema/config.js';
 import type { OutputRecord, StageResult, StateStore } from '../state/state-file.js';
 import { findTool } from '../tools/locate.js';
 import { checkImage } from '../tools/qemu-img.js';
@@ -17,7 +17,10 @@ import { convertImage } from './convert.js';
 import { runFix } from './fix.js';
 import { createOverlay } from './flatten.js';
 import { domainXml } from './libvirt-xml.js';
-import { outputRecord, workspace } from './workspace.js';
+import { fetchVm, fetchedEntry } from './fetch.js';
+import { type Workspace, outputRecord, workspace } from './workspace.js';
+import { resolveChain } from '../providers/local/disk-chain.js';
+import { configVm } from '../cli/config-vm.js';
 import { vmSlug } from '../planner/plan-vm.js';
 
 export type ApplyEvent =
@@ -37,19 +40,22 @@ export class StageError extends Error {
   }
 }
 
-/** The boot disk's entry file, which FLATTEN and FIX put the overlay on. */
-function sourceEntry(config: Config, vm: VmPlan): { path: string; format: string } {
+/** The boot disk's entry file, which FLATTEN and FIX put the overlay on: the local source, or
+ *  for vSphere the fetched copy. */
+function sourceEntry(config: Config, vm: VmPlan, ws: Workspace): { path: string; format: string } {
   const src = config.sources[vm.source.address];
-  if (!src || src.type !== 'local') throw new UserError(`${vm.address}: its source ${vm.source.address} is not a local source in the configuration`, 'plan again');
-  const disks = (vm.facts as { disks: { chain: { file: string; format: string }[] }[] }).disks;
+  if (!src || src.type !== vm.source.type) throw new UserError(`${vm.address}: its source ${vm.source.address} is not a ${vm.source.type} source in the configuration`, 'plan again');
+  const disks = (vm.facts as { disks: DiskFacts[] }).disks;
+  if (src.type === 'vsphere') return fetchedEntry(ws.fetchDir, disks);
   return { path: resolve(src.directory, disks[0].chain[0].file), format: disks[0].chain[0].format };
 }
 
 /** Refuses to start when the source no longer matches what the plan was made from. */
 export async function checkFingerprint(config: Config, vm: VmPlan): Promise<void> {
   const src = config.sources[vm.source.address];
+  // vSphere sources are checked by FETCH, against the datastore, before anything is copied.
   if (!src || src.type !== 'local') return;
-  const cfgVm = config.vms.find((v) => v.address === vm.address);
+  const cfgVm = configVm(config, vm.address);
   let now;
   try {
     now = (await localDisks(src, cfgVm?.disks ?? [])).fingerprint;
@@ -69,9 +75,9 @@ export async function checkFingerprint(config: Config, vm: VmPlan): Promise<void
 export async function applyVm(opts: { config: Config; vm: VmPlan; planHash: string; state: StateStore; emit: (e: ApplyEvent) => void }): Promise<void> {
   const { config, vm, state, emit } = opts;
   const ws = workspace(config.dir, vm.address, vm.outputs);
-  const entry = sourceEntry(config, vm);
-  const facts = vm.facts as { guest: { root: string; mounts: { mountpoint: string; device: string }[] }; hardware: HardwareFacts };
-  const cfgVm = config.vms.find((v) => v.address === vm.address)!;
+  const entry = sourceEntry(config, vm, ws);
+  const facts = vm.facts as { guest: { root: string; mounts: { mountpoint: string; device: string }[] }; hardware: HardwareFacts; disks: DiskFacts[]; inventory?: InventoryFacts };
+  const cfgVm = configVm(config, vm.address);
   for (const action of vm.actions) {
     const started = new Date();
     emit({ kind: 'stage-start', vm: vm.address, stage: action.stage });
@@ -105,14 +111,18 @@ export async function applyVm(opts: { config: Config; vm: VmPlan; planHash: stri
   async function runStage(action: Action): Promise<{ outputs: OutputRecord[]; note?: string; details?: Record<string, unknown> }> {
     const step = (message: string) => emit({ kind: 'stage-step', vm: vm.address, stage: action.stage, message });
     switch (action.stage) {
-      case 'fetch':
-        throw new Error('vSphere fetch is not implemented yet');
+      case 'fetch': {
+        const source = config.sources[vm.source.address] as VsphereSourceConfig;
+        return fetchVm({ source, inventory: facts.inventory!, disks: facts.disks, fingerprint: vm.source.fingerprint, policy: cfgVm.policy, dir: ws.fetchDir, configDir: config.dir, onStep: step });
+      }
       case 'flatten':
+        // A fetched chain passes the same hostile-layout checks as a local one before qemu reads it.
+        if (vm.source.type === 'vsphere') resolveChain(entry.path, { allowAbsolute: false });
         await createOverlay(ws.overlay, entry);
         return { outputs: [] };
       case 'inspect':
         await checkFingerprint(config, vm);
-        return { outputs: [], note: 'source unchanged since the plan' };
+        return { outputs: [], note: vm.source.type === 'vsphere' ? 'fetched chain intact' : 'source unchanged since the plan' };
       case 'plan':
         return { outputs: [], note: `plan ${opts.planHash.slice(0, 12)}` };
       case 'fix': {

@@ -1,4 +1,4 @@
-// Where a VM's intermediate files live: <config>/.h2k/work/<vm>/. Outputs go to the policy's
+// Where a VM's intermediate files live: <config>/.h2k/work/<vm>/ (and .h2k/fetch/<vm>/ for vSphere). Outputs go to the policy's
 // output_dir; nothing is ever written next to the source disks.
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -9,6 +9,8 @@ import { stateDir } from '../state/paths.js';
 
 export interface Workspace {
   dir: string;
+  /** vSphere: the fetched disk files, kept until the VM is converted again. */
+  fetchDir: string;
   overlay: string;
   outDisk: string;
   outXml: string;
@@ -16,7 +18,7 @@ export interface Workspace {
 
 export function workspace(configDir: string, address: string, outputs: { disk: { path: string }; domain_xml: { path: string } }): Workspace {
   const dir = join(stateDir(configDir), 'work', vmSlug(address));
-  return { dir, overlay: join(dir, 'overlay.qcow2'), outDisk: resolve(configDir, outputs.disk.path), outXml: resolve(configDir, outputs.domain_xml.path) };
+  return { dir, fetchDir: join(stateDir(configDir), 'fetch', vmSlug(address)), overlay: join(dir, 'overlay.qcow2'), outDisk: resolve(configDir, outputs.disk.path), outXml: resolve(configDir, outputs.domain_xml.path) };
 }
 
 export async function fileSha256(path: string): Promise<string> {

@@ -9,6 +9,7 @@ import { fixVmwareTools } from '../fixers/vmware-tools.js';
 import type { FixResult } from '../fixers/context.js';
 import type { VmConfig } from '../schema/config.js';
 import { hashOf, sha256 } from './canonical-json.js';
+import { inventoryFindings, spaceFinding } from './inventory-findings.js';
 import type { Action, Finding, GuestEdit, SourceFingerprint, Stage, VmFacts, VmPlan } from './types.js';
 
 export interface StageRecord {
@@ -23,6 +24,8 @@ export interface PlanVmInput {
   fingerprint: SourceFingerprint;
   /** Recorded results of earlier applies for this VM, by stage. */
   recorded: Partial<Record<Stage, StageRecord>>;
+  /** Free bytes where apply writes (the output directory's filesystem), when known. */
+  freeBytes?: number;
 }
 
 /** vm.lab["web-1"] → lab-web-1: a file name that is stable and readable. */
@@ -39,6 +42,10 @@ export function derivedMac(address: string, index: number): string {
 export function guestEdits(facts: VmFacts, vm: VmConfig): { edits: GuestEdit[]; findings: Omit<Finding, 'acknowledged'>[] } {
   const { guest } = facts;
   const findings: Omit<Finding, 'acknowledged'>[] = [];
+  if (!guest) {
+    findings.push({ code: 'guest-not-inspected', severity: 'warning', message: 'planned from the inventory only (-inspect=false): no guest changes are known, so this plan cannot be applied' });
+    return { edits: [], findings };
+  }
   if (guest.os.type === 'windows') {
     findings.push({ code: 'windows-unsupported', severity: 'critical', message: `${guest.os.product}: Windows guests are not supported yet; nothing would be fixed` });
     return { edits: [], findings };
@@ -65,15 +72,19 @@ export function planVm(input: PlanVmInput): VmPlan {
   const ext = vm.policy.output_format === 'raw' ? 'raw' : 'qcow2';
   const outDisk = posix.normalize(posix.join(vm.policy.output_dir, `${slug}.${ext}`));
   const outXml = posix.normalize(posix.join(vm.policy.output_dir, `${slug}.xml`));
-  const { edits, findings: raw } = guestEdits(facts, vm);
+  const { edits, findings: guestFindings } = guestEdits(facts, vm);
+  const raw = [...guestFindings, ...(facts.inventory ? inventoryFindings(facts.inventory, vm.policy) : [])];
+  const copies = input.sourceType === 'vsphere' ? 2 : 1; // the fetched copy, then the output
+  const space = spaceFinding(copies * facts.disks.reduce((n, d) => n + d.allocatedBytes, 0), input.freeBytes, vm.policy.output_dir);
+  if (space) raw.push(space);
   const findings: Finding[] = raw.map((f) => ({ ...f, acknowledged: vm.policy.acknowledge.includes(f.code) }));
   if (facts.disks.length > 1)
     findings.push({ code: 'multi-disk-unsupported', severity: 'critical', message: `${facts.disks.length} disks: only single-disk VMs can be applied yet`, acknowledged: false });
   const layers = facts.disks.reduce((n, d) => n + d.chain.length, 0);
   if (layers > facts.disks.length)
     findings.push({ code: 'snapshot-chain', severity: 'info', message: `the disks have ${layers - facts.disks.length} snapshot layer(s): the VM is migrated at its current state`, acknowledged: false });
-  if (vm.firmware && vm.firmware !== facts.guest.firmware)
-    findings.push({ code: 'firmware-mismatch', severity: 'warning', message: `the vm declares ${vm.firmware} firmware but the disk boots with ${facts.guest.firmware}`, acknowledged: vm.policy.acknowledge.includes('firmware-mismatch') });
+  if (facts.guest && facts.hardware.firmware !== facts.guest.firmware)
+    findings.push({ code: 'firmware-mismatch', severity: 'warning', message: `the KVM guest gets ${facts.hardware.firmware} firmware but the disk boots with ${facts.guest.firmware}`, acknowledged: vm.policy.acknowledge.includes('firmware-mismatch') });
 
   // Each stage's input hash covers what it depends on, so a change upstream redoes everything after.
   const stageInputs: [Stage, unknown, string][] = [];
@@ -120,7 +131,8 @@ function summariseFacts(f: VmFacts): Record<string, unknown> {
   return {
     disks: f.disks,
     hardware: f.hardware,
-    guest: {
+    ...(f.inventory ? { inventory: f.inventory } : {}),
+    guest: g && {
       os: g.os,
       firmware: g.firmware,
       partition_table: g.partitionTable,

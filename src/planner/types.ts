@@ -44,9 +44,12 @@ export interface DiskFacts {
 }
 
 export interface SourceFingerprint {
-  /** Per file of every chain, relative to the source directory. */
-  files: { file: string; size: number; mtimeMs: number; sampleSha256: string }[];
+  /** Per file of every chain, relative to the source directory (vSphere: to the datastore). The
+   *  sampled content hash is local only: remotely it would cost reads the plan must not make. */
+  files: { file: string; size: number; mtimeMs: number; sampleSha256?: string }[];
   descriptorSha256: string;
+  /** vSphere: what the inventory says about the VM's identity and change state. */
+  vsphere?: { instance_uuid: string; change_version: string; change_ids: string[] };
 }
 
 export interface HardwareFacts {
@@ -56,10 +59,55 @@ export interface HardwareFacts {
   nics: { mac: string; model: string; network?: string }[];
 }
 
+/** What vSphere's inventory says about a VM (govc vm.info), normalised across govc versions. */
+export interface InventoryFacts {
+  name: string;
+  path: string;
+  uuid: string;
+  instance_uuid: string;
+  guest_id: string;
+  firmware: 'bios' | 'efi';
+  cpus: number;
+  memory_mib: number;
+  power_state: string;
+  change_version: string;
+  cbt: boolean;
+  secure_boot: boolean;
+  vtpm: boolean;
+  encrypted: boolean;
+  passthrough: string[];
+  disks: InventoryDisk[];
+  nics: InventoryNic[];
+  /** Depth-first, parents before children. */
+  snapshots: { name: string; depth: number; current: boolean }[];
+}
+
+export interface InventoryDisk {
+  label: string;
+  /** "[datastore] dir/file.vmdk" */
+  file: string;
+  capacity_bytes: number;
+  thin: boolean;
+  mode: string;
+  sharing: string;
+  rdm: boolean;
+  controller: { type: string; bus: number; unit: number };
+  change_id: string;
+}
+
+export interface InventoryNic {
+  label: string;
+  mac: string;
+  network: string;
+  adapter: string;
+}
+
 export interface VmFacts {
   disks: DiskFacts[];
-  guest: GuestFacts;
+  /** Absent when plan ran with -inspect=false (control plane only): such a plan cannot be applied. */
+  guest?: GuestFacts;
   hardware: HardwareFacts;
+  inventory?: InventoryFacts;
 }
 
 export interface VmPlan {

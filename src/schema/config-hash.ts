@@ -10,7 +10,8 @@ export function configHash(config: Config): string {
     variables: config.variables,
     sources: Object.fromEntries(Object.entries(config.sources).map(([k, s]) => [k, s.type === 'local' ? { ...s, directory: relative(config.dir, s.directory) || '.' } : s])),
     policies: config.policies,
-    vms: config.vms,
+    // Where a selector is written is not what it means: moving a line must not make plans stale.
+    vms: config.vms.map(({ at: _at, ...vm }) => vm),
   };
   return `sha256:${hashOf(portable)}`;
 }

@@ -20,7 +20,8 @@ const policyProperties = {
   boot_timeout: { type: 'integer', minimum: 10, maximum: 3600, default: 600, description: 'Seconds the boot test may take.' },
   firmware: { enum: ['auto', 'bios', 'uefi'], default: 'auto', description: 'auto: use what inspection finds.' },
   mac: { enum: ['preserve', 'regenerate'], default: 'preserve', description: 'MAC addresses in the libvirt XML.' },
-  allow_power_off: { type: 'boolean', default: false, description: 'Let h2k power off a running vSphere source before fetching.' },
+  allow_power_off: { type: 'boolean', default: false, description: 'Let h2k shut down a running vSphere source (guest shutdown through govc) before fetching.' },
+  power_off_timeout: { type: 'integer', minimum: 10, maximum: 3600, default: 300, description: 'Seconds a guest shutdown may take before FETCH gives up.' },
   acknowledge: {
     type: 'array',
     items: { type: 'string', minLength: 1 },
@@ -98,6 +99,16 @@ export const CONFIG_SCHEMA = {
         disks: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'local: disk files, boot disk first' },
         path: { type: 'string', minLength: 1, description: 'vsphere: inventory path of the VM' },
         name: { type: 'string', minLength: 1, description: 'vsphere: VM name' },
+        discover: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            folder: { type: 'string', minLength: 1, description: 'inventory folder to search, like /DC0/vm/prod (default: the whole datacenter), subfolders included' },
+            name: { type: 'string', minLength: 1, description: 'glob on the VM name, like web-* (* and ? wildcards)' },
+            guest_id: { type: 'string', minLength: 1, description: 'glob on the vSphere guestId, like debian*' },
+          },
+          description: 'vsphere: plan every VM matching these; each becomes vm.NAME["<vm name>"]',
+        },
         uuid: { type: 'string', pattern: '^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$', description: 'a BIOS or instance UUID' },
         cpus: { type: 'integer', minimum: 1, maximum: 512 },
         memory: { type: 'integer', minimum: 64, description: 'MiB' },
@@ -134,6 +145,7 @@ export type PolicySettings = {
   firmware: 'auto' | 'bios' | 'uefi';
   mac: 'preserve' | 'regenerate';
   allow_power_off: boolean;
+  power_off_timeout: number;
   acknowledge: string[];
 };
 

@@ -1,5 +1,6 @@
 // The typed configuration every later stage consumes.
 import type { PolicySettings } from './config-schema.js';
+import type { Range } from './source-file.js';
 import type { Sensitive, Value } from './values.js';
 
 export interface VariableConfig {
@@ -49,6 +50,10 @@ export interface VmConfig {
   path?: string;
   name?: string;
   uuid?: string;
+  /** vsphere: a pattern that expands into one vm per match when the inventory is read. */
+  discover?: { folder?: string; name?: string; guest_id?: string };
+  /** Where the VM selector (path/name/uuid/discover) is written, for diagnostics about the inventory. */
+  at?: Range;
   cpus?: number;
   memory?: number;
   firmware?: 'bios' | 'uefi';

@@ -578,7 +578,7 @@ function decodeVm(address: string, block: Block, values: Record<string, Value>, 
   if (!validateBody(validators.vm, values, attrs, block.headerSpan, diags) || !ok) return undefined;
   const v = plain(values) as Record<string, unknown>;
   const source = sources[sourceAddr!];
-  const selectors = ['path', 'name', 'uuid'].filter((k) => k in v).sort((a, b) => attrOf(a).span.start - attrOf(b).span.start);
+  const selectors = ['path', 'name', 'uuid', 'discover'].filter((k) => k in v).sort((a, b) => attrOf(a).span.start - attrOf(b).span.start);
   if (source.type === 'local') {
     if (!('disks' in v)) {
       diags.error('Missing required argument', `A vm from a local source needs "disks": its disk files, boot disk first.`, block.headerSpan);
@@ -591,7 +591,11 @@ function decodeVm(address: string, block: Block, values: Record<string, Value>, 
   } else {
     if (selectors.length !== 1) {
       const span = selectors.length ? attrOf(selectors[1]).nameSpan : block.headerSpan;
-      diags.error(selectors.length ? 'Conflicting VM selectors' : 'Missing VM selector', `A vm from a vSphere source needs exactly one of "path", "name" or "uuid".`, span);
+      diags.error(selectors.length ? 'Conflicting VM selectors' : 'Missing VM selector', `A vm from a vSphere source needs exactly one of "path", "name", "uuid" or "discover".`, span);
+      return undefined;
+    }
+    if (selectors[0] === 'discover' && address.includes('[')) {
+      diags.error('Conflicting VM selectors', '"discover" makes one instance per matching VM already; it cannot be combined with for_each.', attrOf('discover').nameSpan);
       return undefined;
     }
     if ('disks' in v) {
@@ -611,6 +615,8 @@ function decodeVm(address: string, block: Block, values: Record<string, Value>, 
     ...(v.path ? { path: v.path as string } : {}),
     ...(v.name ? { name: v.name as string } : {}),
     ...(v.uuid ? { uuid: (v.uuid as string).toLowerCase() } : {}),
+    ...(v.discover ? { discover: v.discover as VmConfig['discover'] } : {}),
+    ...(selectors.length ? { at: toRange(attrOf(selectors[0]).expr.span) } : {}),
     ...(v.cpus !== undefined ? { cpus: v.cpus as number } : {}),
     ...(v.memory !== undefined ? { memory: v.memory as number } : {}),
     ...(v.firmware ? { firmware: v.firmware as 'bios' | 'uefi' } : {}),

@@ -1,0 +1,121 @@
+// FETCH: a vSphere VM's disk chains copied into <config>/.h2k/fetch/<vm>/disk<N>/ over the
+// datastore's HTTPS /folder endpoint. Before copying, the VM is checked against the plan (same VM,
+// powered off — or shut down when the policy allows — and the same chain). Each file downloads
+// to .partial and resumes with a Range request after an interruption; its size is verified and
+// its sha256 recorded. `govc datastore.download` is the fallback when the endpoint refuses a GET.
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DiskFacts, InventoryFacts, SourceFingerprint } from '../planner/types.js';
+import { DatastoreClient, dcPathOf, datastoreUrl } from '../providers/vsphere/datastore.js';
+import { Govc, VsphereError } from '../providers/vsphere/govc.js';
+import { inventoryFacts, parseDatastorePath, virtualMachines } from '../providers/vsphere/inventory.js';
+import { resolveRemoteChain } from '../providers/vsphere/remote-chain.js';
+import type { PolicySettings } from '../schema/config-schema.js';
+import type { VsphereSourceConfig } from '../schema/config.js';
+import type { OutputRecord } from '../state/state-file.js';
+import { mapLimit } from '../providers/gather.js';
+import { fileSha256 } from './workspace.js';
+
+/** Files downloaded at once per VM: enough to hide latency, few enough not to thrash the datastore. */
+const FILES_AT_ONCE = 2;
+
+export interface FetchInput {
+  source: VsphereSourceConfig;
+  inventory: InventoryFacts;
+  disks: DiskFacts[];
+  fingerprint: SourceFingerprint;
+  policy: PolicySettings;
+  /** Where the copies go; disk N's files in disk<N>/. */
+  dir: string;
+  configDir: string;
+  onStep: (message: string) => void;
+}
+
+export function fetchedEntry(dir: string, disks: DiskFacts[]): { path: string; format: string } {
+  return { path: join(dir, 'disk0', disks[0].chain[0].file), format: 'vmdk' };
+}
+
+async function currentInventory(govc: Govc, path: string): Promise<InventoryFacts> {
+  const list = virtualMachines(await govc.json(['vm.info', '-json', path]));
+  if (list.length !== 1) throw new VsphereError(`${govc.source.address}: the VM ${path} is gone from the inventory`, 'it was moved, renamed or deleted since the plan; plan again');
+  return inventoryFacts(list[0], path);
+}
+
+async function shutDown(govc: Govc, inv: InventoryFacts, timeoutSec: number, onStep: (m: string) => void): Promise<void> {
+  onStep(`shutting down ${inv.path} (guest shutdown, at most ${timeoutSec} s)`);
+  await govc.run(['vm.power', '-s', inv.path]);
+  const deadline = Date.now() + timeoutSec * 1000;
+  while (Date.now() < deadline) {
+    if ((await currentInventory(govc, inv.path)).power_state === 'poweredOff') return;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  throw new VsphereError(`${inv.path} did not shut down within ${timeoutSec} s`, 'shut the guest down yourself (or raise power_off_timeout), then run h2k apply again');
+}
+
+export async function fetchVm(input: FetchInput): Promise<{ outputs: OutputRecord[]; note: string; details: Record<string, unknown> }> {
+  const { source, inventory: planned } = input;
+  const govc = new Govc(source);
+  const http = new DatastoreClient(source);
+  try {
+    const now = await currentInventory(govc, planned.path);
+    if (now.instance_uuid !== planned.instance_uuid) throw new VsphereError(`${planned.path} is another VM than the one planned (instance UUID ${now.instance_uuid}, planned ${planned.instance_uuid})`, 'plan again');
+    let poweredOff = false;
+    if (now.power_state !== 'poweredOff') {
+      if (!input.policy.allow_power_off) throw new VsphereError(`${planned.path} is ${now.power_state}`, 'shut it down, or set allow_power_off = true in its policy; then run h2k apply again');
+      await shutDown(govc, now, input.policy.power_off_timeout, input.onStep);
+      poweredOff = true;
+    }
+    const files: { url: string; dest: string; size: number; shown: string; ds: { datastore: string; path: string } }[] = [];
+    for (const [i, disk] of input.disks.entries()) {
+      const { datastore, path } = parseDatastorePath(disk.name);
+      const chain = await resolveRemoteChain(http, { dcPath: dcPathOf(planned.path), datastore, path });
+      const planFiles = disk.chain.map((l) => l.file).join(' ← ');
+      const nowFiles = chain.layers.map((l) => l.file).join(' ← ');
+      if (planFiles !== nowFiles) throw new VsphereError(`the disk chain of ${disk.name} changed since the plan (${planFiles} → ${nowFiles})`, 'a snapshot was taken or removed; plan again');
+      const dirPrefix = disk.name.replace(/[^/\]]*$/, '');
+      for (const f of chain.layers.flatMap((l) => l.files)) {
+        // Shutting the guest down writes its disks: only then may sizes differ from the plan's.
+        const was = input.fingerprint.files.find((x) => x.file === `${dirPrefix}${f.file}`);
+        if (!poweredOff && (!was || was.size !== f.size || (was.mtimeMs !== 0 && was.mtimeMs !== (Date.parse(f.lastModified) || 0))))
+          throw new VsphereError(`${dirPrefix}${f.file} changed since the plan was made`, 'the VM ran or its disk was replaced; plan again');
+        const dsPath = chain.dir.path ? `${chain.dir.path}/${f.file}` : f.file;
+        files.push({ url: datastoreUrl(source, { ...chain.dir, path: dsPath }), dest: join(input.dir, `disk${i}`, f.file), size: f.size, shown: `[${datastore}] ${dsPath}`, ds: { datastore, path: dsPath } });
+      }
+    }
+    const total = files.reduce((n, f) => n + f.size, 0);
+    let resumed = 0;
+    let viaGovc = 0;
+    const started = Date.now();
+    const outputs = await mapLimit(files, FILES_AT_ONCE, async (f): Promise<OutputRecord> => {
+      mkdirSync(join(f.dest, '..'), { recursive: true });
+      const rel = f.dest.startsWith(input.configDir) ? f.dest.slice(input.configDir.length + 1) : f.dest;
+      if (existsSync(f.dest) && statSync(f.dest).size === f.size) return { path: rel, size: f.size, sha256: await fileSha256(f.dest) };
+      input.onStep(`downloading ${f.shown} (${(f.size / 2 ** 20).toFixed(0)} MiB)`);
+      try {
+        const r = await http.download(f.url, f.dest, { size: f.size, onProgress: (done) => input.onStep(`${f.shown}: ${(done / 2 ** 20).toFixed(0)} of ${(f.size / 2 ** 20).toFixed(0)} MiB`) });
+        resumed += r.resumedFrom;
+        return { path: rel, size: f.size, sha256: r.sha256 };
+      } catch (err) {
+        // Only a refusal of this request (not auth, TLS or an unreachable host) justifies the fallback.
+        if (!(err instanceof VsphereError) || !/: GET .*: HTTP 5\d\d|HTTP 405/.test(err.message)) throw err;
+        input.onStep(`${f.shown}: HTTPS GET refused; falling back to govc datastore.download`);
+        await govc.run(['datastore.download', '-ds', f.ds.datastore, f.ds.path, `${f.dest}.partial`], { timeoutMs: 24 * 3600_000 });
+        viaGovc++;
+        const size = statSync(`${f.dest}.partial`).size;
+        if (size !== f.size) throw new VsphereError(`govc downloaded ${size} of ${f.size} bytes of ${f.shown}`, 'run h2k apply again');
+        renameSync(`${f.dest}.partial`, f.dest);
+        return { path: rel, size: f.size, sha256: await fileSha256(f.dest) };
+      }
+    });
+    const seconds = (Date.now() - started) / 1000;
+    const mib = total / 2 ** 20;
+    return {
+      outputs,
+      note: `${files.length} file(s), ${mib.toFixed(0)} MiB in ${seconds.toFixed(1)} s${resumed ? `, resumed after ${(resumed / 2 ** 20).toFixed(0)} MiB` : ''}${viaGovc ? `, ${viaGovc} via govc` : ''}${poweredOff ? '; the VM was shut down first' : ''}`,
+      details: { bytes: total, seconds: Number(seconds.toFixed(1)), resumed_from: resumed, via_govc: viaGovc, powered_off: poweredOff },
+    };
+  } finally {
+    http.close();
+    govc.close();
+  }
+}

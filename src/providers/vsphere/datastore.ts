@@ -1,0 +1,152 @@
+// Datastore files over HTTPS: `/folder/<path>?dcPath=&dsName=` on vCenter or ESXi, the same
+// endpoint govc datastore.download uses. Range requests read a VMDK's header and descriptor
+// without downloading the disk, and let an interrupted download resume at its last byte.
+// Authentication is a Basic header built in memory; trust is the source's CA file, thumbprint
+// (checked on every new TLS connection) or, for labs, insecure.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { VsphereSourceConfig } from '../../schema/config.js';
+import { fileSha256 } from '../../executors/workspace.js';
+import { VsphereError, explainFailure } from './govc.js';
+
+export interface DatastoreFile {
+  /** Datacenter path as the URL wants it (inventory path before /vm/). */
+  dcPath: string;
+  datastore: string;
+  /** Path inside the datastore. */
+  path: string;
+}
+
+export function datastoreUrl(source: VsphereSourceConfig, f: DatastoreFile): string {
+  const origin = new URL(source.url).origin;
+  const path = f.path.split('/').map(encodeURIComponent).join('/');
+  return `${origin}/folder/${path}?dcPath=${encodeURIComponent(f.dcPath)}&dsName=${encodeURIComponent(f.datastore)}`;
+}
+
+/** The datacenter part of a VM's inventory path: "/DC0/vm/x" → "DC0", "/F/DC1/vm/a/b" → "F/DC1". */
+export function dcPathOf(inventoryPath: string): string {
+  const i = inventoryPath.indexOf('/vm/');
+  return (i < 0 ? inventoryPath : inventoryPath.slice(0, i)).replace(/^\//, '');
+}
+
+const normHex = (s: string) => s.replace(/:/g, '').toUpperCase();
+
+export class DatastoreClient {
+  static bytesRead = 0;
+  private readonly agent: Agent | HttpAgent;
+  private readonly auth?: string;
+  private readonly https: boolean;
+
+  constructor(readonly source: VsphereSourceConfig) {
+    this.https = source.url.startsWith('https:');
+    const pinned = source.thumbprint !== undefined;
+    this.agent = this.https
+      ? new Agent({ keepAlive: true, maxSockets: 8, rejectUnauthorized: !source.insecure && !pinned, ...(source.ca_file ? { ca: readFileSync(source.ca_file) } : {}) })
+      : new HttpAgent({ keepAlive: true, maxSockets: 8 });
+    if (source.username !== undefined) this.auth = `Basic ${Buffer.from(`${source.username}:${source.password ? String(source.password.reveal()) : ''}`).toString('base64')}`;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** One request; the response body is the caller's to consume. Errors name the endpoint. */
+  private send(method: 'GET' | 'HEAD', url: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const fn = this.https ? request : httpRequest;
+      const req = fn(url, { method, agent: this.agent, headers: { ...headers, ...(this.auth ? { authorization: this.auth } : {}) }, timeout: 60_000 });
+      req.on('socket', (sock) => {
+        if (!this.source.thumbprint || !this.https) return;
+        const check = () => {
+          const cert = (sock as TLSSocket).getPeerCertificate();
+          const want = normHex(this.source.thumbprint!);
+          if (normHex(cert.fingerprint ?? '') !== want && normHex(cert.fingerprint256 ?? '') !== want) {
+            req.destroy(new Error(`tls: thumbprint mismatch: the server presented ${cert.fingerprint256}`));
+          }
+        };
+        if ((sock as TLSSocket).authorized !== undefined && !(sock as TLSSocket).connecting) check();
+        else sock.once('secureConnect', check);
+      });
+      req.on('timeout', () => req.destroy(new Error('i/o timeout after 60 s')));
+      req.on('error', (err: NodeJS.ErrnoException) => reject(explainFailure(this.source, `${err.code ?? ''} ${err.message}`)));
+      req.on('response', resolve);
+      req.end();
+    });
+  }
+
+  private async failStatus(res: IncomingMessage, url: string): Promise<never> {
+    res.resume();
+    const file = decodeURIComponent(new URL(url).pathname.replace(/^\/folder\//, ''));
+    if (res.statusCode === 401 || res.statusCode === 403) throw explainFailure(this.source, `status code: 401 ${file}`);
+    if (res.statusCode === 404) throw new VsphereError(`${this.source.address}: datastore file ${file} not found`, 'the VM\'s disk moved or was deleted since the inventory was read; plan again');
+    throw new VsphereError(`${this.source.address}: GET ${file}: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim(), 'the datastore refused the request; try again, or check the VM in the vSphere client');
+  }
+
+  async size(url: string): Promise<{ size: number; lastModified: string }> {
+    const res = await this.send('HEAD', url);
+    if (res.statusCode !== 200) return this.failStatus(res, url);
+    res.resume();
+    return { size: Number(res.headers['content-length'] ?? 0), lastModified: String(res.headers['last-modified'] ?? '') };
+  }
+
+  /** Bytes [offset, offset+length) (fewer at the end of the file). */
+  async read(url: string, offset: number, length: number): Promise<Buffer> {
+    if (length <= 0) return Buffer.alloc(0);
+    const res = await this.send('GET', url, { range: `bytes=${offset}-${offset + length - 1}` });
+    if (res.statusCode === 416) {
+      res.resume();
+      return Buffer.alloc(0);
+    }
+    if (res.statusCode !== 206 && res.statusCode !== 200) return this.failStatus(res, url);
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    let body = Buffer.concat(chunks);
+    // A server that ignores Range sends the whole file: take our slice of it.
+    if (res.statusCode === 200) body = body.subarray(offset, offset + length);
+    DatastoreClient.bytesRead += body.length;
+    return body;
+  }
+
+  /**
+   * Downloads url to dest, resuming from dest's `.partial` when one exists: a Range request asks
+   * for the bytes after what is already on disk. Verifies the final size, returns the sha256.
+   */
+  async download(url: string, dest: string, opts: { size: number; onProgress?: (done: number) => void }): Promise<{ sha256: string; resumedFrom: number }> {
+    const partial = `${dest}.partial`;
+    let have = existsSync(partial) ? statSync(partial).size : 0;
+    if (have > opts.size) have = 0;
+    const resumedFrom = have;
+    if (have < opts.size) {
+      const res = await this.send('GET', url, have > 0 ? { range: `bytes=${have}-` } : {});
+      if (res.statusCode === 200) have = 0; // no Range support: start over
+      else if (res.statusCode !== 206) await this.failStatus(res, url);
+      const fd = openSync(partial, have === 0 ? 'w' : 'r+');
+      try {
+        let pos = have;
+        let lastReport = 0;
+        for await (const chunk of res) {
+          const b = chunk as Buffer;
+          writeSync(fd, b, 0, b.length, pos);
+          pos += b.length;
+          DatastoreClient.bytesRead += b.length;
+          if (opts.onProgress && pos - lastReport >= 64 << 20) {
+            lastReport = pos;
+            opts.onProgress(pos);
+          }
+        }
+        fsyncSync(fd);
+        have = pos;
+      } catch (err) {
+        throw explainFailure(this.source, `ECONNRESET ${(err as Error).message}`);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    if (have !== opts.size) throw new VsphereError(`${this.source.address}: download of ${dest} stopped at ${have} of ${opts.size} bytes`, 'run h2k apply again: it resumes from the byte where it stopped');
+    const sha256 = await fileSha256(partial);
+    renameSync(partial, dest);
+    return { sha256, resumedFrom };
+  }
+}

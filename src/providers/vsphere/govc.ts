@@ -1,0 +1,93 @@
+// The govc wrapper: every call to vSphere's control plane goes through here. Credentials travel in
+// the child's environment (GOVC_USERNAME / GOVC_PASSWORD), never in argv, and sessions are not
+// persisted to disk (a cached session would also hide a wrong password).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { VsphereSourceConfig } from '../../schema/config.js';
+import { findTool } from '../../tools/locate.js';
+
+export class VsphereError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The endpoint as users wrote it, for error messages (the url never carries credentials). */
+export function endpointOf(source: VsphereSourceConfig): string {
+  return source.url.replace(/\/sdk\/?$/, '');
+}
+
+/** One line and a hint for what govc (or an HTTPS request) said went wrong. */
+export function explainFailure(source: VsphereSourceConfig, raw: string): VsphereError {
+  const at = endpointOf(source);
+  const text = raw.replace(/^govc: /gm, '').trim();
+  const first = text.split('\n').find((l) => l.trim()) ?? 'no output';
+  if (/Login failure|incorrect user name or password|InvalidLogin|status code: 401|401 Unauthorized/i.test(text))
+    return new VsphereError(`${source.address}: login to ${at} failed: wrong user name or password`, 'check username and the password variable (set it with -var or H2K_VAR_...)');
+  if (/x509|certificate|tls: |thumbprint/i.test(text))
+    return new VsphereError(`${source.address}: TLS: the certificate of ${at} is not trusted (${first.replace(/^.*?(x509: |tls: )/, '$1')})`, 'set ca_file to the vCenter CA, or thumbprint to its certificate thumbprint; insecure = true only for a lab');
+  if (/connection refused|no such host|i\/o timeout|network is unreachable|ECONNREFUSED|ECONNRESET|EOF$|socket hang up|connection reset/im.test(text))
+    return new VsphereError(`${source.address}: cannot reach ${at}: ${first.replace(/^.*?: (dial tcp [^:]+:\d+: )?/, '')}`, 'check the url and that vCenter/ESXi is up and reachable from here; run again when it is: nothing was changed');
+  const dc = /datacenter '([^']*)' not found/.exec(text);
+  if (dc) return new VsphereError(`${source.address}: datacenter "${dc[1]}" not found at ${at}`, 'check the source\'s datacenter; `govc ls /` lists the datacenters');
+  return new VsphereError(`${source.address}: ${at}: ${first}`, 'run with --debug for the full govc output');
+}
+
+/** Runs govc against one source. Counts its processes so benchmarks can prove the count is constant. */
+export class Govc {
+  static processes = 0;
+  private readonly home: string;
+  private readonly env: Record<string, string>;
+
+  constructor(readonly source: VsphereSourceConfig) {
+    const bin = findTool('govc');
+    if (!bin) throw new VsphereError('govc is not installed', 'run `npm run setup` (it builds govc into ~/.cache/h2k/tools/bin), or put govc on PATH');
+    this.bin = bin;
+    // A private home: no session cache, no known_hosts of the user's mixed in.
+    this.home = mkdtempSync(join(tmpdir(), 'h2k-govc-'));
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('GOVC_') && k !== 'GOVMOMI_HOME') env[k] = v;
+    Object.assign(env, { GOVMOMI_HOME: this.home, GOVC_URL: source.url, GOVC_PERSIST_SESSION: 'false', GOVC_INSECURE: source.insecure ? 'true' : 'false' });
+    if (source.username !== undefined) env.GOVC_USERNAME = source.username;
+    if (source.password !== undefined) env.GOVC_PASSWORD = String(source.password.reveal());
+    if (source.ca_file) env.GOVC_TLS_CA_CERTS = source.ca_file;
+    if (source.thumbprint) {
+      const known = join(this.home, 'known_hosts');
+      writeFileSync(known, `${new URL(source.url).host} ${source.thumbprint.toUpperCase()}\n`);
+      env.GOVC_TLS_KNOWN_HOSTS = known;
+    }
+    if (source.datacenter) env.GOVC_DATACENTER = source.datacenter;
+    this.env = env;
+  }
+
+  private readonly bin: string;
+
+  /** stdout of `govc args...`; a failure becomes a VsphereError naming the endpoint. */
+  async run(args: string[], opts: { timeoutMs?: number } = {}): Promise<string> {
+    Govc.processes++;
+    const r = await execa(this.bin, args, { env: this.env, extendEnv: false, reject: false, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 1 << 30, stdin: 'ignore' });
+    if (r.exitCode !== 0 || r.failed) {
+      if (r.timedOut) throw new VsphereError(`${this.source.address}: ${endpointOf(this.source)} did not answer govc ${args[0]} within ${Math.round((opts.timeoutMs ?? 120_000) / 1000)} s`, 'check that vCenter/ESXi is responsive; run again: nothing was changed');
+      throw explainFailure(this.source, `${r.stderr}\n${r.stdout}`);
+    }
+    return r.stdout;
+  }
+
+  async json<T>(args: string[]): Promise<T> {
+    const out = await this.run(args);
+    try {
+      return JSON.parse(out) as T;
+    } catch {
+      throw new VsphereError(`${this.source.address}: govc ${args[0]} printed something that is not JSON`, `this govc (${this.bin}) may be too old or too new; run \`govc ${args[0]} -json\` by hand to see`);
+    }
+  }
+
+  close(): void {
+    rmSync(this.home, { recursive: true, force: true });
+  }
+}

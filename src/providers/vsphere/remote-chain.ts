@@ -1,0 +1,90 @@
+// A vSphere disk's chain, read from the datastore without downloading it: for each layer, its
+// header (one Range request) and descriptor, then its parent. The same hostile-layout rules as for
+// local disks apply: every file must sit in the disk's own datastore directory, named relatively,
+// and each delta's parent CID must match.
+import { posix } from 'node:path';
+import { DiskChainError } from '../local/disk-chain.js';
+import { type VmdkDescriptor, VmdkDescriptorError, embeddedDescriptorLocation, hasParent, parseVmdkDescriptor } from '../local/vmdk-descriptor.js';
+import { type DatastoreClient, type DatastoreFile, datastoreUrl } from './datastore.js';
+
+const MAX_DESCRIPTOR = 64 * 1024;
+
+export interface RemoteLayer {
+  /** The layer's entry file (descriptor or sparse file), relative to the disk's directory. */
+  file: string;
+  descriptor: VmdkDescriptor;
+  /** How qemu reads the data file: a sparse VMDK through the vmdk driver, a flat extent as raw. */
+  driver: 'vmdk' | 'raw';
+  /** The one file holding this layer's data, relative to the disk's directory. */
+  dataFile: string;
+  /** Every file of the layer (entry first) with its size: what FETCH downloads. */
+  files: { file: string; size: number; lastModified: string }[];
+}
+
+export interface RemoteChain {
+  /** The disk's datastore directory. */
+  dir: DatastoreFile;
+  layers: RemoteLayer[];
+}
+
+function sameDir(name: string, what: string, entry: string): string {
+  if (name.includes('/') || name === '..' || name === '.' || name.startsWith('[')) {
+    throw new DiskChainError(`${entry}: ${what} ${JSON.stringify(name)} is not a file next to it`, 'h2k reads a disk chain only from one datastore directory; consolidate the snapshots (or storage-vMotion the VM) first');
+  }
+  return name;
+}
+
+export async function resolveRemoteChain(http: DatastoreClient, disk: DatastoreFile): Promise<RemoteChain> {
+  const dir = { ...disk, path: posix.dirname(disk.path) === '.' ? '' : posix.dirname(disk.path) };
+  const at = (file: string) => datastoreUrl(http.source, { ...dir, path: dir.path ? `${dir.path}/${file}` : file });
+  const layers: RemoteLayer[] = [];
+  let file = posix.basename(disk.path);
+  let child: VmdkDescriptor | undefined;
+  const seen = new Set<string>();
+  while (true) {
+    const shown = `[${disk.datastore}] ${dir.path ? `${dir.path}/` : ''}${file}`;
+    if (seen.has(file)) throw new DiskChainError(`parent loop: ${shown} is already part of this chain`, 'the delta disks name each other as parents; repair the parentFileNameHint entries');
+    seen.add(file);
+    const meta = await http.size(at(file));
+    const head = await http.read(at(file), 0, 512);
+    const embedded = embeddedDescriptorLocation(head);
+    let text: string;
+    if (embedded) text = (await http.read(at(file), embedded.offset, Math.min(embedded.length, MAX_DESCRIPTOR))).toString('latin1');
+    else {
+      if (meta.size > MAX_DESCRIPTOR) throw new DiskChainError(`${shown} is neither a VMDK descriptor nor a sparse VMDK`, 'h2k converts VMDK disks; check the VM\'s disk backing');
+      text = (await http.read(at(file), 0, meta.size)).toString('latin1');
+    }
+    let descriptor: VmdkDescriptor;
+    try {
+      descriptor = parseVmdkDescriptor(text);
+    } catch (err) {
+      if (err instanceof VmdkDescriptorError) throw new DiskChainError(`${shown}: malformed VMDK descriptor: ${err.message}`, 'the file is damaged or not a VMDK');
+      throw err;
+    }
+    if (child && child.parentCid !== descriptor.cid)
+      throw new DiskChainError(`broken CID chain: ${layers[layers.length - 1].file} expects parent CID ${child.parentCid}, but ${file} has CID ${descriptor.cid}`, 'the parent was modified after the snapshot was taken; VMware would refuse this chain too');
+    const files = [{ file, size: meta.size, lastModified: meta.lastModified }];
+    let driver: RemoteLayer['driver'];
+    let dataFile: string;
+    if (embedded) {
+      driver = 'vmdk';
+      dataFile = file;
+    } else {
+      const ext = descriptor.extents;
+      if (ext.some((e) => e.type === 'VMFSRDM' || e.type === 'VMFSRAW')) throw new DiskChainError(`${shown} is a raw device mapping`, 'RDM disks have no data in the datastore; copy the LUN to a virtual disk first');
+      if (ext.length !== 1 || !['FLAT', 'VMFS'].includes(ext[0].type) || (ext[0].offset ?? 0) !== 0)
+        throw new DiskChainError(`${shown}: a ${descriptor.createType} disk (${ext.map((e) => e.type).join(', ')}) cannot be read remotely yet`, 'supported: monolithicSparse files (and sparse deltas on them), and descriptors with one flat extent; consolidate snapshots or clone the VM to a thin/thick disk first');
+      dataFile = sameDir(ext[0].file!, 'extent', shown);
+      const data = await http.size(at(dataFile));
+      if (data.size < ext[0].sectors * 512) throw new DiskChainError(`extent ${dataFile} is truncated: the descriptor needs ${ext[0].sectors * 512} bytes, the file has ${data.size}`, 'the disk is damaged in the datastore');
+      files.push({ file: dataFile, ...data });
+      driver = 'raw';
+    }
+    layers.push({ file, descriptor, driver, dataFile, files });
+    if (!hasParent(descriptor)) return { dir, layers };
+    if (driver === 'raw') throw new DiskChainError(`${shown}: a flat disk cannot have a parent`, 'the descriptor is inconsistent');
+    if (!descriptor.parentFileNameHint) throw new DiskChainError(`${shown} is a delta disk but names no parent`, 'the parentFileNameHint line is missing from its descriptor');
+    file = sameDir(descriptor.parentFileNameHint, 'parent', shown);
+    child = descriptor;
+  }
+}

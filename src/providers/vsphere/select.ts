@@ -1,0 +1,99 @@
+// Which inventory VM each configured vm means: by path, name, UUID, or discovery (one instance per
+// match). Two govc processes whatever the count: one `find`, one `vm.info -json` over every
+// candidate (chunked only to stay far below the kernel's argv limit). Unknown and ambiguous
+// selections are diagnostics pointing at the selector in the configuration.
+import type { InventoryFacts } from '../../planner/types.js';
+import type { VmConfig, VsphereSourceConfig } from '../../schema/config.js';
+import type { Diagnostic } from '../../schema/diagnostics.js';
+import type { Govc } from './govc.js';
+import { camelKeys, inventoryFacts, virtualMachines } from './inventory.js';
+
+const INFO_CHUNK = 500;
+
+export interface LocatedVm {
+  vm: VmConfig;
+  inventory: InventoryFacts;
+}
+
+export function globRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+const base = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+const normUuid = (u: string) => u.toLowerCase().replace(/-/g, '');
+
+/** Absolute inventory path of a configured path: relative ones are relative to the datacenter. */
+function absolutePath(source: VsphereSourceConfig, p: string): string {
+  if (p.startsWith('/')) return p.replace(/\/+$/, '');
+  return `/${source.datacenter ?? ''}/${p}`.replace(/\/+/g, '/').replace(/\/$/, '');
+}
+
+function wanted(source: VsphereSourceConfig, vm: VmConfig, path: string): boolean {
+  if (vm.path !== undefined) return path === absolutePath(source, vm.path);
+  if (vm.name !== undefined) return base(path) === vm.name;
+  if (vm.discover) {
+    const d = vm.discover;
+    if (d.folder !== undefined && !path.startsWith(`${absolutePath(source, d.folder)}/`)) return false;
+    return d.name === undefined || globRegExp(d.name).test(base(path));
+  }
+  return true; // by uuid: only vm.info can tell
+}
+
+export async function locateVms(govc: Govc, source: VsphereSourceConfig, vms: VmConfig[]): Promise<{ located: LocatedVm[]; problems: Diagnostic[] }> {
+  const dc = source.datacenter;
+  // With a datacenter, find relative to it (govc then names a missing datacenter clearly).
+  const found = (await govc.run(['find', dc ? 'vm' : '/', '-type', 'm']))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => (dc ? `/${dc}/${l}` : l))
+    .sort();
+  const candidates = found.filter((p) => vms.some((vm) => wanted(source, vm, p)));
+  const inventory: InventoryFacts[] = [];
+  for (let i = 0; i < candidates.length; i += INFO_CHUNK) {
+    const chunk = candidates.slice(i, i + INFO_CHUNK);
+    const list = virtualMachines(await govc.json(['vm.info', '-json', ...chunk]));
+    if (list.length !== chunk.length) throw new Error(`govc vm.info returned ${list.length} VMs for ${chunk.length} paths`);
+    list.forEach((raw, j) => {
+      const facts = inventoryFacts(raw, chunk[j]);
+      // vm.info answers in argument order; a name that does not match its path means it did not.
+      if (facts.name !== base(chunk[j]) && !/%2f|\//i.test(facts.name)) throw new Error(`govc vm.info answered ${facts.name} for ${chunk[j]}`);
+      inventory.push(facts);
+    });
+  }
+  const located: LocatedVm[] = [];
+  const problems: Diagnostic[] = [];
+  const problem = (vm: VmConfig, summary: string, detail: string) => problems.push({ severity: 'error', summary, detail, ...(vm.at ? { range: vm.at } : {}) });
+  const where = `${source.address} (${source.url}${dc ? `, datacenter ${dc}` : ''})`;
+  for (const vm of vms) {
+    if (vm.discover) {
+      const d = vm.discover;
+      const hits = inventory.filter((f) => wanted(source, vm, f.path) && (d.guest_id === undefined || globRegExp(d.guest_id).test(f.guest_id)));
+      const byName = new Map<string, InventoryFacts[]>();
+      for (const h of hits) byName.set(h.name, [...(byName.get(h.name) ?? []), h]);
+      for (const [name, same] of byName) {
+        if (same.length > 1) {
+          problem(vm, 'Ambiguous discovered VM', `${same.length} VMs named "${name}" match in ${where}: ${same.map((s) => s.path).join(', ')}. Narrow discover.folder so each name is unique.`);
+          continue;
+        }
+        const { discover: _d, ...rest } = vm;
+        located.push({ vm: { ...rest, address: `${vm.address}[${JSON.stringify(name)}]`, path: same[0].path }, inventory: same[0] });
+      }
+      continue;
+    }
+    const hits = vm.uuid !== undefined ? inventory.filter((f) => normUuid(f.uuid) === normUuid(vm.uuid!) || normUuid(f.instance_uuid) === normUuid(vm.uuid!)) : inventory.filter((f) => wanted(source, vm, f.path));
+    const what = vm.path !== undefined ? `path "${vm.path}"` : vm.name !== undefined ? `name "${vm.name}"` : `UUID ${vm.uuid}`;
+    if (hits.length === 0) problem(vm, 'Unknown VM', `No VM with ${what} in ${where}.${vm.name !== undefined || vm.path !== undefined ? ` ${closest(vm.name ?? base(vm.path!), found)}` : ''}`);
+    else if (hits.length > 1) problem(vm, 'Ambiguous VM', `${hits.length} VMs match ${what} in ${where}: ${hits.map((h) => h.path).join(', ')}. Select it by path or uuid instead.`);
+    else located.push({ vm, inventory: hits[0] });
+  }
+  return { located, problems };
+}
+
+function closest(name: string, paths: string[]): string {
+  const lower = name.toLowerCase();
+  const near = paths.filter((p) => base(p).toLowerCase().includes(lower) || lower.includes(base(p).toLowerCase())).slice(0, 3);
+  return near.length ? `Similar: ${near.join(', ')}.` : `${paths.length} VM(s) exist there; \`govc find / -type m\` lists them.`;
+}
+

@@ -1,0 +1,74 @@
+// One located vSphere VM → the facts the planner needs: its disks' chains read remotely, the guest
+// inspected through nbdkit (no download), the KVM hardware taken from the inventory, and a
+// fingerprint that a later FETCH checks before it downloads anything.
+import { sha256 } from '../../planner/canonical-json.js';
+import { derivedMac } from '../../planner/plan-vm.js';
+import type { DiskFacts, HardwareFacts, InventoryFacts, SourceFingerprint, VmFacts } from '../../planner/types.js';
+import type { VmConfig, VsphereSourceConfig } from '../../schema/config.js';
+import { inspectGuest } from '../guest/inspect.js';
+import { type DatastoreClient, dcPathOf } from './datastore.js';
+import { parseDatastorePath } from './inventory.js';
+import { type RemoteChain, resolveRemoteChain } from './remote-chain.js';
+import { openRemoteDisks } from './remote-disk.js';
+
+export function vsphereHardware(vm: VmConfig, inv: InventoryFacts): HardwareFacts {
+  const firmware = vm.policy.firmware !== 'auto' ? vm.policy.firmware : (vm.firmware ?? (inv.firmware === 'efi' ? 'uefi' : 'bios'));
+  const nics = vm.nics?.length
+    ? vm.nics.map((n, i) => ({ mac: vm.policy.mac === 'preserve' && n.mac ? n.mac : derivedMac(vm.address, i), model: n.model, ...(n.network ? { network: n.network } : {}) }))
+    : inv.nics.map((n, i) => ({ mac: vm.policy.mac === 'preserve' && n.mac ? n.mac : derivedMac(vm.address, i), model: 'virtio', network: n.network }));
+  return { cpus: vm.cpus ?? inv.cpus, memoryMiB: vm.memory ?? inv.memory_mib, firmware, nics: nics.length ? nics : [{ mac: derivedMac(vm.address, 0), model: 'virtio' }] };
+}
+
+/** Disks in the order the guest saw them: by controller type, bus, then unit. */
+export function bootOrder(inv: InventoryFacts): InventoryFacts['disks'] {
+  const rank = (t: string) => (t === 'ide' ? 0 : t === 'sata' ? 2 : t === 'nvme' ? 3 : 1);
+  return [...inv.disks].sort((a, b) => rank(a.controller.type) - rank(b.controller.type) || a.controller.bus - b.controller.bus || a.controller.unit - b.controller.unit);
+}
+
+export interface VsphereVmFacts {
+  facts: VmFacts;
+  fingerprint: SourceFingerprint;
+  /** Bytes nbdkit read from the datastore for inspection, and the disks' allocated bytes. */
+  remoteRead?: { bytes: number; allocated: number };
+}
+
+export async function vsphereVmFacts(http: DatastoreClient, vm: VmConfig, inv: InventoryFacts, opts: { inspect: boolean }): Promise<VsphereVmFacts> {
+  const ordered = bootOrder(inv).filter((d) => !d.rdm);
+  const identity = { instance_uuid: inv.instance_uuid, change_version: inv.change_version, change_ids: ordered.map((d) => d.change_id) };
+  const hardware = vsphereHardware(vm, inv);
+  if (!opts.inspect) {
+    const disks: DiskFacts[] = ordered.map((d) => ({ name: d.file, format: 'vmdk', virtualBytes: d.capacity_bytes, allocatedBytes: 0, chain: [] }));
+    return { facts: { disks, hardware, inventory: inv }, fingerprint: { files: [], descriptorSha256: sha256(''), vsphere: identity } };
+  }
+  const chains: RemoteChain[] = [];
+  for (const d of ordered) {
+    const { datastore, path } = parseDatastorePath(d.file);
+    chains.push(await resolveRemoteChain(http, { dcPath: dcPathOf(inv.path), datastore, path }));
+  }
+  const disks: DiskFacts[] = ordered.map((d, i) => {
+    const c = chains[i];
+    const files = c.layers.flatMap((l) => l.files);
+    return {
+      name: d.file,
+      format: 'vmdk',
+      virtualBytes: c.layers[0].descriptor.extents.reduce((n, e) => n + e.sectors, 0) * 512,
+      allocatedBytes: files.reduce((n, f) => n + f.size, 0),
+      chain: c.layers.map((l) => ({ file: l.file, format: 'vmdk', dataFiles: [l.dataFile] })),
+    };
+  });
+  const files = chains.flatMap((c, i) => c.layers.flatMap((l) => l.files.map((f) => ({ file: `${ordered[i].file.replace(/[^/\]]*$/, '')}${f.file}`, size: f.size, mtimeMs: Date.parse(f.lastModified) || 0 }))));
+  const fingerprint: SourceFingerprint = {
+    files: files.sort((a, b) => (a.file < b.file ? -1 : 1)),
+    descriptorSha256: sha256(chains.flatMap((c) => c.layers.map((l) => JSON.stringify(l.descriptor))).join('\n')),
+    vsphere: identity,
+  };
+  const remote = await openRemoteDisks(http.source as VsphereSourceConfig, chains);
+  let guest;
+  let bytes = 0;
+  try {
+    guest = await inspectGuest(remote.disks);
+  } finally {
+    bytes = await remote.close();
+  }
+  return { facts: { disks, guest, hardware, inventory: inv }, fingerprint, remoteRead: { bytes, allocated: disks.reduce((n, d) => n + d.allocatedBytes, 0) } };
+}
