@@ -6,10 +6,10 @@
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DiskFacts, InventoryFacts, SourceFingerprint } from '../planner/types.js';
-import { DatastoreClient, dcPathOf, datastoreUrl } from '../providers/vsphere/datastore.js';
+import { DatastoreClient, dcPathOf } from '../providers/vsphere/datastore.js';
 import { Govc, VsphereError } from '../providers/vsphere/govc.js';
 import { inventoryFacts, parseDatastorePath, virtualMachines } from '../providers/vsphere/inventory.js';
-import { resolveRemoteChain } from '../providers/vsphere/remote-chain.js';
+import { chainFile, resolveRemoteChain } from '../providers/vsphere/remote-chain.js';
 import type { PolicySettings } from '../schema/config-schema.js';
 import type { VsphereSourceConfig } from '../schema/config.js';
 import type { OutputRecord } from '../state/state-file.js';
@@ -78,8 +78,8 @@ export async function fetchVm(input: FetchInput): Promise<{ outputs: OutputRecor
         const was = input.fingerprint.files.find((x) => x.file === `${dirPrefix}${f.file}`);
         if (!poweredOff && (!was || was.size !== f.size || (was.mtimeMs !== 0 && was.mtimeMs !== (Date.parse(f.lastModified) || 0))))
           throw new VsphereError(`${dirPrefix}${f.file} changed since the plan was made`, 'the VM ran or its disk was replaced; plan again');
-        const dsPath = chain.dir.path ? `${chain.dir.path}/${f.file}` : f.file;
-        files.push({ url: datastoreUrl(source, { ...chain.dir, path: dsPath }), dest: join(input.dir, `disk${i}`, f.file), size: f.size, shown: `[${datastore}] ${dsPath}`, ds: { datastore, path: dsPath } });
+        const { path: dsPath, url } = chainFile(source, chain.dir, f.file);
+        files.push({ url, dest: join(input.dir, `disk${i}`, f.file), size: f.size, shown: `[${datastore}] ${dsPath}`, ds: { datastore, path: dsPath } });
       }
     }
     const total = files.reduce((n, f) => n + f.size, 0);

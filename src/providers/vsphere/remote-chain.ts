@@ -5,6 +5,7 @@
 import { posix } from 'node:path';
 import { DiskChainError } from '../local/disk-chain.js';
 import { type VmdkDescriptor, VmdkDescriptorError, embeddedDescriptorLocation, hasParent, parseVmdkDescriptor } from '../local/vmdk-descriptor.js';
+import type { VsphereSourceConfig } from '../../schema/config.js';
 import { type DatastoreClient, type DatastoreFile, datastoreUrl } from './datastore.js';
 
 const MAX_DESCRIPTOR = 64 * 1024;
@@ -34,9 +35,15 @@ function sameDir(name: string, what: string, entry: string): string {
   return name;
 }
 
+/** A file of the chain's directory, as a datastore path and as a URL. */
+export function chainFile(source: VsphereSourceConfig, dir: DatastoreFile, file: string): { path: string; url: string } {
+  const path = dir.path ? `${dir.path}/${file}` : file;
+  return { path, url: datastoreUrl(source, { ...dir, path }) };
+}
+
 export async function resolveRemoteChain(http: DatastoreClient, disk: DatastoreFile): Promise<RemoteChain> {
   const dir = { ...disk, path: posix.dirname(disk.path) === '.' ? '' : posix.dirname(disk.path) };
-  const at = (file: string) => datastoreUrl(http.source, { ...dir, path: dir.path ? `${dir.path}/${file}` : file });
+  const at = (file: string) => chainFile(http.source, dir, file).url;
   const layers: RemoteLayer[] = [];
   let file = posix.basename(disk.path);
   let child: VmdkDescriptor | undefined;

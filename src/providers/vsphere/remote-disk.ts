@@ -4,14 +4,15 @@
 // its parent as `backing`). nbdkit's stats filter counts the bytes actually read.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import type { VsphereSourceConfig } from '../../schema/config.js';
 import { findTool } from '../../tools/locate.js';
 import { qemuImg } from '../../tools/qemu-img.js';
-import { datastoreUrl } from './datastore.js';
 import { VsphereError } from './govc.js';
-import type { RemoteChain } from './remote-chain.js';
+import { type RemoteChain, chainFile } from './remote-chain.js';
 
 export interface RemoteDisks {
   /** Local qcow2 overlays, one per disk, for libguestfs (read-only). */
@@ -48,18 +49,24 @@ export async function openRemoteDisks(source: VsphereSourceConfig, chains: Remot
       for (const [l, layer] of [...chain.layers.entries()].reverse()) {
         const sock = join(dir, `d${d}l${l}.sock`);
         const stats = join(dir, `d${d}l${l}.stats`);
-        const url = datastoreUrl(source, { ...chain.dir, path: chain.dir.path ? `${chain.dir.path}/${layer.dataFile}` : layer.dataFile });
+        const { url } = chainFile(source, chain.dir, layer.dataFile);
         const args = ['-f', '--exit-with-parent', '-U', sock, '--filter=stats', 'curl', `url=${url}`, `statsfile=${stats}`, 'timeout=60'];
-        if (source.username !== undefined) args.push(`user=${source.username}`, 'password=+/dev/stdin');
+        // The password goes through a FIFO: never in argv, never on disk (Node's stdin pipe is a
+        // socket, which nbdkit cannot open as a file).
+        const fifo = join(dir, `d${d}l${l}.pw`);
+        if (source.username !== undefined) {
+          await execa('mkfifo', ['-m', '600', fifo]);
+          args.push(`user=${source.username}`, `password=+${fifo}`);
+        }
         // A pinned thumbprint was checked by our own client on this endpoint already; nbdkit cannot pin.
         if (source.insecure || source.thumbprint) args.push('sslverify=false');
         else if (source.ca_file) args.push(`cainfo=${source.ca_file}`);
-        const child = spawn(nbdkit, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+        const child = spawn(nbdkit, args, { stdio: ['ignore', 'ignore', 'pipe'] });
         let stderr = '';
         child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
         const exited = new Promise<void>((res) => child.once('exit', () => res()));
         children.push({ child, stats, exited });
-        child.stdin!.end(source.password ? String(source.password.reveal()) : '');
+        if (source.username !== undefined) await writeFile(fifo, source.password ? String(source.password.reveal()) : '');
         await waitForSocket(sock, child, () => stderr);
         const file = { driver: 'nbd', server: { type: 'unix', path: sock } };
         spec = { driver: layer.driver, file, ...(spec && layer.driver === 'vmdk' ? { backing: spec } : {}) };

@@ -8,7 +8,7 @@ import type { VmConfig, VsphereSourceConfig } from '../../schema/config.js';
 import { inspectGuest } from '../guest/inspect.js';
 import { type DatastoreClient, dcPathOf } from './datastore.js';
 import { parseDatastorePath } from './inventory.js';
-import { type RemoteChain, resolveRemoteChain } from './remote-chain.js';
+import { type RemoteChain, chainFile, resolveRemoteChain } from './remote-chain.js';
 import { openRemoteDisks } from './remote-disk.js';
 
 export function vsphereHardware(vm: VmConfig, inv: InventoryFacts): HardwareFacts {
@@ -67,6 +67,11 @@ export async function vsphereVmFacts(http: DatastoreClient, vm: VmConfig, inv: I
   let bytes = 0;
   try {
     guest = await inspectGuest(remote.disks);
+  } catch (err) {
+    // Reads that failed underneath libguestfs look like a damaged disk; if the datastore is gone,
+    // say that instead (the probe throws the endpoint's own error).
+    await http.size(chainFile(http.source, chains[0].dir, chains[0].layers[0].file).url);
+    throw err;
   } finally {
     bytes = await remote.close();
   }
