@@ -50,10 +50,10 @@ export function renderPlanText(plan: Plan, p: Paint): string {
   const counts: Record<string, number> = {};
   const sev: Record<string, number> = { critical: 0, warning: 0, info: 0 };
   for (const vm of vms) {
-    const f = vm.facts as { disks: { name: string; virtualBytes: number; allocatedBytes: number; chain: unknown[] }[]; guest: { os: { product: string; distro: string }; firmware: string; root: string } };
+    const f = vm.facts as { disks: { name: string; virtualBytes: number; allocatedBytes: number; chain: unknown[] }[]; guest?: { os: { product: string; distro: string }; firmware: string; root: string } };
     out.push(`${p.bold(`# ${vm.address}`)}  ${p.dim(`from ${vm.source.address}`)}`);
     for (const d of f.disks) out.push(`  disk ${d.name}: ${fmtBytes(d.virtualBytes)} virtual, ${fmtBytes(d.allocatedBytes)} allocated, ${d.chain.length} layer(s)`);
-    out.push(`  guest: ${f.guest.os.distro} ${f.guest.os.product}, ${f.guest.firmware}, root ${f.guest.root}`);
+    out.push(f.guest ? `  guest: ${f.guest.os.distro} ${f.guest.os.product}, ${f.guest.firmware}, root ${f.guest.root}` : '  guest: not inspected (-inspect=false)');
     out.push(`  output: ${vm.outputs.disk.path} (${vm.outputs.disk.format}), ${vm.outputs.domain_xml.path}`);
     if (vm.actions.length === 0) out.push(`  ${p.dim('no changes: every stage is done and up to date')}`);
     for (const a of vm.actions) {

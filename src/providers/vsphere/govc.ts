@@ -25,7 +25,7 @@ export function endpointOf(source: VsphereSourceConfig): string {
 /** One line and a hint for what govc (or an HTTPS request) said went wrong. */
 export function explainFailure(source: VsphereSourceConfig, raw: string): VsphereError {
   const at = endpointOf(source);
-  const text = raw.replace(/^govc: /gm, '').trim();
+  const text = raw.replace(/^\S*govc: /gm, '').trim(); // govc prefixes its argv[0]
   const first = text.split('\n').find((l) => l.trim()) ?? 'no output';
   if (/Login failure|incorrect user name or password|InvalidLogin|status code: 401|401 Unauthorized/i.test(text))
     return new VsphereError(`${source.address}: login to ${at} failed: wrong user name or password`, 'check username and the password variable (set it with -var or H2K_VAR_...)');

@@ -5,6 +5,7 @@
 import type { InventoryFacts } from '../../planner/types.js';
 import type { VmConfig, VsphereSourceConfig } from '../../schema/config.js';
 import type { Diagnostic } from '../../schema/diagnostics.js';
+import { suggest } from '../../schema/load.js';
 import type { Govc } from './govc.js';
 import { camelKeys, inventoryFacts, virtualMachines } from './inventory.js';
 
@@ -92,8 +93,7 @@ export async function locateVms(govc: Govc, source: VsphereSourceConfig, vms: Vm
 }
 
 function closest(name: string, paths: string[]): string {
-  const lower = name.toLowerCase();
-  const near = paths.filter((p) => base(p).toLowerCase().includes(lower) || lower.includes(base(p).toLowerCase())).slice(0, 3);
-  return near.length ? `Similar: ${near.join(', ')}.` : `${paths.length} VM(s) exist there; \`govc find / -type m\` lists them.`;
+  const hint = suggest(name, [...new Set(paths.map(base))]);
+  return hint ? hint.trim() : `${paths.length} VM(s) exist there; \`govc find / -type m\` lists them.`;
 }
 
