@@ -3,12 +3,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchLocalApply } from './local-apply.js';
 import { benchParse } from './parse.js';
+import { benchVsphere } from './vsphere.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const only = process.argv.slice(2);
 const benches: [string, () => Promise<Record<string, unknown>>][] = [
   ['parse', () => benchParse(repo)],
   ['local-apply', () => benchLocalApply(repo)],
+  ['vsphere', () => benchVsphere(repo)],
 ];
 for (const [name, run] of benches) {
   if (only.length && !only.includes(name)) continue;

@@ -37,7 +37,7 @@ export function evalExpr(src: string, scope: Partial<Scope> = {}): Value {
   return new Evaluator(full).evaluate(parseExpression(new SourceFile('<test>', src)));
 }
 
-export async function h2k(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}) {
+export function h2k(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}) {
   return execa(H2K, args, { cwd: opts.cwd ?? REPO, env: { NO_COLOR: '1', ...opts.env }, reject: false, stripFinalNewline: false, input: opts.input ?? '' });
 }
 

@@ -12,6 +12,7 @@ import { renderPlanText } from '../planner/render-text.js';
 import { StateLock } from '../state/lock.js';
 import { StateStore, writeFileAtomic } from '../state/state-file.js';
 import { GuestfishSession } from '../tools/guestfish.js';
+import { Govc } from '../providers/vsphere/govc.js';
 
 export default class Plan extends H2kCommand {
   static override summary = 'Inspect the sources and show exactly what apply would do.';
@@ -64,7 +65,7 @@ Exit status: 0 success; 1 error or an unacknowledged critical finding; with -det
       }
       this.out(flags.json ? planJson(plan) : renderPlanText(plan, this.paint()));
       if (flags.out && !flags.json) this.out(`Saved the plan to ${flags.out}. Apply exactly it with: h2k apply ${flags.out}`);
-      if (this.debugMode) this.err(`libguestfs launches: ${GuestfishSession.launches}`);
+      if (this.debugMode) this.err(`libguestfs launches: ${GuestfishSession.launches}; govc processes: ${Govc.processes}`);
       const blocking = blockingFindings(plan);
       if (blocking.length) {
         throw new UserError(

@@ -6,33 +6,9 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { bootTest } from '../../src/executors/boot-test.js';
 import { fileSha256 } from '../../src/executors/workspace.js';
-import { REPO, h2k, tempDir, writeConfig } from '../helpers.js';
+import { h2k, tempDir, writeConfig } from '../helpers.js';
+import { golden, normalise } from './golden.js';
 import { debianFixture } from '../fixtures/debian-guest.js';
-
-const GOLDEN = join(REPO, 'test', 'golden');
-
-/** Makes plan output comparable across fixture builds and machines. */
-export function normalise(text: string, fixture: string, dir: string): string {
-  return text
-    .replaceAll(fixture, '<fixture>')
-    .replaceAll(dir, '<config>')
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
-    .replace(/\b[0-9a-f]{8}-0\d\b/g, '<partuuid>')
-    .replace(/\b(sha256:)?[0-9a-f]{64}\b/g, '<sha256>')
-    .replace(/\b\d+\.\d+\.\d+-\d+-amd64\b/g, '<kernel>')
-    .replace(/"(mtimeMs|size|freeBytes|totalBytes|allocatedBytes|initrdBytes|serial)": \d+/g, '"$1": <n>')
-    .replace(/"minor": \d+/g, '"minor": <n>')
-    .replace(/"product": "12\.\d+"/g, '"product": "12.<n>"')
-    .replace(/debian 12\.\d+/g, 'debian 12.<n>')
-    .replace(/@@ -\d+,\d+ \+\d+,\d+ @@/g, '@@ <hunk> @@')
-    .replace(/\d+(\.\d+)? (MiB|GiB) allocated/g, '<size> allocated');
-}
-
-function golden(name: string, actual: string): void {
-  const path = join(GOLDEN, name);
-  if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileSync(path, actual);
-  assert.equal(actual, readFileSync(path, 'utf8'), `${name} differs from the golden file (UPDATE_GOLDEN=1 rewrites it)`);
-}
 
 const config = (fixture: string, policy: string) => ({
   'main.h2k.hcl': `source "local" "fx" {

@@ -1,49 +1,15 @@
 // Kill -9 during FIX and during CONVERT, then resume: the crashed stage is redone from a clean
 // start, completed stages are not, and the result is what an uninterrupted run produces.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { fileSha256 } from '../../src/executors/workspace.js';
 import { GuestfishSession } from '../../src/tools/guestfish.js';
-import { H2K, h2k, writeConfig } from '../helpers.js';
+import { h2k, writeConfig } from '../helpers.js';
+import { killedAt, unlock } from './interrupt.js';
 import { debianFixture } from '../fixtures/debian-guest.js';
-
-/** Starts an apply and SIGKILLs its whole process group when `when` matches its stderr. */
-async function applyKilledAt(dir: string, when: RegExp, poll?: () => boolean): Promise<string> {
-  const child = spawn(H2K, ['apply', dir, '-auto-approve', '--no-color'], { detached: true, env: { ...process.env, NO_COLOR: '1' } });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdout.resume();
-  await new Promise<void>((resolve, reject) => {
-    const t = setInterval(() => {
-      if (when.test(err) && (!poll || poll())) {
-        clearInterval(t);
-        process.kill(-child.pid!, 'SIGKILL');
-        resolve();
-      }
-    }, 200);
-    child.on('exit', () => {
-      clearInterval(t);
-      reject(new Error(`apply ended before the kill point:\n${err}`));
-    });
-  });
-  await new Promise((r) => child.once('exit', r));
-  // Whatever the killed process left running (the guestfish daemon) is gone with it or ends now.
-  await execa('pkill', ['-9', '-f', 'guestfish --listen'], { reject: false });
-  await execa('pkill', ['-9', '-f', dir], { reject: false });
-  return err;
-}
-
-async function unlock(dir: string): Promise<void> {
-  const r = await h2k(['apply', dir, '-auto-approve', '--no-color']);
-  const id = /force-unlock ([0-9a-f-]{36})/.exec(r.stderr)?.[1];
-  assert.ok(id, `expected a stale-lock error, got: ${r.stderr}`);
-  assert.match(r.stderr, /whose process \d+ on this host no longer runs/);
-  assert.equal((await h2k(['force-unlock', id, dir])).exitCode, 0);
-}
 
 describe('kill and resume (real fixture)', { timeout: 40 * 60_000 }, () => {
   let dir: string;
@@ -61,7 +27,7 @@ describe('kill and resume (real fixture)', { timeout: 40 * 60_000 }, () => {
   });
 
   it('killed during FIX: the next apply redoes FIX from a clean overlay and keeps earlier stages', async () => {
-    await applyKilledAt(dir, /fix: run update-initramfs/);
+    await killedAt(['apply', dir, '-auto-approve'], /fix: run update-initramfs/, { cleanup: dir });
     const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
     assert.deepEqual(Object.keys(state.vms['vm.debian'].stages).sort(), ['flatten', 'inspect', 'plan']);
     await unlock(dir);
@@ -69,7 +35,7 @@ describe('kill and resume (real fixture)', { timeout: 40 * 60_000 }, () => {
 
   it('killed during CONVERT: no output is left that looks finished', async () => {
     const partial = join(dir, 'out', 'debian.qcow2.partial');
-    const err = await applyKilledAt(dir, /convert: started/, () => existsSync(partial));
+    const err = await killedAt(['apply', dir, '-auto-approve'], /convert: started/, { poll: () => existsSync(partial), cleanup: dir });
     assert.doesNotMatch(err, /flatten: started/, 'completed stages must not be redone');
     assert.match(err, /fix: done/);
     assert.ok(!existsSync(join(dir, 'out', 'debian.qcow2')));

@@ -14,10 +14,8 @@ export interface RemoteLayer {
   /** The layer's entry file (descriptor or sparse file), relative to the disk's directory. */
   file: string;
   descriptor: VmdkDescriptor;
-  /** How qemu reads the data file: a sparse VMDK through the vmdk driver, a flat extent as raw. */
-  driver: 'vmdk' | 'raw';
-  /** The one file holding this layer's data, relative to the disk's directory. */
-  dataFile: string;
+  /** The files holding this layer's data: the entry itself when its descriptor is embedded. */
+  dataFiles: string[];
   /** Every file of the layer (entry first) with its size: what FETCH downloads. */
   files: { file: string; size: number; lastModified: string }[];
 }
@@ -71,25 +69,22 @@ export async function resolveRemoteChain(http: DatastoreClient, disk: DatastoreF
     if (child && child.parentCid !== descriptor.cid)
       throw new DiskChainError(`broken CID chain: ${layers[layers.length - 1].file} expects parent CID ${child.parentCid}, but ${file} has CID ${descriptor.cid}`, 'the parent was modified after the snapshot was taken; VMware would refuse this chain too');
     const files = [{ file, size: meta.size, lastModified: meta.lastModified }];
-    let driver: RemoteLayer['driver'];
-    let dataFile: string;
-    if (embedded) {
-      driver = 'vmdk';
-      dataFile = file;
-    } else {
-      const ext = descriptor.extents;
-      if (ext.some((e) => e.type === 'VMFSRDM' || e.type === 'VMFSRAW')) throw new DiskChainError(`${shown} is a raw device mapping`, 'RDM disks have no data in the datastore; copy the LUN to a virtual disk first');
-      if (ext.length !== 1 || !['FLAT', 'VMFS'].includes(ext[0].type) || (ext[0].offset ?? 0) !== 0)
-        throw new DiskChainError(`${shown}: a ${descriptor.createType} disk (${ext.map((e) => e.type).join(', ')}) cannot be read remotely yet`, 'supported: monolithicSparse files (and sparse deltas on them), and descriptors with one flat extent; consolidate snapshots or clone the VM to a thin/thick disk first');
-      dataFile = sameDir(ext[0].file!, 'extent', shown);
-      const data = await http.size(at(dataFile));
-      if (data.size < ext[0].sectors * 512) throw new DiskChainError(`extent ${dataFile} is truncated: the descriptor needs ${ext[0].sectors * 512} bytes, the file has ${data.size}`, 'the disk is damaged in the datastore');
-      files.push({ file: dataFile, ...data });
-      driver = 'raw';
+    const dataFiles: string[] = [];
+    if (embedded) dataFiles.push(file);
+    else {
+      for (const ext of descriptor.extents) {
+        if (ext.type === 'VMFSRDM' || ext.type === 'VMFSRAW') throw new DiskChainError(`${shown} is a raw device mapping`, 'RDM disks have no data in the datastore; copy the LUN to a virtual disk first');
+        if (!ext.file || dataFiles.includes(ext.file)) continue;
+        const name = sameDir(ext.file, 'extent', shown);
+        const data = await http.size(at(name));
+        const need = ((ext.offset ?? 0) + ext.sectors) * 512;
+        if ((ext.type === 'FLAT' || ext.type === 'VMFS') && data.size < need) throw new DiskChainError(`extent ${name} is truncated: the descriptor needs ${need} bytes, the file has ${data.size}`, 'the disk is damaged in the datastore');
+        dataFiles.push(name);
+        files.push({ file: name, ...data });
+      }
     }
-    layers.push({ file, descriptor, driver, dataFile, files });
+    layers.push({ file, descriptor, dataFiles, files });
     if (!hasParent(descriptor)) return { dir, layers };
-    if (driver === 'raw') throw new DiskChainError(`${shown}: a flat disk cannot have a parent`, 'the descriptor is inconsistent');
     if (!descriptor.parentFileNameHint) throw new DiskChainError(`${shown} is a delta disk but names no parent`, 'the parentFileNameHint line is missing from its descriptor');
     file = sameDir(descriptor.parentFileNameHint, 'parent', shown);
     child = descriptor;

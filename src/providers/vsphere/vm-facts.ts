@@ -53,7 +53,7 @@ export async function vsphereVmFacts(http: DatastoreClient, vm: VmConfig, inv: I
       format: 'vmdk',
       virtualBytes: c.layers[0].descriptor.extents.reduce((n, e) => n + e.sectors, 0) * 512,
       allocatedBytes: files.reduce((n, f) => n + f.size, 0),
-      chain: c.layers.map((l) => ({ file: l.file, format: 'vmdk', dataFiles: [l.dataFile] })),
+      chain: c.layers.map((l) => ({ file: l.file, format: 'vmdk', dataFiles: l.dataFiles })),
     };
   });
   const files = chains.flatMap((c, i) => c.layers.flatMap((l) => l.files.map((f) => ({ file: `${ordered[i].file.replace(/[^/\]]*$/, '')}${f.file}`, size: f.size, mtimeMs: Date.parse(f.lastModified) || 0 }))));

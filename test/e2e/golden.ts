@@ -1,0 +1,31 @@
+// Golden files of plan output, normalised so they compare across fixture builds and machines.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO } from '../helpers.js';
+
+const GOLDEN = join(REPO, 'test', 'golden');
+
+/** Makes plan output comparable across fixture builds and machines. */
+export function normalise(text: string, fixture: string, dir: string): string {
+  return text
+    .replaceAll(fixture, '<fixture>')
+    .replaceAll(dir, '<config>')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
+    .replace(/\b[0-9a-f]{8}-0\d\b/g, '<partuuid>')
+    .replace(/\b(sha256:)?[0-9a-f]{64}\b/g, '<sha256>')
+    .replace(/\b\d+\.\d+\.\d+-\d+-amd64\b/g, '<kernel>')
+    .replace(/"(mtimeMs|size|freeBytes|totalBytes|allocatedBytes|initrdBytes|serial)": \d+/g, '"$1": <n>')
+    .replace(/"minor": \d+/g, '"minor": <n>')
+    .replace(/"product": "12\.\d+"/g, '"product": "12.<n>"')
+    .replace(/debian 12\.\d+/g, 'debian 12.<n>')
+    .replace(/@@ -\d+,\d+ \+\d+,\d+ @@/g, '@@ <hunk> @@')
+    .replace(/\d+(\.\d+)? (MiB|GiB) allocated/g, '<size> allocated');
+}
+
+export function golden(name: string, actual: string): void {
+  const path = join(GOLDEN, name);
+  if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileSync(path, actual);
+  assert.equal(actual, readFileSync(path, 'utf8'), `${name} differs from the golden file (UPDATE_GOLDEN=1 rewrites it)`);
+}
+
