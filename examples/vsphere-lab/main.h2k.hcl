@@ -1,4 +1,5 @@
-# VMs selected by name from a vCenter (vcsim in tests), one vm instance per map entry.
+# VMs from a vCenter (vcsim in the demo and tests): one selected by name, a map of them with
+# for_each, and a whole folder by discovery.
 
 variable "vcenter_url" {
   type        = string
@@ -27,7 +28,8 @@ locals {
 }
 
 policy "linux" {
-  output_dir = "${local.out_root}/lab"
+  output_dir      = "${local.out_root}/lab"
+  allow_power_off = true
 }
 
 source "vsphere" "lab" {
@@ -36,6 +38,21 @@ source "vsphere" "lab" {
   password   = var.vcenter_password
   insecure   = true
   datacenter = "DC0"
+}
+
+# The demo guest: `npm run demo` uploads it to vcsim as the VM "debian".
+vm "debian" {
+  source = source.vsphere.lab
+  name   = "debian"
+  policy = policy.linux
+}
+
+# Every VM of the cluster, one instance per VM (vm.cluster["DC0_C0_RP0_VM0"], ...): survey them
+# with `h2k plan -inspect=false`, then plan the ones you pick with -target.
+vm "cluster" {
+  source   = source.vsphere.lab
+  policy   = policy.linux
+  discover = { folder = "/DC0/vm", name = "DC0_C0_*" }
 }
 
 vm "lab" {

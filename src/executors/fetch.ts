@@ -90,7 +90,8 @@ export async function fetchVm(input: FetchInput): Promise<{ outputs: OutputRecor
       mkdirSync(join(f.dest, '..'), { recursive: true });
       const rel = f.dest.startsWith(input.configDir) ? f.dest.slice(input.configDir.length + 1) : f.dest;
       if (existsSync(f.dest) && statSync(f.dest).size === f.size) return { path: rel, size: f.size, sha256: await fileSha256(f.dest) };
-      input.onStep(`downloading ${f.shown} (${(f.size / 2 ** 20).toFixed(0)} MiB)`);
+      const have = existsSync(`${f.dest}.partial`) ? statSync(`${f.dest}.partial`).size : 0;
+      input.onStep(`downloading ${f.shown} (${(f.size / 2 ** 20).toFixed(0)} MiB${have ? `, resuming at ${(have / 2 ** 20).toFixed(0)} MiB` : ''})`);
       try {
         const r = await http.download(f.url, f.dest, { size: f.size, onProgress: (done) => input.onStep(`${f.shown}: ${(done / 2 ** 20).toFixed(0)} of ${(f.size / 2 ** 20).toFixed(0)} MiB`) });
         resumed += r.resumedFrom;

@@ -11,6 +11,7 @@ import type { HardwareFacts, SourceFingerprint, VmFacts } from '../planner/types
 import type { Config, LocalSourceConfig, VmConfig, VsphereSourceConfig } from '../schema/config.js';
 import type { Diagnostic } from '../schema/diagnostics.js';
 import { SourceFile } from '../schema/source-file.js';
+import { GuestfishError } from '../tools/guestfish.js';
 import { InspectionError, inspectGuest } from './guest/inspect.js';
 import type { GuestFacts } from './guest/facts.js';
 import { DiskChainError } from './local/disk-chain.js';
@@ -51,6 +52,7 @@ async function asUserError<T>(address: string, fn: () => Promise<T>): Promise<T>
     if (err instanceof DiskChainError || err instanceof InspectionError || err instanceof VsphereError) {
       throw new UserError(err.message.startsWith('source.') ? err.message : `${address}: ${err.message}`, err.hint);
     }
+    if (err instanceof GuestfishError) throw new UserError(`${address}: ${err.message}`, 'libguestfs could not open the disks; run with --debug, and `h2k doctor` to check the appliance');
     throw err;
   }
 }

@@ -9,7 +9,7 @@ describe('h2k validate (real CLI)', () => {
     assert.equal(r.stdout, 'Success! The configuration is valid (3 files, 1 VM).\n');
     const lab = await h2k(['validate', 'examples/vsphere-lab']);
     assert.equal(lab.exitCode, 0, lab.stderr);
-    assert.equal(lab.stdout, 'Success! The configuration is valid (1 file, 2 VMs).\n');
+    assert.equal(lab.stdout, 'Success! The configuration is valid (1 file, 4 VMs).\n');
   });
 
   it('--json has Terraform validate shape with ranges', async () => {
@@ -103,7 +103,9 @@ describe('-target', () => {
     assert.match(local.stderr, /^Error: vm\.local: disk file .*missing\.vmdk does not exist$/m);
     assert.doesNotMatch(local.stderr, /vm\.lab/);
     const lab = await h2k(['plan', dir, '-target', 'vm.lab']);
-    assert.match(lab.stderr, /^Error: vm\.lab\["a"\]: vSphere sources cannot be planned yet$/m);
+    assert.equal(lab.exitCode, 1);
+    assert.match(lab.stderr, /^Error: source\.vsphere\.v: cannot reach https:\/\/vc: /m, 'the vSphere VMs are planned (and the endpoint does not exist)');
+    assert.doesNotMatch(lab.stderr, /vm\.local/);
     const none = await h2k(['plan', dir, '-target', 'vm.nope']);
     assert.equal(none.exitCode, 1);
     assert.match(none.stderr, /^Error: -target vm\.nope matches no vm in the configuration\n {2}hint: addresses look like vm\.NAME or vm\.NAME\["key"\]; known: vm\.lab\["a"\], vm\.lab\["b"\], vm\.local\n$/);

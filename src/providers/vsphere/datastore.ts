@@ -9,7 +9,7 @@ import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from
 import type { TLSSocket } from 'node:tls';
 import type { VsphereSourceConfig } from '../../schema/config.js';
 import { fileSha256 } from '../../executors/workspace.js';
-import { VsphereError, explainFailure } from './govc.js';
+import { VsphereError, endpointOf, explainFailure } from './govc.js';
 
 export interface DatastoreFile {
   /** Datacenter path as the URL wants it (inventory path before /vm/). */
@@ -123,8 +123,8 @@ export class DatastoreClient {
       if (res.statusCode === 200) have = 0; // no Range support: start over
       else if (res.statusCode !== 206) await this.failStatus(res, url);
       const fd = openSync(partial, have === 0 ? 'w' : 'r+');
+      let pos = have;
       try {
-        let pos = have;
         let lastReport = 0;
         for await (const chunk of res) {
           const b = chunk as Buffer;
@@ -138,8 +138,8 @@ export class DatastoreClient {
         }
         fsyncSync(fd);
         have = pos;
-      } catch (err) {
-        throw explainFailure(this.source, `ECONNRESET ${(err as Error).message}`);
+      } catch {
+        throw new VsphereError(`${this.source.address}: lost the connection to ${endpointOf(this.source)} after ${pos} of ${opts.size} bytes of ${dest.slice(dest.lastIndexOf('/') + 1)}`, 'run h2k apply again once it is reachable: the download resumes from the byte where it stopped');
       } finally {
         closeSync(fd);
       }
