@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { DiskFacts, InventoryFacts, SourceFingerprint } from '../planner/types.js';
 import { DatastoreClient, dcPathOf } from '../providers/vsphere/datastore.js';
 import { Govc, VsphereError } from '../providers/vsphere/govc.js';
-import { inventoryFacts, parseDatastorePath, virtualMachines } from '../providers/vsphere/inventory.js';
+import { inventoryFacts, parseDatastorePath, siblingOf, virtualMachines } from '../providers/vsphere/inventory.js';
 import { chainFile, resolveRemoteChain } from '../providers/vsphere/remote-chain.js';
 import type { PolicySettings } from '../schema/config-schema.js';
 import type { VsphereSourceConfig } from '../schema/config.js';
@@ -72,14 +72,14 @@ export async function fetchVm(input: FetchInput): Promise<{ outputs: OutputRecor
       const planFiles = disk.chain.map((l) => l.file).join(' ← ');
       const nowFiles = chain.layers.map((l) => l.file).join(' ← ');
       if (planFiles !== nowFiles) throw new VsphereError(`the disk chain of ${disk.name} changed since the plan (${planFiles} → ${nowFiles})`, 'a snapshot was taken or removed; plan again');
-      const dirPrefix = disk.name.replace(/[^/\]]*$/, '');
       for (const f of chain.layers.flatMap((l) => l.files)) {
         // Shutting the guest down writes its disks: only then may sizes differ from the plan's.
-        const was = input.fingerprint.files.find((x) => x.file === `${dirPrefix}${f.file}`);
-        if (!poweredOff && (!was || was.size !== f.size || (was.mtimeMs !== 0 && was.mtimeMs !== (Date.parse(f.lastModified) || 0))))
-          throw new VsphereError(`${dirPrefix}${f.file} changed since the plan was made`, 'the VM ran or its disk was replaced; plan again');
+        const shown = siblingOf(disk.name, f.file);
+        const was = input.fingerprint.files.find((x) => x.file === shown);
+        if (!poweredOff && (!was || was.size !== f.size || was.mtimeMs !== (Date.parse(f.lastModified) || 0) || was.sampleSha256 !== f.sampleSha256))
+          throw new VsphereError(`${shown} changed since the plan was made`, 'the VM ran or its disk was replaced; plan again');
         const { path: dsPath, url } = chainFile(source, chain.dir, f.file);
-        files.push({ url, dest: join(input.dir, `disk${i}`, f.file), size: f.size, shown: `[${datastore}] ${dsPath}`, ds: { datastore, path: dsPath } });
+        files.push({ url, dest: join(input.dir, `disk${i}`, f.file), size: f.size, shown, ds: { datastore, path: dsPath } });
       }
     }
     const total = files.reduce((n, f) => n + f.size, 0);

@@ -44,9 +44,8 @@ export interface DiskFacts {
 }
 
 export interface SourceFingerprint {
-  /** Per file of every chain, relative to the source directory (vSphere: to the datastore). The
-   *  sampled content hash is local only: remotely it would cost reads the plan must not make. */
-  files: { file: string; size: number; mtimeMs: number; sampleSha256?: string }[];
+  /** Per file of every chain, relative to the source directory (vSphere: datastore paths). */
+  files: { file: string; size: number; mtimeMs: number; sampleSha256: string }[];
   descriptorSha256: string;
   /** vSphere: what the inventory says about the VM's identity and change state. */
   vsphere?: { instance_uuid: string; change_version: string; change_ids: string[] };

@@ -12,6 +12,14 @@ import { DiskChainError, resolveChain } from './disk-chain.js';
 const SAMPLES = 64;
 const SAMPLE_BYTES = 4096;
 
+/** Where a sampled hash reads: both ends and evenly spaced blocks between. Local and remote
+ *  fingerprints take the same samples. */
+export function sampleOffsets(size: number, samples = SAMPLES): { offsets: number[]; length: number } {
+  const offsets = new Set<number>([0, Math.max(0, size - SAMPLE_BYTES)]);
+  for (let i = 1; i < samples; i++) offsets.add(Math.floor((size / samples) * i / SAMPLE_BYTES) * SAMPLE_BYTES);
+  return { offsets: [...offsets].sort((a, b) => a - b), length: SAMPLE_BYTES };
+}
+
 /** sha256 over evenly spaced samples (and both ends) of a file: catches writes without reading it all. */
 export function sampleHash(path: string): string {
   const size = statSync(path).size;
@@ -19,9 +27,7 @@ export function sampleHash(path: string): string {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(SAMPLE_BYTES);
-    const offsets = new Set<number>([0, Math.max(0, size - SAMPLE_BYTES)]);
-    for (let i = 1; i < SAMPLES; i++) offsets.add(Math.floor((size / SAMPLES) * i / SAMPLE_BYTES) * SAMPLE_BYTES);
-    for (const off of [...offsets].sort((a, b) => a - b)) {
+    for (const off of sampleOffsets(size).offsets) {
       const n = readSync(fd, buf, 0, SAMPLE_BYTES, off);
       h.push(Buffer.from(buf.subarray(0, n)));
     }

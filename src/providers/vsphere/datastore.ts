@@ -34,7 +34,6 @@ export function dcPathOf(inventoryPath: string): string {
 const normHex = (s: string) => s.replace(/:/g, '').toUpperCase();
 
 export class DatastoreClient {
-  static bytesRead = 0;
   private readonly agent: Agent | HttpAgent;
   private readonly auth?: string;
   private readonly https: boolean;
@@ -105,7 +104,6 @@ export class DatastoreClient {
     let body = Buffer.concat(chunks);
     // A server that ignores Range sends the whole file: take our slice of it.
     if (res.statusCode === 200) body = body.subarray(offset, offset + length);
-    DatastoreClient.bytesRead += body.length;
     return body;
   }
 
@@ -130,7 +128,6 @@ export class DatastoreClient {
           const b = chunk as Buffer;
           writeSync(fd, b, 0, b.length, pos);
           pos += b.length;
-          DatastoreClient.bytesRead += b.length;
           if (opts.onProgress && pos - lastReport >= 64 << 20) {
             lastReport = pos;
             opts.onProgress(pos);

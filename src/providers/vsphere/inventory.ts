@@ -132,3 +132,8 @@ export function parseDatastorePath(file: string): { datastore: string; path: str
   if (!m) throw new Error(`not a datastore path: ${JSON.stringify(file)}`);
   return { datastore: m[1], path: m[2] };
 }
+
+/** "[ds] dir/disk.vmdk" + "base.vmdk" → "[ds] dir/base.vmdk": a file next to a disk. */
+export function siblingOf(diskFile: string, file: string): string {
+  return `${diskFile.replace(/[^/\]]*$/, '')}${file}`;
+}

@@ -3,7 +3,9 @@
 // local disks apply: every file must sit in the disk's own datastore directory, named relatively,
 // and each delta's parent CID must match.
 import { posix } from 'node:path';
+import { sha256 } from '../../planner/canonical-json.js';
 import { DiskChainError } from '../local/disk-chain.js';
+import { sampleOffsets } from '../local/disk-facts.js';
 import { type VmdkDescriptor, VmdkDescriptorError, embeddedDescriptorLocation, hasParent, parseVmdkDescriptor } from '../local/vmdk-descriptor.js';
 import type { VsphereSourceConfig } from '../../schema/config.js';
 import { type DatastoreClient, type DatastoreFile, datastoreUrl } from './datastore.js';
@@ -17,13 +19,34 @@ export interface RemoteLayer {
   /** The files holding this layer's data: the entry itself when its descriptor is embedded. */
   dataFiles: string[];
   /** Every file of the layer (entry first) with its size: what FETCH downloads. */
-  files: { file: string; size: number; lastModified: string }[];
+  files: RemoteFile[];
+}
+
+export interface RemoteFile {
+  file: string;
+  size: number;
+  lastModified: string;
+  /** sha256 of sampled blocks, as for local disks: a same-size replacement within the same second
+   *  of Last-Modified is still caught (16 × 4 KiB read per file). */
+  sampleSha256: string;
+}
+
+const REMOTE_SAMPLES = 16;
+
+type Reader = (url: string, offset: number, length: number) => Promise<Buffer>;
+
+async function sampled(read: Reader, url: string, size: number): Promise<string> {
+  const { offsets, length } = sampleOffsets(size, REMOTE_SAMPLES);
+  const parts = await Promise.all(offsets.map((o) => read(url, o, Math.min(length, size - o))));
+  return sha256(Buffer.concat(parts));
 }
 
 export interface RemoteChain {
   /** The disk's datastore directory. */
   dir: DatastoreFile;
   layers: RemoteLayer[];
+  /** Bytes read to learn all this (headers, descriptors, samples). */
+  bytesRead: number;
 }
 
 function sameDir(name: string, what: string, entry: string): string {
@@ -42,6 +65,12 @@ export function chainFile(source: VsphereSourceConfig, dir: DatastoreFile, file:
 export async function resolveRemoteChain(http: DatastoreClient, disk: DatastoreFile): Promise<RemoteChain> {
   const dir = { ...disk, path: posix.dirname(disk.path) === '.' ? '' : posix.dirname(disk.path) };
   const at = (file: string) => chainFile(http.source, dir, file).url;
+  let bytesRead = 0;
+  const read: Reader = async (url, offset, length) => {
+    const b = await http.read(url, offset, length);
+    bytesRead += b.length;
+    return b;
+  };
   const layers: RemoteLayer[] = [];
   let file = posix.basename(disk.path);
   let child: VmdkDescriptor | undefined;
@@ -51,13 +80,13 @@ export async function resolveRemoteChain(http: DatastoreClient, disk: DatastoreF
     if (seen.has(file)) throw new DiskChainError(`parent loop: ${shown} is already part of this chain`, 'the delta disks name each other as parents; repair the parentFileNameHint entries');
     seen.add(file);
     const meta = await http.size(at(file));
-    const head = await http.read(at(file), 0, 512);
+    const head = await read(at(file), 0, 512);
     const embedded = embeddedDescriptorLocation(head);
     let text: string;
-    if (embedded) text = (await http.read(at(file), embedded.offset, Math.min(embedded.length, MAX_DESCRIPTOR))).toString('latin1');
+    if (embedded) text = (await read(at(file), embedded.offset, Math.min(embedded.length, MAX_DESCRIPTOR))).toString('latin1');
     else {
       if (meta.size > MAX_DESCRIPTOR) throw new DiskChainError(`${shown} is neither a VMDK descriptor nor a sparse VMDK`, 'h2k converts VMDK disks; check the VM\'s disk backing');
-      text = (await http.read(at(file), 0, meta.size)).toString('latin1');
+      text = (await read(at(file), 0, meta.size)).toString('latin1');
     }
     let descriptor: VmdkDescriptor;
     try {
@@ -68,7 +97,7 @@ export async function resolveRemoteChain(http: DatastoreClient, disk: DatastoreF
     }
     if (child && child.parentCid !== descriptor.cid)
       throw new DiskChainError(`broken CID chain: ${layers[layers.length - 1].file} expects parent CID ${child.parentCid}, but ${file} has CID ${descriptor.cid}`, 'the parent was modified after the snapshot was taken; VMware would refuse this chain too');
-    const files = [{ file, size: meta.size, lastModified: meta.lastModified }];
+    const files: RemoteFile[] = [{ file, ...meta, sampleSha256: await sampled(read, at(file), meta.size) }];
     const dataFiles: string[] = [];
     if (embedded) dataFiles.push(file);
     else {
@@ -80,11 +109,11 @@ export async function resolveRemoteChain(http: DatastoreClient, disk: DatastoreF
         const need = ((ext.offset ?? 0) + ext.sectors) * 512;
         if ((ext.type === 'FLAT' || ext.type === 'VMFS') && data.size < need) throw new DiskChainError(`extent ${name} is truncated: the descriptor needs ${need} bytes, the file has ${data.size}`, 'the disk is damaged in the datastore');
         dataFiles.push(name);
-        files.push({ file: name, ...data });
+        files.push({ file: name, ...data, sampleSha256: await sampled(read, at(name), data.size) });
       }
     }
     layers.push({ file, descriptor, dataFiles, files });
-    if (!hasParent(descriptor)) return { dir, layers };
+    if (!hasParent(descriptor)) return { dir, layers, bytesRead };
     if (!descriptor.parentFileNameHint) throw new DiskChainError(`${shown} is a delta disk but names no parent`, 'the parentFileNameHint line is missing from its descriptor');
     file = sameDir(descriptor.parentFileNameHint, 'parent', shown);
     child = descriptor;

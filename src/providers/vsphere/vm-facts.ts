@@ -7,7 +7,7 @@ import type { DiskFacts, HardwareFacts, InventoryFacts, SourceFingerprint, VmFac
 import type { VmConfig, VsphereSourceConfig } from '../../schema/config.js';
 import { inspectGuest } from '../guest/inspect.js';
 import { type DatastoreClient, dcPathOf } from './datastore.js';
-import { parseDatastorePath } from './inventory.js';
+import { parseDatastorePath, siblingOf } from './inventory.js';
 import { type RemoteChain, chainFile, resolveRemoteChain } from './remote-chain.js';
 import { openRemoteDisks } from './remote-disk.js';
 
@@ -25,21 +25,9 @@ export function bootOrder(inv: InventoryFacts): InventoryFacts['disks'] {
   return [...inv.disks].sort((a, b) => rank(a.controller.type) - rank(b.controller.type) || a.controller.bus - b.controller.bus || a.controller.unit - b.controller.unit);
 }
 
-export interface VsphereVmFacts {
-  facts: VmFacts;
-  fingerprint: SourceFingerprint;
-  /** Bytes nbdkit read from the datastore for inspection, and the disks' allocated bytes. */
-  remoteRead?: { bytes: number; allocated: number };
-}
-
-export async function vsphereVmFacts(http: DatastoreClient, vm: VmConfig, inv: InventoryFacts, opts: { inspect: boolean }): Promise<VsphereVmFacts> {
-  const ordered = bootOrder(inv).filter((d) => !d.rdm);
-  const identity = { instance_uuid: inv.instance_uuid, change_version: inv.change_version, change_ids: ordered.map((d) => d.change_id) };
-  const hardware = vsphereHardware(vm, inv);
-  if (!opts.inspect) {
-    const disks: DiskFacts[] = ordered.map((d) => ({ name: d.file, format: 'vmdk', virtualBytes: d.capacity_bytes, allocatedBytes: 0, chain: [] }));
-    return { facts: { disks, hardware, inventory: inv }, fingerprint: { files: [], descriptorSha256: sha256(''), vsphere: identity } };
-  }
+/** The disks' chains, read from the datastore (headers and descriptors only), as planner facts
+ *  and the fingerprint FETCH checks before copying. */
+export async function remoteDiskFacts(http: DatastoreClient, inv: InventoryFacts, ordered = bootOrder(inv).filter((d) => !d.rdm)): Promise<{ chains: RemoteChain[]; disks: DiskFacts[]; fingerprint: SourceFingerprint }> {
   const chains: RemoteChain[] = [];
   for (const d of ordered) {
     const { datastore, path } = parseDatastorePath(d.file);
@@ -56,12 +44,34 @@ export async function vsphereVmFacts(http: DatastoreClient, vm: VmConfig, inv: I
       chain: c.layers.map((l) => ({ file: l.file, format: 'vmdk', dataFiles: l.dataFiles })),
     };
   });
-  const files = chains.flatMap((c, i) => c.layers.flatMap((l) => l.files.map((f) => ({ file: `${ordered[i].file.replace(/[^/\]]*$/, '')}${f.file}`, size: f.size, mtimeMs: Date.parse(f.lastModified) || 0 }))));
+  const files = chains.flatMap((c, i) => c.layers.flatMap((l) => l.files.map((f) => ({ file: siblingOf(ordered[i].file, f.file), size: f.size, mtimeMs: Date.parse(f.lastModified) || 0, sampleSha256: f.sampleSha256 }))));
   const fingerprint: SourceFingerprint = {
     files: files.sort((a, b) => (a.file < b.file ? -1 : 1)),
     descriptorSha256: sha256(chains.flatMap((c) => c.layers.map((l) => JSON.stringify(l.descriptor))).join('\n')),
-    vsphere: identity,
+    vsphere: identityOf(inv, ordered),
   };
+  return { chains, disks, fingerprint };
+}
+
+function identityOf(inv: InventoryFacts, ordered: InventoryFacts['disks']): NonNullable<SourceFingerprint['vsphere']> {
+  return { instance_uuid: inv.instance_uuid, change_version: inv.change_version, change_ids: ordered.map((d) => d.change_id) };
+}
+
+export interface VsphereVmFacts {
+  facts: VmFacts;
+  fingerprint: SourceFingerprint;
+  /** Bytes nbdkit read from the datastore for inspection, and the disks' allocated bytes. */
+  remoteRead?: { bytes: number; allocated: number };
+}
+
+export async function vsphereVmFacts(http: DatastoreClient, vm: VmConfig, inv: InventoryFacts, opts: { inspect: boolean }): Promise<VsphereVmFacts> {
+  const ordered = bootOrder(inv).filter((d) => !d.rdm);
+  const hardware = vsphereHardware(vm, inv);
+  if (!opts.inspect) {
+    const disks: DiskFacts[] = ordered.map((d) => ({ name: d.file, format: 'vmdk', virtualBytes: d.capacity_bytes, allocatedBytes: 0, chain: [] }));
+    return { facts: { disks, hardware, inventory: inv }, fingerprint: { files: [], descriptorSha256: sha256(''), vsphere: identityOf(inv, ordered) } };
+  }
+  const { chains, disks, fingerprint } = await remoteDiskFacts(http, inv, ordered);
   const remote = await openRemoteDisks(http.source as VsphereSourceConfig, chains);
   let guest;
   let bytes = 0;
@@ -73,7 +83,7 @@ export async function vsphereVmFacts(http: DatastoreClient, vm: VmConfig, inv: I
     await http.size(chainFile(http.source, chains[0].dir, chains[0].layers[0].file).url);
     throw err;
   } finally {
-    bytes = await remote.close();
+    bytes = (await remote.close()) + chains.reduce((n, c) => n + c.bytesRead, 0);
   }
   return { facts: { disks, guest, hardware, inventory: inv }, fingerprint, remoteRead: { bytes, allocated: disks.reduce((n, d) => n + d.allocatedBytes, 0) } };
 }

@@ -1,0 +1,112 @@
+// FETCH and the remote chain on small real VMDKs in a real vcsim: a powered-on VM is shut down
+// through govc only when the policy allows it; a descriptor + extent disk and a sparse delta chain
+// are copied file by file with their sha256; a descriptor naming a file outside its directory is
+// refused before anything reads it.
+import assert from 'node:assert/strict';
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { fetchVm } from '../../src/executors/fetch.js';
+import { fileSha256 } from '../../src/executors/workspace.js';
+import { DatastoreClient } from '../../src/providers/vsphere/datastore.js';
+import { inventoryFacts, virtualMachines } from '../../src/providers/vsphere/inventory.js';
+import { remoteDiskFacts } from '../../src/providers/vsphere/vm-facts.js';
+import { policyDefaults } from '../../src/schema/config-schema.js';
+import type { VsphereSourceConfig } from '../../src/schema/config.js';
+import { Sensitive } from '../../src/schema/values.js';
+import { h2k, tempDir, writeConfig } from '../helpers.js';
+import { VC_PASSWORD, VC_USER, type Vcsim, startVcsim } from '../fixtures/vcsim.js';
+
+describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { timeout: 5 * 60_000 }, () => {
+  let vc: Vcsim;
+  let source: VsphereSourceConfig;
+  const local = tempDir('h2k-vmdk-');
+
+  /** A VM whose disk (and the disk's other files) are replaced by local files. */
+  async function vmWith(name: string, files: [string, string][], on: boolean): Promise<void> {
+    await vc.govc(['vm.create', '-host', '/DC0/host/DC0_H0/DC0_H0', '-net', 'VM Network', `-on=${on}`, '-g', 'debian11_64Guest', '-disk', '16MB', name]);
+    for (const [file, remote] of files) await vc.govc(['datastore.upload', file, `${name}/${remote}`]);
+  }
+
+  async function inventory(name: string) {
+    return inventoryFacts(virtualMachines(JSON.parse((await vc.govc(['vm.info', '-json', name])).stdout))[0], `/DC0/vm/${name}`);
+  }
+
+  /** What a plan records about the VM's disks: chain facts and fingerprint, read remotely. */
+  async function planned(name: string) {
+    const http = new DatastoreClient(source);
+    try {
+      const inv = await inventory(name);
+      return { inventory: inv, ...(await remoteDiskFacts(http, inv)) };
+    } finally {
+      http.close();
+    }
+  }
+
+  before(async () => {
+    vc = await startVcsim();
+    source = { type: 'vsphere', address: 'source.vsphere.lab', url: vc.url, username: VC_USER, password: new Sensitive(VC_PASSWORD), insecure: true, datacenter: 'DC0' };
+    // Real VMDKs written by qemu-img, with data in them: a sparse base, a delta on it, a flat disk.
+    const base = join(local, 'base.vmdk');
+    await execa('qemu-img', ['create', '-q', '-f', 'vmdk', base, '16M']);
+    await execa('qemu-io', ['-f', 'vmdk', '-c', 'write -P 0x5a 0 1M', base]);
+    await execa('qemu-img', ['create', '-q', '-f', 'vmdk', '-F', 'vmdk', '-b', 'base.vmdk', join(local, 'delta.vmdk')], { cwd: local });
+    await execa('qemu-io', ['-f', 'vmdk', '-c', 'write -P 0xa5 4M 1M', join(local, 'delta.vmdk')]);
+    await execa('qemu-img', ['create', '-q', '-f', 'vmdk', '-o', 'subformat=monolithicFlat', join(local, 'flat.vmdk'), '8M']);
+  });
+  after(async () => vc?.stop());
+
+  it('shuts a running VM down only when the policy allows it, then copies its chain with sha256s', async () => {
+    // The delta names its parent "base.vmdk": both files go into the VM's folder.
+    await vmWith('running', [[join(local, 'delta.vmdk'), 'running.vmdk'], [join(local, 'base.vmdk'), 'base.vmdk']], true);
+    const { inventory: inv, disks, fingerprint } = await planned('running');
+    assert.equal(inv.power_state, 'poweredOn');
+    assert.deepEqual(disks[0].chain.map((l) => l.file), ['running.vmdk', 'base.vmdk']);
+    const dir = tempDir('h2k-fetch-');
+    const input = { source, inventory: inv, disks, fingerprint, dir, configDir: dir, onStep: () => {} };
+    await assert.rejects(fetchVm({ ...input, policy: policyDefaults() }), /\/DC0\/vm\/running is poweredOn/);
+    const r = await fetchVm({ ...input, policy: { ...policyDefaults(), allow_power_off: true, power_off_timeout: 30 } });
+    assert.equal((await inventory('running')).power_state, 'poweredOff');
+    assert.match(r.note, /2 file\(s\).*the VM was shut down first/);
+    assert.deepEqual(
+      r.outputs.map((o) => [o.path, o.sha256]).sort(),
+      [
+        ['disk0/base.vmdk', await fileSha256(join(local, 'base.vmdk'))],
+        ['disk0/running.vmdk', await fileSha256(join(local, 'delta.vmdk'))],
+      ].sort(),
+    );
+    // The copied chain is readable by qemu and holds both layers' data.
+    const map = await execa('qemu-img', ['map', '--output=json', join(dir, 'disk0', 'running.vmdk')]);
+    assert.ok(JSON.parse(map.stdout).some((m: { data: boolean; depth: number }) => m.data && m.depth === 1), 'base data seen through the delta');
+  });
+
+  it('copies a descriptor with its flat extent', async () => {
+    await vmWith('flatvm', [[join(local, 'flat.vmdk'), 'flatvm.vmdk'], [join(local, 'flat-flat.vmdk'), 'flat-flat.vmdk']], false);
+    const plan = await planned('flatvm');
+    assert.deepEqual(plan.disks[0].chain, [{ file: 'flatvm.vmdk', format: 'vmdk', dataFiles: ['flat-flat.vmdk'] }]);
+    const dir = tempDir('h2k-fetch-');
+    const input = { source, ...plan, policy: policyDefaults(), dir, configDir: dir, onStep: () => {} };
+    const r = await fetchVm(input);
+    assert.deepEqual(r.outputs.map((o) => [o.path, o.size]), [['disk0/flatvm.vmdk', statSync(join(local, 'flat.vmdk')).size], ['disk0/flat-flat.vmdk', 8 * 2 ** 20]]);
+    // The extent replaced after the plan by one of the same size (likely within the same second of
+    // Last-Modified): the sampled hash catches it, and FETCH refuses before copying anything.
+    const other = join(local, 'other-flat.vmdk');
+    writeFileSync(other, Buffer.alloc(8 * 2 ** 20, 0x77));
+    await vc.govc(['datastore.upload', other, 'flatvm/flat-flat.vmdk']);
+    await assert.rejects(fetchVm({ ...input, dir: tempDir('h2k-fetch-') }), /\[LocalDS_0\] flatvm\/flat-flat\.vmdk changed since the plan was made/);
+  });
+
+  it('refuses a descriptor that names a file outside its directory, before reading it', async () => {
+    const hostile = join(local, 'hostile.vmdk');
+    writeFileSync(hostile, '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicFlat"\nRW 16384 FLAT "../running/base.vmdk" 0\n');
+    await vmWith('hostile', [[hostile, 'hostile.vmdk']], false);
+    const dir = writeConfig({
+      'main.h2k.hcl': `variable "pw" {\n  type      = string\n  sensitive = true\n}\nsource "vsphere" "lab" {\n  url        = "${vc.url}"\n  username   = "${VC_USER}"\n  password   = var.pw\n  insecure   = true\n  datacenter = "DC0"\n}\nvm "h" {\n  source = source.vsphere.lab\n  name   = "hostile"\n}\n`,
+    });
+    const r = await h2k(['plan', dir], { env: { H2K_VAR_pw: VC_PASSWORD } });
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /^Error: vm\.h: \[LocalDS_0\] hostile\/hostile\.vmdk: extent "\.\.\/running\/base\.vmdk" is not a file next to it\n {2}hint: h2k reads a disk chain only from one datastore directory/m);
+    assert.doesNotMatch(r.stderr, /inspected in/);
+  });
+});
