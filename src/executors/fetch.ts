@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DiskFacts, InventoryFacts, SourceFingerprint } from '../planner/types.js';
-import { DatastoreClient, dcPathOf } from '../providers/vsphere/datastore.js';
+import { DatastoreClient, HttpStatusError, dcPathOf } from '../providers/vsphere/datastore.js';
 import { Govc, VsphereError } from '../providers/vsphere/govc.js';
 import { inventoryFacts, parseDatastorePath, siblingOf, virtualMachines } from '../providers/vsphere/inventory.js';
 import { chainFile, resolveRemoteChain } from '../providers/vsphere/remote-chain.js';
@@ -97,9 +97,11 @@ export async function fetchVm(input: FetchInput): Promise<{ outputs: OutputRecor
         resumed += r.resumedFrom;
         return { path: rel, size: f.size, sha256: r.sha256 };
       } catch (err) {
-        // Only a refusal of this request (not auth, TLS or an unreachable host) justifies the fallback.
-        if (!(err instanceof VsphereError) || !/: GET .*: HTTP 5\d\d|HTTP 405/.test(err.message)) throw err;
-        input.onStep(`${f.shown}: HTTPS GET refused; falling back to govc datastore.download`);
+        // The endpoint answered but would not serve the file to a Basic-authenticated GET (some
+        // vCenters want a session): govc, logged in, may still download it. Not for a missing file,
+        // a TLS problem or an unreachable host.
+        if (!(err instanceof HttpStatusError) || err.status === 404) throw err;
+        input.onStep(`${f.shown}: HTTPS GET refused (HTTP ${err.status}); falling back to govc datastore.download`);
         await govc.run(['datastore.download', '-ds', f.ds.datastore, f.ds.path, `${f.dest}.partial`], { timeoutMs: 24 * 3600_000 });
         viaGovc++;
         const size = statSync(`${f.dest}.partial`).size;

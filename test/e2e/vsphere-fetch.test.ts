@@ -3,7 +3,10 @@
 // are copied file by file with their sha256; a descriptor naming a file outside its directory is
 // refused before anything reads it.
 import assert from 'node:assert/strict';
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { createServer, request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -11,6 +14,7 @@ import { fetchVm } from '../../src/executors/fetch.js';
 import { fileSha256 } from '../../src/executors/workspace.js';
 import { DatastoreClient } from '../../src/providers/vsphere/datastore.js';
 import { inventoryFacts, virtualMachines } from '../../src/providers/vsphere/inventory.js';
+import { openRemoteDisks } from '../../src/providers/vsphere/remote-disk.js';
 import { remoteDiskFacts } from '../../src/providers/vsphere/vm-facts.js';
 import { policyDefaults } from '../../src/schema/config-schema.js';
 import type { VsphereSourceConfig } from '../../src/schema/config.js';
@@ -34,7 +38,8 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
   }
 
   /** What a plan records about the VM's disks: chain facts and fingerprint, read remotely. */
-  async function planned(name: string) {
+  async function planned(name: string, create?: [string, string][]) {
+    if (create) await vmWith(name, create, false);
     const http = new DatastoreClient(source);
     try {
       const inv = await inventory(name);
@@ -95,6 +100,74 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
     writeFileSync(other, Buffer.alloc(8 * 2 ** 20, 0x77));
     await vc.govc(['datastore.upload', other, 'flatvm/flat-flat.vmdk']);
     await assert.rejects(fetchVm({ ...input, dir: tempDir('h2k-fetch-') }), /\[LocalDS_0\] flatvm\/flat-flat\.vmdk changed since the plan was made/);
+  });
+
+  /** A TLS proxy in front of vcsim with its own certificate (SAN 127.0.0.1); `refuse` picks the
+   *  requests it answers 503 to instead of forwarding. */
+  async function startProxy(refuse: (req: IncomingMessage) => boolean = () => false) {
+    const keyDir = tempDir('h2k-proxy-');
+    const key = join(keyDir, 'key.pem');
+    const cert = join(keyDir, 'cert.pem');
+    await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert]);
+    const thumbprint = (await execa('openssl', ['x509', '-noout', '-fingerprint', '-sha1', '-in', cert])).stdout.split('=')[1].trim();
+    const seen: string[] = [];
+    const refused: string[] = [];
+    const server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      seen.push(req.url ?? '');
+      if (refuse(req)) {
+        refused.push(req.url ?? '');
+        res.writeHead(503).end();
+        return;
+      }
+      const up = request(`${new URL(vc.url).origin}${req.url}`, { method: req.method, headers: req.headers, rejectUnauthorized: false }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/sdk`, thumbprint, seen, refused, close: () => server.close() };
+  }
+
+  it('falls back to govc datastore.download when the endpoint refuses a whole-file GET (proxy double: vcsim never refuses)', async () => {
+    // h2k's whole-file /folder GETs (no Range header, no User-Agent: govc sends one) get 503, the
+    // way an overloaded host might answer; everything else is forwarded.
+    const proxy = await startProxy((req) => req.url?.startsWith('/folder/') === true && req.method === 'GET' && !req.headers.range && !req.headers['user-agent']);
+    try {
+      const plan = await planned('flatvm2', [[join(local, 'flat.vmdk'), 'flatvm2.vmdk'], [join(local, 'flat-flat.vmdk'), 'flat-flat.vmdk']]);
+      const dir = tempDir('h2k-fetch-');
+      const r = await fetchVm({ source: { ...source, url: proxy.url }, ...plan, policy: policyDefaults(), dir, configDir: dir, onStep: () => {} });
+      assert.equal(proxy.refused.length, 2, 'both whole-file GETs were refused');
+      assert.match(r.note, /2 via govc/);
+      assert.deepEqual(r.outputs.map((o) => o.sha256), [await fileSha256(join(local, 'flat.vmdk')), await fileSha256(join(local, 'flat-flat.vmdk'))]);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('pins the certificate thumbprint: no byte goes to a server that does not match, nbdkit trusts exactly the matched one', async () => {
+    const proxy = await startProxy();
+    try {
+      const pinned = { ...source, url: proxy.url, insecure: false, thumbprint: proxy.thumbprint };
+      const http = new DatastoreClient(pinned);
+      const inv = await inventory('flatvm');
+      const { chains } = await remoteDiskFacts(http, inv);
+      assert.match(http.pinnedCertificate ?? '', /^-----BEGIN CERTIFICATE-----\n/);
+      // nbdkit, with cainfo = the matched certificate and verification on, serves the disk to qemu.
+      const remote = await openRemoteDisks(pinned, chains, http.pinnedCertificate);
+      const info = await execa('qemu-img', ['info', '--output=json', '--backing-chain', '-U', remote.disks[0].path]);
+      assert.equal(JSON.parse(info.stdout)[1].format, 'vmdk');
+      assert.ok((await remote.close()) > 0, 'nbdkit read through the pinned connection');
+      http.close();
+
+      const before = proxy.seen.length;
+      const wrong = new DatastoreClient({ ...pinned, thumbprint: proxy.thumbprint.replace(/^../, proxy.thumbprint.startsWith('AA') ? 'BB' : 'AA') });
+      await assert.rejects(wrong.size(`${new URL(proxy.url).origin}/folder/flatvm/flatvm.vmdk?dcPath=DC0&dsName=LocalDS_0`), /TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted \(tls: thumbprint mismatch/);
+      wrong.close();
+      assert.equal(proxy.seen.length, before, 'the mismatching server received no request');
+    } finally {
+      proxy.close();
+    }
   });
 
   it('refuses a descriptor that names a file outside its directory, before reading it', async () => {

@@ -4,9 +4,10 @@
 // Authentication is a Basic header built in memory; trust is the source's CA file, thumbprint
 // (checked on every new TLS connection) or, for labs, insecure.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { Agent, type RequestOptions, request } from 'node:https';
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
-import type { TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { type ConnectionOptions, connect } from 'node:tls';
 import type { VsphereSourceConfig } from '../../schema/config.js';
 import { fileSha256 } from '../../executors/workspace.js';
 import { VsphereError, endpointOf, explainFailure } from './govc.js';
@@ -33,6 +34,45 @@ export function dcPathOf(inventoryPath: string): string {
 
 const normHex = (s: string) => s.replace(/:/g, '').toUpperCase();
 
+/** A TLS connection is handed to a request only once the server's certificate matches the pinned
+ *  thumbprint, so not one byte (least of all the Authorization header) reaches another server. */
+class PinnedAgent extends Agent {
+  /** The certificate that matched, as PEM: nbdkit trusts exactly it (and checks the host name). */
+  pem?: string;
+
+  constructor(private readonly thumbprint: string) {
+    super({ keepAlive: true, maxSockets: 8, rejectUnauthorized: false });
+  }
+
+  override createConnection(options: RequestOptions, done?: (err: Error | null, socket: Duplex) => void): undefined {
+    const socket = connect({ ...(options as ConnectionOptions), rejectUnauthorized: false });
+    socket.once('error', (err) => done!(err, socket));
+    socket.once('secureConnect', () => {
+      const cert = socket.getPeerCertificate();
+      const want = normHex(this.thumbprint);
+      if (normHex(cert.fingerprint ?? '') !== want && normHex(cert.fingerprint256 ?? '') !== want) {
+        socket.destroy();
+        done!(new Error(`tls: thumbprint mismatch: the server presented ${cert.fingerprint}`), socket);
+        return;
+      }
+      this.pem = `-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
+      done!(null, socket);
+    });
+    return undefined;
+  }
+}
+
+/** The datastore endpoint answered, with a status that is not the file. */
+export class HttpStatusError extends VsphereError {
+  constructor(
+    readonly status: number,
+    message: string,
+    hint: string,
+  ) {
+    super(message, hint);
+  }
+}
+
 export class DatastoreClient {
   private readonly agent: Agent | HttpAgent;
   private readonly auth?: string;
@@ -40,11 +80,15 @@ export class DatastoreClient {
 
   constructor(readonly source: VsphereSourceConfig) {
     this.https = source.url.startsWith('https:');
-    const pinned = source.thumbprint !== undefined;
-    this.agent = this.https
-      ? new Agent({ keepAlive: true, maxSockets: 8, rejectUnauthorized: !source.insecure && !pinned, ...(source.ca_file ? { ca: readFileSync(source.ca_file) } : {}) })
-      : new HttpAgent({ keepAlive: true, maxSockets: 8 });
+    if (!this.https) this.agent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
+    else if (source.thumbprint) this.agent = new PinnedAgent(source.thumbprint);
+    else this.agent = new Agent({ keepAlive: true, maxSockets: 8, rejectUnauthorized: !source.insecure, ...(source.ca_file ? { ca: readFileSync(source.ca_file) } : {}) });
     if (source.username !== undefined) this.auth = `Basic ${Buffer.from(`${source.username}:${source.password ? String(source.password.reveal()) : ''}`).toString('base64')}`;
+  }
+
+  /** With a pinned thumbprint: the server certificate that matched it (after a first request). */
+  get pinnedCertificate(): string | undefined {
+    return this.agent instanceof PinnedAgent ? this.agent.pem : undefined;
   }
 
   close(): void {
@@ -56,18 +100,6 @@ export class DatastoreClient {
     return new Promise((resolve, reject) => {
       const fn = this.https ? request : httpRequest;
       const req = fn(url, { method, agent: this.agent, headers: { ...headers, ...(this.auth ? { authorization: this.auth } : {}) }, timeout: 60_000 });
-      req.on('socket', (sock) => {
-        if (!this.source.thumbprint || !this.https) return;
-        const check = () => {
-          const cert = (sock as TLSSocket).getPeerCertificate();
-          const want = normHex(this.source.thumbprint!);
-          if (normHex(cert.fingerprint ?? '') !== want && normHex(cert.fingerprint256 ?? '') !== want) {
-            req.destroy(new Error(`tls: thumbprint mismatch: the server presented ${cert.fingerprint256}`));
-          }
-        };
-        if ((sock as TLSSocket).authorized !== undefined && !(sock as TLSSocket).connecting) check();
-        else sock.once('secureConnect', check);
-      });
       req.on('timeout', () => req.destroy(new Error('i/o timeout after 60 s')));
       req.on('error', (err: NodeJS.ErrnoException) => reject(explainFailure(this.source, `${err.code ?? ''} ${err.message}`)));
       req.on('response', resolve);
@@ -78,9 +110,11 @@ export class DatastoreClient {
   private async failStatus(res: IncomingMessage, url: string): Promise<never> {
     res.resume();
     const file = decodeURIComponent(new URL(url).pathname.replace(/^\/folder\//, ''));
-    if (res.statusCode === 401 || res.statusCode === 403) throw explainFailure(this.source, `status code: 401 ${file}`);
-    if (res.statusCode === 404) throw new VsphereError(`${this.source.address}: datastore file ${file} not found`, 'the VM\'s disk moved or was deleted since the inventory was read; plan again');
-    throw new VsphereError(`${this.source.address}: GET ${file}: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim(), 'the datastore refused the request; try again, or check the VM in the vSphere client');
+    const status = res.statusCode ?? 0;
+    if (status === 401 || status === 403)
+      throw new HttpStatusError(status, `${this.source.address}: ${endpointOf(this.source)} refused the credentials for datastore file ${file} (HTTP ${status})`, 'check the password, and that this user may browse datastores (Datastore.Browse)');
+    if (status === 404) throw new HttpStatusError(status, `${this.source.address}: datastore file ${file} not found`, 'the VM\'s disk moved or was deleted since the inventory was read; plan again');
+    throw new HttpStatusError(status, `${this.source.address}: GET ${file}: HTTP ${status} ${res.statusMessage ?? ''}`.trim(), 'the datastore refused the request; try again, or check the VM in the vSphere client');
   }
 
   async size(url: string): Promise<{ size: number; lastModified: string }> {

@@ -7,7 +7,7 @@
 // repeated reads: measured 8 MiB read for a plan instead of 31 MiB straight over NBD.) A local
 // qcow2 overlay on top is what libguestfs opens. nbdkit's stats filter counts the bytes read.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +62,9 @@ function tool(name: string, pkg: string): string {
   return bin;
 }
 
-export async function openRemoteDisks(source: VsphereSourceConfig, chains: RemoteChain[]): Promise<RemoteDisks> {
+/** `pinnedPem`: with a thumbprint, the certificate our own client matched against it; nbdkit then
+ *  trusts exactly that certificate (and still checks the host name). */
+export async function openRemoteDisks(source: VsphereSourceConfig, chains: RemoteChain[], pinnedPem?: string): Promise<RemoteDisks> {
   const nbdkit = tool('nbdkit', 'nbdkit');
   const nbdfuse = tool('nbdfuse', 'libnbd-bin');
   const dir = mkdtempSync(join(tmpdir(), 'h2k-remote-'));
@@ -79,6 +81,13 @@ export async function openRemoteDisks(source: VsphereSourceConfig, chains: Remot
     return bytes;
   };
 
+  const pinnedFile = (): string => {
+    if (!pinnedPem) throw new VsphereError(`${source.address}: no certificate matched the thumbprint yet`, 'this is a bug: the chain is read before the disks are opened');
+    const file = join(dir, 'pinned.pem');
+    if (!existsSync(file)) writeFileSync(file, pinnedPem);
+    return file;
+  };
+
   /** One nbdkit serving one datastore file on a Unix socket. */
   const serve = async (chain: RemoteChain, file: string, id: string): Promise<string> => {
     const sock = join(dir, `${id}.sock`);
@@ -91,8 +100,8 @@ export async function openRemoteDisks(source: VsphereSourceConfig, chains: Remot
       await execa('mkfifo', ['-m', '600', fifo]);
       args.push(`user=${source.username}`, `password=+${fifo}`);
     }
-    // A pinned thumbprint was checked by our own client on this endpoint already; nbdkit cannot pin.
-    if (source.insecure || source.thumbprint) args.push('sslverify=false');
+    if (source.thumbprint) args.push(`cainfo=${pinnedFile()}`);
+    else if (source.insecure) args.push('sslverify=false');
     else if (source.ca_file) args.push(`cainfo=${source.ca_file}`);
     const h = { ...startHelper(nbdkit, args), stats };
     servers.push(h);

@@ -4,7 +4,7 @@
 import { sha256 } from '../../planner/canonical-json.js';
 import { derivedMac } from '../../planner/plan-vm.js';
 import type { DiskFacts, HardwareFacts, InventoryFacts, SourceFingerprint, VmFacts } from '../../planner/types.js';
-import type { VmConfig, VsphereSourceConfig } from '../../schema/config.js';
+import type { VmConfig } from '../../schema/config.js';
 import { inspectGuest } from '../guest/inspect.js';
 import { type DatastoreClient, dcPathOf } from './datastore.js';
 import { parseDatastorePath, siblingOf } from './inventory.js';
@@ -72,7 +72,7 @@ export async function vsphereVmFacts(http: DatastoreClient, vm: VmConfig, inv: I
     return { facts: { disks, hardware, inventory: inv }, fingerprint: { files: [], descriptorSha256: sha256(''), vsphere: identityOf(inv, ordered) } };
   }
   const { chains, disks, fingerprint } = await remoteDiskFacts(http, inv, ordered);
-  const remote = await openRemoteDisks(http.source as VsphereSourceConfig, chains);
+  const remote = await openRemoteDisks(http.source, chains, http.pinnedCertificate);
   let guest;
   let bytes = 0;
   try {
