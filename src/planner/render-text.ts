@@ -3,7 +3,7 @@
 import type { Paint } from '../cli/paint.js';
 import { describeDrift } from './drift.js';
 import { unifiedDiff } from './unified-diff.js';
-import type { Action, GuestEdit, Plan } from './types.js';
+import type { Action, GuestEdit, HardwareFacts, InventoryFacts, Plan } from './types.js';
 
 const GiB = 2 ** 30;
 const fmtBytes = (n: number) => (n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : `${(n / 2 ** 20).toFixed(0)} MiB`);
@@ -50,8 +50,11 @@ export function renderPlanText(plan: Plan, p: Paint): string {
   const counts: Record<string, number> = {};
   const sev: Record<string, number> = { critical: 0, warning: 0, info: 0 };
   for (const vm of vms) {
-    const f = vm.facts as { disks: { name: string; virtualBytes: number; allocatedBytes: number; chain: unknown[] }[]; guest?: { os: { product: string; distro: string }; firmware: string; root: string } };
+    const f = vm.facts as { disks: { name: string; virtualBytes: number; allocatedBytes: number; chain: unknown[] }[]; guest?: { os: { product: string; distro: string }; firmware: string; root: string }; hardware: HardwareFacts; inventory?: InventoryFacts };
     out.push(`${p.bold(`# ${vm.address}`)}  ${p.dim(`from ${vm.source.address}`)}`);
+    if (f.inventory) out.push(`  vsphere: ${f.inventory.path}, ${f.inventory.power_state}, ${f.inventory.guest_id}, ${f.inventory.firmware}, ${f.inventory.snapshots.length} snapshot(s)`);
+    const h = f.hardware;
+    out.push(`  kvm: ${h.cpus} vCPU, ${h.memoryMiB} MiB, ${h.firmware}, ${h.nics.map((n) => `${n.model} ${n.mac}${n.network ? ` (${n.network})` : ''}`).join(', ')}`);
     for (const d of f.disks) out.push(`  disk ${d.name}: ${fmtBytes(d.virtualBytes)} virtual, ${fmtBytes(d.allocatedBytes)} allocated, ${d.chain.length} layer(s)`);
     out.push(f.guest ? `  guest: ${f.guest.os.distro} ${f.guest.os.product}, ${f.guest.firmware}, root ${f.guest.root}` : '  guest: not inspected (-inspect=false)');
     out.push(`  output: ${vm.outputs.disk.path} (${vm.outputs.disk.format}), ${vm.outputs.domain_xml.path}`);

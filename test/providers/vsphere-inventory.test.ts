@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { domainXml } from '../../src/executors/libvirt-xml.js';
 import { inventoryFindings } from '../../src/planner/inventory-findings.js';
+import { vsphereHardware } from '../../src/providers/vsphere/vm-facts.js';
 import { camelKeys, inventoryFacts, parseDatastorePath, virtualMachines } from '../../src/providers/vsphere/inventory.js';
 import { globRegExp } from '../../src/providers/vsphere/select.js';
 import { policyDefaults } from '../../src/schema/config-schema.js';
@@ -112,6 +114,18 @@ describe('vSphere inventory parsing', () => {
     const allowed = inventoryFindings({ ...fromCamel, power_state: 'poweredOn' }, { ...policy, allow_power_off: true });
     assert.deepEqual(allowed.map((f) => `${f.severity}:${f.code}`), ['info:source-powered-on', 'info:snapshots-present']);
     assert.deepEqual(inventoryFindings({ ...fromCamel, snapshots: [] }, policy), []);
+  });
+
+  it('gives the KVM guest the VM\'s hardware: CPUs, memory, firmware, every NIC with its MAC', () => {
+    const vm = { address: 'vm.web', source: 'source.vsphere.lab', policyAddress: null, policy: policyDefaults(), name: 'web' };
+    const two = { ...fromCamel, firmware: 'efi' as const, cpus: 4, memory_mib: 8192, nics: [fromCamel.nics[0], { ...fromCamel.nics[0], mac: '00:50:56:01:02:03', network: 'DMZ' }] };
+    const hw = vsphereHardware(vm, two);
+    assert.deepEqual(hw, { cpus: 4, memoryMiB: 8192, firmware: 'uefi', nics: [{ mac: '00:0c:29:5b:32:37', model: 'virtio', network: 'VM Network' }, { mac: '00:50:56:01:02:03', model: 'virtio', network: 'DMZ' }] });
+    assert.match(domainXml({ name: 'web', disk: '/x.qcow2', format: 'qcow2', hw }), /<os firmware="efi">/);
+    const regenerated = vsphereHardware({ ...vm, policy: { ...policyDefaults(), mac: 'regenerate', firmware: 'bios' }, cpus: 2 }, two);
+    assert.deepEqual([regenerated.cpus, regenerated.firmware], [2, 'bios'], 'the vm block and the policy override the inventory');
+    assert.ok(regenerated.nics.every((n) => n.mac.startsWith('52:54:00:')), 'regenerated MACs are KVM-local');
+    assert.equal(new Set(regenerated.nics.map((n) => n.mac)).size, 2);
   });
 
   it('parses datastore paths and globs', () => {
