@@ -4,16 +4,10 @@
 import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
+import { timed } from './timed.js';
 
 const GUESTFS = { LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? 'direct', LIBGUESTFS_BACKEND_SETTINGS: process.env.LIBGUESTFS_BACKEND_SETTINGS ?? 'force_tcg' };
-
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const t = performance.now();
-  const r = await fn();
-  return [r, (performance.now() - t) / 1000];
-}
 
 function configFor(fixture: string, disk: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'h2k-bench-'));

@@ -6,18 +6,12 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
+import { timed } from './timed.js';
 import { DatastoreClient } from '../src/providers/vsphere/datastore.js';
 import { Sensitive } from '../src/schema/values.js';
 import { findTool } from '../src/tools/locate.js';
 import { VC_PASSWORD, VC_USER, createFixtureVm, startVcsim } from '../test/fixtures/vcsim.js';
-
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const t = performance.now();
-  const r = await fn();
-  return [r, (performance.now() - t) / 1000];
-}
 
 function configDir(url: string, vmBlock: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'h2k-bench-vs-'));
