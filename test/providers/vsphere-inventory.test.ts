@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { domainXml } from '../../src/executors/libvirt-xml.js';
-import { inventoryFindings } from '../../src/planner/inventory-findings.js';
+import { inventoryFindings, spaceFinding } from '../../src/planner/inventory-findings.js';
 import { vsphereHardware } from '../../src/providers/vsphere/vm-facts.js';
 import { camelKeys, inventoryFacts, parseDatastorePath, virtualMachines } from '../../src/providers/vsphere/inventory.js';
 import { globRegExp } from '../../src/providers/vsphere/select.js';
@@ -114,6 +114,12 @@ describe('vSphere inventory parsing', () => {
     const allowed = inventoryFindings({ ...fromCamel, power_state: 'poweredOn' }, { ...policy, allow_power_off: true });
     assert.deepEqual(allowed.map((f) => `${f.severity}:${f.code}`), ['info:source-powered-on', 'info:snapshots-present']);
     assert.deepEqual(inventoryFindings({ ...fromCamel, snapshots: [] }, policy), []);
+  });
+
+  it('finds a disk that does not fit where apply writes it', () => {
+    assert.equal(spaceFinding(2 * 2 ** 30, 10 * 2 ** 30, './out'), undefined);
+    assert.deepEqual(spaceFinding(2 * 2 ** 30, 2 ** 30, './out'), { code: 'insufficient-space', severity: 'critical', message: 'apply needs up to 2048 MiB in ./out but only 1024 MiB is free' });
+    assert.equal(spaceFinding(1, undefined, './out'), undefined, 'unknown free space is not a finding');
   });
 
   it('gives the KVM guest the VM\'s hardware: CPUs, memory, firmware, every NIC with its MAC', () => {
