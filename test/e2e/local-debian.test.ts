@@ -1,7 +1,7 @@
 // End to end on the real fixture: plan (golden, normalised) → apply → boot test on virtio; the
 // unfixed source must NOT boot; a re-plan says no changes; the source is never written.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { bootTest } from '../../src/executors/boot-test.js';
