@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { execa } from 'execa';
 import { H2kCommand } from '../cli/base-command.js';
@@ -60,6 +61,9 @@ Exit status: 0 when everything required is usable, 1 otherwise.`;
     }
     const ovmf = findOvmf();
     checks.push(ovmf ? { name: 'OVMF firmware', ok: true, required: false, path: ovmf.code } : { name: 'OVMF firmware', ok: false, required: false, hint: 'install ovmf (UEFI guests cannot be boot-tested without it)' });
+    // nbdfuse mounts remote vSphere disks; containers often lack the device.
+    const fuse = existsSync('/dev/fuse');
+    checks.push(fuse ? { name: '/dev/fuse', ok: true, required: false, path: '/dev/fuse' } : { name: '/dev/fuse', ok: false, required: false, hint: 'vSphere plans cannot read disks remotely without it (load the fuse module, or give the container --device /dev/fuse)' });
     const kernel = findApplianceKernel();
     checks.push(kernel ? { name: 'appliance kernel', ok: true, required: true, path: `/boot/${kernel}` } : { name: 'appliance kernel', ok: false, required: true, hint: 'install linux-image-amd64 (libguestfs builds its appliance from the host kernel)' });
 

@@ -111,3 +111,15 @@ describe('-target', () => {
     assert.match(none.stderr, /^Error: -target vm\.nope matches no vm in the configuration\n {2}hint: addresses look like vm\.NAME or vm\.NAME\["key"\]; known: vm\.lab\["a"\], vm\.lab\["b"\], vm\.local\n$/);
   });
 });
+
+describe('h2k doctor (real tools)', () => {
+  it('checks what vSphere sources need, with versions and paths, without launching', async () => {
+    const r = await h2k(['doctor', '--no-launch', '--json']);
+    assert.equal(r.exitCode, 0, r.stdout);
+    const report = JSON.parse(r.stdout) as { healthy: boolean; checks: { name: string; ok: boolean; path?: string }[] };
+    const byName = new Map(report.checks.map((c) => [c.name, c]));
+    for (const name of ['govc', 'nbdkit', 'nbdfuse', 'fusermount3', '/dev/fuse']) assert.equal(byName.get(name)?.ok, true, `${name}: ${JSON.stringify(byName.get(name))}`);
+    assert.equal(report.healthy, true);
+    assert.equal('libguestfs' in report, false, 'no appliance launch with --no-launch');
+  });
+});
