@@ -123,10 +123,16 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
         res.writeHead(r.statusCode ?? 502, r.headers);
         r.pipe(res);
       });
+      // A client that gives up mid-answer (h2k falling back, a keep-alive socket closed) is normal.
+      up.on('error', () => res.destroy());
       req.pipe(up);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/sdk`, thumbprint, seen, refused, close: () => server.close() };
+    const close = () => {
+      server.closeAllConnections();
+      server.close();
+    };
+    return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/sdk`, thumbprint, seen, refused, close };
   }
 
   it('falls back to govc datastore.download when the endpoint refuses a whole-file GET (proxy double: vcsim never refuses)', async () => {
@@ -167,6 +173,26 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
       assert.equal(proxy.seen.length, before, 'the mismatching server received no request');
     } finally {
       proxy.close();
+    }
+  });
+
+  it('reads remote chains with exactly the content of the local files: a sparse delta on its base, split sparse extents', async () => {
+    const split = join(local, 'split.vmdk');
+    await execa('qemu-img', ['create', '-q', '-f', 'vmdk', '-o', 'subformat=twoGbMaxExtentSparse', split, '16M']);
+    await execa('qemu-io', ['-f', 'vmdk', '-c', 'write -P 0x3c 2M 3M', split]);
+    const plan = await planned('splitvm', [[split, 'splitvm.vmdk'], [join(local, 'split-s001.vmdk'), 'split-s001.vmdk']]);
+    assert.deepEqual(plan.disks[0].chain, [{ file: 'splitvm.vmdk', format: 'vmdk', dataFiles: ['split-s001.vmdk'] }]);
+    for (const [name, localFile] of [['splitvm', split], ['running', join(local, 'delta.vmdk')]] as const) {
+      const http = new DatastoreClient(source);
+      const { chains } = await remoteDiskFacts(http, await inventory(name));
+      const remote = await openRemoteDisks(source, chains);
+      try {
+        const cmp = await execa('qemu-img', ['compare', '-U', remote.disks[0].path, localFile], { reject: false });
+        assert.equal(cmp.exitCode, 0, `${name}: ${cmp.stdout}${cmp.stderr}`);
+      } finally {
+        await remote.close();
+        http.close();
+      }
     }
   });
 
