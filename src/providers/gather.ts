@@ -104,7 +104,7 @@ export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOpt
     if (problems.length) {
       const files = new Map(problems.flatMap((d) => (d.range ? [[d.range.filename, new SourceFile(d.range.filename, readFileSync(d.range.filename, 'utf8'))] as const] : [])));
       process.stderr.write(`${renderDiagnostics(problems, files, paintFor(process.stderr))}\n`);
-      throw new UserError('the configuration selects VMs that the inventory does not have (see above)', 'fix the selectors; `govc find / -type m` lists the VMs of a vCenter');
+      if (problems.some((d) => d.severity === 'error')) throw new UserError('the configuration selects VMs that the inventory does not have (see above)', 'fix the selectors; `govc find / -type m` lists the VMs of a vCenter');
     }
     // Inspections launch an appliance each and obey -parallelism; inventory-only VMs cost nothing.
     const gather = async (t: (typeof tasks)[number]) => {

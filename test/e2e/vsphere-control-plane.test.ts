@@ -92,10 +92,16 @@ vm "debians" {
   source   = source.vsphere.lab
   discover = { guest_id = "debian*" }
 }
+
+vm "none" {
+  source   = source.vsphere.lab
+  discover = { folder = "/DC0/vm/team-a", name = "web-*" }
+}
 `,
     });
     const r = await h2k(['plan', dir, '-inspect=false', '--json'], { env });
     assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stderr, /main\.h2k\.hcl:\d+:\d+: warning: Discovery matched no VM\n {2}No VM in source\.vsphere\.lab .* matches \{"folder":"\/DC0\/vm\/team-a","name":"web-\*"\}; vm\.none plans nothing\./);
     const plan = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(plan.vms).sort(), ['vm.by_name', 'vm.by_path', 'vm.by_uuid', 'vm.debians["debian"]', 'vm.fleet["DC0_H0_VM0"]', 'vm.fleet["DC0_H0_VM1"]']);
     assert.equal(plan.vms['vm.by_path'].facts.inventory.path, '/DC0/vm/team-a/dup');

@@ -79,6 +79,7 @@ export async function locateVms(govc: Govc, source: VsphereSourceConfig, vms: Vm
     if (vm.discover) {
       const d = vm.discover;
       const hits = inventory.filter((f) => wanted(source, vm, f.path) && (d.guest_id === undefined || globRegExp(d.guest_id).test(f.guest_id)));
+      if (hits.length === 0) problems.push({ severity: 'warning', summary: 'Discovery matched no VM', detail: `No VM in ${where} matches ${JSON.stringify(d)}; ${vm.address} plans nothing.`, ...(vm.at ? { range: vm.at } : {}) });
       const byName = new Map<string, InventoryFacts[]>();
       for (const h of hits) byName.set(h.name, [...(byName.get(h.name) ?? []), h]);
       for (const [name, same] of byName) {
