@@ -58,7 +58,7 @@ export async function checkFingerprint(config: Config, vm: VmPlan): Promise<void
   const cfgVm = configVm(config, vm.address);
   let now;
   try {
-    now = (await localDisks(src, cfgVm?.disks ?? [])).fingerprint;
+    now = (await localDisks(src, cfgVm.disks ?? [])).fingerprint;
   } catch (err) {
     throw new UserError(`${vm.address}: the source can no longer be read: ${(err as Error).message}`, 'restore the source disk, or plan again');
   }

@@ -6,15 +6,16 @@
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DiskFacts, InventoryFacts, SourceFingerprint } from '../planner/types.js';
-import { DatastoreClient, HttpStatusError, dcPathOf } from '../providers/vsphere/datastore.js';
+import { DatastoreClient, HttpStatusError } from '../providers/vsphere/datastore.js';
 import { Govc, VsphereError } from '../providers/vsphere/govc.js';
 import { inventoryFacts, parseDatastorePath, siblingOf, virtualMachines } from '../providers/vsphere/inventory.js';
-import { chainFile, resolveRemoteChain } from '../providers/vsphere/remote-chain.js';
+import { chainFile } from '../providers/vsphere/remote-chain.js';
+import { remoteDiskFacts } from '../providers/vsphere/vm-facts.js';
 import type { PolicySettings } from '../schema/config-schema.js';
 import type { VsphereSourceConfig } from '../schema/config.js';
 import type { OutputRecord } from '../state/state-file.js';
 import { mapLimit } from '../providers/gather.js';
-import { fileSha256 } from './workspace.js';
+import { configRelative, fileSha256 } from './workspace.js';
 
 /** Files downloaded at once per VM: enough to hide latency, few enough not to thrash the datastore. */
 const FILES_AT_ONCE = 2;
@@ -65,30 +66,35 @@ export async function fetchVm(input: FetchInput): Promise<{ outputs: OutputRecor
       await shutDown(govc, now, input.policy.power_off_timeout, input.onStep);
       poweredOff = true;
     }
-    const files: { url: string; dest: string; size: number; shown: string; ds: { datastore: string; path: string } }[] = [];
+    // The chains read again, the way the plan read them: same disks, same fingerprint entries.
+    const { chains, disks, fingerprint } = await remoteDiskFacts(http, planned);
     for (const [i, disk] of input.disks.entries()) {
-      const { datastore, path } = parseDatastorePath(disk.name);
-      const chain = await resolveRemoteChain(http, { dcPath: dcPathOf(planned.path), datastore, path });
       const planFiles = disk.chain.map((l) => l.file).join(' ← ');
-      const nowFiles = chain.layers.map((l) => l.file).join(' ← ');
+      const nowFiles = disks[i]?.chain.map((l) => l.file).join(' ← ') ?? '(no disk)';
       if (planFiles !== nowFiles) throw new VsphereError(`the disk chain of ${disk.name} changed since the plan (${planFiles} → ${nowFiles})`, 'a snapshot was taken or removed; plan again');
-      for (const f of chain.layers.flatMap((l) => l.files)) {
-        // Shutting the guest down writes its disks: only then may sizes differ from the plan's.
-        const shown = siblingOf(disk.name, f.file);
-        const was = input.fingerprint.files.find((x) => x.file === shown);
-        if (!poweredOff && (!was || was.size !== f.size || was.mtimeMs !== (Date.parse(f.lastModified) || 0) || was.sampleSha256 !== f.sampleSha256))
-          throw new VsphereError(`${shown} changed since the plan was made`, 'the VM ran or its disk was replaced; plan again');
-        const { path: dsPath, url } = chainFile(source, chain.dir, f.file);
-        files.push({ url, dest: join(input.dir, `disk${i}`, f.file), size: f.size, shown, ds: { datastore, path: dsPath } });
+    }
+    // Shutting the guest down writes its disks: only then may they differ from the plan's.
+    if (!poweredOff) {
+      for (const f of fingerprint.files) {
+        const was = input.fingerprint.files.find((x) => x.file === f.file);
+        if (!was || was.size !== f.size || was.mtimeMs !== f.mtimeMs || was.sampleSha256 !== f.sampleSha256)
+          throw new VsphereError(`${f.file} changed since the plan was made`, 'the VM ran or its disk was replaced; plan again');
       }
     }
+    const files = chains.flatMap((chain, i) => {
+      const { datastore } = parseDatastorePath(input.disks[i].name);
+      return chain.layers.flatMap((l) => l.files).map((f) => {
+        const { path, url } = chainFile(source, chain.dir, f.file);
+        return { url, dest: join(input.dir, `disk${i}`, f.file), size: f.size, shown: siblingOf(input.disks[i].name, f.file), ds: { datastore, path } };
+      });
+    });
     const total = files.reduce((n, f) => n + f.size, 0);
     let resumed = 0;
     let viaGovc = 0;
     const started = Date.now();
     const outputs = await mapLimit(files, FILES_AT_ONCE, async (f): Promise<OutputRecord> => {
       mkdirSync(join(f.dest, '..'), { recursive: true });
-      const rel = f.dest.startsWith(input.configDir) ? f.dest.slice(input.configDir.length + 1) : f.dest;
+      const rel = configRelative(f.dest, input.configDir);
       if (existsSync(f.dest) && statSync(f.dest).size === f.size) return { path: rel, size: f.size, sha256: await fileSha256(f.dest) };
       const have = existsSync(`${f.dest}.partial`) ? statSync(`${f.dest}.partial`).size : 0;
       input.onStep(`downloading ${f.shown} (${(f.size / 2 ** 20).toFixed(0)} MiB${have ? `, resuming at ${(have / 2 ** 20).toFixed(0)} MiB` : ''})`);
@@ -97,9 +103,8 @@ export async function fetchVm(input: FetchInput): Promise<{ outputs: OutputRecor
         resumed += r.resumedFrom;
         return { path: rel, size: f.size, sha256: r.sha256 };
       } catch (err) {
-        // The endpoint answered but would not serve the file to a Basic-authenticated GET (some
-        // vCenters want a session): govc, logged in, may still download it. Not for a missing file,
-        // a TLS problem or an unreachable host.
+        // The endpoint answered this GET with an HTTP error: govc, with its own session, may still
+        // get the file. Not for a missing file, a TLS problem or an unreachable host.
         if (!(err instanceof HttpStatusError) || err.status === 404) throw err;
         input.onStep(`${f.shown}: HTTPS GET refused (HTTP ${err.status}); falling back to govc datastore.download`);
         await govc.run(['datastore.download', '-ds', f.ds.datastore, f.ds.path, `${f.dest}.partial`], { timeoutMs: 24 * 3600_000 });

@@ -27,6 +27,11 @@ export async function fileSha256(path: string): Promise<string> {
   return h.digest('hex');
 }
 
+/** How state records a file: relative to the configuration when it lives under it. */
+export function configRelative(path: string, configDir: string): string {
+  return path.startsWith(configDir) ? path.slice(configDir.length + 1) : path;
+}
+
 export async function outputRecord(path: string, configDir: string): Promise<OutputRecord> {
-  return { path: path.startsWith(configDir) ? path.slice(configDir.length + 1) : path, size: statSync(path).size, sha256: await fileSha256(path) };
+  return { path: configRelative(path, configDir), size: statSync(path).size, sha256: await fileSha256(path) };
 }

@@ -6,14 +6,13 @@ import { readFileSync } from 'node:fs';
 import { UserError } from '../cli/errors.js';
 import { paintFor } from '../cli/paint.js';
 import { renderDiagnostics } from '../cli/render-diagnostics.js';
-import { derivedMac } from '../planner/plan-vm.js';
-import type { HardwareFacts, SourceFingerprint, VmFacts } from '../planner/types.js';
+import type { SourceFingerprint, VmFacts } from '../planner/types.js';
 import type { Config, LocalSourceConfig, VmConfig, VsphereSourceConfig } from '../schema/config.js';
 import type { Diagnostic } from '../schema/diagnostics.js';
 import { SourceFile } from '../schema/source-file.js';
 import { GuestfishError } from '../tools/guestfish.js';
 import { InspectionError, inspectGuest } from './guest/inspect.js';
-import type { GuestFacts } from './guest/facts.js';
+import { kvmHardware } from './kvm-hardware.js';
 import { DiskChainError } from './local/disk-chain.js';
 import { localDisks } from './local/disk-facts.js';
 import { DatastoreClient } from './vsphere/datastore.js';
@@ -27,21 +26,6 @@ export interface GatheredVm {
   facts: VmFacts;
   fingerprint: SourceFingerprint;
   remoteRead?: { bytes: number; allocated: number };
-}
-
-export function hardwareFor(vm: VmConfig, guest: GuestFacts): HardwareFacts {
-  const firmware = vm.policy.firmware !== 'auto' ? vm.policy.firmware : (vm.firmware ?? guest.firmware);
-  const declared = vm.nics?.length ? vm.nics : [{ model: 'virtio' as const }];
-  return {
-    cpus: vm.cpus ?? 2,
-    memoryMiB: vm.memory ?? 2048,
-    firmware,
-    nics: declared.map((n, i) => ({
-      mac: vm.policy.mac === 'preserve' && 'mac' in n && n.mac ? n.mac : derivedMac(vm.address, i),
-      model: n.model,
-      ...('network' in n && n.network ? { network: n.network } : {}),
-    })),
-  };
 }
 
 /** Known failures become one line and a hint, prefixed with the VM they concern. */
@@ -61,7 +45,7 @@ async function gatherLocal(source: LocalSourceConfig, vm: VmConfig): Promise<Gat
   return asUserError(vm.address, async () => {
     const disks = await localDisks(source, vm.disks ?? []);
     const guest = await inspectGuest(disks.paths.map((d) => ({ path: d.path, format: d.format })));
-    return { vm, sourceType: 'local', fingerprint: disks.fingerprint, facts: { disks: disks.facts, guest, hardware: hardwareFor(vm, guest) } };
+    return { vm, sourceType: 'local', fingerprint: disks.fingerprint, facts: { disks: disks.facts, guest, hardware: kvmHardware(vm, { cpus: 2, memoryMiB: 2048, firmware: guest.firmware, nics: [] }) } };
   });
 }
 

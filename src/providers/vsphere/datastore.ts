@@ -55,7 +55,7 @@ class PinnedAgent extends Agent {
         done!(new Error(`tls: thumbprint mismatch: the server presented ${cert.fingerprint}`), socket);
         return;
       }
-      this.pem = `-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
+      this.pem = `-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
       done!(null, socket);
     });
     return undefined;

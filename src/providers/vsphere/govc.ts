@@ -41,6 +41,7 @@ export function explainFailure(source: VsphereSourceConfig, raw: string): Vspher
 /** Runs govc against one source. Counts its processes so benchmarks can prove the count is constant. */
 export class Govc {
   static processes = 0;
+  private readonly bin: string;
   private readonly home: string;
   private readonly env: Record<string, string>;
 
@@ -64,8 +65,6 @@ export class Govc {
     if (source.datacenter) env.GOVC_DATACENTER = source.datacenter;
     this.env = env;
   }
-
-  private readonly bin: string;
 
   /** stdout of `govc args...`; a failure becomes a VsphereError naming the endpoint. */
   async run(args: string[], opts: { timeoutMs?: number } = {}): Promise<string> {

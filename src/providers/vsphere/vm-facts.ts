@@ -2,21 +2,18 @@
 // inspected through nbdkit (no download), the KVM hardware taken from the inventory, and a
 // fingerprint that a later FETCH checks before it downloads anything.
 import { sha256 } from '../../planner/canonical-json.js';
-import { derivedMac } from '../../planner/plan-vm.js';
 import type { DiskFacts, HardwareFacts, InventoryFacts, SourceFingerprint, VmFacts } from '../../planner/types.js';
 import type { VmConfig } from '../../schema/config.js';
 import { inspectGuest } from '../guest/inspect.js';
+import { kvmHardware } from '../kvm-hardware.js';
 import { type DatastoreClient, dcPathOf } from './datastore.js';
 import { parseDatastorePath, siblingOf } from './inventory.js';
 import { type RemoteChain, chainFile, resolveRemoteChain } from './remote-chain.js';
 import { openRemoteDisks } from './remote-disk.js';
 
+/** The KVM guest's hardware from the inventory: CPUs, memory, firmware, every NIC with its MAC. */
 export function vsphereHardware(vm: VmConfig, inv: InventoryFacts): HardwareFacts {
-  const firmware = vm.policy.firmware !== 'auto' ? vm.policy.firmware : (vm.firmware ?? (inv.firmware === 'efi' ? 'uefi' : 'bios'));
-  const nics = vm.nics?.length
-    ? vm.nics.map((n, i) => ({ mac: vm.policy.mac === 'preserve' && n.mac ? n.mac : derivedMac(vm.address, i), model: n.model, ...(n.network ? { network: n.network } : {}) }))
-    : inv.nics.map((n, i) => ({ mac: vm.policy.mac === 'preserve' && n.mac ? n.mac : derivedMac(vm.address, i), model: 'virtio', network: n.network }));
-  return { cpus: vm.cpus ?? inv.cpus, memoryMiB: vm.memory ?? inv.memory_mib, firmware, nics: nics.length ? nics : [{ mac: derivedMac(vm.address, 0), model: 'virtio' }] };
+  return kvmHardware(vm, { cpus: inv.cpus, memoryMiB: inv.memory_mib, firmware: inv.firmware === 'efi' ? 'uefi' : 'bios', nics: inv.nics });
 }
 
 /** Disks in the order the guest saw them: by controller type, bus, then unit. */
