@@ -1,8 +1,8 @@
 // Apply progress in a terminal: a listr2 task per VM with a subtask per stage, driven by the
 // executor's events. Without a terminal the apply command prints one line per event instead.
 import { Listr, type ListrTaskWrapper } from 'listr2';
-import type { ApplyEvent } from '../executors/apply.js';
-import type { Stage, VmPlan } from '../planner/types.js';
+import type { ApplyEvent } from '../operations/apply-vm.js';
+import type { Stage, VmPlan } from '../model/plan.js';
 
 interface Deferred {
   promise: Promise<void>;

@@ -1,8 +1,8 @@
 // Shared behaviour of every command: --debug and --no-color, and the single place where failures
 // become one clear line plus a hint (a stack trace only with --debug).
 import { Command, Errors, Flags } from '@oclif/core';
-import { EXIT, UserError } from './errors.js';
-import { type Paint, paintFor } from './paint.js';
+import { EXIT, UserError } from '../util/errors.js';
+import { type Paint, paintFor } from '../render/paint.js';
 
 export abstract class H2kCommand extends Command {
   static override baseFlags = {

@@ -1,7 +1,7 @@
 // Loading the configuration for commands that act on it: diagnostics printed, exit 1 on errors.
-import { UserError } from './errors.js';
-import { paintFor } from './paint.js';
-import { renderDiagnostics } from './render-diagnostics.js';
+import { UserError } from '../util/errors.js';
+import { paintFor } from '../render/paint.js';
+import { renderDiagnostics } from '../render/diagnostics.js';
 import type { Config } from '../schema/config.js';
 import type { VarInput } from '../schema/inputs.js';
 import { loadConfig } from '../schema/load.js';

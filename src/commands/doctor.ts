@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { execa } from 'execa';
 import { H2kCommand } from '../cli/base-command.js';
-import { EXIT } from '../cli/errors.js';
+import { EXIT } from '../util/errors.js';
 import { type ProbeResult, describeEnv, guestfsEnv } from '../tools/guestfs-backend.js';
 import { findApplianceKernel, findOvmf, findTool } from '../tools/locate.js';
 

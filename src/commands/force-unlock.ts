@@ -3,8 +3,8 @@ import { resolve } from 'node:path';
 import { Args } from '@oclif/core';
 import { dirArg } from '../cli/config-flags.js';
 import { H2kCommand } from '../cli/base-command.js';
-import { UserError } from '../cli/errors.js';
-import { lockPath, readLock } from '../state/lock.js';
+import { UserError } from '../util/errors.js';
+import { lockPath, readLock } from '../state/local/lock.js';
 
 export default class ForceUnlock extends H2kCommand {
   static override summary = 'Remove a state lock left behind by a process that died.';

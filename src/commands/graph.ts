@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { H2kCommand } from '../cli/base-command.js';
-import { readPlanFile } from '../cli/read-plan.js';
-import { renderPlanDot } from '../planner/render-dot.js';
+import { readPlanFile } from '../operations/plan-file.js';
+import { renderPlanDot } from '../render/plan-dot.js';
 
 export default class Graph extends H2kCommand {
   static override summary = 'Print the action graph of a saved plan as Graphviz DOT.';

@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { H2kCommand } from '../cli/base-command.js';
-import { readPlanFile } from '../cli/read-plan.js';
-import { planJson } from '../planner/plan.js';
-import { renderPlanMarkdown } from '../planner/render-markdown.js';
-import { renderPlanText } from '../planner/render-text.js';
+import { readPlanFile } from '../operations/plan-file.js';
+import { planJson } from '../model/plan-helpers.js';
+import { renderPlanMarkdown } from '../render/plan-markdown.js';
+import { renderPlanText } from '../render/plan-text.js';
 
 export default class Show extends H2kCommand {
   static override summary = 'Render a saved plan: for a terminal, as JSON, or as a pull-request comment.';

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { H2kCommand } from '../cli/base-command.js';
 import { dirArg, varFlags, varInputs } from '../cli/config-flags.js';
-import { EXIT } from '../cli/errors.js';
-import { renderDiagnostics } from '../cli/render-diagnostics.js';
+import { EXIT } from '../util/errors.js';
+import { renderDiagnostics } from '../render/diagnostics.js';
 import { loadConfig } from '../schema/load.js';
 
 export default class Validate extends H2kCommand {

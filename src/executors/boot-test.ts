@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { guestfsEnv } from '../tools/guestfs-backend.js';
 import { findOvmf, findTool } from '../tools/locate.js';
 import { qemuImg } from '../tools/qemu-img.js';
-import type { HardwareFacts } from '../planner/types.js';
+import type { HardwareFacts } from '../model/plan.js';
 import { dhcpAcks } from './dhcp-pcap.js';
 
 export interface BootVerdict {

@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sha256 } from '../planner/canonical-json.js';
-import type { GuestEdit } from '../planner/types.js';
-import type { GuestFacts } from '../providers/guest/facts.js';
+import { sha256 } from '../util/hash.js';
+import type { GuestEdit } from '../model/plan.js';
+import type { GuestFacts } from '../model/guest-facts.js';
 import { GuestfishSession } from '../tools/guestfish.js';
 import { createOverlay } from './flatten.js';
 

@@ -1,5 +1,5 @@
 // The libvirt domain for a converted VM: q35, virtio disk and NICs, firmware per facts. PURE.
-import type { HardwareFacts } from '../planner/types.js';
+import type { HardwareFacts } from '../model/plan.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 

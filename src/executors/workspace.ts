@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { vmSlug } from '../planner/plan-vm.js';
-import type { OutputRecord } from '../state/state-file.js';
-import { stateDir } from '../state/paths.js';
+import type { OutputRecord } from '../state/local/state-file.js';
+import { stateDir } from '../state/local/paths.js';
 
 export interface Workspace {
   dir: string;

@@ -1,16 +1,16 @@
 // PURE: one VM's facts + policy + recorded stage results → its actions, guest edits and findings.
 // No process, no disk: everything here is golden-testable.
 import { posix } from 'node:path';
-import { fixFstab } from '../fixers/fstab.js';
-import { fixGrub } from '../fixers/grub.js';
-import { fixInitramfs } from '../fixers/initramfs.js';
-import { fixNetwork } from '../fixers/network.js';
-import { fixVmwareTools } from '../fixers/vmware-tools.js';
-import type { FixResult } from '../fixers/context.js';
+import { fixFstab } from '../guests/linux/fixers/fstab.js';
+import { fixGrub } from '../guests/linux/bootloader/grub2.js';
+import { fixInitramfs } from '../guests/linux/initramfs/initramfs-tools.js';
+import { fixNetwork } from '../guests/linux/network/ifupdown.js';
+import { fixVmwareTools } from '../guests/linux/fixers/vmware-tools.js';
+import type { FixResult } from '../guests/linux/fixers/context.js';
 import type { VmConfig } from '../schema/config.js';
-import { hashOf, sha256 } from './canonical-json.js';
-import { inventoryFindings, spaceFinding } from './inventory-findings.js';
-import type { Action, Finding, GuestEdit, SourceFingerprint, Stage, VmFacts, VmPlan } from './types.js';
+import { hashOf, sha256 } from '../util/hash.js';
+import { inventoryFindings, spaceFinding } from '../providers/vsphere/findings.js';
+import type { Action, Finding, GuestEdit, SourceFingerprint, Stage, VmFacts, VmPlan } from '../model/plan.js';
 
 export interface StageRecord {
   status: 'done' | 'failed';

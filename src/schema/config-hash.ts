@@ -1,7 +1,7 @@
 // A hash of the evaluated configuration that is the same on every machine: no absolute paths, and
 // secrets enter as "(sensitive)" (a changed password is not a changed plan).
 import { relative } from 'node:path';
-import { hashOf } from '../planner/canonical-json.js';
+import { hashOf } from '../util/hash.js';
 import type { Config } from './config.js';
 
 export function configHash(config: Config): string {

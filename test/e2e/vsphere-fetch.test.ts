@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { fetchVm } from '../../src/executors/fetch.js';
+import { fetchVm } from '../../src/providers/vsphere/fetch.js';
 import { fileSha256 } from '../../src/executors/workspace.js';
 import { DatastoreClient } from '../../src/providers/vsphere/datastore.js';
 import { inventoryFacts, virtualMachines } from '../../src/providers/vsphere/inventory.js';

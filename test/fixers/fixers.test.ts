@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { guestEdits } from '../../src/planner/plan-vm.js';
-import type { GuestFacts } from '../../src/providers/guest/facts.js';
+import type { GuestFacts } from '../../src/model/guest-facts.js';
 import { BYPATH, UUID, guest } from './synthetic-guest.js';
-import type { GuestEdit, VmFacts } from '../../src/planner/types.js';
+import type { GuestEdit, VmFacts } from '../../src/model/plan.js';
 import { policyDefaults, type PolicySettings } from '../../src/schema/config-schema.js';
 import type { VmConfig } from '../../src/schema/config.js';
 

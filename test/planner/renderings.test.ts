@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { makePaint } from '../../src/cli/paint.js';
+import { makePaint } from '../../src/render/paint.js';
 import { planVm } from '../../src/planner/plan-vm.js';
-import { assemblePlan, planJson } from '../../src/planner/plan.js';
-import { renderPlanDot } from '../../src/planner/render-dot.js';
-import { renderPlanMarkdown } from '../../src/planner/render-markdown.js';
-import { renderPlanText } from '../../src/planner/render-text.js';
-import type { Plan } from '../../src/planner/types.js';
+import { assemblePlan, planJson } from '../../src/model/plan-helpers.js';
+import { renderPlanDot } from '../../src/render/plan-dot.js';
+import { renderPlanMarkdown } from '../../src/render/plan-markdown.js';
+import { renderPlanText } from '../../src/render/plan-text.js';
+import type { Plan } from '../../src/model/plan.js';
 import { policyDefaults } from '../../src/schema/config-schema.js';
 import { REPO } from '../helpers.js';
 import { guest } from '../fixers/synthetic-guest.js';
@@ -58,7 +58,7 @@ describe('plan renderings', () => {
 
 describe('acknowledged findings', () => {
   it('a critical finding blocks the plan unless the policy acknowledges its code', async () => {
-    const { blockingFindings } = await import('../../src/planner/plan.js');
+    const { blockingFindings } = await import('../../src/model/plan-helpers.js');
     const windows = guest({ os: { type: 'windows', distro: 'windows', major: 10, minor: 0, product: 'Windows Server 2019', arch: 'x86_64', hostname: 'w' } });
     const mk = (acknowledge: string[]) => {
       const vm = { address: 'vm.w', source: 'source.local.s', policyAddress: null, policy: { ...policyDefaults(), acknowledge }, disks: ['w.vmdk'] };

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
-import { unifiedDiff } from '../../src/planner/unified-diff.js';
+import { unifiedDiff } from '../../src/util/unified-diff.js';
 import { tempDir } from '../helpers.js';
 
 // GNU diff is the reference: our hunks must be exactly what `diff -u` prints.

@@ -4,8 +4,8 @@ import { readFileSync, renameSync, symlinkSync, truncateSync, writeFileSync } fr
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
-import { DiskChainError, resolveChain } from '../../src/providers/local/disk-chain.js';
-import { parseVmdkDescriptor } from '../../src/providers/local/vmdk-descriptor.js';
+import { DiskChainError, resolveChain } from '../../src/providers/vmdk/chain.js';
+import { parseVmdkDescriptor } from '../../src/providers/vmdk/descriptor.js';
 import { tempDir } from '../helpers.js';
 
 const qimg = (...a: string[]) => execa('qemu-img', a);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { domainXml } from '../../src/executors/libvirt-xml.js';
-import { inventoryFindings, spaceFinding } from '../../src/planner/inventory-findings.js';
+import { inventoryFindings, spaceFinding } from '../../src/providers/vsphere/findings.js';
 import { vsphereHardware } from '../../src/providers/vsphere/vm-facts.js';
 import { camelKeys, inventoryFacts, parseDatastorePath, virtualMachines } from '../../src/providers/vsphere/inventory.js';
 import { globRegExp } from '../../src/providers/vsphere/select.js';

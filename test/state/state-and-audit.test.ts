@@ -4,9 +4,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO, h2k, tempDir, writeConfig } from '../helpers.js';
-import { appendAudit, auditPath, verifyAudit } from '../../src/state/audit.js';
-import { lockPath } from '../../src/state/lock.js';
-import { StateStore, statePath } from '../../src/state/state-file.js';
+import { appendAudit, auditPath, verifyAudit } from '../../src/state/local/audit.js';
+import { lockPath } from '../../src/state/local/lock.js';
+import { StateStore, statePath } from '../../src/state/local/state-file.js';
 
 async function journal(n: number): Promise<{ dir: string; head: string }> {
   const dir = tempDir();

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { dirArg } from '../../cli/config-flags.js';
 import { H2kCommand } from '../../cli/base-command.js';
-import { verifyAudit } from '../../state/audit.js';
+import { verifyAudit } from '../../state/local/audit.js';
 
 export default class AuditLog extends H2kCommand {
   static override summary = 'Show the audit journal: plans made, applies, stages done or failed, state changes.';

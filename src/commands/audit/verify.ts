@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { dirArg } from '../../cli/config-flags.js';
 import { H2kCommand } from '../../cli/base-command.js';
-import { EXIT } from '../../cli/errors.js';
-import { verifyAudit } from '../../state/audit.js';
-import { StateStore } from '../../state/state-file.js';
+import { EXIT } from '../../util/errors.js';
+import { verifyAudit } from '../../state/local/audit.js';
+import { StateStore } from '../../state/local/state-file.js';
 
 export default class AuditVerify extends H2kCommand {
   static override summary = 'Check that the audit journal was not edited, truncated or reordered.';

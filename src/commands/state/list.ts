@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { dirArg } from '../../cli/config-flags.js';
 import { H2kCommand } from '../../cli/base-command.js';
-import { STAGES } from '../../planner/types.js';
-import { StateStore } from '../../state/state-file.js';
+import { STAGES } from '../../model/plan.js';
+import { StateStore } from '../../state/local/state-file.js';
 
 export default class StateList extends H2kCommand {
   static override summary = 'List the VMs in the state and their last completed stage.';

@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import { Args } from '@oclif/core';
 import { dirArg } from '../../cli/config-flags.js';
 import { H2kCommand } from '../../cli/base-command.js';
-import { UserError } from '../../cli/errors.js';
-import { StateLock } from '../../state/lock.js';
-import { StateStore } from '../../state/state-file.js';
+import { UserError } from '../../util/errors.js';
+import { StateLock } from '../../state/local/lock.js';
+import { StateStore } from '../../state/local/state-file.js';
 
 export default class StateRm extends H2kCommand {
   static override summary = 'Forget a VM in the state (its output files are left alone).';

@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { Args } from '@oclif/core';
 import { dirArg } from '../../cli/config-flags.js';
 import { H2kCommand } from '../../cli/base-command.js';
-import { UserError } from '../../cli/errors.js';
-import { StateStore } from '../../state/state-file.js';
+import { UserError } from '../../util/errors.js';
+import { StateStore } from '../../state/local/state-file.js';
 
 export default class StateShow extends H2kCommand {
   static override summary = "Show one VM's recorded stages: status, input hash, outputs (size, sha256), times.";

@@ -3,11 +3,11 @@
 // sensitive to a replaced or written disk.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { sha256 } from '../../planner/canonical-json.js';
-import type { DiskFacts, SourceFingerprint } from '../../planner/types.js';
+import { sha256 } from '../../util/hash.js';
+import type { DiskFacts, SourceFingerprint } from '../../model/plan.js';
 import type { LocalSourceConfig } from '../../schema/config.js';
 import { checkImage, infoChain } from '../../tools/qemu-img.js';
-import { DiskChainError, resolveChain } from './disk-chain.js';
+import { DiskChainError, resolveChain } from '../vmdk/chain.js';
 
 const SAMPLES = 64;
 const SAMPLE_BYTES = 4096;

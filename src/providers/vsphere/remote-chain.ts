@@ -3,10 +3,10 @@
 // local disks apply: every file must sit in the disk's own datastore directory, named relatively,
 // and each delta's parent CID must match.
 import { posix } from 'node:path';
-import { sha256 } from '../../planner/canonical-json.js';
-import { DiskChainError } from '../local/disk-chain.js';
+import { sha256 } from '../../util/hash.js';
+import { DiskChainError } from '../vmdk/chain.js';
 import { sampleOffsets } from '../local/disk-facts.js';
-import { type VmdkDescriptor, VmdkDescriptorError, embeddedDescriptorLocation, hasParent, parseVmdkDescriptor } from '../local/vmdk-descriptor.js';
+import { type VmdkDescriptor, VmdkDescriptorError, embeddedDescriptorLocation, hasParent, parseVmdkDescriptor } from '../vmdk/descriptor.js';
 import type { VsphereSourceConfig } from '../../schema/config.js';
 import { type DatastoreClient, type DatastoreFile, datastoreUrl } from './datastore.js';
 

@@ -2,7 +2,7 @@
 // match). Two govc processes whatever the count: one `find`, one `vm.info -json` with one glob per
 // folder that holds a candidate. Unknown and ambiguous selections are diagnostics pointing at the
 // selector in the configuration.
-import type { InventoryFacts } from '../../planner/types.js';
+import type { InventoryFacts } from '../../model/plan.js';
 import type { VmConfig, VsphereSourceConfig } from '../../schema/config.js';
 import type { Diagnostic } from '../../schema/diagnostics.js';
 import { suggest } from '../../schema/load.js';

@@ -1,11 +1,11 @@
 // One located vSphere VM → the facts the planner needs: its disks' chains read remotely, the guest
 // inspected through nbdkit (no download), the KVM hardware taken from the inventory, and a
 // fingerprint that a later FETCH checks before it downloads anything.
-import { sha256 } from '../../planner/canonical-json.js';
-import type { DiskFacts, HardwareFacts, InventoryFacts, SourceFingerprint, VmFacts } from '../../planner/types.js';
+import { sha256 } from '../../util/hash.js';
+import type { DiskFacts, HardwareFacts, InventoryFacts, SourceFingerprint, VmFacts } from '../../model/plan.js';
 import type { VmConfig } from '../../schema/config.js';
-import { inspectGuest } from '../guest/inspect.js';
-import { kvmHardware } from '../kvm-hardware.js';
+import { inspectGuest } from '../../guests/linux/inspect.js';
+import { kvmHardware } from '../../planner/kvm-hardware.js';
 import { type DatastoreClient, dcPathOf } from './datastore.js';
 import { parseDatastorePath, siblingOf } from './inventory.js';
 import { type RemoteChain, chainFile, resolveRemoteChain } from './remote-chain.js';

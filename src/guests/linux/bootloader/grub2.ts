@@ -1,0 +1,36 @@
+// The kernel command line: root=/dev/sda1 (or a by-path name) becomes root=UUID=… in grub.cfg, and
+// /etc/default/grub stops forcing device names so later regenerations keep UUIDs. grub.cfg is edited
+// in place, exactly as the plan shows, rather than regenerated inside the appliance (where
+// grub-mkconfig would see the appliance's devices, not the guest's).
+import { isRadioactive, resolveSpec } from '../device-names.js';
+import { type FixContext, type FixResult, nothing, rewrite } from '../fixers/context.js';
+
+function fixRootArgs(text: string, ctx: FixContext, path: string, result: FixResult): string {
+  return text.replace(/(\broot=)("?)([^\s"']+)/g, (whole, key: string, quote: string, spec: string) => {
+    if (!isRadioactive(spec)) return whole;
+    const fs = resolveSpec(spec, ctx.guest.filesystems);
+    if (!fs?.uuid) {
+      result.findings.push({ code: 'unresolved-root', severity: 'critical', message: `${path}: root=${spec} matches no filesystem with a UUID` });
+      return whole;
+    }
+    return `${key}${quote}UUID=${fs.uuid}`;
+  });
+}
+
+export function fixGrub(ctx: FixContext): FixResult {
+  const result = nothing();
+  const { guest } = ctx;
+  if (guest.bootloader.kind !== 'grub2' || !guest.bootloader.config) {
+    result.findings.push({ code: 'unknown-bootloader', severity: 'critical', message: 'no GRUB 2 configuration found: the kernel command line cannot be checked or fixed' });
+    return result;
+  }
+  const cfgPath = guest.bootloader.config;
+  const cfg = guest.files[cfgPath];
+  result.edits.push(...rewrite(cfgPath, cfg, fixRootArgs(cfg, ctx, cfgPath, result), 'kernel command line finds / by UUID'));
+  const dflt = guest.files['/etc/default/grub'];
+  if (dflt !== undefined) {
+    const after = fixRootArgs(dflt, ctx, '/etc/default/grub', result).replace(/^([ \t]*GRUB_DISABLE_LINUX_UUID[ \t]*=[ \t]*)"?true"?[ \t]*$/m, '$1false');
+    result.edits.push(...rewrite('/etc/default/grub', dflt, after, 'future update-grub runs write root=UUID= too'));
+  }
+  return result;
+}

@@ -1,0 +1,35 @@
+// fstab and crypttab: device names that change on KVM (by-path, sdX) become UUID=/PARTUUID=/LABEL=
+// read from the real filesystems.
+import { isRadioactive, resolveSpec, stableSpec } from '../device-names.js';
+import { type FixContext, type FixResult, nothing, rewrite } from './context.js';
+
+function rewriteTable(ctx: FixContext, path: string, field: number, result: FixResult): void {
+  const text = ctx.guest.files[path];
+  if (text === undefined || ctx.policy.fstab_mode === 'keep') return;
+  const mode = ctx.policy.fstab_mode;
+  const out = text.split('\n').map((line) => {
+    if (/^\s*(#|$)/.test(line)) return line;
+    const fields = line.trim().split(/\s+/);
+    const spec = fields[field];
+    if (!spec || !isRadioactive(spec)) return line;
+    const fs = resolveSpec(spec, ctx.guest.filesystems);
+    const stable = fs && stableSpec(fs, mode);
+    if (!stable) {
+      result.findings.push({ code: 'unresolved-device', severity: 'critical', message: `${path}: ${spec} matches no filesystem with a ${mode.toUpperCase()}; the guest would not find it on KVM` });
+      return line;
+    }
+    // Replace only that field, keeping the line's own spacing.
+    let seen = -1;
+    return line.replace(/\S+/g, (tok) => (++seen === field ? stable : tok));
+  });
+  result.edits.push(...rewrite(path, text, out.join('\n'), `${path.endsWith('crypttab') ? 'encrypted devices' : 'mounts'} by stable ${mode.toUpperCase()} instead of VMware device names`));
+}
+
+export function fixFstab(ctx: FixContext): FixResult {
+  const result = nothing();
+  rewriteTable(ctx, '/etc/fstab', 0, result);
+  rewriteTable(ctx, '/etc/crypttab', 1, result);
+  if (ctx.guest.files['/etc/crypttab']?.split('\n').some((l) => l.trim() && !l.trim().startsWith('#')))
+    result.findings.push({ code: 'encrypted-volumes', severity: 'warning', message: '/etc/crypttab lists encrypted volumes: the boot test cannot unlock them without a key' });
+  return result;
+}

@@ -1,0 +1,81 @@
+// The plan for humans: what happens to each VM, the exact guest-file diffs, and the findings.
+// PURE; colour comes from the Paint passed in (none in CI logs).
+import type { Paint } from './paint.js';
+import { describeDrift } from '../model/drift.js';
+import { unifiedDiff } from '../util/unified-diff.js';
+import type { Action, GuestEdit, HardwareFacts, InventoryFacts, Plan } from '../model/plan.js';
+
+const GiB = 2 ** 30;
+const fmtBytes = (n: number) => (n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : `${(n / 2 ** 20).toFixed(0)} MiB`);
+
+function renderEdit(e: GuestEdit, p: Paint): string[] {
+  switch (e.kind) {
+    case 'write': {
+      const diff = unifiedDiff(e.before, e.after, `a${e.path}`, `b${e.path}`).trimEnd().split('\n');
+      return [`${p.yellow('~')} ${p.bold(e.path)}  ${p.dim(`# ${e.reason}`)}`, ...diff.map((l) => `    ${colourDiffLine(l, p)}`)];
+    }
+    case 'delete':
+      return [`${p.red('-')} ${p.bold(e.path)}  ${p.dim(`# ${e.reason}`)}`];
+    case 'symlink':
+      return [`${p.green('+')} ${p.bold(e.path)} -> ${e.target}  ${p.dim(`# ${e.reason}`)}`];
+    case 'run':
+      return [`${p.cyan('!')} run ${p.bold(e.command.join(' '))}  ${p.dim(`# ${e.reason}`)}`];
+    case 'trim':
+      return [`${p.cyan('!')} ${p.bold('fstrim')} every mounted filesystem  ${p.dim(`# ${e.reason}`)}`];
+  }
+}
+
+function colourDiffLine(l: string, p: Paint): string {
+  if (l.startsWith('+++') || l.startsWith('---')) return p.dim(l);
+  if (l.startsWith('+')) return p.green(l);
+  if (l.startsWith('-')) return p.red(l);
+  if (l.startsWith('@@')) return p.cyan(l);
+  return l;
+}
+
+function renderAction(a: Action, p: Paint): string[] {
+  const head = `  ${p.green('+')} ${a.stage.padEnd(8)} ${a.reason}`;
+  if (!a.edits?.length) return [head];
+  return [head, ...a.edits.flatMap((e) => renderEdit(e, p)).map((l) => `      ${l}`)];
+}
+
+export function renderPlanText(plan: Plan, p: Paint): string {
+  const out: string[] = [];
+  const vms = Object.values(plan.vms);
+  if (plan.drift.length) {
+    out.push(p.bold('Drift since the last apply:'));
+    for (const d of plan.drift) out.push(`  ${p.yellow('!')} ${describeDrift(d)}`);
+    out.push('');
+  }
+  const counts: Record<string, number> = {};
+  const sev: Record<string, number> = { critical: 0, warning: 0, info: 0 };
+  for (const vm of vms) {
+    const f = vm.facts as { disks: { name: string; virtualBytes: number; allocatedBytes: number; chain: unknown[] }[]; guest?: { os: { product: string; distro: string }; firmware: string; root: string }; hardware: HardwareFacts; inventory?: InventoryFacts };
+    out.push(`${p.bold(`# ${vm.address}`)}  ${p.dim(`from ${vm.source.address}`)}`);
+    if (f.inventory) out.push(`  vsphere: ${f.inventory.path}, ${f.inventory.power_state}, ${f.inventory.guest_id}, ${f.inventory.firmware}, ${f.inventory.snapshots.length} snapshot(s)`);
+    const h = f.hardware;
+    out.push(`  kvm: ${h.cpus} vCPU, ${h.memoryMiB} MiB, ${h.firmware}, ${h.nics.map((n) => `${n.model} ${n.mac}${n.network ? ` (${n.network})` : ''}`).join(', ')}`);
+    for (const d of f.disks) out.push(`  disk ${d.name}: ${fmtBytes(d.virtualBytes)} virtual, ${fmtBytes(d.allocatedBytes)} allocated, ${d.chain.length} layer(s)`);
+    out.push(f.guest ? `  guest: ${f.guest.os.distro} ${f.guest.os.product}, ${f.guest.firmware}, root ${f.guest.root}` : '  guest: not inspected (-inspect=false)');
+    out.push(`  output: ${vm.outputs.disk.path} (${vm.outputs.disk.format}), ${vm.outputs.domain_xml.path}`);
+    if (vm.actions.length === 0) out.push(`  ${p.dim('no changes: every stage is done and up to date')}`);
+    for (const a of vm.actions) {
+      out.push(...renderAction(a, p));
+      counts[a.stage] = (counts[a.stage] ?? 0) + 1;
+    }
+    for (const fnd of vm.findings) {
+      sev[fnd.severity]++;
+      const tag = fnd.severity === 'critical' ? p.red('CRITICAL') : fnd.severity === 'warning' ? p.yellow('warning') : p.dim('info');
+      out.push(`  ${tag} [${fnd.code}] ${fnd.message}${fnd.acknowledged ? p.dim(' (acknowledged by policy)') : ''}`);
+    }
+    out.push('');
+  }
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const byStage = Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ');
+  out.push(
+    total === 0
+      ? p.green(`No changes. ${vms.length} VM(s) match the configuration.`)
+      : `${p.bold('Plan:')} ${vms.length} VM(s), ${total} action(s)${byStage ? ` (${byStage})` : ''}; findings: ${sev.critical} critical, ${sev.warning} warning, ${sev.info} info.`,
+  );
+  return `${out.join('\n')}\n`;
+}
