@@ -7,16 +7,25 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { timed } from './timed.js';
 
-const GUESTFS = { LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? 'direct', LIBGUESTFS_BACKEND_SETTINGS: process.env.LIBGUESTFS_BACKEND_SETTINGS ?? 'force_tcg' };
+const GUESTFS = {
+  LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? 'direct',
+  LIBGUESTFS_BACKEND_SETTINGS: process.env.LIBGUESTFS_BACKEND_SETTINGS ?? 'force_tcg',
+};
 
 function configFor(fixture: string, disk: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'h2k-bench-'));
-  writeFileSync(join(dir, 'main.h2k.hcl'), `source "local" "fx" {\n  directory = "${fixture}"\n}\npolicy "p" {\n  output_dir = "./out"\n  boot_test  = false\n}\nvm "debian" {\n  source = source.local.fx\n  disks  = ["${disk}"]\n  policy = policy.p\n}\n`);
+  writeFileSync(
+    join(dir, 'main.h2k.hcl'),
+    `source "local" "fx" {\n  directory = "${fixture}"\n}\npolicy "p" {\n  output_dir = "./out"\n  boot_test  = false\n}\nvm "debian" {\n  source = source.local.fx\n  disks  = ["${disk}"]\n  policy = policy.p\n}\n`,
+  );
   return dir;
 }
 
 export async function benchLocalApply(repo: string): Promise<Record<string, unknown>> {
-  const fixture = (await execa('bash', [join(repo, 'test/fixtures/build-debian-guest.sh')])).stdout.trim().split('\n').pop()!;
+  const fixture = (await execa('bash', [join(repo, 'test/fixtures/build-debian-guest.sh')])).stdout
+    .trim()
+    .split('\n')
+    .pop()!;
   const h2k = join(repo, 'bin/h2k');
   const sda1 = 'debian-sda1-sparse.vmdk';
 
@@ -25,25 +34,43 @@ export async function benchLocalApply(repo: string): Promise<Record<string, unkn
   const planLaunches = Number(/libguestfs launches: (\d+)/.exec(plan.stderr)?.[1] ?? NaN);
 
   const dir = configFor(fixture, sda1);
-  const [apply, applyS] = await timed(() => execa(h2k, ['apply', dir, '-auto-approve', '--no-color'], { reject: false }));
+  const [apply, applyS] = await timed(() =>
+    execa(h2k, ['apply', dir, '-auto-approve', '--no-color'], { reject: false }),
+  );
   if (apply.exitCode !== 0) throw new Error(`h2k apply failed: ${apply.stderr}`);
   const convertS = Number(/convert: done in ([\d.]+) s/.exec(apply.stderr)?.[1]);
-  const fixLaunches = Number(/fix: done in [\d.]+ s \(\d+ change\(s\), (\d+) libguestfs launch/.exec(apply.stderr)?.[1]);
+  const fixLaunches = Number(
+    /fix: done in [\d.]+ s \(\d+ change\(s\), (\d+) libguestfs launch/.exec(apply.stderr)?.[1],
+  );
   const h2kOut = statSync(join(dir, 'out', 'debian.qcow2')).size;
 
   const bare = join(mkdtempSync(join(tmpdir(), 'h2k-bench-')), 'bare.qcow2');
-  const [, bareS] = await timed(() => execa('qemu-img', ['convert', '-f', 'vmdk', '-O', 'qcow2', join(fixture, sda1), bare]));
+  const [, bareS] = await timed(() =>
+    execa('qemu-img', ['convert', '-f', 'vmdk', '-O', 'qcow2', join(fixture, sda1), bare]),
+  );
 
   const v2vDir = mkdtempSync(join(tmpdir(), 'h2k-bench-v2v-'));
-  const [v2v, v2vS] = await timed(() => execa('virt-v2v', ['-i', 'disk', join(fixture, sda1), '-o', 'local', '-os', v2vDir, '-of', 'qcow2'], { env: GUESTFS, reject: false }));
+  const [v2v, v2vS] = await timed(() =>
+    execa('virt-v2v', ['-i', 'disk', join(fixture, sda1), '-o', 'local', '-os', v2vDir, '-of', 'qcow2'], {
+      env: GUESTFS,
+      reject: false,
+    }),
+  );
   const v2vOk = v2v.exitCode === 0;
   const v2vFile = readdirSync(v2vDir).find((f) => !f.endsWith('.xml'));
   const v2vOut = v2vOk && v2vFile ? statSync(join(v2vDir, v2vFile)).size : NaN;
 
   const byPathDir = mkdtempSync(join(tmpdir(), 'h2k-bench-v2v-'));
   mkdirSync(byPathDir, { recursive: true });
-  const byPath = await execa('virt-v2v', ['-i', 'disk', join(fixture, 'debian-vmware-sparse.vmdk'), '-o', 'local', '-os', byPathDir, '-of', 'qcow2'], { env: GUESTFS, reject: false });
-  const byPathErr = byPath.exitCode === 0 ? 'converted' : `fails: ${(byPath.stderr.split('\n').find((l) => /error/i.test(l)) ?? '').trim().slice(0, 140)}`;
+  const byPath = await execa(
+    'virt-v2v',
+    ['-i', 'disk', join(fixture, 'debian-vmware-sparse.vmdk'), '-o', 'local', '-os', byPathDir, '-of', 'qcow2'],
+    { env: GUESTFS, reject: false },
+  );
+  const byPathErr =
+    byPath.exitCode === 0
+      ? 'converted'
+      : `fails: ${(byPath.stderr.split('\n').find((l) => /error/i.test(l)) ?? '').trim().slice(0, 140)}`;
 
   return {
     'h2k apply, boot test off (s)': applyS.toFixed(1),

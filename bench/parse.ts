@@ -10,7 +10,9 @@ import { SourceFile } from '../src/schema/source-file.js';
 
 export async function benchParse(repo: string): Promise<Record<string, unknown>> {
   const dir = join(repo, 'examples');
-  const texts = readdirSync(dir).filter((f) => f.endsWith('.h2k.hcl')).map((f) => readFileSync(join(dir, f), 'utf8'));
+  const texts = readdirSync(dir)
+    .filter((f) => f.endsWith('.h2k.hcl'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'));
   const t0 = performance.now();
   const { default: hcl } = await import('hcl2-parser');
   const loadMs = performance.now() - t0;

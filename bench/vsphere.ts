@@ -22,12 +22,24 @@ function configDir(url: string, vmBlock: string): string {
   return dir;
 }
 
-async function controlPlane(repo: string, vmsPerHost: number): Promise<{ vms: number; seconds: number; govc: number; floor: number }> {
+async function controlPlane(
+  repo: string,
+  vmsPerHost: number,
+): Promise<{ vms: number; seconds: number; govc: number; floor: number }> {
   // VMs = (clusters + standalone hosts) × -vm: one cluster of one host, plus the standalone host.
   const vc = await startVcsim(['-cluster', '1', '-host', '1', '-vm', String(vmsPerHost)]);
   try {
-    const dir = configDir(vc.url, 'vm "fleet" {\n  source   = source.vsphere.lab\n  policy   = policy.p\n  discover = { name = "*" }\n}\n');
-    const [r, seconds] = await timed(() => execa(join(repo, 'bin/h2k'), ['plan', dir, '-inspect=false', '--json', '--debug'], { env: { H2K_VAR_pw: VC_PASSWORD }, reject: false, maxBuffer: 1 << 30 }));
+    const dir = configDir(
+      vc.url,
+      'vm "fleet" {\n  source   = source.vsphere.lab\n  policy   = policy.p\n  discover = { name = "*" }\n}\n',
+    );
+    const [r, seconds] = await timed(() =>
+      execa(join(repo, 'bin/h2k'), ['plan', dir, '-inspect=false', '--json', '--debug'], {
+        env: { H2K_VAR_pw: VC_PASSWORD },
+        reject: false,
+        maxBuffer: 1 << 30,
+      }),
+    );
     if (r.exitCode !== 0) throw new Error(`plan failed: ${r.stderr.slice(-2000)}`);
     const vms = Object.keys(JSON.parse(r.stdout).vms).length;
     const govc = Number(/govc processes: (\d+)/.exec(r.stderr)?.[1] ?? NaN);
@@ -45,20 +57,32 @@ export async function benchVsphere(repo: string): Promise<Record<string, unknown
   const small = await controlPlane(repo, 50);
   const large = await controlPlane(repo, 500);
   out['control-plane plan, VMs'] = `${small.vms} / ${large.vms}`;
-  out['control-plane plan, seconds'] = `${small.seconds.toFixed(2)} / ${large.seconds.toFixed(2)} (target for 1000: ≤ 10)`;
+  out['control-plane plan, seconds'] =
+    `${small.seconds.toFixed(2)} / ${large.seconds.toFixed(2)} (target for 1000: ≤ 10)`;
   out['control-plane plan, govc processes'] = `${small.govc} / ${large.govc} (target: constant)`;
   out['govc floor (vm.info -json of the folder), seconds'] = `${small.floor.toFixed(2)} / ${large.floor.toFixed(2)}`;
   out['ratio h2k plan / govc floor (1000 VMs)'] = (large.seconds / large.floor).toFixed(2);
   out['ratio 1000 VMs / 100 VMs'] = (large.seconds / small.seconds).toFixed(2);
 
-  const fixture = (await execa('bash', [join(repo, 'test/fixtures/build-debian-guest.sh')])).stdout.trim().split('\n').pop()!;
+  const fixture = (await execa('bash', [join(repo, 'test/fixtures/build-debian-guest.sh')])).stdout
+    .trim()
+    .split('\n')
+    .pop()!;
   const vc = await startVcsim();
   try {
     await createFixtureVm(vc, 'debian', { upload: [[join(fixture, 'debian-vmware-sparse.vmdk'), 'debian.vmdk']] });
-    const dir = configDir(vc.url, 'vm "debian" {\n  source = source.vsphere.lab\n  name   = "debian"\n  policy = policy.p\n}\n');
-    const plan = await execa(join(repo, 'bin/h2k'), ['plan', dir, '--no-color'], { env: { H2K_VAR_pw: VC_PASSWORD }, reject: false });
+    const dir = configDir(
+      vc.url,
+      'vm "debian" {\n  source = source.vsphere.lab\n  name   = "debian"\n  policy = policy.p\n}\n',
+    );
+    const plan = await execa(join(repo, 'bin/h2k'), ['plan', dir, '--no-color'], {
+      env: { H2K_VAR_pw: VC_PASSWORD },
+      reject: false,
+    });
     const read = /([\d.]+) MiB read remotely \(([\d.]+) % of (\d+) MiB allocated\)/.exec(plan.stderr);
-    out['remote inspection, MiB read / allocated'] = read ? `${read[1]} / ${read[3]} = ${read[2]} % (target ≤ 2 %)` : `plan failed: ${plan.stderr.slice(-500)}`;
+    out['remote inspection, MiB read / allocated'] = read
+      ? `${read[1]} / ${read[3]} = ${read[2]} % (target ≤ 2 %)`
+      : `plan failed: ${plan.stderr.slice(-500)}`;
 
     const url = `${new URL(vc.url).origin}/folder/debian/debian.vmdk?dcPath=DC0&dsName=LocalDS_0`;
     const size = statSync(join(fixture, 'debian-vmware-sparse.vmdk')).size;
@@ -68,18 +92,30 @@ export async function benchVsphere(repo: string): Promise<Record<string, unknown
     let h2kS = 0;
     let curlS = 0;
     for (let i = 0; i < rounds; i++) {
-      const client = new DatastoreClient({ type: 'vsphere', address: 'source.vsphere.bench', url: vc.url, username: VC_USER, password: new Sensitive(VC_PASSWORD), insecure: true });
+      const client = new DatastoreClient({
+        type: 'vsphere',
+        address: 'source.vsphere.bench',
+        url: vc.url,
+        username: VC_USER,
+        password: new Sensitive(VC_PASSWORD),
+        insecure: true,
+      });
       const [, s] = await timed(() => client.download(url, join(tmp, `h2k-${i}.vmdk`), { size }));
       client.close();
       h2kS += s;
       // curl reads its credentials from stdin (-K -), not argv.
-      const [, c] = await timed(() => execa(curl!, ['-sSfk', '-K', '-', '-o', join(tmp, `curl-${i}.vmdk`), url], { input: `user = "${VC_USER}:${VC_PASSWORD}"\n` }));
+      const [, c] = await timed(() =>
+        execa(curl!, ['-sSfk', '-K', '-', '-o', join(tmp, `curl-${i}.vmdk`), url], {
+          input: `user = "${VC_USER}:${VC_PASSWORD}"\n`,
+        }),
+      );
       curlS += c;
       rmSync(join(tmp, `h2k-${i}.vmdk`));
       rmSync(join(tmp, `curl-${i}.vmdk`));
     }
     const mib = size / 2 ** 20;
-    out['fetch MiB/s, h2k (incl. sha256) / curl'] = `${((mib * rounds) / h2kS).toFixed(0)} / ${((mib * rounds) / curlS).toFixed(0)}`;
+    out['fetch MiB/s, h2k (incl. sha256) / curl'] =
+      `${((mib * rounds) / h2kS).toFixed(0)} / ${((mib * rounds) / curlS).toFixed(0)}`;
     out['ratio fetch time h2k / curl'] = (h2kS / curlS).toFixed(2);
     rmSync(tmp, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });

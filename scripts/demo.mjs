@@ -11,7 +11,11 @@ import { join } from 'node:path';
 
 const env = { ...process.env };
 const run = (cmd, args, opts = {}) => {
-  const r = spawnSync(cmd, args, { env, stdio: ['inherit', opts.capture ? 'pipe' : 'inherit', 'inherit'], encoding: 'utf8' });
+  const r = spawnSync(cmd, args, {
+    env,
+    stdio: ['inherit', opts.capture ? 'pipe' : 'inherit', 'inherit'],
+    encoding: 'utf8',
+  });
   if (r.status !== 0 && !(opts.ok ?? []).includes(r.status)) {
     console.error(`demo: ${cmd} ${args.join(' ')} exited ${r.status}`);
     stop();

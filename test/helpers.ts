@@ -38,7 +38,13 @@ export function evalExpr(src: string, scope: Partial<Scope> = {}): Value {
 }
 
 export function h2k(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}) {
-  return execa(H2K, args, { cwd: opts.cwd ?? REPO, env: { NO_COLOR: '1', ...opts.env }, reject: false, stripFinalNewline: false, input: opts.input ?? '' });
+  return execa(H2K, args, {
+    cwd: opts.cwd ?? REPO,
+    env: { NO_COLOR: '1', ...opts.env },
+    reject: false,
+    stripFinalNewline: false,
+    input: opts.input ?? '',
+  });
 }
 
 /** Every example configuration file, relative to the repo (examples/ and its subdirectories). */

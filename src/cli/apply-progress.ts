@@ -22,7 +22,11 @@ function deferred(): Deferred {
 }
 
 /** Runs every VM through `run`, showing live progress; resolves to each VM's error (or undefined). */
-export async function applyWithListr<E>(vms: VmPlan[], parallelism: number, run: (vm: VmPlan, emit: (e: ApplyEvent) => void) => Promise<E | undefined>): Promise<(E | undefined)[]> {
+export async function applyWithListr<E>(
+  vms: VmPlan[],
+  parallelism: number,
+  run: (vm: VmPlan, emit: (e: ApplyEvent) => void) => Promise<E | undefined>,
+): Promise<(E | undefined)[]> {
   const results: (E | undefined)[] = new Array(vms.length);
   const runs: Promise<void>[] = [];
   let internal: unknown;

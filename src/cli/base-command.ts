@@ -7,7 +7,10 @@ import { type Paint, paintFor } from '../render/paint.js';
 export abstract class H2kCommand extends Command {
   static override baseFlags = {
     debug: Flags.boolean({ description: 'Print stack traces and tool command lines on failure.', helpGroup: 'GLOBAL' }),
-    'no-color': Flags.boolean({ description: 'Plain output even in a terminal (also: NO_COLOR=1).', helpGroup: 'GLOBAL' }),
+    'no-color': Flags.boolean({
+      description: 'Plain output even in a terminal (also: NO_COLOR=1).',
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   protected debugMode = process.argv.includes('--debug');
@@ -51,7 +54,11 @@ export abstract class H2kCommand extends Command {
       return;
     }
     this.err(`${p.red('Error:')} internal error: ${err.message}`);
-    this.err(this.debugMode ? (err.stack ?? '') : `  ${p.dim('hint:')} this is a bug in h2k; run again with --debug for the stack trace and report it.`);
+    this.err(
+      this.debugMode
+        ? (err.stack ?? '')
+        : `  ${p.dim('hint:')} this is a bug in h2k; run again with --debug for the stack trace and report it.`,
+    );
     process.exitCode = EXIT.error;
   }
 }

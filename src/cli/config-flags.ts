@@ -7,8 +7,16 @@ export const dirArg = {
 };
 
 export const varFlags = {
-  var: Flags.string({ description: 'Set an input variable: -var name=value (repeatable; later wins).', multiple: true, helpValue: 'NAME=VALUE' }),
-  'var-file': Flags.string({ description: 'Read input variables from an HCL file of name = value lines (repeatable).', multiple: true, helpValue: 'FILE' }),
+  var: Flags.string({
+    description: 'Set an input variable: -var name=value (repeatable; later wins).',
+    multiple: true,
+    helpValue: 'NAME=VALUE',
+  }),
+  'var-file': Flags.string({
+    description: 'Read input variables from an HCL file of name = value lines (repeatable).',
+    multiple: true,
+    helpValue: 'FILE',
+  }),
 };
 
 /** -var and -var-file in command-line order: that order is their precedence. */

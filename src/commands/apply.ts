@@ -33,14 +33,24 @@ source disks are only ever read.
 Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
   static override examples = [
     { description: 'Apply a reviewed plan file', command: '<%= config.bin %> apply plan.json' },
-    { description: 'Plan and apply in one go, without a prompt (CI)', command: '<%= config.bin %> apply examples -auto-approve' },
-    { description: 'Redo one VM from its first stage', command: '<%= config.bin %> apply examples -replace vm.debian -auto-approve' },
+    {
+      description: 'Plan and apply in one go, without a prompt (CI)',
+      command: '<%= config.bin %> apply examples -auto-approve',
+    },
+    {
+      description: 'Redo one VM from its first stage',
+      command: '<%= config.bin %> apply examples -replace vm.debian -auto-approve',
+    },
   ];
-  static override args = { target: Args.string({ description: 'A configuration directory, or a plan file.', default: '.' }) };
+  static override args = {
+    target: Args.string({ description: 'A configuration directory, or a plan file.', default: '.' }),
+  };
   static override flags = {
     ...varFlags,
     ...targetFlags,
-    'auto-approve': Flags.boolean({ description: 'Apply without asking (needed without a terminal when no plan file is given).' }),
+    'auto-approve': Flags.boolean({
+      description: 'Apply without asking (needed without a terminal when no plan file is given).',
+    }),
     'lock-timeout': Flags.string({ description: 'Wait this long for the state lock, e.g. 30s or 5m.', default: '0s' }),
   };
 
@@ -60,7 +70,10 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
     const lock = await StateLock.acquire(config.dir, 'apply', parseDuration(flags['lock-timeout']));
     const cleanup = () => lock.release();
     // An interrupted apply releases its lock; its state holds every stage completed so far.
-    for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    for (const [sig, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
       process.once(sig, () => {
         cleanup();
         process.exit(code);
@@ -70,40 +83,78 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
       const state = await StateStore.open(config.dir);
       const p = this.paint();
       if (flags['refresh-only']) {
-        if (filePlan) throw new UserError('-refresh-only takes a configuration directory, not a plan file', `h2k apply -refresh-only ${config.dir}`);
+        if (filePlan)
+          throw new UserError(
+            '-refresh-only takes a configuration directory, not a plan file',
+            `h2k apply -refresh-only ${config.dir}`,
+          );
         const drift = await refreshOnly(config, state);
         this.out(renderDrift(drift));
         if (drift.length === 0) return;
-        if (!flags['auto-approve']) await confirm('Update the state to match?', 'pass -auto-approve', 'the state was not changed');
+        if (!flags['auto-approve'])
+          await confirm('Update the state to match?', 'pass -auto-approve', 'the state was not changed');
         const n = await acceptDrift(state, drift);
-        this.out(`The state now matches what is on disk (${n} record(s) forgotten, serial ${state.data.serial}). No file was touched.`);
+        this.out(
+          `The state now matches what is on disk (${n} record(s) forgotten, serial ${state.data.serial}). No file was touched.`,
+        );
         return;
       }
       let plan: Plan;
       if (filePlan) {
         plan = filePlan;
-        if (plan.config_hash !== configHash(config)) throw new UserError('the plan is stale: the configuration changed since it was made', 'plan again: h2k plan -out FILE');
+        if (plan.config_hash !== configHash(config))
+          throw new UserError(
+            'the plan is stale: the configuration changed since it was made',
+            'plan again: h2k plan -out FILE',
+          );
         const lineage = state.data.serial === 0 ? null : state.data.lineage;
         if (plan.state.serial !== state.data.serial || plan.state.lineage !== lineage)
-          throw new UserError(`the plan is stale: it was made against state serial ${plan.state.serial}, the state is now at serial ${state.data.serial}${plan.state.lineage !== null && plan.state.lineage !== lineage ? ' of another lineage' : ''}`, 'another apply ran since; plan again');
+          throw new UserError(
+            `the plan is stale: it was made against state serial ${plan.state.serial}, the state is now at serial ${state.data.serial}${plan.state.lineage !== null && plan.state.lineage !== lineage ? ' of another lineage' : ''}`,
+            'another apply ran since; plan again',
+          );
         for (const vm of Object.values(plan.vms)) await checkFingerprint(config, vm);
       } else {
         const vms = selectTargets(config, flags.target);
-        plan = await buildPlan(config, vms, state, { parallelism: flags.parallelism, progress: (m) => this.err(p.dim(m)), replace: flags.replace, targets: flags.target });
+        plan = await buildPlan(config, vms, state, {
+          parallelism: flags.parallelism,
+          progress: (m) => this.err(p.dim(m)),
+          replace: flags.replace,
+          targets: flags.target,
+        });
         this.out(renderPlanText(plan, p));
       }
-      const uninspected = Object.values(plan.vms).filter((v) => v.findings.some((f) => f.code === 'guest-not-inspected')).map((v) => v.address);
-      if (uninspected.length) throw new UserError(`the plan was made without guest inspection (-inspect=false) for ${uninspected.join(', ')}; it cannot be applied`, 'plan again without -inspect=false');
+      const uninspected = Object.values(plan.vms)
+        .filter((v) => v.findings.some((f) => f.code === 'guest-not-inspected'))
+        .map((v) => v.address);
+      if (uninspected.length)
+        throw new UserError(
+          `the plan was made without guest inspection (-inspect=false) for ${uninspected.join(', ')}; it cannot be applied`,
+          'plan again without -inspect=false',
+        );
       const blocking = blockingFindings(plan);
-      if (blocking.length) throw new UserError(`${blocking.length} critical finding(s) block this apply: ${blocking.map((b) => `${b.vm} [${b.code}]`).join(', ')}`, "fix the cause, or add the code to the policy's acknowledge list");
+      if (blocking.length)
+        throw new UserError(
+          `${blocking.length} critical finding(s) block this apply: ${blocking.map((b) => `${b.vm} [${b.code}]`).join(', ')}`,
+          "fix the cause, or add the code to the policy's acknowledge list",
+        );
       if (!hasChanges(plan)) {
         this.out(p.green('Nothing to do.'));
         return;
       }
-      if (!fromFile && !flags['auto-approve']) await confirm('Do you want to perform these actions?', 'pass -auto-approve, or apply a reviewed plan file', 'nothing was changed');
+      if (!fromFile && !flags['auto-approve'])
+        await confirm(
+          'Do you want to perform these actions?',
+          'pass -auto-approve, or apply a reviewed plan file',
+          'nothing was changed',
+        );
       const hash = planHash(plan);
       const vms = Object.values(plan.vms).filter((v) => v.actions.length);
-      await state.audit({ event: 'apply-started', plan_hash: hash, details: { vms: vms.map((v) => v.address), from_plan_file: fromFile } });
+      await state.audit({
+        event: 'apply-started',
+        plan_hash: hash,
+        details: { vms: vms.map((v) => v.address), from_plan_file: fromFile },
+      });
       const runVm = async (vm: VmPlan, emit: (e: ApplyEvent) => void): Promise<StageError | undefined> => {
         try {
           await applyVm({ config, vm, planHash: hash, state, emit });
@@ -117,9 +168,14 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
         ? await applyWithListr(vms, flags.parallelism, runVm)
         : await mapLimit(vms, flags.parallelism, (vm) => runVm(vm, (e) => this.reportEvent(e)));
       const failed = results.filter((r): r is StageError => r !== undefined);
-      await state.audit({ event: 'apply-finished', plan_hash: hash, details: { ok: failed.length === 0, failed: failed.map((f) => `${f.vm}:${f.stage}`) } });
+      await state.audit({
+        event: 'apply-finished',
+        plan_hash: hash,
+        details: { ok: failed.length === 0, failed: failed.map((f) => `${f.vm}:${f.stage}`) },
+      });
       if (failed.length) {
-        for (const f of failed) this.err(`${p.red('Error:')} ${f.vm}: ${f.stage} failed: ${f.message}\n  ${p.dim('hint:')} ${f.hint}`);
+        for (const f of failed)
+          this.err(`${p.red('Error:')} ${f.vm}: ${f.stage} failed: ${f.message}\n  ${p.dim('hint:')} ${f.hint}`);
         this.exitWith(EXIT.error);
       }
       this.out(p.green(`Apply complete: ${vms.length} VM(s) converted.`));

@@ -16,16 +16,76 @@ interface Check {
 }
 
 const TOOLS: { name: string; versionArgs: string[]; pkg: string; required: boolean; purpose: string }[] = [
-  { name: 'qemu-img', versionArgs: ['--version'], pkg: 'qemu-utils', required: true, purpose: 'overlays, conversion, checks' },
-  { name: 'qemu-system-x86_64', versionArgs: ['--version'], pkg: 'qemu-system-x86', required: true, purpose: 'boot test' },
-  { name: 'guestfish', versionArgs: ['--version'], pkg: 'libguestfs-tools', required: true, purpose: 'guest inspection and fixes' },
-  { name: 'virt-inspector', versionArgs: ['--version'], pkg: 'guestfs-tools', required: false, purpose: 'cross-checking inspection' },
-  { name: 'nbdkit', versionArgs: ['--version'], pkg: 'nbdkit', required: true, purpose: 'remote disk reads over HTTPS (curl plugin)' },
-  { name: 'nbdfuse', versionArgs: ['--version'], pkg: 'libnbd-bin', required: true, purpose: 'remote VMDK chains as local files for qemu' },
-  { name: 'fusermount3', versionArgs: ['--version'], pkg: 'fuse3', required: true, purpose: 'unmounting remote disks even when h2k is killed' },
-  { name: 'virt-xml-validate', versionArgs: ['--version'], pkg: 'libvirt-clients', required: false, purpose: 'validating emitted libvirt XML' },
-  { name: 'govc', versionArgs: ['version'], pkg: 'npm run setup (builds it)', required: true, purpose: 'vSphere control plane' },
-  { name: 'vcsim', versionArgs: [], pkg: 'npm run setup (builds it)', required: false, purpose: 'local vSphere simulator for tests and the demo' },
+  {
+    name: 'qemu-img',
+    versionArgs: ['--version'],
+    pkg: 'qemu-utils',
+    required: true,
+    purpose: 'overlays, conversion, checks',
+  },
+  {
+    name: 'qemu-system-x86_64',
+    versionArgs: ['--version'],
+    pkg: 'qemu-system-x86',
+    required: true,
+    purpose: 'boot test',
+  },
+  {
+    name: 'guestfish',
+    versionArgs: ['--version'],
+    pkg: 'libguestfs-tools',
+    required: true,
+    purpose: 'guest inspection and fixes',
+  },
+  {
+    name: 'virt-inspector',
+    versionArgs: ['--version'],
+    pkg: 'guestfs-tools',
+    required: false,
+    purpose: 'cross-checking inspection',
+  },
+  {
+    name: 'nbdkit',
+    versionArgs: ['--version'],
+    pkg: 'nbdkit',
+    required: true,
+    purpose: 'remote disk reads over HTTPS (curl plugin)',
+  },
+  {
+    name: 'nbdfuse',
+    versionArgs: ['--version'],
+    pkg: 'libnbd-bin',
+    required: true,
+    purpose: 'remote VMDK chains as local files for qemu',
+  },
+  {
+    name: 'fusermount3',
+    versionArgs: ['--version'],
+    pkg: 'fuse3',
+    required: true,
+    purpose: 'unmounting remote disks even when h2k is killed',
+  },
+  {
+    name: 'virt-xml-validate',
+    versionArgs: ['--version'],
+    pkg: 'libvirt-clients',
+    required: false,
+    purpose: 'validating emitted libvirt XML',
+  },
+  {
+    name: 'govc',
+    versionArgs: ['version'],
+    pkg: 'npm run setup (builds it)',
+    required: true,
+    purpose: 'vSphere control plane',
+  },
+  {
+    name: 'vcsim',
+    versionArgs: [],
+    pkg: 'npm run setup (builds it)',
+    required: false,
+    purpose: 'local vSphere simulator for tests and the demo',
+  },
 ];
 
 export default class Doctor extends H2kCommand {
@@ -38,7 +98,10 @@ cached for plan and apply. Every problem comes with a fix.
 Exit status: 0 when everything required is usable, 1 otherwise.`;
   static override examples = [
     { description: 'Full check, including a libguestfs launch (15-60 s)', command: '<%= config.bin %> doctor' },
-    { description: 'Quick check without launching the appliance', command: '<%= config.bin %> doctor --no-launch --json' },
+    {
+      description: 'Quick check without launching the appliance',
+      command: '<%= config.bin %> doctor --no-launch --json',
+    },
   ];
   static override flags = {
     launch: Flags.boolean({ description: 'Launch the libguestfs appliance to test it.', default: true, allowNo: true }),
@@ -51,7 +114,12 @@ Exit status: 0 when everything required is usable, 1 otherwise.`;
     for (const t of TOOLS) {
       const path = findTool(t.name);
       if (!path) {
-        checks.push({ name: t.name, ok: false, required: t.required, hint: `install ${t.pkg} (${t.purpose}); \`npm run setup\` installs everything` });
+        checks.push({
+          name: t.name,
+          ok: false,
+          required: t.required,
+          hint: `install ${t.pkg} (${t.purpose}); \`npm run setup\` installs everything`,
+        });
         continue;
       }
       // vcsim has no version flag: it is built together with govc, so govc's version stands for both.
@@ -60,12 +128,39 @@ Exit status: 0 when everything required is usable, 1 otherwise.`;
       checks.push({ name: t.name, ok: true, required: t.required, path, ...(version ? { version } : {}) });
     }
     const ovmf = findOvmf();
-    checks.push(ovmf ? { name: 'OVMF firmware', ok: true, required: false, path: ovmf.code } : { name: 'OVMF firmware', ok: false, required: false, hint: 'install ovmf (UEFI guests cannot be boot-tested without it)' });
+    checks.push(
+      ovmf
+        ? { name: 'OVMF firmware', ok: true, required: false, path: ovmf.code }
+        : {
+            name: 'OVMF firmware',
+            ok: false,
+            required: false,
+            hint: 'install ovmf (UEFI guests cannot be boot-tested without it)',
+          },
+    );
     // nbdfuse mounts remote vSphere disks; containers often lack the device.
     const fuse = existsSync('/dev/fuse');
-    checks.push(fuse ? { name: '/dev/fuse', ok: true, required: false, path: '/dev/fuse' } : { name: '/dev/fuse', ok: false, required: false, hint: 'vSphere plans cannot read disks remotely without it (load the fuse module, or give the container --device /dev/fuse)' });
+    checks.push(
+      fuse
+        ? { name: '/dev/fuse', ok: true, required: false, path: '/dev/fuse' }
+        : {
+            name: '/dev/fuse',
+            ok: false,
+            required: false,
+            hint: 'vSphere plans cannot read disks remotely without it (load the fuse module, or give the container --device /dev/fuse)',
+          },
+    );
     const kernel = findApplianceKernel();
-    checks.push(kernel ? { name: 'appliance kernel', ok: true, required: true, path: `/boot/${kernel}` } : { name: 'appliance kernel', ok: false, required: true, hint: 'install linux-image-amd64 (libguestfs builds its appliance from the host kernel)' });
+    checks.push(
+      kernel
+        ? { name: 'appliance kernel', ok: true, required: true, path: `/boot/${kernel}` }
+        : {
+            name: 'appliance kernel',
+            ok: false,
+            required: true,
+            hint: 'install linux-image-amd64 (libguestfs builds its appliance from the host kernel)',
+          },
+    );
 
     let launch: (ProbeResult & { ok: true }) | { ok: false; error: string; tried?: ProbeResult['tried'] } | undefined;
     if (flags.launch && findTool('guestfish')) {
@@ -89,14 +184,26 @@ Exit status: 0 when everything required is usable, 1 otherwise.`;
         this.out(`${mark} ${c.name.padEnd(width)}  ${detail}`);
       }
       if (launch?.ok) {
-        this.out(`${p.green('ok  ')} ${'libguestfs launch'.padEnd(width)}  ${describeEnv(launch.env)} (${launch.seconds?.toFixed(1)} s)`);
-        for (const t of launch.tried.filter((x) => !x.ok)) this.out(`     ${''.padEnd(width)}  ${p.dim(`${describeEnv(t.env)}: ${t.error}`)}`);
-        if (launch.env.LIBGUESTFS_BACKEND_SETTINGS === 'force_tcg') this.out(`     ${''.padEnd(width)}  ${p.dim('KVM does not work for the appliance here; h2k uses TCG (slower) automatically.')}`);
+        this.out(
+          `${p.green('ok  ')} ${'libguestfs launch'.padEnd(width)}  ${describeEnv(launch.env)} (${launch.seconds?.toFixed(1)} s)`,
+        );
+        for (const t of launch.tried.filter((x) => !x.ok))
+          this.out(`     ${''.padEnd(width)}  ${p.dim(`${describeEnv(t.env)}: ${t.error}`)}`);
+        if (launch.env.LIBGUESTFS_BACKEND_SETTINGS === 'force_tcg')
+          this.out(
+            `     ${''.padEnd(width)}  ${p.dim('KVM does not work for the appliance here; h2k uses TCG (slower) automatically.')}`,
+          );
       } else if (launch) {
         this.out(`${p.red('FAIL')} ${'libguestfs launch'.padEnd(width)}  ${launch.error}`);
-        this.out(`     ${''.padEnd(width)}  hint: run \`libguestfs-test-tool\` for the full log; check the appliance kernel is readable (chmod 0644 /boot/vmlinuz-*)`);
+        this.out(
+          `     ${''.padEnd(width)}  hint: run \`libguestfs-test-tool\` for the full log; check the appliance kernel is readable (chmod 0644 /boot/vmlinuz-*)`,
+        );
       } else if (!flags.launch) this.out(`${p.yellow('skip')} libguestfs launch (--no-launch)`);
-      this.out(healthy ? p.green('\nAll required tools are usable.') : p.red('\nSome required tools are missing or broken: see the hints above.'));
+      this.out(
+        healthy
+          ? p.green('\nAll required tools are usable.')
+          : p.red('\nSome required tools are missing or broken: see the hints above.'),
+      );
     }
     if (!healthy) this.exitWith(EXIT.error);
   }

@@ -19,9 +19,14 @@ A file with a syntax error is reported and left untouched.
 Exit status: 0 ok; with --check, 3 when any file would change (they are listed); 1 on syntax errors.`;
   static override examples = [
     { description: 'Format every configuration file in the current directory', command: '<%= config.bin %> fmt' },
-    { description: 'In CI: fail if anything is not formatted, and show how', command: '<%= config.bin %> fmt examples --check --diff' },
+    {
+      description: 'In CI: fail if anything is not formatted, and show how',
+      command: '<%= config.bin %> fmt examples --check --diff',
+    },
   ];
-  static override args = { target: Args.string({ description: 'A directory of *.h2k.hcl files, or one file.', default: '.' }) };
+  static override args = {
+    target: Args.string({ description: 'A directory of *.h2k.hcl files, or one file.', default: '.' }),
+  };
   static override flags = {
     check: Flags.boolean({ description: 'Change nothing; exit 3 and list the files that are not formatted.' }),
     diff: Flags.boolean({ description: 'Print a unified diff of the changes.' }),
@@ -32,7 +37,10 @@ Exit status: 0 ok; with --check, 3 when any file would change (they are listed);
     let files: string[];
     try {
       files = statSync(args.target).isDirectory()
-        ? readdirSync(args.target).filter((f) => f.endsWith(CONFIG_SUFFIX)).sort().map((f) => join(args.target, f))
+        ? readdirSync(args.target)
+            .filter((f) => f.endsWith(CONFIG_SUFFIX))
+            .sort()
+            .map((f) => join(args.target, f))
         : [args.target];
     } catch {
       throw new UserError(`${args.target} does not exist.`, 'give a directory of *.h2k.hcl files or one such file.');
@@ -47,7 +55,12 @@ Exit status: 0 ok; with --check, 3 when any file would change (they are listed);
       } catch (err) {
         if (!(err instanceof DiagnosticError)) throw err;
         broken++;
-        const d = { severity: 'error' as const, summary: err.summary, detail: err.detail, ...(err.span ? { range: toRange(err.span) } : {}) };
+        const d = {
+          severity: 'error' as const,
+          summary: err.summary,
+          detail: err.detail,
+          ...(err.span ? { range: toRange(err.span) } : {}),
+        };
         this.err(renderDiagnostic(d, new Map([[f, new SourceFile(f, before)]]), this.paint(process.stderr)));
         continue;
       }

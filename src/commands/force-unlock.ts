@@ -10,7 +10,12 @@ export default class ForceUnlock extends H2kCommand {
   static override summary = 'Remove a state lock left behind by a process that died.';
   static override description = `Removes the lock only when its ID matches the one given (h2k prints it when it finds a lock).
 Never use it while an apply is still running: two applies on one state can corrupt its outputs.`;
-  static override examples = [{ description: 'Remove a stale lock of the configuration in examples/', command: '<%= config.bin %> force-unlock 86cb094b-0420-42ad-9ff6-35bfa7a25062 examples' }];
+  static override examples = [
+    {
+      description: 'Remove a stale lock of the configuration in examples/',
+      command: '<%= config.bin %> force-unlock 86cb094b-0420-42ad-9ff6-35bfa7a25062 examples',
+    },
+  ];
   static override args = {
     id: Args.string({ description: 'The lock ID, as printed in the lock error.', required: true }),
     ...dirArg,
@@ -21,8 +26,14 @@ Never use it while an apply is still running: two applies on one state can corru
     const dir = resolve(args.dir);
     const lock = readLock(dir);
     if (!lock) throw new UserError(`there is no lock on the state in ${args.dir}`, 'nothing to do');
-    if (lock.id !== args.id) throw new UserError(`the lock on ${args.dir} has ID ${lock.id}, not ${args.id}`, 'copy the ID from the lock error message');
+    if (lock.id !== args.id)
+      throw new UserError(
+        `the lock on ${args.dir} has ID ${lock.id}, not ${args.id}`,
+        'copy the ID from the lock error message',
+      );
     unlinkSync(lockPath(dir));
-    this.out(`Removed the lock held by ${lock.operation} (${lock.who}@${lock.host}, pid ${lock.pid}, since ${lock.created}).`);
+    this.out(
+      `Removed the lock held by ${lock.operation} (${lock.who}@${lock.host}, pid ${lock.pid}, since ${lock.created}).`,
+    );
   }
 }

@@ -25,9 +25,18 @@ Exit status: 0 success; 1 error or an unacknowledged critical finding; with -det
 0 no changes, 2 changes present. With -refresh-only, only drift is reported (2 when there is some).`;
   static override examples = [
     { description: 'Plan the configuration in the current directory', command: '<%= config.bin %> plan' },
-    { description: 'Save the plan for review and a later `h2k apply plan.json`', command: '<%= config.bin %> plan examples -out plan.json' },
-    { description: 'In CI: one VM, exit 2 when there is work to do', command: '<%= config.bin %> plan examples -target vm.debian -detailed-exitcode' },
-    { description: 'Survey a whole vCenter folder quickly: inventory and findings, no guest inspection', command: '<%= config.bin %> plan examples/vsphere-lab -inspect=false' },
+    {
+      description: 'Save the plan for review and a later `h2k apply plan.json`',
+      command: '<%= config.bin %> plan examples -out plan.json',
+    },
+    {
+      description: 'In CI: one VM, exit 2 when there is work to do',
+      command: '<%= config.bin %> plan examples -target vm.debian -detailed-exitcode',
+    },
+    {
+      description: 'Survey a whole vCenter folder quickly: inventory and findings, no guest inspection',
+      command: '<%= config.bin %> plan examples/vsphere-lab -inspect=false',
+    },
   ];
   static override args = dirArg;
   static override flags = {
@@ -37,7 +46,8 @@ Exit status: 0 success; 1 error or an unacknowledged critical finding; with -det
     json: Flags.boolean({ description: 'Print the plan as JSON instead of text.' }),
     'detailed-exitcode': Flags.boolean({ description: 'Exit 0 when there are no changes, 2 when there are.' }),
     inspect: Flags.boolean({
-      description: 'Inspect guests (vSphere: through Range reads of the datastore, no download). -inspect=false reads the vSphere inventory only: seconds for a thousand VMs, inventory findings, no guest diffs; such a plan cannot be applied.',
+      description:
+        'Inspect guests (vSphere: through Range reads of the datastore, no download). -inspect=false reads the vSphere inventory only: seconds for a thousand VMs, inventory findings, no guest diffs; such a plan cannot be applied.',
       default: true,
       allowNo: true,
     }),
@@ -58,22 +68,37 @@ Exit status: 0 success; 1 error or an unacknowledged critical finding; with -det
         return;
       }
       const progress = (msg: string) => this.err(this.paint(process.stderr).dim(msg));
-      const plan = await buildPlan(config, vms, state, { parallelism: flags.parallelism, progress, replace: flags.replace, targets: flags.target, inspect: flags.inspect });
+      const plan = await buildPlan(config, vms, state, {
+        parallelism: flags.parallelism,
+        progress,
+        replace: flags.replace,
+        targets: flags.target,
+        inspect: flags.inspect,
+      });
       if (flags.out) {
         const file = resolve(flags.out);
-        writeFileAtomic(file, planJson({ ...plan, config_dir: relative(dirname(file), config.dir) || '.' } as typeof plan));
+        writeFileAtomic(
+          file,
+          planJson({ ...plan, config_dir: relative(dirname(file), config.dir) || '.' } as typeof plan),
+        );
       }
       this.out(flags.json ? planJson(plan) : renderPlanText(plan, this.paint()));
-      if (flags.out && !flags.json) this.out(`Saved the plan to ${flags.out}. Apply exactly it with: h2k apply ${flags.out}`);
-      if (this.debugMode) this.err(`libguestfs launches: ${GuestfishSession.launches}; govc processes: ${Govc.processes}`);
+      if (flags.out && !flags.json)
+        this.out(`Saved the plan to ${flags.out}. Apply exactly it with: h2k apply ${flags.out}`);
+      if (this.debugMode)
+        this.err(`libguestfs launches: ${GuestfishSession.launches}; govc processes: ${Govc.processes}`);
       const blocking = blockingFindings(plan);
       if (blocking.length) {
         throw new UserError(
           `${blocking.length} critical finding(s) block this plan: ${blocking.map((b) => `${b.vm} [${b.code}]`).join(', ')}`,
-          'fix the cause, or accept the risk by adding the code to the policy\'s acknowledge list',
+          "fix the cause, or accept the risk by adding the code to the policy's acknowledge list",
         );
       }
-      await state.audit({ event: 'plan-created', plan_hash: planHash(plan), details: { vms: Object.keys(plan.vms), changes: hasChanges(plan), ...(flags.out ? { out: flags.out } : {}) } });
+      await state.audit({
+        event: 'plan-created',
+        plan_hash: planHash(plan),
+        details: { vms: Object.keys(plan.vms), changes: hasChanges(plan), ...(flags.out ? { out: flags.out } : {}) },
+      });
       if (flags['detailed-exitcode'] && hasChanges(plan)) this.exitWith(EXIT.changes);
     } finally {
       lock.release();

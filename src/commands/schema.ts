@@ -5,7 +5,9 @@ export default class Schema extends H2kCommand {
   static override summary = 'Print the JSON Schema of the configuration, for editor support.';
   static override description = `The schema describes every block and argument of *.h2k.hcl files in their evaluated
 (JSON) form: types, allowed values, defaults and descriptions. It is the same schema validate uses.`;
-  static override examples = [{ description: 'Save the schema for your editor', command: '<%= config.bin %> schema > h2k.schema.json' }];
+  static override examples = [
+    { description: 'Save the schema for your editor', command: '<%= config.bin %> schema > h2k.schema.json' },
+  ];
 
   async run(): Promise<void> {
     await this.parse(Schema);

@@ -14,7 +14,10 @@ cycles, missing arguments, duplicate names), each with file:line:col.
 Exit status: 0 valid, 1 invalid.`;
   static override examples = [
     { description: 'Validate the configuration in the current directory', command: '<%= config.bin %> validate' },
-    { description: 'Validate with a variable set, machine-readable', command: '<%= config.bin %> validate examples -var vcenter_password=x --json' },
+    {
+      description: 'Validate with a variable set, machine-readable',
+      command: '<%= config.bin %> validate examples -var vcenter_password=x --json',
+    },
   ];
   static override args = dirArg;
   static override flags = {
@@ -35,7 +38,12 @@ Exit status: 0 valid, 1 invalid.`;
             valid,
             error_count: errors,
             warning_count: result.diagnostics.length - errors,
-            diagnostics: result.diagnostics.map((d) => ({ severity: d.severity, summary: d.summary, detail: d.detail, ...(d.range ? { range: d.range } : {}) })),
+            diagnostics: result.diagnostics.map((d) => ({
+              severity: d.severity,
+              summary: d.summary,
+              detail: d.detail,
+              ...(d.range ? { range: d.range } : {}),
+            })),
           },
           null,
           2,
@@ -43,9 +51,12 @@ Exit status: 0 valid, 1 invalid.`;
       );
     } else if (valid) {
       const p = this.paint();
-      if (result.diagnostics.length) this.err(renderDiagnostics(result.diagnostics, result.files, this.paint(process.stderr)));
+      if (result.diagnostics.length)
+        this.err(renderDiagnostics(result.diagnostics, result.files, this.paint(process.stderr)));
       const c = result.config!;
-      this.out(`${p.green('Success!')} The configuration is valid (${c.files.length} file${c.files.length === 1 ? '' : 's'}, ${c.vms.length} VM${c.vms.length === 1 ? '' : 's'}).`);
+      this.out(
+        `${p.green('Success!')} The configuration is valid (${c.files.length} file${c.files.length === 1 ? '' : 's'}, ${c.vms.length} VM${c.vms.length === 1 ? '' : 's'}).`,
+      );
     } else {
       this.err(renderDiagnostics(result.diagnostics, result.files, this.paint(process.stderr)));
     }

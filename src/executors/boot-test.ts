@@ -46,7 +46,13 @@ export async function chooseAccel(): Promise<string> {
   }
 }
 
-export async function bootTest(opts: { image: string; format: string; hw: HardwareFacts; timeoutSec: number; workDir: string }): Promise<BootVerdict> {
+export async function bootTest(opts: {
+  image: string;
+  format: string;
+  hw: HardwareFacts;
+  timeoutSec: number;
+  workDir: string;
+}): Promise<BootVerdict> {
   const qemu = findTool('qemu-system-x86_64');
   if (!qemu) throw new Error('qemu-system-x86_64 not found: install qemu-system-x86 (npm run setup)');
   mkdirSync(opts.workDir, { recursive: true });
@@ -58,11 +64,29 @@ export async function bootTest(opts: { image: string; format: string; hw: Hardwa
   const accel = await chooseAccel();
   const mac = opts.hw.nics[0]?.mac ?? '52:54:00:12:34:56';
   const args = [
-    '-machine', `q35,accel=${accel}`, '-m', String(opts.hw.memoryMiB), '-smp', String(opts.hw.cpus),
-    '-display', 'none', '-no-reboot', '-monitor', 'none', '-serial', `file:${serialLog}`,
-    '-drive', `file=${overlay},if=none,id=d0,format=qcow2,discard=unmap`, '-device', 'virtio-blk-pci,drive=d0',
-    '-netdev', 'user,id=n0', '-device', `virtio-net-pci,netdev=n0,mac=${mac}`,
-    '-object', `filter-dump,id=f0,netdev=n0,file=${pcap}`,
+    '-machine',
+    `q35,accel=${accel}`,
+    '-m',
+    String(opts.hw.memoryMiB),
+    '-smp',
+    String(opts.hw.cpus),
+    '-display',
+    'none',
+    '-no-reboot',
+    '-monitor',
+    'none',
+    '-serial',
+    `file:${serialLog}`,
+    '-drive',
+    `file=${overlay},if=none,id=d0,format=qcow2,discard=unmap`,
+    '-device',
+    'virtio-blk-pci,drive=d0',
+    '-netdev',
+    'user,id=n0',
+    '-device',
+    `virtio-net-pci,netdev=n0,mac=${mac}`,
+    '-object',
+    `filter-dump,id=f0,netdev=n0,file=${pcap}`,
   ];
   if (accel === 'kvm') args.push('-cpu', 'host');
   if (opts.hw.firmware === 'uefi') {
@@ -70,7 +94,12 @@ export async function bootTest(opts: { image: string; format: string; hw: Hardwa
     if (!ovmf) throw new Error('UEFI guest but no OVMF firmware: install ovmf (npm run setup)');
     const vars = join(opts.workDir, 'OVMF_VARS.fd');
     copyFileSync(ovmf.vars, vars);
-    args.push('-drive', `if=pflash,format=raw,readonly=on,file=${ovmf.code}`, '-drive', `if=pflash,format=raw,file=${vars}`);
+    args.push(
+      '-drive',
+      `if=pflash,format=raw,readonly=on,file=${ovmf.code}`,
+      '-drive',
+      `if=pflash,format=raw,file=${vars}`,
+    );
   }
   const started = Date.now();
   const child = spawn(qemu, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -112,11 +141,24 @@ export async function bootTest(opts: { image: string; format: string; hw: Hardwa
   }
   const passed = !failure && checks.systemd_target && checks.root_written && checks.dhcp_lease;
   if (!passed && !failure) {
-    const missing = Object.entries(checks).filter(([, ok]) => !ok).map(([k]) => k.replace('_', ' '));
+    const missing = Object.entries(checks)
+      .filter(([, ok]) => !ok)
+      .map(([k]) => k.replace('_', ' '));
     failure = `timed out after ${opts.timeoutSec} s without: ${missing.join(', ')}`;
   }
-  writeFileSync(join(opts.workDir, 'boot-verdict.json'), `${JSON.stringify({ passed, checks, lease, failure, accel }, null, 2)}\n`);
-  return { passed, seconds: (Date.now() - started) / 1000, checks, ...(lease ? { lease } : {}), ...(failure ? { failure } : {}), serialLog, accel };
+  writeFileSync(
+    join(opts.workDir, 'boot-verdict.json'),
+    `${JSON.stringify({ passed, checks, lease, failure, accel }, null, 2)}\n`,
+  );
+  return {
+    passed,
+    seconds: (Date.now() - started) / 1000,
+    checks,
+    ...(lease ? { lease } : {}),
+    ...(failure ? { failure } : {}),
+    serialLog,
+    accel,
+  };
 }
 
 async function overlayHasData(overlay: string): Promise<boolean> {

@@ -4,7 +4,12 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { qemuImg } from '../tools/qemu-img.js';
 
-export async function convertImage(opts: { overlay: string; out: string; format: 'qcow2' | 'raw'; compress: boolean }): Promise<void> {
+export async function convertImage(opts: {
+  overlay: string;
+  out: string;
+  format: 'qcow2' | 'raw';
+  compress: boolean;
+}): Promise<void> {
   mkdirSync(dirname(opts.out), { recursive: true });
   const partial = `${opts.out}.partial`;
   rmSync(partial, { force: true });

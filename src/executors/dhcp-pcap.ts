@@ -13,7 +13,7 @@ export function dhcpAcks(pcap: Buffer): DhcpAck[] {
   if (!le && pcap.readUInt32BE(0) !== 0xa1b2c3d4 && pcap.readUInt32BE(0) !== 0xa1b23c4d) return [];
   const u32 = (o: number) => (le ? pcap.readUInt32LE(o) : pcap.readUInt32BE(o));
   const acks: DhcpAck[] = [];
-  for (let off = 24; off + 16 <= pcap.length; ) {
+  for (let off = 24; off + 16 <= pcap.length;) {
     const caplen = u32(off + 8);
     const frame = pcap.subarray(off + 16, off + 16 + caplen);
     off += 16 + caplen;
@@ -33,7 +33,7 @@ function parseFrame(f: Buffer): DhcpAck | undefined {
   const bootp = udp.subarray(8);
   if (bootp[0] !== 2 || bootp.length < 240 || bootp.readUInt32BE(236) !== 0x63825363) return undefined;
   let type = 0;
-  for (let i = 240; i < bootp.length; ) {
+  for (let i = 240; i < bootp.length;) {
     const code = bootp[i];
     if (code === 255) break;
     if (code === 0) {

@@ -45,10 +45,15 @@ export async function runFix(opts: {
         case 'delete': {
           // Symlinks are recorded as "-> target" and compared as such, never through their target.
           const isLink = e.before.startsWith('-> ');
-          const current = isLink ? ((await g.try('readlink', e.path)) ?? '').replace(/\n$/, '') : await g.readFile(e.path);
+          const current = isLink
+            ? ((await g.try('readlink', e.path)) ?? '').replace(/\n$/, '')
+            : await g.readFile(e.path);
           const seen = isLink ? `-> ${current}` : current;
           if (seen === undefined || sha256(seen) !== sha256(e.before))
-            throw new FixError(`${e.path} in the guest is not what the plan saw`, 'the source changed since planning: run h2k plan again');
+            throw new FixError(
+              `${e.path} in the guest is not what the plan saw`,
+              'the source changed since planning: run h2k plan again',
+            );
           if (e.kind === 'delete') await g.run('rm', e.path);
           else {
             const local = join(tmp, `f${n++}`);
@@ -73,7 +78,11 @@ export async function runFix(opts: {
     for (const e of edits) {
       if (e.kind !== 'write') continue;
       const now = await g.readFile(e.path);
-      if (now === undefined || sha256(now) !== sha256(e.after)) throw new FixError(`${e.path} does not hold the planned content after writing`, 'this is a bug in h2k; run with --debug');
+      if (now === undefined || sha256(now) !== sha256(e.after))
+        throw new FixError(
+          `${e.path} does not hold the planned content after writing`,
+          'this is a bug in h2k; run with --debug',
+        );
     }
     await g.run('sync');
     await g.run('umount-all');

@@ -16,9 +16,19 @@ export interface Workspace {
   outXml: string;
 }
 
-export function workspace(configDir: string, address: string, outputs: { disk: { path: string }; domain_xml: { path: string } }): Workspace {
+export function workspace(
+  configDir: string,
+  address: string,
+  outputs: { disk: { path: string }; domain_xml: { path: string } },
+): Workspace {
   const dir = join(stateDir(configDir), 'work', vmSlug(address));
-  return { dir, fetchDir: join(stateDir(configDir), 'fetch', vmSlug(address)), overlay: join(dir, 'overlay.qcow2'), outDisk: resolve(configDir, outputs.disk.path), outXml: resolve(configDir, outputs.domain_xml.path) };
+  return {
+    dir,
+    fetchDir: join(stateDir(configDir), 'fetch', vmSlug(address)),
+    overlay: join(dir, 'overlay.qcow2'),
+    outDisk: resolve(configDir, outputs.disk.path),
+    outXml: resolve(configDir, outputs.domain_xml.path),
+  };
 }
 
 export async function fileSha256(path: string): Promise<string> {

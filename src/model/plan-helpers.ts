@@ -4,7 +4,13 @@ import type { Plan, VmPlan } from './plan.js';
 
 export const PLAN_FORMAT_VERSION = '1.0';
 
-export function assemblePlan(input: { configHash: string; serial: number; lineage: string | null; vms: VmPlan[]; drift?: Plan['drift'] }): Plan {
+export function assemblePlan(input: {
+  configHash: string;
+  serial: number;
+  lineage: string | null;
+  vms: VmPlan[];
+  drift?: Plan['drift'];
+}): Plan {
   return {
     format_version: PLAN_FORMAT_VERSION,
     config_hash: input.configHash,
@@ -19,7 +25,9 @@ export function hasChanges(plan: Plan): boolean {
 }
 
 export function blockingFindings(plan: Plan) {
-  return Object.values(plan.vms).flatMap((v) => v.findings.filter((f) => f.severity === 'critical' && !f.acknowledged).map((f) => ({ vm: v.address, ...f })));
+  return Object.values(plan.vms).flatMap((v) =>
+    v.findings.filter((f) => f.severity === 'critical' && !f.acknowledged).map((f) => ({ vm: v.address, ...f })),
+  );
 }
 
 export function planHash(plan: Plan): string {

@@ -44,7 +44,11 @@ export class StageError extends Error {
  *  for vSphere the fetched copy. */
 function sourceEntry(config: Config, vm: VmPlan, ws: Workspace): { path: string; format: string } {
   const src = config.sources[vm.source.address];
-  if (!src || src.type !== vm.source.type) throw new UserError(`${vm.address}: its source ${vm.source.address} is not a ${vm.source.type} source in the configuration`, 'plan again');
+  if (!src || src.type !== vm.source.type)
+    throw new UserError(
+      `${vm.address}: its source ${vm.source.address} is not a ${vm.source.type} source in the configuration`,
+      'plan again',
+    );
   const disks = (vm.facts as { disks: DiskFacts[] }).disks;
   if (src.type === 'vsphere') return fetchedEntry(ws.fetchDir, disks);
   return { path: resolve(src.directory, disks[0].chain[0].file), format: disks[0].chain[0].format };
@@ -60,7 +64,10 @@ export async function checkFingerprint(config: Config, vm: VmPlan): Promise<void
   try {
     now = (await localDisks(src, cfgVm.disks ?? [])).fingerprint;
   } catch (err) {
-    throw new UserError(`${vm.address}: the source can no longer be read: ${(err as Error).message}`, 'restore the source disk, or plan again');
+    throw new UserError(
+      `${vm.address}: the source can no longer be read: ${(err as Error).message}`,
+      'restore the source disk, or plan again',
+    );
   }
   const was = vm.source.fingerprint;
   if (hashOf(now) === hashOf(was)) return;
@@ -69,14 +76,28 @@ export async function checkFingerprint(config: Config, vm: VmPlan): Promise<void
     return !n || n.size !== f.size || n.mtimeMs !== f.mtimeMs || n.sampleSha256 !== f.sampleSha256;
   });
   const what = changed.length ? changed.map((f) => f.file).join(', ') : 'the disk chain';
-  throw new UserError(`${vm.address}: the source changed since the plan was made (${what})`, 'the guest may have been powered on or the disk replaced: run h2k plan again');
+  throw new UserError(
+    `${vm.address}: the source changed since the plan was made (${what})`,
+    'the guest may have been powered on or the disk replaced: run h2k plan again',
+  );
 }
 
-export async function applyVm(opts: { config: Config; vm: VmPlan; planHash: string; state: StateStore; emit: (e: ApplyEvent) => void }): Promise<void> {
+export async function applyVm(opts: {
+  config: Config;
+  vm: VmPlan;
+  planHash: string;
+  state: StateStore;
+  emit: (e: ApplyEvent) => void;
+}): Promise<void> {
   const { config, vm, state, emit } = opts;
   const ws = workspace(config.dir, vm.address, vm.outputs);
   const entry = sourceEntry(config, vm, ws);
-  const facts = vm.facts as { guest: { root: string; mounts: { mountpoint: string; device: string }[] }; hardware: HardwareFacts; disks: DiskFacts[]; inventory?: InventoryFacts };
+  const facts = vm.facts as {
+    guest: { root: string; mounts: { mountpoint: string; device: string }[] };
+    hardware: HardwareFacts;
+    disks: DiskFacts[];
+    inventory?: InventoryFacts;
+  };
   const cfgVm = configVm(config, vm.address);
   for (const action of vm.actions) {
     const started = new Date();
@@ -91,29 +112,79 @@ export async function applyVm(opts: { config: Config; vm: VmPlan; planHash: stri
       const message = e.message.split('\n')[0];
       await state.update(
         (d) => {
-          (d.vms[vm.address] ??= { stages: {} }).stages[action.stage] = { status: 'failed', input_hash: action.input_hash, plan_hash: opts.planHash, outputs: [], started_at: started.toISOString(), finished_at: new Date().toISOString(), error: message };
+          (d.vms[vm.address] ??= { stages: {} }).stages[action.stage] = {
+            status: 'failed',
+            input_hash: action.input_hash,
+            plan_hash: opts.planHash,
+            outputs: [],
+            started_at: started.toISOString(),
+            finished_at: new Date().toISOString(),
+            error: message,
+          };
         },
-        { event: 'stage-failed', vm: vm.address, stage: action.stage, plan_hash: opts.planHash, details: { error: message } },
+        {
+          event: 'stage-failed',
+          vm: vm.address,
+          stage: action.stage,
+          plan_hash: opts.planHash,
+          details: { error: message },
+        },
       );
       emit({ kind: 'stage-failed', vm: vm.address, stage: action.stage, error: message });
-      throw new StageError(vm.address, action.stage, message, e.hint ?? 'see the message above; fix the cause and run h2k apply again: completed stages are not redone');
+      throw new StageError(
+        vm.address,
+        action.stage,
+        message,
+        e.hint ?? 'see the message above; fix the cause and run h2k apply again: completed stages are not redone',
+      );
     }
-    const record: StageResult = { status: 'done', input_hash: action.input_hash, plan_hash: opts.planHash, outputs, started_at: started.toISOString(), finished_at: new Date().toISOString(), ...(details ? { details } : {}) };
+    const record: StageResult = {
+      status: 'done',
+      input_hash: action.input_hash,
+      plan_hash: opts.planHash,
+      outputs,
+      started_at: started.toISOString(),
+      finished_at: new Date().toISOString(),
+      ...(details ? { details } : {}),
+    };
     await state.update(
       (d) => {
         (d.vms[vm.address] ??= { stages: {} }).stages[action.stage] = record;
       },
-      { event: 'stage-done', vm: vm.address, stage: action.stage, plan_hash: opts.planHash, details: { input_hash: action.input_hash, outputs } },
+      {
+        event: 'stage-done',
+        vm: vm.address,
+        stage: action.stage,
+        plan_hash: opts.planHash,
+        details: { input_hash: action.input_hash, outputs },
+      },
     );
-    emit({ kind: 'stage-done', vm: vm.address, stage: action.stage, seconds: (Date.now() - started.getTime()) / 1000, ...(note ? { note } : {}) });
+    emit({
+      kind: 'stage-done',
+      vm: vm.address,
+      stage: action.stage,
+      seconds: (Date.now() - started.getTime()) / 1000,
+      ...(note ? { note } : {}),
+    });
   }
 
-  async function runStage(action: Action): Promise<{ outputs: OutputRecord[]; note?: string; details?: Record<string, unknown> }> {
+  async function runStage(
+    action: Action,
+  ): Promise<{ outputs: OutputRecord[]; note?: string; details?: Record<string, unknown> }> {
     const step = (message: string) => emit({ kind: 'stage-step', vm: vm.address, stage: action.stage, message });
     switch (action.stage) {
       case 'fetch': {
         const source = config.sources[vm.source.address] as VsphereSourceConfig;
-        return fetchVm({ source, inventory: facts.inventory!, disks: facts.disks, fingerprint: vm.source.fingerprint, policy: cfgVm.policy, dir: ws.fetchDir, configDir: config.dir, onStep: step });
+        return fetchVm({
+          source,
+          inventory: facts.inventory!,
+          disks: facts.disks,
+          fingerprint: vm.source.fingerprint,
+          policy: cfgVm.policy,
+          dir: ws.fetchDir,
+          configDir: config.dir,
+          onStep: step,
+        });
       }
       case 'flatten':
         // A fetched chain passes the same hostile-layout checks as a local one before qemu reads it.
@@ -122,16 +193,37 @@ export async function applyVm(opts: { config: Config; vm: VmPlan; planHash: stri
         return { outputs: [] };
       case 'inspect':
         await checkFingerprint(config, vm);
-        return { outputs: [], note: vm.source.type === 'vsphere' ? 'fetched chain intact' : 'source unchanged since the plan' };
+        return {
+          outputs: [],
+          note: vm.source.type === 'vsphere' ? 'fetched chain intact' : 'source unchanged since the plan',
+        };
       case 'plan':
         return { outputs: [], note: `plan ${opts.planHash.slice(0, 12)}` };
       case 'fix': {
-        const r = await runFix({ overlay: ws.overlay, source: entry, guest: facts.guest, edits: action.edits ?? [], onStep: step });
-        return { outputs: [], note: `${action.edits?.length ?? 0} change(s), ${r.launches} libguestfs launch`, details: { libguestfs_launches: r.launches } };
+        const r = await runFix({
+          overlay: ws.overlay,
+          source: entry,
+          guest: facts.guest,
+          edits: action.edits ?? [],
+          onStep: step,
+        });
+        return {
+          outputs: [],
+          note: `${action.edits?.length ?? 0} change(s), ${r.launches} libguestfs launch`,
+          details: { libguestfs_launches: r.launches },
+        };
       }
       case 'convert': {
-        if (!existsSync(ws.overlay)) throw Object.assign(new Error('the fixed overlay is missing'), { hint: 'run h2k apply -replace ' + vm.address + ' to redo this VM from the start' });
-        await convertImage({ overlay: ws.overlay, out: ws.outDisk, format: vm.outputs.disk.format as 'qcow2' | 'raw', compress: cfgVm.policy.compress });
+        if (!existsSync(ws.overlay))
+          throw Object.assign(new Error('the fixed overlay is missing'), {
+            hint: 'run h2k apply -replace ' + vm.address + ' to redo this VM from the start',
+          });
+        await convertImage({
+          overlay: ws.overlay,
+          out: ws.outDisk,
+          format: vm.outputs.disk.format as 'qcow2' | 'raw',
+          compress: cfgVm.policy.compress,
+        });
         return { outputs: [await outputRecord(ws.outDisk, config.dir)] };
       }
       case 'validate': {
@@ -141,17 +233,38 @@ export async function applyVm(opts: { config: Config; vm: VmPlan; planHash: stri
         let note = 'qemu-img check clean';
         if (cfgVm.policy.boot_test) {
           step(`booting ${vm.outputs.disk.path} on a throwaway overlay`);
-          const v = await bootTest({ image: ws.outDisk, format: vm.outputs.disk.format, hw: facts.hardware, timeoutSec: cfgVm.policy.boot_timeout, workDir: ws.dir });
-          details = { boot_test: { passed: v.passed, seconds: Number(v.seconds.toFixed(1)), checks: v.checks, lease: v.lease, accel: v.accel } };
-          if (!v.passed) throw Object.assign(new Error(`boot test failed: ${v.failure}`), { hint: `serial log: ${v.serialLog}` });
+          const v = await bootTest({
+            image: ws.outDisk,
+            format: vm.outputs.disk.format,
+            hw: facts.hardware,
+            timeoutSec: cfgVm.policy.boot_timeout,
+            workDir: ws.dir,
+          });
+          details = {
+            boot_test: {
+              passed: v.passed,
+              seconds: Number(v.seconds.toFixed(1)),
+              checks: v.checks,
+              lease: v.lease,
+              accel: v.accel,
+            },
+          };
+          if (!v.passed)
+            throw Object.assign(new Error(`boot test failed: ${v.failure}`), { hint: `serial log: ${v.serialLog}` });
           note = `boot test passed in ${v.seconds.toFixed(0)} s (${v.accel}): systemd target, root written, DHCP lease ${v.lease}`;
         }
-        const xml = domainXml({ name: vmSlug(vm.address), disk: ws.outDisk, format: vm.outputs.disk.format, hw: facts.hardware });
+        const xml = domainXml({
+          name: vmSlug(vm.address),
+          disk: ws.outDisk,
+          format: vm.outputs.disk.format,
+          hw: facts.hardware,
+        });
         writeFileSync(ws.outXml, xml);
         const validator = findTool('virt-xml-validate');
         if (validator) {
           const r = await execa(validator, [ws.outXml, 'domain'], { reject: false });
-          if (r.exitCode !== 0) throw new Error(`libvirt rejects the domain XML: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
+          if (r.exitCode !== 0)
+            throw new Error(`libvirt rejects the domain XML: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
         }
         return { outputs: [await outputRecord(ws.outXml, config.dir)], note, details };
       }

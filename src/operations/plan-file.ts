@@ -19,6 +19,9 @@ export function readPlanFile(path: string): Plan & { config_dir?: string } {
   }
   const major = String(plan.format_version ?? '').split('.')[0];
   if (major !== PLAN_FORMAT_VERSION.split('.')[0])
-    throw new UserError(`${path} has plan format ${plan.format_version ?? '(none)'}; this h2k reads format ${PLAN_FORMAT_VERSION}`, 'plan again with this version of h2k');
+    throw new UserError(
+      `${path} has plan format ${plan.format_version ?? '(none)'}; this h2k reads format ${PLAN_FORMAT_VERSION}`,
+      'plan again with this version of h2k',
+    );
   return plan;
 }

@@ -8,10 +8,13 @@ import type { StateStore } from '../state/local/state-file.js';
 
 export async function refreshOnly(config: Config, state: StateStore): Promise<Drift[]> {
   // Without reading the inventory, a discovering vm's instances in state count as configured.
-  const discovered = Object.keys(state.data.vms).filter((a) => config.vms.some((v) => v.discover && a.startsWith(`${v.address}[`)));
+  const discovered = Object.keys(state.data.vms).filter((a) =>
+    config.vms.some((v) => v.discover && a.startsWith(`${v.address}[`)),
+  );
   const configured = [...config.vms.filter((v) => !v.discover).map((v) => v.address), ...discovered];
   const drift = orphans(Object.keys(state.data.vms), configured);
-  for (const address of configured) drift.push(...(await refreshVm(config.dir, address, state.data.vms[address])).drift);
+  for (const address of configured)
+    drift.push(...(await refreshVm(config.dir, address, state.data.vms[address])).drift);
   return drift;
 }
 
@@ -30,7 +33,9 @@ export async function acceptDrift(state: StateStore, drift: Drift[]): Promise<nu
     const vm = state.data.vms[item.vm];
     if (!vm) continue;
     if (!item.stage) forget.set(item.vm, { vm: item.vm });
-    else for (const s of STAGES.slice(STAGES.indexOf(item.stage))) if (vm.stages[s]) forget.set(`${item.vm} ${s}`, { vm: item.vm, stage: s });
+    else
+      for (const s of STAGES.slice(STAGES.indexOf(item.stage)))
+        if (vm.stages[s]) forget.set(`${item.vm} ${s}`, { vm: item.vm, stage: s });
   }
   if (forget.size === 0) return 0;
   await state.update(
@@ -40,7 +45,10 @@ export async function acceptDrift(state: StateStore, drift: Drift[]): Promise<nu
         else delete d.vms[f.vm];
       }
     },
-    { event: 'state-refresh', details: { drift: drift.map((x) => `${x.vm}${x.stage ? ` ${x.stage}` : ''}: ${x.problem}`) } },
+    {
+      event: 'state-refresh',
+      details: { drift: drift.map((x) => `${x.vm}${x.stage ? ` ${x.stage}` : ''}: ${x.problem}`) },
+    },
   );
   return forget.size;
 }

@@ -10,7 +10,11 @@ import type { StageRecord } from '../planner/plan-vm.js';
 import type { VmState } from '../state/local/state-file.js';
 import type { Drift } from '../model/drift.js';
 
-export async function refreshVm(configDir: string, address: string, vm: VmState | undefined): Promise<{ recorded: Partial<Record<Stage, StageRecord>>; drift: Drift[] }> {
+export async function refreshVm(
+  configDir: string,
+  address: string,
+  vm: VmState | undefined,
+): Promise<{ recorded: Partial<Record<Stage, StageRecord>>; drift: Drift[] }> {
   const recorded: Partial<Record<Stage, StageRecord>> = {};
   const drift: Drift[] = [];
   if (!vm) return { recorded, drift };
@@ -20,8 +24,15 @@ export async function refreshVm(configDir: string, address: string, vm: VmState 
     if (!rec) continue;
     for (const out of rec.outputs) {
       const path = resolve(configDir, out.path);
-      if (!existsSync(path)) drift.push({ vm: address, stage, path: out.path, problem: 'deleted since it was produced' });
-      else if (statSync(path).size !== out.size || (await fileSha256(path)) !== out.sha256) drift.push({ vm: address, stage, path: out.path, problem: 'modified since it was produced (size or sha256 differ)' });
+      if (!existsSync(path))
+        drift.push({ vm: address, stage, path: out.path, problem: 'deleted since it was produced' });
+      else if (statSync(path).size !== out.size || (await fileSha256(path)) !== out.sha256)
+        drift.push({
+          vm: address,
+          stage,
+          path: out.path,
+          problem: 'modified since it was produced (size or sha256 differ)',
+        });
       else continue;
       broken = true;
     }
@@ -34,5 +45,9 @@ export function orphans(stateVms: string[], configVms: string[]): Drift[] {
   return stateVms
     .filter((a) => !configVms.includes(a))
     .sort()
-    .map((vm) => ({ vm, problem: 'in the state but no longer in the configuration; proposed: forget it with h2k state rm (its files are left alone)' }));
+    .map((vm) => ({
+      vm,
+      problem:
+        'in the state but no longer in the configuration; proposed: forget it with h2k state rm (its files are left alone)',
+    }));
 }

@@ -30,7 +30,10 @@ export interface PlanVmInput {
 
 /** vm.lab["web-1"] → lab-web-1: a file name that is stable and readable. */
 export function vmSlug(address: string): string {
-  return address.replace(/^vm\./, '').replace(/\["?([^"\]]+)"?\]/g, '-$1').replace(/[^A-Za-z0-9_.-]/g, '_');
+  return address
+    .replace(/^vm\./, '')
+    .replace(/\["?([^"\]]+)"?\]/g, '-$1')
+    .replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
 /** A MAC for a NIC with none declared: locally administered, derived from the VM address. */
@@ -39,19 +42,35 @@ export function derivedMac(address: string, index: number): string {
   return `52:54:00:${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}`;
 }
 
-export function guestEdits(facts: VmFacts, vm: VmConfig): { edits: GuestEdit[]; findings: Omit<Finding, 'acknowledged'>[] } {
+export function guestEdits(
+  facts: VmFacts,
+  vm: VmConfig,
+): { edits: GuestEdit[]; findings: Omit<Finding, 'acknowledged'>[] } {
   const { guest } = facts;
   const findings: Omit<Finding, 'acknowledged'>[] = [];
   if (!guest) {
-    findings.push({ code: 'guest-not-inspected', severity: 'warning', message: 'planned from the inventory only (-inspect=false): no guest changes are known, so this plan cannot be applied' });
+    findings.push({
+      code: 'guest-not-inspected',
+      severity: 'warning',
+      message:
+        'planned from the inventory only (-inspect=false): no guest changes are known, so this plan cannot be applied',
+    });
     return { edits: [], findings };
   }
   if (guest.os.type === 'windows') {
-    findings.push({ code: 'windows-unsupported', severity: 'critical', message: `${guest.os.product}: Windows guests are not supported yet; nothing would be fixed` });
+    findings.push({
+      code: 'windows-unsupported',
+      severity: 'critical',
+      message: `${guest.os.product}: Windows guests are not supported yet; nothing would be fixed`,
+    });
     return { edits: [], findings };
   }
   if (guest.os.type !== 'linux' || guest.os.distro === 'unknown') {
-    findings.push({ code: 'unknown-guest', severity: 'critical', message: `the guest OS is not recognised (type ${guest.os.type}, distro ${guest.os.distro}); h2k cannot plan its fixes` });
+    findings.push({
+      code: 'unknown-guest',
+      severity: 'critical',
+      message: `the guest OS is not recognised (type ${guest.os.type}, distro ${guest.os.distro}); h2k cannot plan its fixes`,
+    });
     return { edits: [], findings };
   }
   const ctx = { guest, policy: vm.policy };
@@ -75,16 +94,35 @@ export function planVm(input: PlanVmInput): VmPlan {
   const { edits, findings: guestFindings } = guestEdits(facts, vm);
   const raw = [...guestFindings, ...(facts.inventory ? inventoryFindings(facts.inventory, vm.policy) : [])];
   const copies = input.sourceType === 'vsphere' ? 2 : 1; // the fetched copy, then the output
-  const space = spaceFinding(copies * facts.disks.reduce((n, d) => n + d.allocatedBytes, 0), input.freeBytes, vm.policy.output_dir);
+  const space = spaceFinding(
+    copies * facts.disks.reduce((n, d) => n + d.allocatedBytes, 0),
+    input.freeBytes,
+    vm.policy.output_dir,
+  );
   if (space) raw.push(space);
   const findings: Finding[] = raw.map((f) => ({ ...f, acknowledged: vm.policy.acknowledge.includes(f.code) }));
   if (facts.disks.length > 1)
-    findings.push({ code: 'multi-disk-unsupported', severity: 'critical', message: `${facts.disks.length} disks: only single-disk VMs can be applied yet`, acknowledged: false });
+    findings.push({
+      code: 'multi-disk-unsupported',
+      severity: 'critical',
+      message: `${facts.disks.length} disks: only single-disk VMs can be applied yet`,
+      acknowledged: false,
+    });
   const layers = facts.disks.reduce((n, d) => n + d.chain.length, 0);
   if (layers > facts.disks.length)
-    findings.push({ code: 'snapshot-chain', severity: 'info', message: `the disks have ${layers - facts.disks.length} snapshot layer(s): the VM is migrated at its current state`, acknowledged: false });
+    findings.push({
+      code: 'snapshot-chain',
+      severity: 'info',
+      message: `the disks have ${layers - facts.disks.length} snapshot layer(s): the VM is migrated at its current state`,
+      acknowledged: false,
+    });
   if (facts.guest && facts.hardware.firmware !== facts.guest.firmware)
-    findings.push({ code: 'firmware-mismatch', severity: 'warning', message: `the KVM guest gets ${facts.hardware.firmware} firmware but the disk boots with ${facts.guest.firmware}`, acknowledged: vm.policy.acknowledge.includes('firmware-mismatch') });
+    findings.push({
+      code: 'firmware-mismatch',
+      severity: 'warning',
+      message: `the KVM guest gets ${facts.hardware.firmware} firmware but the disk boots with ${facts.guest.firmware}`,
+      acknowledged: vm.policy.acknowledge.includes('firmware-mismatch'),
+    });
 
   // Each stage's input hash covers what it depends on, so a change upstream redoes everything after.
   const stageInputs: [Stage, unknown, string][] = [];
@@ -94,8 +132,18 @@ export function planVm(input: PlanVmInput): VmPlan {
     ['inspect', facts, 'confirm the source still matches the facts this plan used'],
     ['plan', { edits, findings }, 'record the accepted plan for this VM'],
     ['fix', edits, `${edits.length} change(s) inside the guest, in one libguestfs session`],
-    ['convert', { format: ext, compress: vm.policy.compress, trim: vm.policy.trim, outDisk }, `write ${outDisk} (${ext}${vm.policy.compress ? ', compressed' : ''}), allocated blocks only`],
-    ['validate', { boot: vm.policy.boot_test, timeout: vm.policy.boot_timeout, hw: facts.hardware, outXml }, vm.policy.boot_test ? `qemu-img check, boot test (≤ ${vm.policy.boot_timeout} s), libvirt XML ${outXml}` : `qemu-img check, libvirt XML ${outXml} (boot test off)`],
+    [
+      'convert',
+      { format: ext, compress: vm.policy.compress, trim: vm.policy.trim, outDisk },
+      `write ${outDisk} (${ext}${vm.policy.compress ? ', compressed' : ''}), allocated blocks only`,
+    ],
+    [
+      'validate',
+      { boot: vm.policy.boot_test, timeout: vm.policy.boot_timeout, hw: facts.hardware, outXml },
+      vm.policy.boot_test
+        ? `qemu-img check, boot test (≤ ${vm.policy.boot_timeout} s), libvirt XML ${outXml}`
+        : `qemu-img check, libvirt XML ${outXml} (boot test off)`,
+    ],
   );
   const actions: Action[] = [];
   let upstream = '';
@@ -108,7 +156,14 @@ export function planVm(input: PlanVmInput): VmPlan {
     redo ||= !(rec?.status === 'done' && rec.input_hash === inputHash);
     const id = `${vm.address}:${stage}`;
     if (redo) {
-      actions.push({ id, stage, input_hash: inputHash, depends_on: previous && actions.some((a) => a.id === previous) ? [previous] : [], reason, ...(stage === 'fix' ? { edits } : {}) });
+      actions.push({
+        id,
+        stage,
+        input_hash: inputHash,
+        depends_on: previous && actions.some((a) => a.id === previous) ? [previous] : [],
+        reason,
+        ...(stage === 'fix' ? { edits } : {}),
+      });
     }
     previous = id;
   }
@@ -117,7 +172,9 @@ export function planVm(input: PlanVmInput): VmPlan {
     source: { address: vm.source, type: input.sourceType, fingerprint },
     facts: summariseFacts(facts),
     actions,
-    findings: findings.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.code < b.code ? -1 : 1)),
+    findings: findings.sort(
+      (a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.code < b.code ? -1 : 1),
+    ),
     outputs: { disk: { path: outDisk, format: ext }, domain_xml: { path: outXml } },
   };
 }

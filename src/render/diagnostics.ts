@@ -7,13 +7,18 @@ import type { Paint } from './paint.js';
 export function renderDiagnostic(d: Diagnostic, files: Map<string, SourceFile>, paint: Paint): string {
   const sev = d.severity === 'error' ? paint.red('error') : paint.yellow('warning');
   const r = d.range;
-  const head = r ? `${paint.bold(`${r.filename}:${r.start.line}:${r.start.column}:`)} ${sev}: ${paint.bold(d.summary)}` : `${sev}: ${paint.bold(d.summary)}`;
+  const head = r
+    ? `${paint.bold(`${r.filename}:${r.start.line}:${r.start.column}:`)} ${sev}: ${paint.bold(d.summary)}`
+    : `${sev}: ${paint.bold(d.summary)}`;
   const lines = [head, `  ${d.detail}`];
   const file = r && files.get(r.filename);
   if (r && file) {
     const text = file.text.split('\n')[r.start.line - 1] ?? '';
     const gutter = String(r.start.line).length;
-    const width = r.end.line === r.start.line ? Math.max(1, r.end.column - r.start.column) : Math.max(1, [...text].length - r.start.column + 1);
+    const width =
+      r.end.line === r.start.line
+        ? Math.max(1, r.end.column - r.start.column)
+        : Math.max(1, [...text].length - r.start.column + 1);
     lines.push(`  ${String(r.start.line)} | ${text}`);
     lines.push(`  ${' '.repeat(gutter)} | ${' '.repeat(r.start.column - 1)}${paint.red('^'.repeat(width))}`);
   }

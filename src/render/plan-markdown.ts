@@ -29,11 +29,14 @@ export function renderPlanMarkdown(plan: Plan): string {
   const out = ['### h2k plan', ''];
   out.push(`| VMs | ${[...counts.keys()].join(' | ')}${counts.size ? ' | ' : ''}critical | warning | info |`);
   out.push(`|---|${[...counts.keys()].map(() => '---|').join('')}---|---|---|`);
-  out.push(`| ${vms.length} | ${[...counts.values()].join(' | ')}${counts.size ? ' | ' : ''}${sev.critical} | ${sev.warning} | ${sev.info} |`);
+  out.push(
+    `| ${vms.length} | ${[...counts.values()].join(' | ')}${counts.size ? ' | ' : ''}${sev.critical} | ${sev.warning} | ${sev.info} |`,
+  );
   out.push('');
   if (plan.drift.length) {
     out.push('**Drift since the last apply**', '');
-    for (const d of plan.drift) out.push(`- \`${d.vm}\`${d.stage ? ` ${d.stage}` : ''}${d.path ? ` \`${d.path}\`` : ''}: ${d.problem}`);
+    for (const d of plan.drift)
+      out.push(`- \`${d.vm}\`${d.stage ? ` ${d.stage}` : ''}${d.path ? ` \`${d.path}\`` : ''}: ${d.problem}`);
     out.push('');
   }
   for (const vm of vms) {
@@ -44,7 +47,8 @@ export function renderPlanMarkdown(plan: Plan): string {
     if (fix?.edits?.length) out.push('**Guest changes**', '', ...fix.edits.map(editMarkdown), '');
     if (vm.findings.length) {
       out.push('**Findings**', '');
-      for (const f of vm.findings) out.push(`- **${f.severity}** \`${f.code}\`: ${f.message}${f.acknowledged ? ' _(acknowledged)_' : ''}`);
+      for (const f of vm.findings)
+        out.push(`- **${f.severity}** \`${f.code}\`: ${f.message}${f.acknowledged ? ' _(acknowledged)_' : ''}`);
       out.push('');
     }
     out.push('</details>', '');

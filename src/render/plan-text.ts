@@ -12,7 +12,10 @@ function renderEdit(e: GuestEdit, p: Paint): string[] {
   switch (e.kind) {
     case 'write': {
       const diff = unifiedDiff(e.before, e.after, `a${e.path}`, `b${e.path}`).trimEnd().split('\n');
-      return [`${p.yellow('~')} ${p.bold(e.path)}  ${p.dim(`# ${e.reason}`)}`, ...diff.map((l) => `    ${colourDiffLine(l, p)}`)];
+      return [
+        `${p.yellow('~')} ${p.bold(e.path)}  ${p.dim(`# ${e.reason}`)}`,
+        ...diff.map((l) => `    ${colourDiffLine(l, p)}`),
+      ];
     }
     case 'delete':
       return [`${p.red('-')} ${p.bold(e.path)}  ${p.dim(`# ${e.reason}`)}`];
@@ -50,13 +53,30 @@ export function renderPlanText(plan: Plan, p: Paint): string {
   const counts: Record<string, number> = {};
   const sev: Record<string, number> = { critical: 0, warning: 0, info: 0 };
   for (const vm of vms) {
-    const f = vm.facts as { disks: { name: string; virtualBytes: number; allocatedBytes: number; chain: unknown[] }[]; guest?: { os: { product: string; distro: string }; firmware: string; root: string }; hardware: HardwareFacts; inventory?: InventoryFacts };
+    const f = vm.facts as {
+      disks: { name: string; virtualBytes: number; allocatedBytes: number; chain: unknown[] }[];
+      guest?: { os: { product: string; distro: string }; firmware: string; root: string };
+      hardware: HardwareFacts;
+      inventory?: InventoryFacts;
+    };
     out.push(`${p.bold(`# ${vm.address}`)}  ${p.dim(`from ${vm.source.address}`)}`);
-    if (f.inventory) out.push(`  vsphere: ${f.inventory.path}, ${f.inventory.power_state}, ${f.inventory.guest_id}, ${f.inventory.firmware}, ${f.inventory.snapshots.length} snapshot(s)`);
+    if (f.inventory)
+      out.push(
+        `  vsphere: ${f.inventory.path}, ${f.inventory.power_state}, ${f.inventory.guest_id}, ${f.inventory.firmware}, ${f.inventory.snapshots.length} snapshot(s)`,
+      );
     const h = f.hardware;
-    out.push(`  kvm: ${h.cpus} vCPU, ${h.memoryMiB} MiB, ${h.firmware}, ${h.nics.map((n) => `${n.model} ${n.mac}${n.network ? ` (${n.network})` : ''}`).join(', ')}`);
-    for (const d of f.disks) out.push(`  disk ${d.name}: ${fmtBytes(d.virtualBytes)} virtual, ${fmtBytes(d.allocatedBytes)} allocated, ${d.chain.length} layer(s)`);
-    out.push(f.guest ? `  guest: ${f.guest.os.distro} ${f.guest.os.product}, ${f.guest.firmware}, root ${f.guest.root}` : '  guest: not inspected (-inspect=false)');
+    out.push(
+      `  kvm: ${h.cpus} vCPU, ${h.memoryMiB} MiB, ${h.firmware}, ${h.nics.map((n) => `${n.model} ${n.mac}${n.network ? ` (${n.network})` : ''}`).join(', ')}`,
+    );
+    for (const d of f.disks)
+      out.push(
+        `  disk ${d.name}: ${fmtBytes(d.virtualBytes)} virtual, ${fmtBytes(d.allocatedBytes)} allocated, ${d.chain.length} layer(s)`,
+      );
+    out.push(
+      f.guest
+        ? `  guest: ${f.guest.os.distro} ${f.guest.os.product}, ${f.guest.firmware}, root ${f.guest.root}`
+        : '  guest: not inspected (-inspect=false)',
+    );
     out.push(`  output: ${vm.outputs.disk.path} (${vm.outputs.disk.format}), ${vm.outputs.domain_xml.path}`);
     if (vm.actions.length === 0) out.push(`  ${p.dim('no changes: every stage is done and up to date')}`);
     for (const a of vm.actions) {
@@ -65,13 +85,20 @@ export function renderPlanText(plan: Plan, p: Paint): string {
     }
     for (const fnd of vm.findings) {
       sev[fnd.severity]++;
-      const tag = fnd.severity === 'critical' ? p.red('CRITICAL') : fnd.severity === 'warning' ? p.yellow('warning') : p.dim('info');
+      const tag =
+        fnd.severity === 'critical'
+          ? p.red('CRITICAL')
+          : fnd.severity === 'warning'
+            ? p.yellow('warning')
+            : p.dim('info');
       out.push(`  ${tag} [${fnd.code}] ${fnd.message}${fnd.acknowledged ? p.dim(' (acknowledged by policy)') : ''}`);
     }
     out.push('');
   }
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  const byStage = Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ');
+  const byStage = Object.entries(counts)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
   out.push(
     total === 0
       ? p.green(`No changes. ${vms.length} VM(s) match the configuration.`)

@@ -8,7 +8,12 @@ export function configHash(config: Config): string {
   const portable = {
     files: config.files.map((f) => relative(config.dir, f)),
     variables: config.variables,
-    sources: Object.fromEntries(Object.entries(config.sources).map(([k, s]) => [k, s.type === 'local' ? { ...s, directory: relative(config.dir, s.directory) || '.' } : s])),
+    sources: Object.fromEntries(
+      Object.entries(config.sources).map(([k, s]) => [
+        k,
+        s.type === 'local' ? { ...s, directory: relative(config.dir, s.directory) || '.' } : s,
+      ]),
+    ),
     policies: config.policies,
     // Where a selector is written is not what it means: moving a line must not make plans stale.
     vms: config.vms.map(({ at: _at, ...vm }) => vm),

@@ -4,24 +4,61 @@ const NAME = '^[A-Za-z_][A-Za-z0-9_-]*$';
 
 const policyProperties = {
   output_format: { enum: ['qcow2', 'raw'], default: 'qcow2', description: 'Format of the converted disk.' },
-  output_dir: { type: 'string', minLength: 1, default: './output', description: 'Where converted disks and libvirt XML go (relative to the configuration directory).' },
+  output_dir: {
+    type: 'string',
+    minLength: 1,
+    default: './output',
+    description: 'Where converted disks and libvirt XML go (relative to the configuration directory).',
+  },
   compress: { type: 'boolean', default: false, description: 'Compress qcow2 output (slower to write, smaller).' },
   trim: { type: 'boolean', default: true, description: 'Discard unused guest blocks before conversion.' },
-  fstab_mode: { enum: ['uuid', 'partuuid', 'label', 'keep'], default: 'uuid', description: 'How fragile device names in fstab/crypttab are rewritten.' },
-  network: { enum: ['dhcp', 'keep'], default: 'dhcp', description: 'dhcp: unpin the NIC from the VMware MAC/name so the KVM NIC gets DHCP.' },
-  remove_vmware_tools: { type: 'boolean', default: true, description: 'Disable or remove open-vm-tools / VMware Tools.' },
+  fstab_mode: {
+    enum: ['uuid', 'partuuid', 'label', 'keep'],
+    default: 'uuid',
+    description: 'How fragile device names in fstab/crypttab are rewritten.',
+  },
+  network: {
+    enum: ['dhcp', 'keep'],
+    default: 'dhcp',
+    description: 'dhcp: unpin the NIC from the VMware MAC/name so the KVM NIC gets DHCP.',
+  },
+  remove_vmware_tools: {
+    type: 'boolean',
+    default: true,
+    description: 'Disable or remove open-vm-tools / VMware Tools.',
+  },
   initramfs_drivers: {
     type: 'array',
     items: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'a kernel module name' },
     default: ['virtio_blk', 'virtio_net', 'virtio_pci', 'virtio_scsi'],
     description: 'Kernel modules the rebuilt initramfs must contain.',
   },
-  boot_test: { type: 'boolean', default: true, description: 'Boot the output on a throwaway overlay and check it comes up.' },
-  boot_timeout: { type: 'integer', minimum: 10, maximum: 3600, default: 600, description: 'Seconds the boot test may take.' },
+  boot_test: {
+    type: 'boolean',
+    default: true,
+    description: 'Boot the output on a throwaway overlay and check it comes up.',
+  },
+  boot_timeout: {
+    type: 'integer',
+    minimum: 10,
+    maximum: 3600,
+    default: 600,
+    description: 'Seconds the boot test may take.',
+  },
   firmware: { enum: ['auto', 'bios', 'uefi'], default: 'auto', description: 'auto: use what inspection finds.' },
   mac: { enum: ['preserve', 'regenerate'], default: 'preserve', description: 'MAC addresses in the libvirt XML.' },
-  allow_power_off: { type: 'boolean', default: false, description: 'Let h2k shut down a running vSphere source (guest shutdown through govc) before fetching.' },
-  power_off_timeout: { type: 'integer', minimum: 10, maximum: 3600, default: 300, description: 'Seconds a guest shutdown may take before FETCH gives up.' },
+  allow_power_off: {
+    type: 'boolean',
+    default: false,
+    description: 'Let h2k shut down a running vSphere source (guest shutdown through govc) before fetching.',
+  },
+  power_off_timeout: {
+    type: 'integer',
+    minimum: 10,
+    maximum: 3600,
+    default: 300,
+    description: 'Seconds a guest shutdown may take before FETCH gives up.',
+  },
   acknowledge: {
     type: 'array',
     items: { type: 'string', minLength: 1 },
@@ -37,17 +74,33 @@ export const CONFIG_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    variable: { type: 'object', propertyNames: { pattern: NAME }, additionalProperties: { $ref: '#/definitions/variable' } },
+    variable: {
+      type: 'object',
+      propertyNames: { pattern: NAME },
+      additionalProperties: { $ref: '#/definitions/variable' },
+    },
     locals: { type: 'object' },
     source: {
       type: 'object',
       additionalProperties: false,
       properties: {
-        vsphere: { type: 'object', propertyNames: { pattern: NAME }, additionalProperties: { $ref: '#/definitions/source_vsphere' } },
-        local: { type: 'object', propertyNames: { pattern: NAME }, additionalProperties: { $ref: '#/definitions/source_local' } },
+        vsphere: {
+          type: 'object',
+          propertyNames: { pattern: NAME },
+          additionalProperties: { $ref: '#/definitions/source_vsphere' },
+        },
+        local: {
+          type: 'object',
+          propertyNames: { pattern: NAME },
+          additionalProperties: { $ref: '#/definitions/source_local' },
+        },
       },
     },
-    policy: { type: 'object', propertyNames: { pattern: NAME }, additionalProperties: { $ref: '#/definitions/policy' } },
+    policy: {
+      type: 'object',
+      propertyNames: { pattern: NAME },
+      additionalProperties: { $ref: '#/definitions/policy' },
+    },
     vm: { type: 'object', additionalProperties: { $ref: '#/definitions/vm' } },
   },
   definitions: {
@@ -66,12 +119,20 @@ export const CONFIG_SCHEMA = {
       additionalProperties: false,
       required: ['url'],
       properties: {
-        url: { type: 'string', pattern: '^https?://[^\\s/@]+', description: 'an https:// URL of vCenter or ESXi, without credentials' },
+        url: {
+          type: 'string',
+          pattern: '^https?://[^\\s/@]+',
+          description: 'an https:// URL of vCenter or ESXi, without credentials',
+        },
         username: { type: 'string' },
         password: { type: 'string', description: 'always treated as sensitive' },
         insecure: { type: 'boolean', default: false },
         ca_file: { type: 'string' },
-        thumbprint: { type: 'string', pattern: '^([0-9A-Fa-f]{2}:){19,31}[0-9A-Fa-f]{2}$', description: 'a SHA-1 or SHA-256 certificate thumbprint, colon-separated hex' },
+        thumbprint: {
+          type: 'string',
+          pattern: '^([0-9A-Fa-f]{2}:){19,31}[0-9A-Fa-f]{2}$',
+          description: 'a SHA-1 or SHA-256 certificate thumbprint, colon-separated hex',
+        },
         datacenter: { type: 'string' },
       },
     },
@@ -79,14 +140,25 @@ export const CONFIG_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        directory: { type: 'string', default: '.', description: 'Base directory for relative disk paths (relative to the configuration).' },
-        allow_absolute_paths: { type: 'boolean', default: false, description: 'Let VMDK descriptors name extents or parents by absolute path.' },
+        directory: {
+          type: 'string',
+          default: '.',
+          description: 'Base directory for relative disk paths (relative to the configuration).',
+        },
+        allow_absolute_paths: {
+          type: 'boolean',
+          default: false,
+          description: 'Let VMDK descriptors name extents or parents by absolute path.',
+        },
       },
     },
     policy: {
       type: 'object',
       additionalProperties: false,
-      properties: { extends: { type: 'string', description: 'a reference to another policy, like policy.base' }, ...policyProperties },
+      properties: {
+        extends: { type: 'string', description: 'a reference to another policy, like policy.base' },
+        ...policyProperties,
+      },
     },
     policy_overrides: { type: 'object', additionalProperties: false, properties: policyProperties },
     vm: {
@@ -96,20 +168,34 @@ export const CONFIG_SCHEMA = {
       properties: {
         source: { type: 'string', description: 'a reference to a source block, like source.local.lab' },
         policy: { type: 'string', description: 'a reference to a policy block, like policy.linux' },
-        disks: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'local: disk files, boot disk first' },
+        disks: {
+          type: 'array',
+          minItems: 1,
+          items: { type: 'string', minLength: 1 },
+          description: 'local: disk files, boot disk first',
+        },
         path: { type: 'string', minLength: 1, description: 'vsphere: inventory path of the VM' },
         name: { type: 'string', minLength: 1, description: 'vsphere: VM name' },
         discover: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            folder: { type: 'string', minLength: 1, description: 'inventory folder to search, like /DC0/vm/prod (default: the whole datacenter), subfolders included' },
+            folder: {
+              type: 'string',
+              minLength: 1,
+              description:
+                'inventory folder to search, like /DC0/vm/prod (default: the whole datacenter), subfolders included',
+            },
             name: { type: 'string', minLength: 1, description: 'glob on the VM name, like web-* (* and ? wildcards)' },
             guest_id: { type: 'string', minLength: 1, description: 'glob on the vSphere guestId, like debian*' },
           },
           description: 'vsphere: plan every VM matching these; each becomes vm.NAME["<vm name>"]',
         },
-        uuid: { type: 'string', pattern: '^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$', description: 'a BIOS or instance UUID' },
+        uuid: {
+          type: 'string',
+          pattern: '^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$',
+          description: 'a BIOS or instance UUID',
+        },
         cpus: { type: 'integer', minimum: 1, maximum: 512 },
         memory: { type: 'integer', minimum: 64, description: 'MiB' },
         firmware: { enum: ['bios', 'uefi'] },
@@ -119,7 +205,11 @@ export const CONFIG_SCHEMA = {
             type: 'object',
             additionalProperties: false,
             properties: {
-              mac: { type: 'string', pattern: '^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$', description: 'a MAC address like 00:50:56:aa:bb:cc' },
+              mac: {
+                type: 'string',
+                pattern: '^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$',
+                description: 'a MAC address like 00:50:56:aa:bb:cc',
+              },
               network: { type: 'string' },
               model: { enum: ['virtio', 'e1000', 'e1000e', 'rtl8139'], default: 'virtio' },
             },

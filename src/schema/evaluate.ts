@@ -2,7 +2,17 @@
 import type { Expr } from './ast.js';
 import { DiagnosticError } from './diagnostics.js';
 import { type FunctionContext, FunctionError, coerceArg, paramAt, signature } from './functions.js';
-import { BlockRef, type ObjectValue, Sensitive, type Value, deepEqual, deepUnmark, isObject, mark, typeName } from './values.js';
+import {
+  BlockRef,
+  type ObjectValue,
+  Sensitive,
+  type Value,
+  deepEqual,
+  deepUnmark,
+  isObject,
+  mark,
+  typeName,
+} from './values.js';
 import type { Span } from './source-file.js';
 
 /** How many names make a complete reference for each root: var.x, source.local.lab, ... */
@@ -156,9 +166,18 @@ export class Evaluator {
         const out: ObjectValue = {};
         for (const item of expr.items) {
           const [k, ks] = deepUnmark(ev(item.key));
-          if (ks) throw new DiagnosticError('Invalid object key', 'A sensitive value cannot be used as an object key.', item.key.span);
+          if (ks)
+            throw new DiagnosticError(
+              'Invalid object key',
+              'A sensitive value cannot be used as an object key.',
+              item.key.span,
+            );
           if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean')
-            throw new DiagnosticError('Invalid object key', `An object key must be a string, got ${typeName(k)}.`, item.key.span);
+            throw new DiagnosticError(
+              'Invalid object key',
+              `An object key must be a string, got ${typeName(k)}.`,
+              item.key.span,
+            );
           out[String(k)] = ev(item.value);
         }
         return out;
@@ -190,7 +209,11 @@ export class Evaluator {
       policy: 'policy.NAME',
       each: 'each.key or each.value',
     };
-    return new DiagnosticError('Invalid reference', `A reference to "${root}" must name what it refers to, like ${example[root]}.`, span);
+    return new DiagnosticError(
+      'Invalid reference',
+      `A reference to "${root}" must name what it refers to, like ${example[root]}.`,
+      span,
+    );
   }
 
   private resolve(path: string[], span: Span): Value {
@@ -207,10 +230,19 @@ export class Evaluator {
         case 'source':
           return s.source[a]?.[b];
         case 'each':
-          if (!s.each) throw new DiagnosticError('Reference to "each" in context without for_each', 'The "each" object can be used only in a block that has for_each set.', span);
+          if (!s.each)
+            throw new DiagnosticError(
+              'Reference to "each" in context without for_each',
+              'The "each" object can be used only in a block that has for_each set.',
+              span,
+            );
           if (a === 'key') return s.each.key;
           if (a === 'value') return s.each.value;
-          throw new DiagnosticError('Invalid "each" attribute', `The "each" object has only "key" and "value"; "${a}" is not one of them.`, span);
+          throw new DiagnosticError(
+            'Invalid "each" attribute',
+            `The "each" object has only "key" and "value"; "${a}" is not one of them.`,
+            span,
+          );
       }
       return undefined;
     })();
@@ -228,7 +260,11 @@ export class Evaluator {
       }
       return mark(obj[name], s);
     }
-    throw new DiagnosticError('Unsupported attribute', `Can't access attributes on a value of type ${typeName(t)}.`, span);
+    throw new DiagnosticError(
+      'Unsupported attribute',
+      `Can't access attributes on a value of type ${typeName(t)}.`,
+      span,
+    );
   }
 
   private index(target: Value, key: Value, span: Span): Value {
@@ -237,13 +273,25 @@ export class Evaluator {
     const obj = t instanceof BlockRef ? t.attrs : t;
     if (Array.isArray(obj)) {
       const n = typeof k === 'string' ? Number(k) : k;
-      if (typeof n !== 'number' || !Number.isInteger(n)) throw new DiagnosticError('Invalid index', `A list index must be a whole number, got ${typeName(k)}.`, span);
-      if (n < 0 || n >= obj.length) throw new DiagnosticError('Invalid index', `The given index ${n} is out of range: the list has ${obj.length} element(s).`, span);
+      if (typeof n !== 'number' || !Number.isInteger(n))
+        throw new DiagnosticError('Invalid index', `A list index must be a whole number, got ${typeName(k)}.`, span);
+      if (n < 0 || n >= obj.length)
+        throw new DiagnosticError(
+          'Invalid index',
+          `The given index ${n} is out of range: the list has ${obj.length} element(s).`,
+          span,
+        );
       return mark(obj[n], s1 || s2);
     }
     if (isObject(obj)) {
-      if (typeof k !== 'string') throw new DiagnosticError('Invalid index', `A map key must be a string, got ${typeName(k)}.`, span);
-      if (!Object.prototype.hasOwnProperty.call(obj, k)) throw new DiagnosticError('Invalid index', `The given key ${JSON.stringify(k)} does not identify an element in this collection value.`, span);
+      if (typeof k !== 'string')
+        throw new DiagnosticError('Invalid index', `A map key must be a string, got ${typeName(k)}.`, span);
+      if (!Object.prototype.hasOwnProperty.call(obj, k))
+        throw new DiagnosticError(
+          'Invalid index',
+          `The given key ${JSON.stringify(k)} does not identify an element in this collection value.`,
+          span,
+        );
       return mark(obj[k], s1 || s2);
     }
     throw new DiagnosticError('Invalid index', `This value of type ${typeName(t)} does not have any indices.`, span);
@@ -251,20 +299,38 @@ export class Evaluator {
 
   private call(expr: Extract<Expr, { kind: 'call' }>, locals: Map<string, Value>): Value {
     const sig = signature(expr.name);
-    if (!sig) throw new DiagnosticError('Call to unknown function', `There is no function named "${expr.name}".`, expr.nameSpan);
+    if (!sig)
+      throw new DiagnosticError(
+        'Call to unknown function',
+        `There is no function named "${expr.name}".`,
+        expr.nameSpan,
+      );
     let args = expr.args.map((a) => this.evaluate(a, locals));
     if (expr.expandFinal) {
       const [last, s] = deepUnmark(args[args.length - 1]);
-      if (!Array.isArray(last)) throw new DiagnosticError('Invalid expanding argument value', 'The expanding argument (indicated by ...) must be a list.', expr.args[expr.args.length - 1].span);
+      if (!Array.isArray(last))
+        throw new DiagnosticError(
+          'Invalid expanding argument value',
+          'The expanding argument (indicated by ...) must be a list.',
+          expr.args[expr.args.length - 1].span,
+        );
       args = [...args.slice(0, -1), ...last.map((x) => mark(x, s))];
     }
     const argSpan = (i: number) => expr.args[Math.min(i, expr.args.length - 1)]?.span ?? expr.span;
     if (args.length < sig.min) {
       const missing = paramAt(sig.def, args.length).name;
-      throw new DiagnosticError('Not enough function arguments', `Function "${expr.name}" expects ${sig.min} argument(s). Missing value for "${missing}".`, expr.span);
+      throw new DiagnosticError(
+        'Not enough function arguments',
+        `Function "${expr.name}" expects ${sig.min} argument(s). Missing value for "${missing}".`,
+        expr.span,
+      );
     }
     if (args.length > sig.max)
-      throw new DiagnosticError('Too many function arguments', `Function "${expr.name}" expects only ${sig.max} argument(s).`, argSpan(sig.max));
+      throw new DiagnosticError(
+        'Too many function arguments',
+        `Function "${expr.name}" expects only ${sig.max} argument(s).`,
+        argSpan(sig.max),
+      );
     let sensitive = false;
     const plain = args.map((a, i) => {
       const [u, s] = deepUnmark(a);
@@ -280,7 +346,11 @@ export class Evaluator {
     } catch (err) {
       if (!(err instanceof FunctionError)) throw err;
       const span = err.argIndex === undefined ? expr.span : argSpan(err.argIndex);
-      throw new DiagnosticError(err.argIndex === undefined ? 'Error in function call' : 'Invalid function argument', `Call to function "${expr.name}" failed: ${err.message}.`, span);
+      throw new DiagnosticError(
+        err.argIndex === undefined ? 'Error in function call' : 'Invalid function argument',
+        `Call to function "${expr.name}" failed: ${err.message}.`,
+        span,
+      );
     }
   }
 
@@ -296,8 +366,18 @@ export class Evaluator {
       }
       const [v, s] = deepUnmark(this.evaluate(part, locals));
       sensitive ||= s;
-      if (v === null) throw new DiagnosticError('Invalid template interpolation value', 'The expression result is null. Cannot include a null value in a string template.', part.span);
-      if (typeof v === 'object') throw new DiagnosticError('Invalid template interpolation value', `Cannot include the given value in a string template: string required, got ${typeName(v)}.`, part.span);
+      if (v === null)
+        throw new DiagnosticError(
+          'Invalid template interpolation value',
+          'The expression result is null. Cannot include a null value in a string template.',
+          part.span,
+        );
+      if (typeof v === 'object')
+        throw new DiagnosticError(
+          'Invalid template interpolation value',
+          `Cannot include the given value in a string template: string required, got ${typeName(v)}.`,
+          part.span,
+        );
       out += String(v);
     }
     return mark(out, sensitive);
@@ -334,10 +414,15 @@ export class Evaluator {
       case '*':
         return mark(a * b, s);
       case '/':
-        if (b === 0) throw new DiagnosticError('Operation failed', 'Can\'t divide by zero.', expr.right.span);
+        if (b === 0) throw new DiagnosticError('Operation failed', "Can't divide by zero.", expr.right.span);
         return mark(a / b, s);
       case '%':
-        if (b === 0) throw new DiagnosticError('Operation failed', 'Can\'t compute the remainder of a division by zero.', expr.right.span);
+        if (b === 0)
+          throw new DiagnosticError(
+            'Operation failed',
+            "Can't compute the remainder of a division by zero.",
+            expr.right.span,
+          );
         return mark(a % b, s);
     }
   }
@@ -346,8 +431,16 @@ export class Evaluator {
     const [coll, s] = deepUnmark(this.evaluate(expr.collection, locals));
     let entries: [Value, Value][];
     if (Array.isArray(coll)) entries = coll.map((v, i) => [i, v]);
-    else if (isObject(coll)) entries = Object.keys(coll).sort().map((k) => [k, coll[k]]);
-    else throw new DiagnosticError('Iteration over non-iterable value', `A value of type ${typeName(coll)} cannot be used as the collection in a for expression.`, expr.collection.span);
+    else if (isObject(coll))
+      entries = Object.keys(coll)
+        .sort()
+        .map((k) => [k, coll[k]]);
+    else
+      throw new DiagnosticError(
+        'Iteration over non-iterable value',
+        `A value of type ${typeName(coll)} cannot be used as the collection in a for expression.`,
+        expr.collection.span,
+      );
     const listOut: Value[] = [];
     const objOut: Record<string, Value[] | Value> = {};
     for (const [k, v] of entries) {
@@ -364,9 +457,19 @@ export class Evaluator {
         continue;
       }
       const [key] = deepUnmark(this.evaluate(expr.keyExpr, inner));
-      if (typeof key !== 'string') throw new DiagnosticError('Invalid object key', `The key expression produced ${typeName(key)}; a string is required.`, expr.keyExpr.span);
+      if (typeof key !== 'string')
+        throw new DiagnosticError(
+          'Invalid object key',
+          `The key expression produced ${typeName(key)}; a string is required.`,
+          expr.keyExpr.span,
+        );
       if (expr.grouping) ((objOut[key] ??= []) as Value[]).push(value);
-      else if (key in objOut) throw new DiagnosticError('Duplicate object key', `Two elements produced the key ${JSON.stringify(key)}. Use "..." after the value to group them.`, expr.keyExpr.span);
+      else if (key in objOut)
+        throw new DiagnosticError(
+          'Duplicate object key',
+          `Two elements produced the key ${JSON.stringify(key)}. Use "..." after the value to group them.`,
+          expr.keyExpr.span,
+        );
       else objOut[key] = value;
     }
     return mark(expr.keyExpr ? (objOut as ObjectValue) : listOut, s);
@@ -375,13 +478,21 @@ export class Evaluator {
   private bool(v: Value, span: Span, what: string): boolean {
     if (typeof v === 'boolean') return v;
     if (v === 'true' || v === 'false') return v === 'true';
-    throw new DiagnosticError('Invalid operand', `Unsuitable value for ${what}: a bool is required, got ${typeName(v)}.`, span);
+    throw new DiagnosticError(
+      'Invalid operand',
+      `Unsuitable value for ${what}: a bool is required, got ${typeName(v)}.`,
+      span,
+    );
   }
 
   private number(v: Value, span: Span, what: string): number {
     if (typeof v === 'number') return v;
     if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-    throw new DiagnosticError('Invalid operand', `Unsuitable value for ${what}: a number is required, got ${typeName(v)}.`, span);
+    throw new DiagnosticError(
+      'Invalid operand',
+      `Unsuitable value for ${what}: a number is required, got ${typeName(v)}.`,
+      span,
+    );
   }
 }
 
@@ -389,13 +500,29 @@ export function undeclared(path: string[], span: Span): DiagnosticError {
   const [root, a, b] = path;
   switch (root) {
     case 'var':
-      return new DiagnosticError('Reference to undeclared input variable', `An input variable with the name "${a}" has not been declared. Declare it with a variable "${a}" {} block.`, span);
+      return new DiagnosticError(
+        'Reference to undeclared input variable',
+        `An input variable with the name "${a}" has not been declared. Declare it with a variable "${a}" {} block.`,
+        span,
+      );
     case 'local':
-      return new DiagnosticError('Reference to undeclared local value', `A local value with the name "${a}" has not been declared.`, span);
+      return new DiagnosticError(
+        'Reference to undeclared local value',
+        `A local value with the name "${a}" has not been declared.`,
+        span,
+      );
     case 'policy':
-      return new DiagnosticError('Reference to undeclared policy', `A policy with the name "${a}" has not been declared.`, span);
+      return new DiagnosticError(
+        'Reference to undeclared policy',
+        `A policy with the name "${a}" has not been declared.`,
+        span,
+      );
     case 'source':
-      return new DiagnosticError('Reference to undeclared source', `A source "${a}" "${b}" has not been declared.`, span);
+      return new DiagnosticError(
+        'Reference to undeclared source',
+        `A source "${a}" "${b}" has not been declared.`,
+        span,
+      );
     default:
       return new DiagnosticError('Invalid reference', `"${path.join('.')}" is not a valid reference.`, span);
   }

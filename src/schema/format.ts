@@ -34,7 +34,8 @@ export function formatHcl(filename: string, text: string): string {
       for (let i = heredocStart + 1; i <= li; i++) lines[i].verbatim = true;
       heredocStart = -1;
     }
-    if (t.type === 'comment' && t.text.startsWith('/*')) for (let i = li + 1; i <= lineOf(t.end); i++) lines[i].verbatim = true;
+    if (t.type === 'comment' && t.text.startsWith('/*'))
+      for (let i = li + 1; i <= lineOf(t.end); i++) lines[i].verbatim = true;
     if (lines[li].tokens.length === 0) lines[li].depth = depth - (isCloser(t) ? 1 : 0);
     lines[li].tokens.push(t);
     if (isOpener(t)) depth++;
@@ -66,11 +67,16 @@ export function formatHcl(filename: string, text: string): string {
     // A block comment that starts here continues on verbatim lines: keep only this line's part.
     const text = normaliseLine(line, file.text).split('\n')[0].trimEnd();
     const attr = /^([A-Za-z_][A-Za-z0-9_-]*|"[^"]*") = (.*)$/.exec(text);
-    out.push({ text: '  '.repeat(depth) + text, depth, closer: isCloser(line.tokens[0]), ...(attr && isAttributeStart(line.tokens) ? { name: attr[1], rest: attr[2] } : {}) });
+    out.push({
+      text: '  '.repeat(depth) + text,
+      depth,
+      closer: isCloser(line.tokens[0]),
+      ...(attr && isAttributeStart(line.tokens) ? { name: attr[1], rest: attr[2] } : {}),
+    });
   }
   // Align `=` within runs of attributes at one depth; deeper continuation lines and the closers of
   // multi-line values do not break a run, anything else does.
-  for (let i = 0; i < out.length; ) {
+  for (let i = 0; i < out.length;) {
     if (out[i].name === undefined) {
       i++;
       continue;
@@ -102,7 +108,11 @@ function isCloser(t: Token): boolean {
 }
 
 function isAttributeStart(tokens: Token[]): boolean {
-  return tokens.length >= 2 && (tokens[0].type === 'ident' || tokens[0].type === 'oquote') && tokens[tokens.findIndex((t, i) => i > 0 && t.type !== 'lit' && t.type !== 'cquote')]?.text === '=';
+  return (
+    tokens.length >= 2 &&
+    (tokens[0].type === 'ident' || tokens[0].type === 'oquote') &&
+    tokens[tokens.findIndex((t, i) => i > 0 && t.type !== 'lit' && t.type !== 'cquote')]?.text === '='
+  );
 }
 
 function normaliseLine(line: Line, src: string): string {
@@ -117,7 +127,7 @@ function normaliseLine(line: Line, src: string): string {
   const last = t[t.length - 1].type === 'comment' ? t.length - 2 : t.length - 1;
   if (t[0].type === 'ident' && t[last]?.type === 'punct' && t[last].text === '{') {
     const parts: string[] = [];
-    for (let i = 0; i <= last; ) {
+    for (let i = 0; i <= last;) {
       if (t[i].type === 'oquote') {
         const close = t.findIndex((x, j) => j > i && x.type === 'cquote');
         if (close < 0) return from(t[0]);

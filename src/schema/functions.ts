@@ -44,12 +44,14 @@ function formatVerb(verb: string, flags: string, v: Value): string {
       return JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v));
     case 'd': {
       const n = typeof v === 'string' ? Number(v) : v;
-      if (typeof n !== 'number' || !Number.isInteger(n)) throw new FunctionError(`%d requires a whole number, got ${JSON.stringify(v)}`);
+      if (typeof n !== 'number' || !Number.isInteger(n))
+        throw new FunctionError(`%d requires a whole number, got ${JSON.stringify(v)}`);
       return String(n);
     }
     case 'f': {
       const n = typeof v === 'string' ? Number(v) : v;
-      if (typeof n !== 'number' || Number.isNaN(n)) throw new FunctionError(`%f requires a number, got ${JSON.stringify(v)}`);
+      if (typeof n !== 'number' || Number.isNaN(n))
+        throw new FunctionError(`%f requires a number, got ${JSON.stringify(v)}`);
       const precision = /\.(\d+)/.exec(flags);
       return n.toFixed(precision ? Number(precision[1]) : 6);
     }
@@ -76,10 +78,12 @@ export const FUNCTIONS: Record<string, FunctionDef> = {
     params: [{ name: 'path', type: 'string' }],
     impl: ([p], ctx) => {
       const full = resolve(ctx.baseDir, str(p));
-      if (!existsSync(full) || !statSync(full).isFile()) throw new FunctionError(`no file exists at ${JSON.stringify(str(p))}`, 0);
+      if (!existsSync(full) || !statSync(full).isFile())
+        throw new FunctionError(`no file exists at ${JSON.stringify(str(p))}`, 0);
       const buf = readFileSync(full);
       const text = buf.toString('utf8');
-      if (Buffer.from(text, 'utf8').compare(buf) !== 0) throw new FunctionError(`the file ${JSON.stringify(str(p))} is not valid UTF-8 text`, 0);
+      if (Buffer.from(text, 'utf8').compare(buf) !== 0)
+        throw new FunctionError(`the file ${JSON.stringify(str(p))} is not valid UTF-8 text`, 0);
       return text;
     },
   },
@@ -92,7 +96,8 @@ export const FUNCTIONS: Record<string, FunctionDef> = {
       let next = 0;
       return str(fmt).replace(/%([-+ 0#]*\d*(?:\.\d+)?)([a-zA-Z%])/g, (_m, flags: string, verb: string) => {
         if (verb === '%') return '%';
-        if (next >= args.length) throw new FunctionError(`not enough arguments for format string (verb %${verb} has no value)`);
+        if (next >= args.length)
+          throw new FunctionError(`not enough arguments for format string (verb %${verb} has no value)`);
         return formatVerb(verb, flags, args[next++]);
       });
     },
@@ -103,7 +108,9 @@ export const FUNCTIONS: Record<string, FunctionDef> = {
     impl: ([sep, ...lists]) => {
       if (lists.length === 0) throw new FunctionError('at least one list is required');
       const items = lists.flatMap((l) => list(l));
-      for (const it of items) if (typeof it !== 'string' && typeof it !== 'number' && typeof it !== 'boolean') throw new FunctionError(`every element must be a string, got ${typeName(it)}`, 1);
+      for (const it of items)
+        if (typeof it !== 'string' && typeof it !== 'number' && typeof it !== 'boolean')
+          throw new FunctionError(`every element must be a string, got ${typeName(it)}`, 1);
       return items.map(String).join(str(sep));
     },
   },
@@ -178,7 +185,10 @@ export const FUNCTIONS: Record<string, FunctionDef> = {
   keys: { params: [{ name: 'inputMap', type: 'map' }], impl: ([m]) => Object.keys(m as ObjectValue).sort() },
   values: {
     params: [{ name: 'mapping', type: 'map' }],
-    impl: ([m]) => Object.keys(m as ObjectValue).sort().map((k) => (m as ObjectValue)[k]),
+    impl: ([m]) =>
+      Object.keys(m as ObjectValue)
+        .sort()
+        .map((k) => (m as ObjectValue)[k]),
   },
   contains: {
     params: [

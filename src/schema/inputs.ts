@@ -26,7 +26,12 @@ const CONSTANT_SCOPE = { var: {}, local: {}, source: {}, policy: {}, fn: { baseD
 /** Evaluates an expression that may not reference anything (defaults, -var values, var files). */
 export function evaluateConstant(body: Body['attributes'][number]['expr'], what: string): Value {
   const refs = references(body);
-  if (refs.length > 0) throw new DiagnosticError('Variables not allowed', `${what} cannot refer to ${refs[0].path.join('.')}: it must be a constant value.`, refs[0].span);
+  if (refs.length > 0)
+    throw new DiagnosticError(
+      'Variables not allowed',
+      `${what} cannot refer to ${refs[0].path.join('.')}: it must be a constant value.`,
+      refs[0].span,
+    );
   return new Evaluator(CONSTANT_SCOPE).evaluate(body);
 }
 
@@ -47,7 +52,10 @@ export function resolveInputs(
       return evaluateConstant(parseExpression(new SourceFile(origin, text)), `The value for var.${v.name}`);
     } catch (err) {
       if (!(err instanceof DiagnosticError)) throw err;
-      diags.error('Invalid value for input variable', `The value given by ${origin} for var.${v.name} is not a valid ${typeString(v.type)}: ${err.detail}`);
+      diags.error(
+        'Invalid value for input variable',
+        `The value given by ${origin} for var.${v.name} is not a valid ${typeString(v.type)}: ${err.detail}`,
+      );
       return undefined;
     }
   };
@@ -67,13 +75,19 @@ export function resolveInputs(
       const eq = input.text.indexOf('=');
       if (eq <= 0) {
         // Not echoed: a malformed -var may be a bare secret.
-        diags.error('Invalid -var option', 'A -var option is not correctly specified. It must be a variable name and value separated by an equals sign, like -var key=value.');
+        diags.error(
+          'Invalid -var option',
+          'A -var option is not correctly specified. It must be a variable name and value separated by an equals sign, like -var key=value.',
+        );
         continue;
       }
       const name = input.text.slice(0, eq);
       const v = declared.get(name);
       if (!v) {
-        diags.error('Value for undeclared variable', `A variable named "${name}" was assigned on the command line, but the configuration does not declare a variable of that name. To use this value, add a variable "${name}" {} block.`);
+        diags.error(
+          'Value for undeclared variable',
+          `A variable named "${name}" was assigned on the command line, but the configuration does not declare a variable of that name. To use this value, add a variable "${name}" {} block.`,
+        );
         continue;
       }
       const value = fromString(v, input.text.slice(eq + 1), `-var ${name}=...`);
@@ -82,7 +96,10 @@ export function resolveInputs(
       continue;
     }
     if (!existsSync(input.path)) {
-      diags.error('Failed to read variables file', `The file ${JSON.stringify(input.path)} given with -var-file does not exist.`);
+      diags.error(
+        'Failed to read variables file',
+        `The file ${JSON.stringify(input.path)} given with -var-file does not exist.`,
+      );
       continue;
     }
     const file = new SourceFile(input.path, readFileSync(input.path, 'utf8'));
@@ -94,15 +111,28 @@ export function resolveInputs(
       diags.error(err.summary, err.detail, err.span);
       continue;
     }
-    for (const block of body.blocks) diags.error('Unexpected block in variables file', 'A variables file may only assign values, like name = "value".', block.headerSpan);
+    for (const block of body.blocks)
+      diags.error(
+        'Unexpected block in variables file',
+        'A variables file may only assign values, like name = "value".',
+        block.headerSpan,
+      );
     for (const attr of body.attributes) {
       const v = declared.get(attr.name);
       if (!v) {
-        diags.warning('Value for undeclared variable', `The variables file assigns "${attr.name}", but the configuration does not declare a variable of that name.`, attr.nameSpan);
+        diags.warning(
+          'Value for undeclared variable',
+          `The variables file assigns "${attr.name}", but the configuration does not declare a variable of that name.`,
+          attr.nameSpan,
+        );
         continue;
       }
       try {
-        raw.set(attr.name, { value: evaluateConstant(attr.expr, `The value for var.${attr.name}`), from: input.path, span: attr.expr.span });
+        raw.set(attr.name, {
+          value: evaluateConstant(attr.expr, `The value for var.${attr.name}`),
+          from: input.path,
+          span: attr.expr.span,
+        });
       } catch (err) {
         if (!(err instanceof DiagnosticError)) throw err;
         diags.error(err.summary, err.detail, err.span);
@@ -117,13 +147,21 @@ export function resolveInputs(
     const value = given ? given.value : v.defaultValue;
     if (rejected.has(v.name) && !given) continue;
     if (value === undefined) {
-      diags.error('No value for required variable', `The input variable "${v.name}" is not set and has no default value. Use -var ${v.name}=..., -var-file, or set H2K_VAR_${v.name}.`, v.headerSpan);
+      diags.error(
+        'No value for required variable',
+        `The input variable "${v.name}" is not set and has no default value. Use -var ${v.name}=..., -var-file, or set H2K_VAR_${v.name}.`,
+        v.headerSpan,
+      );
       continue;
     }
     const converted = convert(value, v.type);
     if ('error' in converted) {
       const from = given ? given.from : 'its default';
-      diags.error('Invalid value for input variable', `The value from ${from} is not suitable for var.${v.name}: ${converted.error}.`, given?.span ?? v.headerSpan);
+      diags.error(
+        'Invalid value for input variable',
+        `The value from ${from} is not suitable for var.${v.name}: ${converted.error}.`,
+        given?.span ?? v.headerSpan,
+      );
       continue;
     }
     out[v.name] = v.sensitive && converted.value !== null ? new Sensitive(converted.value) : converted.value;

@@ -130,7 +130,12 @@ export function tokenize(file: SourceFile, keepComments = false): Token[] {
     const open = [...out].reverse().find((t) => t.type === 'oquote' || t.type === 'oheredoc' || t.type === 'interp');
     const at = open?.start ?? src.length;
     if (modes[modes.length - 1].kind === 'normal')
-      fail('Unterminated template interpolation', 'There is no closing brace for this interpolation sequence.', at, at + 2);
+      fail(
+        'Unterminated template interpolation',
+        'There is no closing brace for this interpolation sequence.',
+        at,
+        at + 2,
+      );
     fail('Unterminated template string', 'No closing marker was found for the string.', at);
   }
   push('eof', src.length, src.length, '');
@@ -148,7 +153,9 @@ export function tokenize(file: SourceFile, keepComments = false): Token[] {
         const open = [...out].reverse().find((t) => t.type === 'oquote' || t.type === 'oheredoc')!;
         return fail(
           heredoc ? 'Unterminated template string' : 'Unterminated template string',
-          heredoc ? `The heredoc has no closing marker "${(mode as { marker: string }).marker}".` : 'No closing marker was found for the string.',
+          heredoc
+            ? `The heredoc has no closing marker "${(mode as { marker: string }).marker}".`
+            : 'No closing marker was found for the string.',
           open.start,
         );
       }
@@ -173,7 +180,8 @@ export function tokenize(file: SourceFile, keepComments = false): Token[] {
           modes.pop();
           return j + 1;
         }
-        if (ch === '\n') fail('Unterminated template string', 'No closing marker was found for the string.', lastQuote());
+        if (ch === '\n')
+          fail('Unterminated template string', 'No closing marker was found for the string.', lastQuote());
         if (ch === '\\') {
           const [decoded, len] = decodeEscape(j);
           text += decoded;
@@ -187,7 +195,12 @@ export function tokenize(file: SourceFile, keepComments = false): Token[] {
         continue;
       }
       if (ch === '%' && src[j + 1] === '{')
-        fail('Unsupported template directive', 'Template directives (%{ ... }) are not supported; use a conditional expression instead.', j, j + 2);
+        fail(
+          'Unsupported template directive',
+          'Template directives (%{ ... }) are not supported; use a conditional expression instead.',
+          j,
+          j + 2,
+        );
       if (ch === '$' && src[j + 1] === '{') {
         if (text) push('lit', start, j, text);
         push('interp', j, j + 2);
@@ -212,6 +225,11 @@ export function tokenize(file: SourceFile, keepComments = false): Token[] {
       const hex = src.slice(j + 2, j + 2 + len);
       if (new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) return [String.fromCodePoint(parseInt(hex, 16)), 2 + len];
     }
-    return fail('Invalid escape sequence', `The symbol ${JSON.stringify(n ?? '')} is not a valid escape sequence selector.`, j, j + 2);
+    return fail(
+      'Invalid escape sequence',
+      `The symbol ${JSON.stringify(n ?? '')} is not a valid escape sequence selector.`,
+      j,
+      j + 2,
+    );
   }
 }

@@ -79,7 +79,12 @@ class Parser {
   expectEnd(): void {
     this.skipNewlines();
     const t = this.peek();
-    if (t.type !== 'eof') this.fail('Extra characters after expression', 'An expression was successfully parsed, but extra characters were found after it.', t);
+    if (t.type !== 'eof')
+      this.fail(
+        'Extra characters after expression',
+        'An expression was successfully parsed, but extra characters were found after it.',
+        t,
+      );
   }
 
   parseBody(topLevel: boolean): Body {
@@ -90,15 +95,25 @@ class Parser {
       this.skipNewlines();
       const t = this.peek();
       if (t.type === 'eof') {
-        if (!topLevel) this.fail('Unclosed configuration block', 'There is no closing brace for this block before the end of the file.', t);
+        if (!topLevel)
+          this.fail(
+            'Unclosed configuration block',
+            'There is no closing brace for this block before the end of the file.',
+            t,
+          );
         break;
       }
       if (t.type === 'punct' && t.text === '}') {
-        if (topLevel) this.fail('Argument or block definition required', 'An argument or block definition is required here.', t);
+        if (topLevel)
+          this.fail('Argument or block definition required', 'An argument or block definition is required here.', t);
         break;
       }
       if (t.type !== 'ident')
-        this.fail('Argument or block definition required', 'An argument or block definition is required here. To set an argument, use the equals sign "=" to introduce the argument value.', t);
+        this.fail(
+          'Argument or block definition required',
+          'An argument or block definition is required here. To set an argument, use the equals sign "=" to introduce the argument value.',
+          t,
+        );
       this.next();
       const after = this.peek();
       if (after.type === 'punct' && after.text === '=') {
@@ -107,7 +122,12 @@ class Parser {
         const end = this.peek();
         if (!(end.type === 'newline' || end.type === 'eof' || (end.type === 'punct' && end.text === '}')))
           this.fail('Missing newline after argument', 'An argument definition must end with a newline.', end);
-        attributes.push({ name: t.text, nameSpan: this.span(t.start, t.end), expr, span: this.span(t.start, expr.span.end) });
+        attributes.push({
+          name: t.text,
+          nameSpan: this.span(t.start, t.end),
+          expr,
+          span: this.span(t.start, expr.span.end),
+        });
         continue;
       }
       blocks.push(this.block(t));
@@ -136,7 +156,11 @@ class Parser {
         }
         const close = this.next();
         if (close.type !== 'cquote')
-          this.fail('Invalid block label', 'Template sequences are not allowed in block labels; use a plain quoted string.', close);
+          this.fail(
+            'Invalid block label',
+            'Template sequences are not allowed in block labels; use a plain quoted string.',
+            close,
+          );
         labels.push({ value, span: this.span(open.start, close.end) });
         headerEnd = close.end;
         continue;
@@ -146,8 +170,16 @@ class Parser {
     const open = this.peek();
     if (open.type !== 'punct' || open.text !== '{') {
       if (open.type === 'newline' || open.type === 'eof')
-        this.fail('Invalid block definition', 'A block definition must have block content delimited by "{" and "}", starting on the same line as the block header.', open);
-      this.fail('Invalid argument or block definition', `Expected "=" to set an argument, or "{" to open a "${typeTok.text}" block.`, open);
+        this.fail(
+          'Invalid block definition',
+          'A block definition must have block content delimited by "{" and "}", starting on the same line as the block header.',
+          open,
+        );
+      this.fail(
+        'Invalid argument or block definition',
+        `Expected "=" to set an argument, or "{" to open a "${typeTok.text}" block.`,
+        open,
+      );
     }
     this.next();
     const body = this.parseBody(false);
@@ -168,7 +200,11 @@ class Parser {
     this.next();
     this.nlIgnore++;
     const then = this.expression();
-    this.expectPunct(':', 'Missing false expression in conditional', 'The conditional operator (...?...:...) requires a false expression, delimited by a colon.');
+    this.expectPunct(
+      ':',
+      'Missing false expression in conditional',
+      'The conditional operator (...?...:...) requires a false expression, delimited by a colon.',
+    );
     this.nlIgnore--;
     const els = this.expression();
     return { kind: 'conditional', cond, then, else: els, span: this.span(cond.span.start, els.span.end) };
@@ -209,17 +245,37 @@ class Parser {
           continue;
         }
         if (name.type === 'punct' && name.text === '*')
-          this.fail('Unsupported splat expression', 'Splat expressions (.*) are not supported; use a for expression instead.', name);
-        if (name.type !== 'ident') this.fail('Invalid attribute name', 'An attribute name is required after a dot.', name);
-        expr = { kind: 'getattr', target: expr, name: name.text, nameSpan: this.span(name.start, name.end), span: this.span(expr.span.start, name.end) };
+          this.fail(
+            'Unsupported splat expression',
+            'Splat expressions (.*) are not supported; use a for expression instead.',
+            name,
+          );
+        if (name.type !== 'ident')
+          this.fail('Invalid attribute name', 'An attribute name is required after a dot.', name);
+        expr = {
+          kind: 'getattr',
+          target: expr,
+          name: name.text,
+          nameSpan: this.span(name.start, name.end),
+          span: this.span(expr.span.start, name.end),
+        };
         continue;
       }
       if (t.type === 'punct' && t.text === '[') {
         this.next();
         this.nlIgnore++;
-        if (this.isPunct('*')) this.fail('Unsupported splat expression', 'Splat expressions ([*]) are not supported; use a for expression instead.', this.peek());
+        if (this.isPunct('*'))
+          this.fail(
+            'Unsupported splat expression',
+            'Splat expressions ([*]) are not supported; use a for expression instead.',
+            this.peek(),
+          );
         const key = this.expression();
-        const close = this.expectPunct(']', 'Missing close bracket on index', 'The index operator must end with a closing bracket ("]").');
+        const close = this.expectPunct(
+          ']',
+          'Missing close bracket on index',
+          'The index operator must end with a closing bracket ("]").',
+        );
         this.nlIgnore--;
         expr = { kind: 'index', target: expr, key, span: this.span(expr.span.start, close.end) };
         continue;
@@ -248,7 +304,11 @@ class Parser {
         if (t.text === '(') {
           this.nlIgnore++;
           const inner = this.expression();
-          const close = this.expectPunct(')', 'Unbalanced parentheses', 'Expected a closing parenthesis to terminate the expression.');
+          const close = this.expectPunct(
+            ')',
+            'Unbalanced parentheses',
+            'Expected a closing parenthesis to terminate the expression.',
+          );
           this.nlIgnore--;
           return { kind: 'paren', expr: inner, span: this.span(t.start, close.end) };
         }
@@ -259,7 +319,11 @@ class Parser {
       case 'eof':
         this.fail('Invalid expression', 'Expected the start of an expression, but found the end of the line.', t);
     }
-    return this.fail('Invalid expression', `Expected the start of an expression, but found ${JSON.stringify(t.text)}.`, t);
+    return this.fail(
+      'Invalid expression',
+      `Expected the start of an expression, but found ${JSON.stringify(t.text)}.`,
+      t,
+    );
   }
 
   private call(nameTok: Token): Expr {
@@ -272,14 +336,24 @@ class Parser {
       if (this.isPunct('...')) {
         this.next();
         expandFinal = true;
-        if (!this.isPunct(')')) this.fail('Missing closing parenthesis', 'An expanded function argument (with ...) must be immediately followed by closing parentheses.', this.peek());
+        if (!this.isPunct(')'))
+          this.fail(
+            'Missing closing parenthesis',
+            'An expanded function argument (with ...) must be immediately followed by closing parentheses.',
+            this.peek(),
+          );
         break;
       }
       if (this.isPunct(',')) {
         this.next();
         continue;
       }
-      if (!this.isPunct(')')) this.fail('Missing argument separator', 'A comma is required to separate each function argument from the next.', this.peek());
+      if (!this.isPunct(')'))
+        this.fail(
+          'Missing argument separator',
+          'A comma is required to separate each function argument from the next.',
+          this.peek(),
+        );
     }
     const close = this.next();
     this.nlIgnore--;
@@ -300,7 +374,8 @@ class Parser {
     while (!this.isPunct(']')) {
       items.push(this.expression());
       if (this.isPunct(',')) this.next();
-      else if (!this.isPunct(']')) this.fail('Missing item separator', 'Expected a comma to mark the beginning of the next item.', this.peek());
+      else if (!this.isPunct(']'))
+        this.fail('Missing item separator', 'Expected a comma to mark the beginning of the next item.', this.peek());
     }
     const close = this.next();
     this.nlIgnore--;
@@ -326,14 +401,19 @@ class Parser {
       if (keyTok.type === 'ident' && !['true', 'false', 'null'].includes(keyTok.text)) {
         const save = this.pos;
         this.next();
-        if (this.isPunct('=') || this.isPunct(':')) key = { kind: 'literal', value: keyTok.text, span: this.span(keyTok.start, keyTok.end) };
+        if (this.isPunct('=') || this.isPunct(':'))
+          key = { kind: 'literal', value: keyTok.text, span: this.span(keyTok.start, keyTok.end) };
         else {
           this.pos = save;
           key = this.expression();
         }
       } else key = this.expression();
       if (!this.isPunct('=') && !this.isPunct(':'))
-        this.fail('Missing key/value separator', 'Expected an equals sign ("=") to mark the beginning of the attribute value.', this.peek());
+        this.fail(
+          'Missing key/value separator',
+          'Expected an equals sign ("=") to mark the beginning of the attribute value.',
+          this.peek(),
+        );
       this.next();
       const value = this.expression();
       items.push({ key, value });
@@ -341,7 +421,11 @@ class Parser {
       if (sep.type === 'punct' && sep.text === ',') this.next();
       else if (sep.type === 'newline') this.skipNewlines();
       else if (!(sep.type === 'punct' && sep.text === '}'))
-        this.fail('Missing attribute separator', 'Expected a newline or comma to mark the beginning of the next attribute.', sep);
+        this.fail(
+          'Missing attribute separator',
+          'Expected a newline or comma to mark the beginning of the next attribute.',
+          sep,
+        );
     }
     const close = this.next();
     this.nlIgnore = saved;
@@ -351,24 +435,35 @@ class Parser {
   private forExpr(open: Token, closer: ']' | '}'): Expr {
     this.next(); // for
     const v1 = this.next();
-    if (v1.type !== 'ident') this.fail('Invalid for expression', 'For expression requires a variable name after "for".', v1);
+    if (v1.type !== 'ident')
+      this.fail('Invalid for expression', 'For expression requires a variable name after "for".', v1);
     let keyVar: string | undefined;
     let valueVar = v1.text;
     if (this.isPunct(',')) {
       this.next();
       const v2 = this.next();
-      if (v2.type !== 'ident') this.fail('Invalid for expression', 'For expression requires a value variable name after the comma.', v2);
+      if (v2.type !== 'ident')
+        this.fail('Invalid for expression', 'For expression requires a value variable name after the comma.', v2);
       keyVar = v1.text;
       valueVar = v2.text;
     }
     const inTok = this.next();
-    if (inTok.type !== 'ident' || inTok.text !== 'in') this.fail('Invalid for expression', 'For expression requires the "in" keyword after its name declarations.', inTok);
+    if (inTok.type !== 'ident' || inTok.text !== 'in')
+      this.fail(
+        'Invalid for expression',
+        'For expression requires the "in" keyword after its name declarations.',
+        inTok,
+      );
     const collection = this.expression();
     this.expectPunct(':', 'Invalid for expression', 'For expression requires a colon after the collection expression.');
     let keyExpr: Expr | undefined;
     let valueExpr = this.expression();
     if (closer === '}') {
-      this.expectPunct('=>', 'Invalid for expression', 'An object-producing for expression requires "=>" between the key and the value.');
+      this.expectPunct(
+        '=>',
+        'Invalid for expression',
+        'An object-producing for expression requires "=>" between the key and the value.',
+      );
       keyExpr = valueExpr;
       valueExpr = this.expression();
     }
@@ -382,9 +477,23 @@ class Parser {
       this.next();
       cond = this.expression();
     }
-    const close = this.expectPunct(closer, 'Invalid for expression', `Expected a closing "${closer}" to end the for expression.`);
+    const close = this.expectPunct(
+      closer,
+      'Invalid for expression',
+      `Expected a closing "${closer}" to end the for expression.`,
+    );
     this.nlIgnore--;
-    return { kind: 'for', keyVar, valueVar, collection, keyExpr, valueExpr, cond, grouping, span: this.span(open.start, close.end) };
+    return {
+      kind: 'for',
+      keyVar,
+      valueVar,
+      collection,
+      keyExpr,
+      valueExpr,
+      cond,
+      grouping,
+      span: this.span(open.start, close.end),
+    };
   }
 
   private template(open: Token, closeType: 'cquote' | 'cheredoc'): Expr {
@@ -402,7 +511,12 @@ class Parser {
         this.nlIgnore = 1;
         parts.push(this.expression());
         const end = this.peek();
-        if (end.type !== 'interpEnd') this.fail('Extra characters after interpolation expression', 'Expected a closing brace to end the interpolation expression.', end);
+        if (end.type !== 'interpEnd')
+          this.fail(
+            'Extra characters after interpolation expression',
+            'Expected a closing brace to end the interpolation expression.',
+            end,
+          );
         this.next();
         this.nlIgnore = 0;
       } else this.fail('Invalid template', 'Unexpected token in template.', t);
@@ -435,7 +549,9 @@ class Parser {
       }
       const out = part
         .split('\n')
-        .map((line, idx) => ((idx > 0 || atLineStart) ? line.slice(Math.min(min, /^[ \t]*/.exec(line)![0].length)) : line))
+        .map((line, idx) =>
+          idx > 0 || atLineStart ? line.slice(Math.min(min, /^[ \t]*/.exec(line)![0].length)) : line,
+        )
         .join('\n');
       atLineStart = part.endsWith('\n');
       return out;

@@ -41,7 +41,9 @@ export class BlockRef {
 }
 
 export function isObject(v: Value): v is ObjectValue {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Sensitive) && !(v instanceof BlockRef);
+  return (
+    typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Sensitive) && !(v instanceof BlockRef)
+  );
 }
 
 /** Strips every Sensitive wrapper, reporting whether any was found. */
@@ -84,7 +86,8 @@ export function typeName(v: Value): string {
 }
 
 export function deepEqual(a: Value, b: Value): boolean {
-  if (a instanceof BlockRef || b instanceof BlockRef) return a instanceof BlockRef && b instanceof BlockRef && a.address === b.address;
+  if (a instanceof BlockRef || b instanceof BlockRef)
+    return a instanceof BlockRef && b instanceof BlockRef && a.address === b.address;
   if (Array.isArray(a) || Array.isArray(b)) {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   }

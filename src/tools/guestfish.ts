@@ -44,7 +44,11 @@ export class GuestfishSession {
     const s = new GuestfishSession(bin, pid, env);
     try {
       for (const d of disks) {
-        const params = [`readonly:${opts.readonly}`, ...(d.format ? [`format:${d.format}`] : []), ...(opts.discard && !opts.readonly ? ['discard:besteffort'] : [])];
+        const params = [
+          `readonly:${opts.readonly}`,
+          ...(d.format ? [`format:${d.format}`] : []),
+          ...(opts.discard && !opts.readonly ? ['discard:besteffort'] : []),
+        ];
         await s.run('add-drive', d.path, ...params);
       }
       GuestfishSession.launches++;
@@ -58,7 +62,11 @@ export class GuestfishSession {
 
   async run(...command: string[]): Promise<string> {
     this.log.push(command.join(' '));
-    const r = await execa(this.bin, [`--remote=${this.pid}`, '--', ...command], { env: { ...process.env, ...this.env }, reject: false, stripFinalNewline: false });
+    const r = await execa(this.bin, [`--remote=${this.pid}`, '--', ...command], {
+      env: { ...process.env, ...this.env },
+      reject: false,
+      stripFinalNewline: false,
+    });
     if (r.exitCode !== 0) throw new GuestfishError(command, r.stderr || r.stdout);
     return r.stdout;
   }
@@ -90,7 +98,10 @@ export class GuestfishSession {
     if (this.closed) return;
     this.closed = true;
     if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
-    await execa(this.bin, [`--remote=${this.pid}`, '--', 'exit'], { env: { ...process.env, ...this.env }, reject: false });
+    await execa(this.bin, [`--remote=${this.pid}`, '--', 'exit'], {
+      env: { ...process.env, ...this.env },
+      reject: false,
+    });
   }
 }
 

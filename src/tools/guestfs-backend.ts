@@ -33,7 +33,10 @@ async function libguestfsVersion(): Promise<string> {
 }
 
 /** One appliance launch with the given settings, bounded so a hang costs at most timeoutMs. */
-export async function tryLaunch(env: GuestfsEnv, timeoutMs: number): Promise<{ ok: boolean; seconds: number; error?: string }> {
+export async function tryLaunch(
+  env: GuestfsEnv,
+  timeoutMs: number,
+): Promise<{ ok: boolean; seconds: number; error?: string }> {
   const started = Date.now();
   const r = await execa(findTool('guestfish') ?? 'guestfish', ['-a', '/dev/null', 'run'], {
     env: { LIBGUESTFS_BACKEND_SETTINGS: '', ...env },
@@ -43,14 +46,17 @@ export async function tryLaunch(env: GuestfsEnv, timeoutMs: number): Promise<{ o
   });
   const seconds = (Date.now() - started) / 1000;
   if (r.exitCode === 0) return { ok: true, seconds };
-  const error = r.timedOut ? `appliance did not come up within ${timeoutMs / 1000} s` : (r.stderr.split('\n').find((l) => /error|fail/i.test(l)) ?? r.stderr.trim().split('\n').pop() ?? 'failed');
+  const error = r.timedOut
+    ? `appliance did not come up within ${timeoutMs / 1000} s`
+    : (r.stderr.split('\n').find((l) => /error|fail/i.test(l)) ?? r.stderr.trim().split('\n').pop() ?? 'failed');
   return { ok: false, seconds, error };
 }
 
 export async function guestfsEnv(opts: { probeTimeoutMs?: number; refresh?: boolean } = {}): Promise<ProbeResult> {
   if (process.env.LIBGUESTFS_BACKEND || process.env.LIBGUESTFS_BACKEND_SETTINGS) {
     const env: GuestfsEnv = { LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? 'direct' };
-    if (process.env.LIBGUESTFS_BACKEND_SETTINGS) env.LIBGUESTFS_BACKEND_SETTINGS = process.env.LIBGUESTFS_BACKEND_SETTINGS;
+    if (process.env.LIBGUESTFS_BACKEND_SETTINGS)
+      env.LIBGUESTFS_BACKEND_SETTINGS = process.env.LIBGUESTFS_BACKEND_SETTINGS;
     return { env, source: 'user', tried: [] };
   }
   const key = `${await libguestfsVersion()} | ${release()}`;
@@ -74,7 +80,9 @@ export async function guestfsEnv(opts: { probeTimeoutMs?: number; refresh?: bool
     }
   }
   const last = tried[tried.length - 1];
-  throw Object.assign(new Error(`libguestfs cannot launch its appliance: ${last?.error ?? 'unknown error'}`), { tried });
+  throw Object.assign(new Error(`libguestfs cannot launch its appliance: ${last?.error ?? 'unknown error'}`), {
+    tried,
+  });
 }
 
 export function describeEnv(env: GuestfsEnv): string {

@@ -39,7 +39,10 @@ export function findOvmf(): { code: string; vars: string } | undefined {
 /** libguestfs needs a host kernel for its appliance (Debian: linux-image-amd64). */
 export function findApplianceKernel(): string | undefined {
   try {
-    return readdirSync('/boot').filter((f) => f.startsWith('vmlinuz-')).sort().pop();
+    return readdirSync('/boot')
+      .filter((f) => f.startsWith('vmlinuz-'))
+      .sort()
+      .pop();
   } catch {
     return undefined;
   }

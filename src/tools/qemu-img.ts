@@ -24,7 +24,9 @@ export async function qemuImg(args: string[], opts: { reject?: boolean } = {}) {
 }
 
 export async function infoChain(path: string, format?: string): Promise<QemuImgInfo[]> {
-  const r = await qemuImg(['info', '-U', '--backing-chain', '--output=json', ...(format ? ['-f', format] : []), path], { reject: false });
+  const r = await qemuImg(['info', '-U', '--backing-chain', '--output=json', ...(format ? ['-f', format] : []), path], {
+    reject: false,
+  });
   if (r.exitCode !== 0) throw new Error(r.stderr.trim().split('\n').pop() ?? 'qemu-img info failed');
   const parsed = JSON.parse(r.stdout) as QemuImgInfo | QemuImgInfo[];
   return Array.isArray(parsed) ? parsed : [parsed];
@@ -35,5 +37,10 @@ export async function checkImage(path: string, format: string): Promise<string |
   const r = await qemuImg(['check', '-U', '-f', format, path], { reject: false });
   // Exit 0: clean; 3: leaked clusters only (harmless); 63: format has no check.
   if (r.exitCode === 0 || r.exitCode === 3 || r.exitCode === 63) return undefined;
-  return `${r.stderr}\n${r.stdout}`.trim().split('\n').find((l) => l.trim()) ?? `qemu-img check exited ${r.exitCode}`;
+  return (
+    `${r.stderr}\n${r.stdout}`
+      .trim()
+      .split('\n')
+      .find((l) => l.trim()) ?? `qemu-img check exited ${r.exitCode}`
+  );
 }

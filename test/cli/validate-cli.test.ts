@@ -25,7 +25,11 @@ describe('h2k validate (real CLI)', () => {
       severity: 'error',
       summary: 'Incorrect attribute value type',
       detail: 'Inappropriate value for attribute "trim": bool required, got string.',
-      range: { filename: `${dir}/main.h2k.hcl`, start: { line: 2, column: 10, byte: 22 }, end: { line: 2, column: 17, byte: 29 } },
+      range: {
+        filename: `${dir}/main.h2k.hcl`,
+        start: { line: 2, column: 10, byte: 22 },
+        end: { line: 2, column: 17, byte: 29 },
+      },
     });
   });
 
@@ -55,11 +59,16 @@ describe('h2k validate (real CLI)', () => {
     assert.match(r.stderr, /error: Configuration directory not found\n {2}\/nonexistent\/dir is not a directory\./);
     const f = await h2k(['validate', '--frobnicate']);
     assert.equal(f.exitCode, 1);
-    assert.match(f.stderr, /^Error: Nonexistent flag: --frobnicate\n {2}hint: run `h2k validate --help` for usage\.\n$/);
+    assert.match(
+      f.stderr,
+      /^Error: Nonexistent flag: --frobnicate\n {2}hint: run `h2k validate --help` for usage\.\n$/,
+    );
   });
 
   it('sensitive values never appear in output', async () => {
-    const dir = writeConfig({ 'main.h2k.hcl': 'variable "pw" {\n  sensitive = true\n}\npolicy "p" {\n  output_format = var.pw\n}\n' });
+    const dir = writeConfig({
+      'main.h2k.hcl': 'variable "pw" {\n  sensitive = true\n}\npolicy "p" {\n  output_format = var.pw\n}\n',
+    });
     const r = await h2k(['validate', dir, '-var', 'pw=hunter2', '--json']);
     assert.equal(r.exitCode, 1);
     assert.doesNotMatch(r.stdout + r.stderr, /hunter2/);
@@ -68,7 +77,22 @@ describe('h2k validate (real CLI)', () => {
 });
 
 describe('help teaches', () => {
-  const commands = ['validate', 'fmt', 'schema', 'doctor', 'plan', 'apply', 'show', 'graph', 'force-unlock', 'state list', 'state show', 'state rm', 'audit verify', 'audit log'];
+  const commands = [
+    'validate',
+    'fmt',
+    'schema',
+    'doctor',
+    'plan',
+    'apply',
+    'show',
+    'graph',
+    'force-unlock',
+    'state list',
+    'state show',
+    'state rm',
+    'audit verify',
+    'audit log',
+  ];
   for (const cmd of commands) {
     it(`h2k ${cmd} --help has a description and an example`, async () => {
       const r = await h2k([...cmd.split(' '), '--help']);
@@ -89,14 +113,22 @@ describe('h2k schema', () => {
     const r = await h2k(['schema']);
     const s = JSON.parse(r.stdout);
     assert.equal(s.$id, 'https://h2k.dev/schema/config.json');
-    assert.deepEqual(Object.keys(s.definitions).sort(), ['policy', 'policy_overrides', 'source_local', 'source_vsphere', 'variable', 'vm']);
+    assert.deepEqual(Object.keys(s.definitions).sort(), [
+      'policy',
+      'policy_overrides',
+      'source_local',
+      'source_vsphere',
+      'variable',
+      'vm',
+    ]);
   });
 });
 
 describe('-target', () => {
   it('selects VMs by address (all instances of a for_each vm), and names unknown ones', async () => {
     const dir = writeConfig({
-      'main.h2k.hcl': 'source "local" "s" {\n  directory = "."\n}\nsource "vsphere" "v" {\n  url = "https://vc/sdk"\n}\nvm "local" {\n  source = source.local.s\n  disks  = ["missing.vmdk"]\n}\nvm "lab" {\n  for_each = ["a", "b"]\n  source   = source.vsphere.v\n  name     = each.key\n}\n',
+      'main.h2k.hcl':
+        'source "local" "s" {\n  directory = "."\n}\nsource "vsphere" "v" {\n  url = "https://vc/sdk"\n}\nvm "local" {\n  source = source.local.s\n  disks  = ["missing.vmdk"]\n}\nvm "lab" {\n  for_each = ["a", "b"]\n  source   = source.vsphere.v\n  name     = each.key\n}\n',
     });
     const local = await h2k(['plan', dir, '-target', 'vm.local']);
     assert.equal(local.exitCode, 1);
@@ -104,11 +136,18 @@ describe('-target', () => {
     assert.doesNotMatch(local.stderr, /vm\.lab/);
     const lab = await h2k(['plan', dir, '-target', 'vm.lab']);
     assert.equal(lab.exitCode, 1);
-    assert.match(lab.stderr, /^Error: source\.vsphere\.v: cannot reach https:\/\/vc: /m, 'the vSphere VMs are planned (and the endpoint does not exist)');
+    assert.match(
+      lab.stderr,
+      /^Error: source\.vsphere\.v: cannot reach https:\/\/vc: /m,
+      'the vSphere VMs are planned (and the endpoint does not exist)',
+    );
     assert.doesNotMatch(lab.stderr, /vm\.local/);
     const none = await h2k(['plan', dir, '-target', 'vm.nope']);
     assert.equal(none.exitCode, 1);
-    assert.match(none.stderr, /^Error: -target vm\.nope matches no vm in the configuration\n {2}hint: addresses look like vm\.NAME or vm\.NAME\["key"\]; known: vm\.lab\["a"\], vm\.lab\["b"\], vm\.local\n$/);
+    assert.match(
+      none.stderr,
+      /^Error: -target vm\.nope matches no vm in the configuration\n {2}hint: addresses look like vm\.NAME or vm\.NAME\["key"\]; known: vm\.lab\["a"\], vm\.lab\["b"\], vm\.local\n$/,
+    );
   });
 });
 
@@ -118,7 +157,8 @@ describe('h2k doctor (real tools)', () => {
     assert.equal(r.exitCode, 0, r.stdout);
     const report = JSON.parse(r.stdout) as { healthy: boolean; checks: { name: string; ok: boolean; path?: string }[] };
     const byName = new Map(report.checks.map((c) => [c.name, c]));
-    for (const name of ['govc', 'nbdkit', 'nbdfuse', 'fusermount3', '/dev/fuse']) assert.equal(byName.get(name)?.ok, true, `${name}: ${JSON.stringify(byName.get(name))}`);
+    for (const name of ['govc', 'nbdkit', 'nbdfuse', 'fusermount3', '/dev/fuse'])
+      assert.equal(byName.get(name)?.ok, true, `${name}: ${JSON.stringify(byName.get(name))}`);
     assert.equal(report.healthy, true);
     assert.equal('libguestfs' in report, false, 'no appliance launch with --no-launch');
   });

@@ -1,7 +1,15 @@
 // Bad input to plan: each is one clear error (or a Critical finding), exit 1, and nothing written:
 // no state, no outputs, the sources untouched.
 import assert from 'node:assert/strict';
-import { copyFileSync, createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { before, describe, it } from 'node:test';
@@ -10,10 +18,15 @@ import { fileSha256 } from '../../src/executors/workspace.js';
 import { h2k, tempDir, writeConfig } from '../helpers.js';
 import { debianFixture } from '../fixtures/debian-guest.js';
 
-const GUESTFS_ENV = { LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? 'direct', LIBGUESTFS_BACKEND_SETTINGS: process.env.LIBGUESTFS_BACKEND_SETTINGS ?? 'force_tcg' };
+const GUESTFS_ENV = {
+  LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? 'direct',
+  LIBGUESTFS_BACKEND_SETTINGS: process.env.LIBGUESTFS_BACKEND_SETTINGS ?? 'force_tcg',
+};
 
 function vmConfig(diskDir: string, disk: string): string {
-  return writeConfig({ 'main.h2k.hcl': `source "local" "s" {\n  directory = "${diskDir}"\n}\nvm "bad" {\n  source = source.local.s\n  disks  = ["${disk}"]\n}\n` });
+  return writeConfig({
+    'main.h2k.hcl': `source "local" "s" {\n  directory = "${diskDir}"\n}\nvm "bad" {\n  source = source.local.s\n  disks  = ["${disk}"]\n}\n`,
+  });
 }
 
 async function planFails(dir: string, error: RegExp, hint: RegExp): Promise<void> {
@@ -34,28 +47,47 @@ describe('bad input to plan', { timeout: 20 * 60_000 }, () => {
 
   it('a missing disk file', async () => {
     const d = tempDir();
-    await planFails(vmConfig(d, 'nope.vmdk'), /^Error: vm\.bad: disk file .*nope\.vmdk does not exist$/m, /hint: check the vm's disks and the source's directory/);
+    await planFails(
+      vmConfig(d, 'nope.vmdk'),
+      /^Error: vm\.bad: disk file .*nope\.vmdk does not exist$/m,
+      /hint: check the vm's disks and the source's directory/,
+    );
   });
 
   it('a truncated VMDK (an interrupted copy)', async () => {
     const d = tempDir();
     const src = join(fixture, 'debian-vmware-sparse.vmdk');
     await pipeline(createReadStream(src, { end: 100 * 2 ** 20 - 1 }), createWriteStream(join(d, 'trunc.vmdk')));
-    await planFails(vmConfig(d, 'trunc.vmdk'), /^Error: vm\.bad: .*trunc\.vmdk is damaged or truncated: ERROR: cluster offset for sector \d+ points after EOF$/m, /hint: copy the disk again from its source/);
+    await planFails(
+      vmConfig(d, 'trunc.vmdk'),
+      /^Error: vm\.bad: .*trunc\.vmdk is damaged or truncated: ERROR: cluster offset for sector \d+ points after EOF$/m,
+      /hint: copy the disk again from its source/,
+    );
   });
 
   it('a hostile descriptor naming a file outside its directory', async () => {
     const d = tempDir();
-    const text = readFileSync(join(fixture, 'debian-vmware.vmdk'), 'utf8').replace('"debian-vmware-flat.vmdk"', '"../../../etc/passwd"');
+    const text = readFileSync(join(fixture, 'debian-vmware.vmdk'), 'utf8').replace(
+      '"debian-vmware-flat.vmdk"',
+      '"../../../etc/passwd"',
+    );
     writeFileSync(join(d, 'evil.vmdk'), text);
-    await planFails(vmConfig(d, 'evil.vmdk'), /^Error: vm\.bad: extent path "\.\.\/\.\.\/\.\.\/etc\/passwd" escapes the disk's directory/m, /hint: a descriptor may only name files next to it; this one may be hostile/);
+    await planFails(
+      vmConfig(d, 'evil.vmdk'),
+      /^Error: vm\.bad: extent path "\.\.\/\.\.\/\.\.\/etc\/passwd" escapes the disk's directory/m,
+      /hint: a descriptor may only name files next to it; this one may be hostile/,
+    );
   });
 
   it('a disk with no operating system', async () => {
     const d = tempDir();
     await execa('qemu-img', ['create', '-q', '-f', 'qcow2', join(d, 'blank.qcow2'), '64M']);
     const before = await fileSha256(join(d, 'blank.qcow2'));
-    await planFails(vmConfig(d, 'blank.qcow2'), /^Error: vm\.bad: no filesystems found on the disks$/m, /hint: check that disks lists the boot disk first/);
+    await planFails(
+      vmConfig(d, 'blank.qcow2'),
+      /^Error: vm\.bad: no filesystems found on the disks$/m,
+      /hint: check that disks lists the boot disk first/,
+    );
     assert.equal(await fileSha256(join(d, 'blank.qcow2')), before);
   });
 
@@ -64,13 +96,17 @@ describe('bad input to plan', { timeout: 20 * 60_000 }, () => {
     const img = join(d, 'frob.img');
     await execa('guestfish', ['-N', `${img}=fs:ext4:64M`, '-m', '/dev/sda1'], {
       env: GUESTFS_ENV,
-      input: 'mkdir-p /etc\nmkdir-p /bin\nmkdir-p /usr/bin\nwrite /etc/fstab "/dev/sda1 / ext4 defaults 0 1\\n"\nwrite /etc/os-release "ID=frobos\\nNAME=FrobOS\\n"\n',
+      input:
+        'mkdir-p /etc\nmkdir-p /bin\nmkdir-p /usr/bin\nwrite /etc/fstab "/dev/sda1 / ext4 defaults 0 1\\n"\nwrite /etc/os-release "ID=frobos\\nNAME=FrobOS\\n"\n',
     });
     copyFileSync(img, join(d, 'frob.raw'));
     const dir = vmConfig(d, 'frob.raw');
     const r = await h2k(['plan', dir, '--no-color']);
     assert.equal(r.exitCode, 1);
-    assert.match(r.stdout, /CRITICAL \[unknown-guest\] the guest OS is not recognised \(type linux, distro unknown\); h2k cannot plan its fixes/);
+    assert.match(
+      r.stdout,
+      /CRITICAL \[unknown-guest\] the guest OS is not recognised \(type linux, distro unknown\); h2k cannot plan its fixes/,
+    );
     assert.match(r.stderr, /^Error: 1 critical finding\(s\) block this plan: vm\.bad \[unknown-guest\]$/m);
     assert.ok(!existsSync(join(dir, '.h2k', 'state.json')));
     assert.deepEqual(readdirSync(d).sort(), ['frob.img', 'frob.raw']);

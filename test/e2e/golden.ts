@@ -26,6 +26,9 @@ export function normalise(text: string, fixture: string, dir: string): string {
 export function golden(name: string, actual: string): void {
   const path = join(GOLDEN, name);
   if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileSync(path, actual);
-  assert.equal(actual, readFileSync(path, 'utf8'), `${name} differs from the golden file (UPDATE_GOLDEN=1 rewrites it)`);
+  assert.equal(
+    actual,
+    readFileSync(path, 'utf8'),
+    `${name} differs from the golden file (UPDATE_GOLDEN=1 rewrites it)`,
+  );
 }
-

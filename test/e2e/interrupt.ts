@@ -7,8 +7,15 @@ import { H2K, h2k } from '../helpers.js';
 
 /** Runs h2k with args and SIGKILLs its whole process group once `when` matches its stderr (and
  *  `poll` agrees). Returns the stderr seen so far. */
-export async function killedAt(args: string[], when: RegExp, opts: { poll?: () => boolean; env?: Record<string, string>; cleanup?: string } = {}): Promise<string> {
-  const child = spawn(H2K, [...args, '--no-color'], { detached: true, env: { ...process.env, NO_COLOR: '1', ...opts.env } });
+export async function killedAt(
+  args: string[],
+  when: RegExp,
+  opts: { poll?: () => boolean; env?: Record<string, string>; cleanup?: string } = {},
+): Promise<string> {
+  const child = spawn(H2K, [...args, '--no-color'], {
+    detached: true,
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+  });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   child.stdout.resume();

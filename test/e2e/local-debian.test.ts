@@ -44,7 +44,13 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
   });
 
   it('the unfixed source does not boot on virtio', async () => {
-    const v = await bootTest({ image: source, format: 'vmdk', timeoutSec: 600, workDir: tempDir(), hw: { cpus: 2, memoryMiB: 1024, firmware: 'bios', nics: [{ mac: '52:54:00:00:00:01', model: 'virtio' }] } });
+    const v = await bootTest({
+      image: source,
+      format: 'vmdk',
+      timeoutSec: 600,
+      workDir: tempDir(),
+      hw: { cpus: 2, memoryMiB: 1024, firmware: 'bios', nics: [{ mac: '52:54:00:00:00:01', model: 'virtio' }] },
+    });
     assert.equal(v.passed, false);
     assert.equal(v.failure, 'the initramfs could not find the root disk');
     assert.match(readFileSync(v.serialLog, 'latin1'), /ALERT!\s+\/dev\/sda1 does not exist/);
@@ -64,14 +70,21 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
     const r = await h2k(['apply', join(dir, 'plan.json'), '--no-color']);
     assert.equal(r.exitCode, 0, r.stderr);
     assert.match(r.stderr, /fix: done in [\d.]+ s \(10 change\(s\), 1 libguestfs launch\)/);
-    assert.match(r.stderr, /validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): systemd target, root written, DHCP lease 10\.0\.2\.15\)/);
+    assert.match(
+      r.stderr,
+      /validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): systemd target, root written, DHCP lease 10\.0\.2\.15\)/,
+    );
     const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
     const stages = state.vms['vm.debian'].stages;
     assert.deepEqual(Object.keys(stages).sort(), ['convert', 'fix', 'flatten', 'inspect', 'plan', 'validate']);
     assert.ok(Object.values(stages).every((s) => (s as { status: string }).status === 'done'));
     const out = stages.convert.outputs[0];
     assert.equal(out.sha256, await fileSha256(join(dir, 'out', 'debian.qcow2')));
-    assert.deepEqual(stages.validate.details.boot_test.checks, { systemd_target: true, root_written: true, dhcp_lease: true });
+    assert.deepEqual(stages.validate.details.boot_test.checks, {
+      systemd_target: true,
+      root_written: true,
+      dhcp_lease: true,
+    });
     const xml = readFileSync(join(dir, 'out', 'debian.xml'), 'utf8');
     assert.match(xml, /<mac address="00:50:56:8a:12:34"\/>/);
     assert.match(xml, /<type arch="x86_64" machine="q35">hvm<\/type>/);
@@ -93,7 +106,10 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
   it('a plan file is refused once the state moved on', async () => {
     const r = await h2k(['apply', join(dir, 'plan.json'), '--no-color']);
     assert.equal(r.exitCode, 1);
-    assert.match(r.stderr, /^Error: the plan is stale: it was made against state serial 0, the state is now at serial \d+\n/m);
+    assert.match(
+      r.stderr,
+      /^Error: the plan is stale: it was made against state serial 0, the state is now at serial \d+\n/m,
+    );
   });
 
   it('drift: a modified output is reported and exactly its stage is planned again', async () => {
@@ -101,7 +117,10 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
     writeFileSync(xml, `${readFileSync(xml, 'utf8')}<!-- edited by hand -->\n`);
     const r = await h2k(['plan', dir, '-detailed-exitcode', '--no-color']);
     assert.equal(r.exitCode, 2, r.stderr);
-    assert.match(r.stdout, /^Drift since the last apply:\n {2}! vm\.debian validate out\/debian\.xml: modified since it was produced \(size or sha256 differ\)$/m);
+    assert.match(
+      r.stdout,
+      /^Drift since the last apply:\n {2}! vm\.debian validate out\/debian\.xml: modified since it was produced \(size or sha256 differ\)$/m,
+    );
     assert.match(r.stdout, /Plan: 1 VM\(s\), 1 action\(s\) \(1 validate\)/);
   });
 });

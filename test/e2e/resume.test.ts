@@ -35,7 +35,10 @@ describe('kill and resume (real fixture)', { timeout: 40 * 60_000 }, () => {
 
   it('killed during CONVERT: no output is left that looks finished', async () => {
     const partial = join(dir, 'out', 'debian.qcow2.partial');
-    const err = await killedAt(['apply', dir, '-auto-approve'], /convert: started/, { poll: () => existsSync(partial), cleanup: dir });
+    const err = await killedAt(['apply', dir, '-auto-approve'], /convert: started/, {
+      poll: () => existsSync(partial),
+      cleanup: dir,
+    });
     assert.doesNotMatch(err, /flatten: started/, 'completed stages must not be redone');
     assert.match(err, /fix: done/);
     assert.ok(!existsSync(join(dir, 'out', 'debian.qcow2')));
@@ -50,15 +53,32 @@ describe('kill and resume (real fixture)', { timeout: 40 * 60_000 }, () => {
     const out = join(dir, 'out', 'debian.qcow2');
     // The uninterrupted reference: the same conversion of the same fixed overlay, in one go.
     const ref = join(dir, 'reference.qcow2');
-    await execa('qemu-img', ['convert', '-q', '-f', 'qcow2', '-O', 'qcow2', '-c', join(dir, '.h2k', 'work', 'debian', 'overlay.qcow2'), ref]);
+    await execa('qemu-img', [
+      'convert',
+      '-q',
+      '-f',
+      'qcow2',
+      '-O',
+      'qcow2',
+      '-c',
+      join(dir, '.h2k', 'work', 'debian', 'overlay.qcow2'),
+      ref,
+    ]);
     assert.equal(await fileSha256(out), await fileSha256(ref));
     assert.equal(await fileSha256(source), sourceSha, 'the source was written');
   });
 
   it('the redone FIX left exactly the planned guest files in the output', async () => {
     const plan = JSON.parse((await h2k(['plan', dir, '--json', '-replace', 'vm.debian'])).stdout);
-    const edits = plan.vms['vm.debian'].actions.find((a: { stage: string }) => a.stage === 'fix').edits as { kind: string; path: string; after?: string; target?: string }[];
-    const g = await GuestfishSession.launch([{ path: join(dir, 'out', 'debian.qcow2'), format: 'qcow2' }], { readonly: true });
+    const edits = plan.vms['vm.debian'].actions.find((a: { stage: string }) => a.stage === 'fix').edits as {
+      kind: string;
+      path: string;
+      after?: string;
+      target?: string;
+    }[];
+    const g = await GuestfishSession.launch([{ path: join(dir, 'out', 'debian.qcow2'), format: 'qcow2' }], {
+      readonly: true,
+    });
     try {
       await g.run('mount-ro', '/dev/sda1', '/');
       for (const e of edits) {

@@ -1,7 +1,17 @@
 // A saved plan is applied only while it still describes the world: a changed configuration or a
 // changed source disk is refused, naming what changed. And no secret reaches any file h2k writes.
 import assert from 'node:assert/strict';
-import { closeSync, copyFileSync, openSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -11,7 +21,9 @@ import { debianFixture } from '../fixtures/debian-guest.js';
 const SECRET = 'Tr0ub4dor-and-3';
 
 function allFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 describe('stale plans and secrets (real fixture copy)', { timeout: 15 * 60_000 }, () => {
@@ -53,7 +65,10 @@ vm "debian" {
     try {
       const r = await h2k(['apply', join(dir, 'plan.json'), '-var', `vc_password=${SECRET}`, '--no-color']);
       assert.equal(r.exitCode, 1);
-      assert.match(r.stderr, /^Error: the plan is stale: the configuration changed since it was made\n {2}hint: plan again: h2k plan -out FILE\n$/);
+      assert.match(
+        r.stderr,
+        /^Error: the plan is stale: the configuration changed since it was made\n {2}hint: plan again: h2k plan -out FILE\n$/,
+      );
     } finally {
       writeFileSync(file, original);
     }
@@ -64,7 +79,10 @@ vm "debian" {
     utimesSync(disk, now.atime, new Date(now.mtimeMs + 5000));
     const r = await h2k(['apply', join(dir, 'plan.json'), '-var', `vc_password=${SECRET}`, '--no-color']);
     assert.equal(r.exitCode, 1);
-    assert.match(r.stderr, /^Error: vm\.debian: the source changed since the plan was made \(guest\.vmdk\)\n {2}hint: the guest may have been powered on or the disk replaced: run h2k plan again\n$/);
+    assert.match(
+      r.stderr,
+      /^Error: vm\.debian: the source changed since the plan was made \(guest\.vmdk\)\n {2}hint: the guest may have been powered on or the disk replaced: run h2k plan again\n$/,
+    );
   });
 
   it('refused when the disk was replaced by another with the same size and time', async () => {
@@ -73,7 +91,12 @@ vm "debian" {
     writeSync(fd, Buffer.from('replaced content'), 0, 16, Math.floor(before.size / 2 / 4096) * 4096);
     closeSync(fd);
     // Same size and the very mtime the plan saw (to the nanosecond): only the sampled content hash can tell.
-    await execa('touch', ['-m', '-d', `@${plannedNs / 1_000_000_000n}.${String(plannedNs % 1_000_000_000n).padStart(9, '0')}`, disk]);
+    await execa('touch', [
+      '-m',
+      '-d',
+      `@${plannedNs / 1_000_000_000n}.${String(plannedNs % 1_000_000_000n).padStart(9, '0')}`,
+      disk,
+    ]);
     assert.equal(statSync(disk, { bigint: true }).mtimeNs, plannedNs);
     const r = await h2k(['apply', join(dir, 'plan.json'), '-var', `vc_password=${SECRET}`, '--no-color']);
     assert.equal(r.exitCode, 1);
@@ -102,7 +125,13 @@ describe('drift: the source changed after its conversion (real fixture copy)', {
     utimesSync(disk, st.atime, new Date(st.mtimeMs + 60_000));
     const r = await h2k(['plan', dir, '-detailed-exitcode', '--no-color']);
     assert.equal(r.exitCode, 2, r.stderr);
-    assert.match(r.stdout, /^Drift since the last apply:\n {2}! vm\.debian flatten: the source changed since it was converted$/m);
-    assert.match(r.stdout, /Plan: 1 VM\(s\), 6 action\(s\) \(1 flatten, 1 inspect, 1 plan, 1 fix, 1 convert, 1 validate\)/);
+    assert.match(
+      r.stdout,
+      /^Drift since the last apply:\n {2}! vm\.debian flatten: the source changed since it was converted$/m,
+    );
+    assert.match(
+      r.stdout,
+      /Plan: 1 VM\(s\), 6 action\(s\) \(1 flatten, 1 inspect, 1 plan, 1 fix, 1 convert, 1 validate\)/,
+    );
   });
 });

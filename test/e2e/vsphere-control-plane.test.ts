@@ -43,7 +43,10 @@ async function sha1Thumbprint(host: string): Promise<string> {
 
 /** The message and hint only: no stack trace, no govc noise. */
 function oneLine(stderr: string): string {
-  const lines = stderr.trim().split('\n').filter((l) => !/^source\.vsphere\.lab: reading/.test(l));
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !/^source\.vsphere\.lab: reading/.test(l));
   assert.ok(lines.length <= 2, `expected an error line and a hint, got:\n${stderr}`);
   assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
   return lines[0];
@@ -55,10 +58,35 @@ describe('vSphere control plane against vcsim (real govc)', { timeout: 5 * 60_00
 
   before(async () => {
     vc = await startVcsim();
-    await vc.govc(['vm.create', '-host', '/DC0/host/DC0_H0/DC0_H0', '-net', 'VM Network', '-on=false', '-g', 'debian11_64Guest', '-disk', '1GB', 'debian']);
+    await vc.govc([
+      'vm.create',
+      '-host',
+      '/DC0/host/DC0_H0/DC0_H0',
+      '-net',
+      'VM Network',
+      '-on=false',
+      '-g',
+      'debian11_64Guest',
+      '-disk',
+      '1GB',
+      'debian',
+    ]);
     for (const team of ['team-a', 'team-b']) {
       await vc.govc(['folder.create', `/DC0/vm/${team}`]);
-      await vc.govc(['vm.create', '-host', '/DC0/host/DC0_H0/DC0_H0', '-net', 'VM Network', '-on=false', '-force', '-folder', `/DC0/vm/${team}`, '-disk', '1GB', 'dup']);
+      await vc.govc([
+        'vm.create',
+        '-host',
+        '/DC0/host/DC0_H0/DC0_H0',
+        '-net',
+        'VM Network',
+        '-on=false',
+        '-force',
+        '-folder',
+        `/DC0/vm/${team}`,
+        '-disk',
+        '1GB',
+        'dup',
+      ]);
     }
     debianUuid = (await vc.govc(['vm.info', '-json', 'debian'])).stdout.match(/"Uuid": "([0-9a-f-]{36})"/)![1];
   });
@@ -101,15 +129,31 @@ vm "none" {
     });
     const r = await h2k(['plan', dir, '-inspect=false', '--json'], { env });
     assert.equal(r.exitCode, 0, r.stderr);
-    assert.match(r.stderr, /main\.h2k\.hcl:\d+:\d+: warning: Discovery matched no VM\n {2}No VM in source\.vsphere\.lab .* matches \{"folder":"\/DC0\/vm\/team-a","name":"web-\*"\}; vm\.none plans nothing\./);
+    assert.match(
+      r.stderr,
+      /main\.h2k\.hcl:\d+:\d+: warning: Discovery matched no VM\n {2}No VM in source\.vsphere\.lab .* matches \{"folder":"\/DC0\/vm\/team-a","name":"web-\*"\}; vm\.none plans nothing\./,
+    );
     const plan = JSON.parse(r.stdout);
-    assert.deepEqual(Object.keys(plan.vms).sort(), ['vm.by_name', 'vm.by_path', 'vm.by_uuid', 'vm.debians["debian"]', 'vm.fleet["DC0_H0_VM0"]', 'vm.fleet["DC0_H0_VM1"]']);
+    assert.deepEqual(Object.keys(plan.vms).sort(), [
+      'vm.by_name',
+      'vm.by_path',
+      'vm.by_uuid',
+      'vm.debians["debian"]',
+      'vm.fleet["DC0_H0_VM0"]',
+      'vm.fleet["DC0_H0_VM1"]',
+    ]);
     assert.equal(plan.vms['vm.by_path'].facts.inventory.path, '/DC0/vm/team-a/dup');
     assert.equal(plan.vms['vm.by_uuid'].facts.inventory.name, 'debian');
     const fleet = plan.vms['vm.fleet["DC0_H0_VM0"]'];
-    assert.deepEqual(fleet.findings.map((f: { code: string; severity: string }) => `${f.severity}:${f.code}`), ['warning:guest-id-unsupported', 'warning:guest-not-inspected', 'info:source-powered-on']);
+    assert.deepEqual(
+      fleet.findings.map((f: { code: string; severity: string }) => `${f.severity}:${f.code}`),
+      ['warning:guest-id-unsupported', 'warning:guest-not-inspected', 'info:source-powered-on'],
+    );
     assert.equal(fleet.facts.hardware.nics[0].mac, fleet.facts.inventory.nics[0].mac, 'MACs are preserved by default');
-    assert.deepEqual(fleet.actions.map((a: { stage: string }) => a.stage), ['fetch', 'flatten', 'inspect', 'plan', 'fix', 'convert', 'validate']);
+    assert.deepEqual(
+      fleet.actions.map((a: { stage: string }) => a.stage),
+      ['fetch', 'flatten', 'inspect', 'plan', 'fix', 'convert', 'validate'],
+    );
 
     // -target can name one discovered instance.
     const one = await h2k(['plan', dir, '-inspect=false', '--json', '-target', 'vm.fleet["DC0_H0_VM1"]'], { env });
@@ -140,38 +184,79 @@ vm "twice" {
     });
     const r = await h2k(['plan', dir, '-inspect=false'], { env });
     assert.equal(r.exitCode, 1);
-    assert.match(r.stderr, /main\.h2k\.hcl:20:12: error: Unknown VM\n {2}No VM with name "debain" in source\.vsphere\.lab \(https:\/\/127\.0\.0\.1:\d+\/sdk, datacenter DC0\)\. Did you mean "debian"\?/);
-    assert.match(r.stderr, /main\.h2k\.hcl:25:12: error: Ambiguous VM\n {2}2 VMs match name "dup" .*: \/DC0\/vm\/team-a\/dup, \/DC0\/vm\/team-b\/dup\. Select it by path or uuid instead\./);
+    assert.match(
+      r.stderr,
+      /main\.h2k\.hcl:20:12: error: Unknown VM\n {2}No VM with name "debain" in source\.vsphere\.lab \(https:\/\/127\.0\.0\.1:\d+\/sdk, datacenter DC0\)\. Did you mean "debian"\?/,
+    );
+    assert.match(
+      r.stderr,
+      /main\.h2k\.hcl:25:12: error: Ambiguous VM\n {2}2 VMs match name "dup" .*: \/DC0\/vm\/team-a\/dup, \/DC0\/vm\/team-b\/dup\. Select it by path or uuid instead\./,
+    );
     assert.match(r.stderr, / {2}20 \| {3}name {3}= "debain"\n/);
   });
 
   it('says in one line what is wrong: password, datacenter, certificate', async () => {
     const vmBlock = 'vm "d" {\n  source = source.vsphere.lab\n  name   = "debian"\n}\n';
-    const wrongPw = await h2k(['plan', writeConfig({ 'main.h2k.hcl': source(vc) + vmBlock }), '-inspect=false'], { env: { H2K_VAR_vc_password: 'not-the-password' } });
+    const wrongPw = await h2k(['plan', writeConfig({ 'main.h2k.hcl': source(vc) + vmBlock }), '-inspect=false'], {
+      env: { H2K_VAR_vc_password: 'not-the-password' },
+    });
     assert.equal(wrongPw.exitCode, 1);
-    assert.match(oneLine(wrongPw.stderr), /^Error: source\.vsphere\.lab: login to https:\/\/127\.0\.0\.1:\d+ failed: wrong user name or password$/);
+    assert.match(
+      oneLine(wrongPw.stderr),
+      /^Error: source\.vsphere\.lab: login to https:\/\/127\.0\.0\.1:\d+ failed: wrong user name or password$/,
+    );
 
-    const noDc = await h2k(['plan', writeConfig({ 'main.h2k.hcl': source(vc).replace('"DC0"', '"DC9"') + vmBlock }), '-inspect=false'], { env });
+    const noDc = await h2k(
+      ['plan', writeConfig({ 'main.h2k.hcl': source(vc).replace('"DC0"', '"DC9"') + vmBlock }), '-inspect=false'],
+      { env },
+    );
     assert.equal(noDc.exitCode, 1);
-    assert.match(oneLine(noDc.stderr), /^Error: source\.vsphere\.lab: datacenter "DC9" not found at https:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(
+      oneLine(noDc.stderr),
+      /^Error: source\.vsphere\.lab: datacenter "DC9" not found at https:\/\/127\.0\.0\.1:\d+$/,
+    );
 
-    const tls = await h2k(['plan', writeConfig({ 'main.h2k.hcl': source(vc, 'insecure = false') + vmBlock }), '-inspect=false'], { env });
+    const tls = await h2k(
+      ['plan', writeConfig({ 'main.h2k.hcl': source(vc, 'insecure = false') + vmBlock }), '-inspect=false'],
+      { env },
+    );
     assert.equal(tls.exitCode, 1);
-    assert.match(oneLine(tls.stderr), /^Error: source\.vsphere\.lab: TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted \(x509: certificate signed by unknown authority\)$/);
+    assert.match(
+      oneLine(tls.stderr),
+      /^Error: source\.vsphere\.lab: TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted \(x509: certificate signed by unknown authority\)$/,
+    );
 
     const thumb = await sha1Thumbprint(vc.host);
-    const pinned = await h2k(['plan', writeConfig({ 'main.h2k.hcl': source(vc, `thumbprint = "${thumb}"`) + vmBlock }), '-inspect=false'], { env });
+    const pinned = await h2k(
+      ['plan', writeConfig({ 'main.h2k.hcl': source(vc, `thumbprint = "${thumb}"`) + vmBlock }), '-inspect=false'],
+      { env },
+    );
     assert.equal(pinned.exitCode, 0, `a pinned thumbprint is trusted without insecure: ${pinned.stderr}`);
     const wrongThumb = thumb.replace(/^../, thumb.startsWith('AA') ? 'BB' : 'AA');
-    const mismatch = await h2k(['plan', writeConfig({ 'main.h2k.hcl': source(vc, `thumbprint = "${wrongThumb}"`) + vmBlock }), '-inspect=false'], { env });
+    const mismatch = await h2k(
+      ['plan', writeConfig({ 'main.h2k.hcl': source(vc, `thumbprint = "${wrongThumb}"`) + vmBlock }), '-inspect=false'],
+      { env },
+    );
     assert.equal(mismatch.exitCode, 1);
     assert.match(oneLine(mismatch.stderr), /TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted/);
   });
 
   it('names the endpoint when vCenter cannot be reached', async () => {
     const dead = { ...vc, url: 'https://127.0.0.1:9/sdk' } as Vcsim;
-    const r = await h2k(['plan', writeConfig({ 'main.h2k.hcl': `${source(dead)}vm "d" {\n  source = source.vsphere.lab\n  name   = "debian"\n}\n` }), '-inspect=false'], { env });
+    const r = await h2k(
+      [
+        'plan',
+        writeConfig({
+          'main.h2k.hcl': `${source(dead)}vm "d" {\n  source = source.vsphere.lab\n  name   = "debian"\n}\n`,
+        }),
+        '-inspect=false',
+      ],
+      { env },
+    );
     assert.equal(r.exitCode, 1);
-    assert.match(oneLine(r.stderr), /^Error: source\.vsphere\.lab: cannot reach https:\/\/127\.0\.0\.1:9: connect: connection refused$/);
+    assert.match(
+      oneLine(r.stderr),
+      /^Error: source\.vsphere\.lab: cannot reach https:\/\/127\.0\.0\.1:9: connect: connection refused$/,
+    );
   });
 });

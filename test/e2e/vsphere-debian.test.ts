@@ -71,7 +71,9 @@ function watchArgv(secret: string): { leaks: Set<string>; samples: () => number;
 }
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
 }
 
 describe('vSphere source end to end against vcsim (real fixture, real tools)', { timeout: 40 * 60_000 }, () => {
@@ -87,8 +89,17 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
   /** vcsim keeps its inventory in memory: a restarted one gets the same VMs uploaded again. */
   async function bringUp(): Promise<void> {
     vc = await startVcsim();
-    await createFixtureVm(vc, 'debian', { upload: [[join(fixture, 'debian-vmware-sparse.vmdk'), 'debian.vmdk']], nics: 2 });
-    await createFixtureVm(vc, 'chain', { upload: [[join(fixture, 'chain', 'base-000001.vmdk'), 'chain.vmdk'], [join(fixture, 'chain', 'base.vmdk'), 'base.vmdk']], guestId: 'otherLinux64Guest' });
+    await createFixtureVm(vc, 'debian', {
+      upload: [[join(fixture, 'debian-vmware-sparse.vmdk'), 'debian.vmdk']],
+      nics: 2,
+    });
+    await createFixtureVm(vc, 'chain', {
+      upload: [
+        [join(fixture, 'chain', 'base-000001.vmdk'), 'chain.vmdk'],
+        [join(fixture, 'chain', 'base.vmdk'), 'base.vmdk'],
+      ],
+      guestId: 'otherLinux64Guest',
+    });
   }
 
   async function datastoreFile(path: string): Promise<string> {
@@ -108,27 +119,48 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
   });
 
   it('plan reads the disks remotely (no download) and shows the same guest fixes as for a local disk', async () => {
-    const r = await h2k(['plan', dir, '-out', join(dir, 'all.json'), '-detailed-exitcode', '--no-color'], { env: env() });
+    const r = await h2k(['plan', dir, '-out', join(dir, 'all.json'), '-detailed-exitcode', '--no-color'], {
+      env: env(),
+    });
     assert.equal(r.exitCode, 2, r.stderr);
     const host = vc.url.replace(/^https:\/\//, '').replace(/\/sdk$/, '');
-    const norm = (t: string) => normalise(t, fixture, dir).replaceAll(host, '<host>').replace(/00:0c:29(:[0-9a-f]{2}){3}/g, '<vmware-mac>');
+    const norm = (t: string) =>
+      normalise(t, fixture, dir)
+        .replaceAll(host, '<host>')
+        .replace(/00:0c:29(:[0-9a-f]{2}){3}/g, '<vmware-mac>');
     golden('vsphere-debian.plan.txt', norm(r.stdout));
     const plan = JSON.parse(readFileSync(join(dir, 'all.json'), 'utf8'));
     const debian = plan.vms['vm.debian'];
     const chain = plan.vms['vm.chain'];
-    assert.deepEqual(debian.actions.map((a: { stage: string }) => a.stage), ['fetch', 'flatten', 'inspect', 'plan', 'fix', 'convert', 'validate']);
+    assert.deepEqual(
+      debian.actions.map((a: { stage: string }) => a.stage),
+      ['fetch', 'flatten', 'inspect', 'plan', 'fix', 'convert', 'validate'],
+    );
     // The chain VM's disk is a sparse delta on a base read through two nbdkit processes.
-    assert.deepEqual(chain.facts.disks[0].chain.map((l: { file: string }) => l.file), ['chain.vmdk', 'base.vmdk']);
+    assert.deepEqual(
+      chain.facts.disks[0].chain.map((l: { file: string }) => l.file),
+      ['chain.vmdk', 'base.vmdk'],
+    );
     assert.ok(chain.findings.some((f: { code: string }) => f.code === 'snapshot-chain'));
-    const edits = (vm: { actions: { stage: string; edits?: unknown }[] }) => JSON.stringify(vm.actions.find((a) => a.stage === 'fix')?.edits);
+    const edits = (vm: { actions: { stage: string; edits?: unknown }[] }) =>
+      JSON.stringify(vm.actions.find((a) => a.stage === 'fix')?.edits);
     assert.equal(edits(chain), edits(debian), 'the delta changes nothing the fixes depend on');
     // Hardware from the inventory: both NICs with their VMware MACs, firmware, CPUs, memory.
     const inv = debian.facts.inventory;
     assert.equal(inv.nics.length, 2);
-    assert.deepEqual(debian.facts.hardware.nics.map((n: { mac: string }) => n.mac), inv.nics.map((n: { mac: string }) => n.mac));
-    assert.deepEqual([debian.facts.hardware.firmware, debian.facts.hardware.cpus, debian.facts.hardware.memoryMiB], ['bios', 2, 1024]);
+    assert.deepEqual(
+      debian.facts.hardware.nics.map((n: { mac: string }) => n.mac),
+      inv.nics.map((n: { mac: string }) => n.mac),
+    );
+    assert.deepEqual(
+      [debian.facts.hardware.firmware, debian.facts.hardware.cpus, debian.facts.hardware.memoryMiB],
+      ['bios', 2, 1024],
+    );
     // Remote inspection read a small part of the disk, and nothing was downloaded.
-    const read = /vm\.debian: inspected in [\d.]+ s, ([\d.]+) MiB read remotely \(([\d.]+) % of 723 MiB allocated\)/.exec(r.stderr);
+    const read =
+      /vm\.debian: inspected in [\d.]+ s, ([\d.]+) MiB read remotely \(([\d.]+) % of 723 MiB allocated\)/.exec(
+        r.stderr,
+      );
     assert.ok(read, r.stderr);
     assert.ok(Number(read[2]) < 10, `remote inspection read ${read[2]} % of the disk`);
     assert.ok(!existsSync(join(dir, '.h2k', 'fetch')), 'plan downloaded something');
@@ -143,7 +175,10 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
     await vc.stop();
     const r = await run;
     assert.equal(r.exitCode, 1);
-    assert.match(r.stderr, /^Error: source\.vsphere\.lab: cannot reach https:\/\/127\.0\.0\.1:\d+: .*(connection refused|ECONNREFUSED)/m);
+    assert.match(
+      r.stderr,
+      /^Error: source\.vsphere\.lab: cannot reach https:\/\/127\.0\.0\.1:\d+: .*(connection refused|ECONNREFUSED)/m,
+    );
     assert.doesNotMatch(r.stderr, /\n\s+at /);
     await bringUp();
   });
@@ -153,7 +188,11 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
     const p = await h2k(['plan', dir, '-target', 'vm.debian', '-out', planFile, '--no-color'], { env: env() });
     assert.equal(p.exitCode, 0, p.stderr);
 
-    await killedAt(['apply', planFile], /fetch: downloading/, { env: env(), poll: () => partialSize() > 150 * 2 ** 20, cleanup: dir });
+    await killedAt(['apply', planFile], /fetch: downloading/, {
+      env: env(),
+      poll: () => partialSize() > 150 * 2 ** 20,
+      cleanup: dir,
+    });
     const afterKill = partialSize();
     assert.ok(afterKill > 0 && afterKill < 758185984, `a partial download remains (${afterKill} bytes)`);
     await unlock(dir, env());
@@ -165,7 +204,10 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
     const cut = await child;
     assert.equal(cut.exitCode, 1);
     assert.match(cut.stderr, /fetch: downloading \[LocalDS_0\] debian\/debian\.vmdk \(723 MiB, resuming at \d+ MiB\)/);
-    assert.match(cut.stderr, /^Error: vm\.debian: fetch failed: source\.vsphere\.lab: lost the connection to https:\/\/127\.0\.0\.1:\d+ after \d+ of 758185984 bytes of debian\.vmdk\n {2}hint: run h2k apply again once it is reachable: the download resumes from the byte where it stopped\n/m);
+    assert.match(
+      cut.stderr,
+      /^Error: vm\.debian: fetch failed: source\.vsphere\.lab: lost the connection to https:\/\/127\.0\.0\.1:\d+ after \d+ of 758185984 bytes of debian\.vmdk\n {2}hint: run h2k apply again once it is reachable: the download resumes from the byte where it stopped\n/m,
+    );
     const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
     assert.equal(state.vms['vm.debian'].stages.fetch.status, 'failed');
     assert.equal((await h2k(['audit', 'verify', dir])).exitCode, 0, 'the audit chain is intact');
@@ -178,18 +220,39 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
     assert.equal(sourceSha, fixtureSha);
     const r = await h2k(['apply', dir, '-target', 'vm.debian', '-auto-approve', '--no-color'], { env: env() });
     assert.equal(r.exitCode, 0, r.stderr);
-    const resumed = /fetch: done in [\d.]+ s \(1 file\(s\), 723 MiB in [\d.]+ s, resumed after (\d+) MiB\)/.exec(r.stderr);
+    const resumed = /fetch: done in [\d.]+ s \(1 file\(s\), 723 MiB in [\d.]+ s, resumed after (\d+) MiB\)/.exec(
+      r.stderr,
+    );
     assert.ok(resumed, r.stderr);
-    assert.ok(Math.abs(Number(resumed[1]) - beforeResume / 2 ** 20) <= 1, `resumed at ${resumed[1]} MiB, where it stopped (${beforeResume} bytes)`);
-    assert.equal(await fileSha256(join(dir, '.h2k', 'fetch', 'debian', 'disk0', 'debian.vmdk')), fixtureSha, 'the resumed download is byte-identical to the source');
-    assert.match(r.stderr, /validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): systemd target, root written, DHCP lease 10\.0\.2\.15\)/);
+    assert.ok(
+      Math.abs(Number(resumed[1]) - beforeResume / 2 ** 20) <= 1,
+      `resumed at ${resumed[1]} MiB, where it stopped (${beforeResume} bytes)`,
+    );
+    assert.equal(
+      await fileSha256(join(dir, '.h2k', 'fetch', 'debian', 'disk0', 'debian.vmdk')),
+      fixtureSha,
+      'the resumed download is byte-identical to the source',
+    );
+    assert.match(
+      r.stderr,
+      /validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): systemd target, root written, DHCP lease 10\.0\.2\.15\)/,
+    );
 
     const fetchRec = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8')).vms['vm.debian'].stages.fetch;
-    assert.deepEqual(fetchRec.outputs.map((o: { path: string; size: number; sha256: string }) => [o.path, o.size, o.sha256]), [['.h2k/fetch/debian/disk0/debian.vmdk', 758185984, fixtureSha]]);
+    assert.deepEqual(
+      fetchRec.outputs.map((o: { path: string; size: number; sha256: string }) => [o.path, o.size, o.sha256]),
+      [['.h2k/fetch/debian/disk0/debian.vmdk', 758185984, fixtureSha]],
+    );
     const inv = JSON.parse((await vc.govc(['vm.info', '-json', 'debian'])).stdout).VirtualMachines[0];
-    const macs = inv.Config.Hardware.Device.filter((d: { MacAddress?: string }) => d.MacAddress).map((d: { MacAddress: string }) => d.MacAddress);
+    const macs = inv.Config.Hardware.Device.filter((d: { MacAddress?: string }) => d.MacAddress).map(
+      (d: { MacAddress: string }) => d.MacAddress,
+    );
     const xml = readFileSync(join(dir, 'out', 'debian.xml'), 'utf8');
-    assert.deepEqual([...xml.matchAll(/<mac address="([^"]+)"\/>/g)].map((m) => m[1]), macs, 'both NICs keep their MACs, in order');
+    assert.deepEqual(
+      [...xml.matchAll(/<mac address="([^"]+)"\/>/g)].map((m) => m[1]),
+      macs,
+      'both NICs keep their MACs, in order',
+    );
     assert.doesNotMatch(xml, /firmware="efi"/, 'a BIOS VM stays BIOS');
     assert.match(xml, /<vcpu>2<\/vcpu>/);
     assert.match(xml, /<memory unit="MiB">1024<\/memory>/);

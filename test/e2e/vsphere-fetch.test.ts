@@ -29,12 +29,27 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
 
   /** A VM whose disk (and the disk's other files) are replaced by local files. */
   async function vmWith(name: string, files: [string, string][], on: boolean): Promise<void> {
-    await vc.govc(['vm.create', '-host', '/DC0/host/DC0_H0/DC0_H0', '-net', 'VM Network', `-on=${on}`, '-g', 'debian11_64Guest', '-disk', '16MB', name]);
+    await vc.govc([
+      'vm.create',
+      '-host',
+      '/DC0/host/DC0_H0/DC0_H0',
+      '-net',
+      'VM Network',
+      `-on=${on}`,
+      '-g',
+      'debian11_64Guest',
+      '-disk',
+      '16MB',
+      name,
+    ]);
     for (const [file, remote] of files) await vc.govc(['datastore.upload', file, `${name}/${remote}`]);
   }
 
   async function inventory(name: string) {
-    return inventoryFacts(virtualMachines(JSON.parse((await vc.govc(['vm.info', '-json', name])).stdout))[0], `/DC0/vm/${name}`);
+    return inventoryFacts(
+      virtualMachines(JSON.parse((await vc.govc(['vm.info', '-json', name])).stdout))[0],
+      `/DC0/vm/${name}`,
+    );
   }
 
   /** What a plan records about the VM's disks: chain facts and fingerprint, read remotely. */
@@ -51,27 +66,61 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
 
   before(async () => {
     vc = await startVcsim();
-    source = { type: 'vsphere', address: 'source.vsphere.lab', url: vc.url, username: VC_USER, password: new Sensitive(VC_PASSWORD), insecure: true, datacenter: 'DC0' };
+    source = {
+      type: 'vsphere',
+      address: 'source.vsphere.lab',
+      url: vc.url,
+      username: VC_USER,
+      password: new Sensitive(VC_PASSWORD),
+      insecure: true,
+      datacenter: 'DC0',
+    };
     // Real VMDKs written by qemu-img, with data in them: a sparse base, a delta on it, a flat disk.
     const base = join(local, 'base.vmdk');
     await execa('qemu-img', ['create', '-q', '-f', 'vmdk', base, '16M']);
     await execa('qemu-io', ['-f', 'vmdk', '-c', 'write -P 0x5a 0 1M', base]);
-    await execa('qemu-img', ['create', '-q', '-f', 'vmdk', '-F', 'vmdk', '-b', 'base.vmdk', join(local, 'delta.vmdk')], { cwd: local });
+    await execa(
+      'qemu-img',
+      ['create', '-q', '-f', 'vmdk', '-F', 'vmdk', '-b', 'base.vmdk', join(local, 'delta.vmdk')],
+      { cwd: local },
+    );
     await execa('qemu-io', ['-f', 'vmdk', '-c', 'write -P 0xa5 4M 1M', join(local, 'delta.vmdk')]);
-    await execa('qemu-img', ['create', '-q', '-f', 'vmdk', '-o', 'subformat=monolithicFlat', join(local, 'flat.vmdk'), '8M']);
+    await execa('qemu-img', [
+      'create',
+      '-q',
+      '-f',
+      'vmdk',
+      '-o',
+      'subformat=monolithicFlat',
+      join(local, 'flat.vmdk'),
+      '8M',
+    ]);
   });
   after(async () => vc?.stop());
 
   it('shuts a running VM down only when the policy allows it, then copies its chain with sha256s', async () => {
     // The delta names its parent "base.vmdk": both files go into the VM's folder.
-    await vmWith('running', [[join(local, 'delta.vmdk'), 'running.vmdk'], [join(local, 'base.vmdk'), 'base.vmdk']], true);
+    await vmWith(
+      'running',
+      [
+        [join(local, 'delta.vmdk'), 'running.vmdk'],
+        [join(local, 'base.vmdk'), 'base.vmdk'],
+      ],
+      true,
+    );
     const { inventory: inv, disks, fingerprint } = await planned('running');
     assert.equal(inv.power_state, 'poweredOn');
-    assert.deepEqual(disks[0].chain.map((l) => l.file), ['running.vmdk', 'base.vmdk']);
+    assert.deepEqual(
+      disks[0].chain.map((l) => l.file),
+      ['running.vmdk', 'base.vmdk'],
+    );
     const dir = tempDir('h2k-fetch-');
     const input = { source, inventory: inv, disks, fingerprint, dir, configDir: dir, onStep: () => {} };
     await assert.rejects(fetchVm({ ...input, policy: policyDefaults() }), /\/DC0\/vm\/running is poweredOn/);
-    const r = await fetchVm({ ...input, policy: { ...policyDefaults(), allow_power_off: true, power_off_timeout: 30 } });
+    const r = await fetchVm({
+      ...input,
+      policy: { ...policyDefaults(), allow_power_off: true, power_off_timeout: 30 },
+    });
     assert.equal((await inventory('running')).power_state, 'poweredOff');
     assert.match(r.note, /2 file\(s\).*the VM was shut down first/);
     assert.deepEqual(
@@ -83,23 +132,42 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
     );
     // The copied chain is readable by qemu and holds both layers' data.
     const map = await execa('qemu-img', ['map', '--output=json', join(dir, 'disk0', 'running.vmdk')]);
-    assert.ok(JSON.parse(map.stdout).some((m: { data: boolean; depth: number }) => m.data && m.depth === 1), 'base data seen through the delta');
+    assert.ok(
+      JSON.parse(map.stdout).some((m: { data: boolean; depth: number }) => m.data && m.depth === 1),
+      'base data seen through the delta',
+    );
   });
 
   it('copies a descriptor with its flat extent', async () => {
-    await vmWith('flatvm', [[join(local, 'flat.vmdk'), 'flatvm.vmdk'], [join(local, 'flat-flat.vmdk'), 'flat-flat.vmdk']], false);
+    await vmWith(
+      'flatvm',
+      [
+        [join(local, 'flat.vmdk'), 'flatvm.vmdk'],
+        [join(local, 'flat-flat.vmdk'), 'flat-flat.vmdk'],
+      ],
+      false,
+    );
     const plan = await planned('flatvm');
     assert.deepEqual(plan.disks[0].chain, [{ file: 'flatvm.vmdk', format: 'vmdk', dataFiles: ['flat-flat.vmdk'] }]);
     const dir = tempDir('h2k-fetch-');
     const input = { source, ...plan, policy: policyDefaults(), dir, configDir: dir, onStep: () => {} };
     const r = await fetchVm(input);
-    assert.deepEqual(r.outputs.map((o) => [o.path, o.size]), [['disk0/flatvm.vmdk', statSync(join(local, 'flat.vmdk')).size], ['disk0/flat-flat.vmdk', 8 * 2 ** 20]]);
+    assert.deepEqual(
+      r.outputs.map((o) => [o.path, o.size]),
+      [
+        ['disk0/flatvm.vmdk', statSync(join(local, 'flat.vmdk')).size],
+        ['disk0/flat-flat.vmdk', 8 * 2 ** 20],
+      ],
+    );
     // The extent replaced after the plan by one of the same size (likely within the same second of
     // Last-Modified): the sampled hash catches it, and FETCH refuses before copying anything.
     const other = join(local, 'other-flat.vmdk');
     writeFileSync(other, Buffer.alloc(8 * 2 ** 20, 0x77));
     await vc.govc(['datastore.upload', other, 'flatvm/flat-flat.vmdk']);
-    await assert.rejects(fetchVm({ ...input, dir: tempDir('h2k-fetch-') }), /\[LocalDS_0\] flatvm\/flat-flat\.vmdk changed since the plan was made/);
+    await assert.rejects(
+      fetchVm({ ...input, dir: tempDir('h2k-fetch-') }),
+      /\[LocalDS_0\] flatvm\/flat-flat\.vmdk changed since the plan was made/,
+    );
   });
 
   /** A TLS proxy in front of vcsim with its own certificate (SAN 127.0.0.1); `refuse` picks the
@@ -108,8 +176,26 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
     const keyDir = tempDir('h2k-proxy-');
     const key = join(keyDir, 'key.pem');
     const cert = join(keyDir, 'cert.pem');
-    await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert]);
-    const thumbprint = (await execa('openssl', ['x509', '-noout', '-fingerprint', '-sha1', '-in', cert])).stdout.split('=')[1].trim();
+    await execa('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
+    const thumbprint = (await execa('openssl', ['x509', '-noout', '-fingerprint', '-sha1', '-in', cert])).stdout
+      .split('=')[1]
+      .trim();
     const seen: string[] = [];
     const refused: string[] = [];
     const server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
@@ -119,10 +205,14 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
         res.writeHead(503).end();
         return;
       }
-      const up = request(`${new URL(vc.url).origin}${req.url}`, { method: req.method, headers: req.headers, rejectUnauthorized: false }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
+      const up = request(
+        `${new URL(vc.url).origin}${req.url}`,
+        { method: req.method, headers: req.headers, rejectUnauthorized: false },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
       // A client that gives up mid-answer (h2k falling back, a keep-alive socket closed) is normal.
       up.on('error', () => res.destroy());
       req.pipe(up);
@@ -138,14 +228,33 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
   it('falls back to govc datastore.download when the endpoint refuses a whole-file GET (proxy double: vcsim never refuses)', async () => {
     // h2k's whole-file /folder GETs (no Range header, no User-Agent: govc sends one) get 503, the
     // way an overloaded host might answer; everything else is forwarded.
-    const proxy = await startProxy((req) => req.url?.startsWith('/folder/') === true && req.method === 'GET' && !req.headers.range && !req.headers['user-agent']);
+    const proxy = await startProxy(
+      (req) =>
+        req.url?.startsWith('/folder/') === true &&
+        req.method === 'GET' &&
+        !req.headers.range &&
+        !req.headers['user-agent'],
+    );
     try {
-      const plan = await planned('flatvm2', [[join(local, 'flat.vmdk'), 'flatvm2.vmdk'], [join(local, 'flat-flat.vmdk'), 'flat-flat.vmdk']]);
+      const plan = await planned('flatvm2', [
+        [join(local, 'flat.vmdk'), 'flatvm2.vmdk'],
+        [join(local, 'flat-flat.vmdk'), 'flat-flat.vmdk'],
+      ]);
       const dir = tempDir('h2k-fetch-');
-      const r = await fetchVm({ source: { ...source, url: proxy.url }, ...plan, policy: policyDefaults(), dir, configDir: dir, onStep: () => {} });
+      const r = await fetchVm({
+        source: { ...source, url: proxy.url },
+        ...plan,
+        policy: policyDefaults(),
+        dir,
+        configDir: dir,
+        onStep: () => {},
+      });
       assert.equal(proxy.refused.length, 2, 'both whole-file GETs were refused');
       assert.match(r.note, /2 via govc/);
-      assert.deepEqual(r.outputs.map((o) => o.sha256), [await fileSha256(join(local, 'flat.vmdk')), await fileSha256(join(local, 'flat-flat.vmdk'))]);
+      assert.deepEqual(
+        r.outputs.map((o) => o.sha256),
+        [await fileSha256(join(local, 'flat.vmdk')), await fileSha256(join(local, 'flat-flat.vmdk'))],
+      );
     } finally {
       proxy.close();
     }
@@ -167,8 +276,14 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
       http.close();
 
       const before = proxy.seen.length;
-      const wrong = new DatastoreClient({ ...pinned, thumbprint: proxy.thumbprint.replace(/^../, proxy.thumbprint.startsWith('AA') ? 'BB' : 'AA') });
-      await assert.rejects(wrong.size(`${new URL(proxy.url).origin}/folder/flatvm/flatvm.vmdk?dcPath=DC0&dsName=LocalDS_0`), /TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted \(tls: thumbprint mismatch/);
+      const wrong = new DatastoreClient({
+        ...pinned,
+        thumbprint: proxy.thumbprint.replace(/^../, proxy.thumbprint.startsWith('AA') ? 'BB' : 'AA'),
+      });
+      await assert.rejects(
+        wrong.size(`${new URL(proxy.url).origin}/folder/flatvm/flatvm.vmdk?dcPath=DC0&dsName=LocalDS_0`),
+        /TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted \(tls: thumbprint mismatch/,
+      );
       wrong.close();
       assert.equal(proxy.seen.length, before, 'the mismatching server received no request');
     } finally {
@@ -180,9 +295,15 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
     const split = join(local, 'split.vmdk');
     await execa('qemu-img', ['create', '-q', '-f', 'vmdk', '-o', 'subformat=twoGbMaxExtentSparse', split, '16M']);
     await execa('qemu-io', ['-f', 'vmdk', '-c', 'write -P 0x3c 2M 3M', split]);
-    const plan = await planned('splitvm', [[split, 'splitvm.vmdk'], [join(local, 'split-s001.vmdk'), 'split-s001.vmdk']]);
+    const plan = await planned('splitvm', [
+      [split, 'splitvm.vmdk'],
+      [join(local, 'split-s001.vmdk'), 'split-s001.vmdk'],
+    ]);
     assert.deepEqual(plan.disks[0].chain, [{ file: 'splitvm.vmdk', format: 'vmdk', dataFiles: ['split-s001.vmdk'] }]);
-    for (const [name, localFile] of [['splitvm', split], ['running', join(local, 'delta.vmdk')]] as const) {
+    for (const [name, localFile] of [
+      ['splitvm', split],
+      ['running', join(local, 'delta.vmdk')],
+    ] as const) {
       const http = new DatastoreClient(source);
       const { chains } = await remoteDiskFacts(http, await inventory(name));
       const remote = await openRemoteDisks(source, chains);
@@ -198,14 +319,20 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
 
   it('refuses a descriptor that names a file outside its directory, before reading it', async () => {
     const hostile = join(local, 'hostile.vmdk');
-    writeFileSync(hostile, '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicFlat"\nRW 16384 FLAT "../running/base.vmdk" 0\n');
+    writeFileSync(
+      hostile,
+      '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicFlat"\nRW 16384 FLAT "../running/base.vmdk" 0\n',
+    );
     await vmWith('hostile', [[hostile, 'hostile.vmdk']], false);
     const dir = writeConfig({
       'main.h2k.hcl': `variable "pw" {\n  type      = string\n  sensitive = true\n}\nsource "vsphere" "lab" {\n  url        = "${vc.url}"\n  username   = "${VC_USER}"\n  password   = var.pw\n  insecure   = true\n  datacenter = "DC0"\n}\nvm "h" {\n  source = source.vsphere.lab\n  name   = "hostile"\n}\n`,
     });
     const r = await h2k(['plan', dir], { env: { H2K_VAR_pw: VC_PASSWORD } });
     assert.equal(r.exitCode, 1);
-    assert.match(r.stderr, /^Error: vm\.h: \[LocalDS_0\] hostile\/hostile\.vmdk: extent "\.\.\/running\/base\.vmdk" is not a file next to it\n {2}hint: h2k reads a disk chain only from one datastore directory/m);
+    assert.match(
+      r.stderr,
+      /^Error: vm\.h: \[LocalDS_0\] hostile\/hostile\.vmdk: extent "\.\.\/running\/base\.vmdk" is not a file next to it\n {2}hint: h2k reads a disk chain only from one datastore directory/m,
+    );
     assert.doesNotMatch(r.stderr, /inspected in/);
   });
 });

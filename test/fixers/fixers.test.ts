@@ -7,28 +7,51 @@ import type { GuestEdit, VmFacts } from '../../src/model/plan.js';
 import { policyDefaults, type PolicySettings } from '../../src/schema/config-schema.js';
 import type { VmConfig } from '../../src/schema/config.js';
 
-const vm = (policy: Partial<PolicySettings> = {}): VmConfig => ({ address: 'vm.t', source: 'source.local.s', policyAddress: null, policy: { ...policyDefaults(), ...policy }, disks: ['d.vmdk'] });
-const facts = (g: GuestFacts): VmFacts => ({ disks: [], guest: g, hardware: { cpus: 1, memoryMiB: 512, firmware: 'bios', nics: [] } });
+const vm = (policy: Partial<PolicySettings> = {}): VmConfig => ({
+  address: 'vm.t',
+  source: 'source.local.s',
+  policyAddress: null,
+  policy: { ...policyDefaults(), ...policy },
+  disks: ['d.vmdk'],
+});
+const facts = (g: GuestFacts): VmFacts => ({
+  disks: [],
+  guest: g,
+  hardware: { cpus: 1, memoryMiB: 512, firmware: 'bios', nics: [] },
+});
 const plan = (g: GuestFacts, policy: Partial<PolicySettings> = {}) => guestEdits(facts(g), vm(policy));
-const write = (edits: GuestEdit[], path: string) => edits.find((e): e is Extract<GuestEdit, { kind: 'write' }> => e.kind === 'write' && e.path === path);
+const write = (edits: GuestEdit[], path: string) =>
+  edits.find((e): e is Extract<GuestEdit, { kind: 'write' }> => e.kind === 'write' && e.path === path);
 
 describe('fixers', () => {
   it('fstab: by-path and sdX become UUID=, spacing and comments kept', () => {
     const e = write(plan(guest()).edits, '/etc/fstab')!;
-    assert.equal(e.after, `# comment ${BYPATH}\nUUID=${UUID}  /  ext4  errors=remount-ro 0 1\nUUID=swap-uuid none swap sw 0 0\n`);
+    assert.equal(
+      e.after,
+      `# comment ${BYPATH}\nUUID=${UUID}  /  ext4  errors=remount-ro 0 1\nUUID=swap-uuid none swap sw 0 0\n`,
+    );
   });
 
   it('fstab: PARTUUID and LABEL modes, and keep', () => {
-    assert.match(write(plan(guest(), { fstab_mode: 'partuuid' }).edits, '/etc/fstab')!.after, /^PARTUUID=abcd-01 {2}\//m);
+    assert.match(
+      write(plan(guest(), { fstab_mode: 'partuuid' }).edits, '/etc/fstab')!.after,
+      /^PARTUUID=abcd-01 {2}\//m,
+    );
     const label = plan(guest(), { fstab_mode: 'label' });
     assert.match(write(label.edits, '/etc/fstab')!.after, /^LABEL=rootfs {2}\//m);
-    assert.ok(label.findings.some((f) => f.code === 'unresolved-device' && f.severity === 'critical'), 'the swap has no label');
+    assert.ok(
+      label.findings.some((f) => f.code === 'unresolved-device' && f.severity === 'critical'),
+      'the swap has no label',
+    );
     assert.equal(write(plan(guest(), { fstab_mode: 'keep' }).edits, '/etc/fstab'), undefined);
   });
 
   it('fstab: a name that matches no filesystem is critical', () => {
     const r = plan(guest({}, { '/etc/fstab': '/dev/sdc1 /data ext4 defaults 0 2\n' }));
-    assert.deepEqual(r.findings.map((f) => [f.code, f.severity]), [['unresolved-device', 'critical']]);
+    assert.deepEqual(
+      r.findings.map((f) => [f.code, f.severity]),
+      [['unresolved-device', 'critical']],
+    );
   });
 
   it('crypttab: the source device field is rewritten', () => {
@@ -39,52 +62,109 @@ describe('fixers', () => {
 
   it('grub: root= in grub.cfg and /etc/default/grub stops forcing device names', () => {
     const edits = plan(guest()).edits;
-    assert.equal(write(edits, '/boot/grub/grub.cfg')!.after, `menuentry x {\n\tlinux /vmlinuz root=UUID=${UUID} ro quiet\n}\n`);
+    assert.equal(
+      write(edits, '/boot/grub/grub.cfg')!.after,
+      `menuentry x {\n\tlinux /vmlinuz root=UUID=${UUID} ro quiet\n}\n`,
+    );
     assert.equal(write(edits, '/etc/default/grub')!.after, 'GRUB_CMDLINE_LINUX=""\nGRUB_DISABLE_LINUX_UUID=false\n');
   });
 
   it('initramfs: virtio modules appended, then the initramfs rebuilt after all file edits', () => {
     const edits = plan(guest()).edits;
-    assert.equal(write(edits, '/etc/initramfs-tools/modules')!.after, "vmw_pvscsi\n# added by h2k: drivers for KVM's virtio disks and NICs\nvirtio_blk\nvirtio_net\nvirtio_pci\nvirtio_scsi\n");
+    assert.equal(
+      write(edits, '/etc/initramfs-tools/modules')!.after,
+      "vmw_pvscsi\n# added by h2k: drivers for KVM's virtio disks and NICs\nvirtio_blk\nvirtio_net\nvirtio_pci\nvirtio_scsi\n",
+    );
     const kinds = edits.map((e) => e.kind);
     assert.deepEqual(kinds.slice(-2), ['run', 'trim']);
     assert.ok(kinds.lastIndexOf('write') < kinds.indexOf('run'));
   });
 
   it('initramfs: built-in drivers are not listed; a kernel without virtio is critical', () => {
-    const builtin = guest({ kernels: [{ version: 'k', virtio: { virtio_blk: 'builtin', virtio_net: 'module', virtio_pci: 'builtin', virtio_scsi: 'builtin' } }] });
+    const builtin = guest({
+      kernels: [
+        {
+          version: 'k',
+          virtio: { virtio_blk: 'builtin', virtio_net: 'module', virtio_pci: 'builtin', virtio_scsi: 'builtin' },
+        },
+      ],
+    });
     assert.match(write(plan(builtin).edits, '/etc/initramfs-tools/modules')!.after, /# added by h2k.*\nvirtio_net\n$/);
-    const none = guest({ kernels: [{ version: 'k', virtio: { virtio_blk: 'missing', virtio_net: 'missing', virtio_pci: 'missing', virtio_scsi: 'missing' } }] });
+    const none = guest({
+      kernels: [
+        {
+          version: 'k',
+          virtio: { virtio_blk: 'missing', virtio_net: 'missing', virtio_pci: 'missing', virtio_scsi: 'missing' },
+        },
+      ],
+    });
     assert.ok(plan(none).findings.some((f) => f.code === 'no-virtio-kernel' && f.severity === 'critical'));
   });
 
   it('initramfs: dracut is reported, not half-handled; a full /boot is critical', () => {
     assert.ok(plan(guest({ initramfsTool: 'dracut' })).findings.some((f) => f.code === 'initramfs-tool-unsupported'));
-    assert.ok(plan(guest({ space: { '/': { freeBytes: 1e6, totalBytes: 2e9 } } })).findings.some((f) => f.code === 'boot-space' && f.severity === 'critical'));
+    assert.ok(
+      plan(guest({ space: { '/': { freeBytes: 1e6, totalBytes: 2e9 } } })).findings.some(
+        (f) => f.code === 'boot-space' && f.severity === 'critical',
+      ),
+    );
   });
 
   it('network: interfaces un-pinned by pattern; only VMware-MAC .link files removed', () => {
     const edits = plan(guest()).edits;
-    assert.equal(write(edits, '/etc/network/interfaces')!.after, 'auto lo\niface lo inet loopback\nauto /e*/1=ens192\niface ens192 inet dhcp\n');
+    assert.equal(
+      write(edits, '/etc/network/interfaces')!.after,
+      'auto lo\niface lo inet loopback\nauto /e*/1=ens192\niface ens192 inet dhcp\n',
+    );
     const deleted = edits.filter((e) => e.kind === 'delete').map((e) => (e as { path: string }).path);
     assert.ok(deleted.includes('/etc/systemd/network/10-vmware.link'));
     assert.ok(!deleted.includes('/etc/systemd/network/20-other.link'));
     assert.equal(write(plan(guest(), { network: 'keep' }).edits, '/etc/network/interfaces'), undefined);
-    assert.ok(plan(guest({ network: { backend: 'netplan' } })).findings.some((f) => f.code === 'network-backend-unsupported'));
+    assert.ok(
+      plan(guest({ network: { backend: 'netplan' } })).findings.some((f) => f.code === 'network-backend-unsupported'),
+    );
   });
 
   it('vmware tools: the unit is unwanted and masked', () => {
     const edits = plan(guest()).edits;
-    assert.ok(edits.some((e) => e.kind === 'delete' && e.path === '/etc/systemd/system/multi-user.target.wants/open-vm-tools.service'));
-    assert.ok(edits.some((e) => e.kind === 'symlink' && e.path === '/etc/systemd/system/open-vm-tools.service' && e.target === '/dev/null'));
+    assert.ok(
+      edits.some(
+        (e) => e.kind === 'delete' && e.path === '/etc/systemd/system/multi-user.target.wants/open-vm-tools.service',
+      ),
+    );
+    assert.ok(
+      edits.some(
+        (e) =>
+          e.kind === 'symlink' && e.path === '/etc/systemd/system/open-vm-tools.service' && e.target === '/dev/null',
+      ),
+    );
     assert.ok(plan(guest(), { remove_vmware_tools: false }).findings.some((f) => f.code === 'vmware-tools-kept'));
   });
 
   it('Windows and unknown guests: critical, and Linux fixers step aside', () => {
-    const win = plan(guest({ os: { type: 'windows', distro: 'windows', major: 10, minor: 0, product: 'Windows Server 2019', arch: 'x86_64', hostname: 'w' } }));
+    const win = plan(
+      guest({
+        os: {
+          type: 'windows',
+          distro: 'windows',
+          major: 10,
+          minor: 0,
+          product: 'Windows Server 2019',
+          arch: 'x86_64',
+          hostname: 'w',
+        },
+      }),
+    );
     assert.deepEqual(win.edits, []);
     assert.equal(win.findings[0].code, 'windows-unsupported');
-    assert.equal(plan(guest({ os: { type: 'linux', distro: 'unknown', major: 0, minor: 0, product: '', arch: 'x86_64', hostname: '' } })).findings[0].code, 'unknown-guest');
+    assert.equal(
+      plan(
+        guest({
+          os: { type: 'linux', distro: 'unknown', major: 0, minor: 0, product: '', arch: 'x86_64', hostname: '' },
+        }),
+      ).findings[0].code,
+      'unknown-guest',
+    );
   });
 
   it('idempotent: planning against the fixed files changes nothing more', () => {
@@ -97,7 +177,10 @@ describe('fixers', () => {
     const fixed = guest({ vmwareTools: { installed: true, units: [] } });
     fixed.files = files;
     const second = plan(fixed);
-    assert.deepEqual(second.edits.map((e) => e.kind), ['trim']);
+    assert.deepEqual(
+      second.edits.map((e) => e.kind),
+      ['trim'],
+    );
     assert.deepEqual(second.findings, []);
   });
 });

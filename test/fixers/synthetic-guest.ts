@@ -11,12 +11,26 @@ export function guest(over: Partial<GuestFacts> = {}, files: Record<string, stri
     firmware: 'bios',
     partitionTable: 'msdos',
     filesystems: [
-      { device: '/dev/sda1', diskIndex: 0, partition: 1, type: 'ext4', uuid: UUID, label: 'rootfs', partuuid: 'abcd-01' },
+      {
+        device: '/dev/sda1',
+        diskIndex: 0,
+        partition: 1,
+        type: 'ext4',
+        uuid: UUID,
+        label: 'rootfs',
+        partuuid: 'abcd-01',
+      },
       { device: '/dev/sda5', diskIndex: 0, partition: 5, type: 'swap', uuid: 'swap-uuid' },
     ],
     root: '/dev/sda1',
     mounts: [],
-    kernels: [{ version: '6.1.0-50-amd64', virtio: { virtio_blk: 'module', virtio_net: 'module', virtio_pci: 'module', virtio_scsi: 'module' }, initrdBytes: 7e6 }],
+    kernels: [
+      {
+        version: '6.1.0-50-amd64',
+        virtio: { virtio_blk: 'module', virtio_net: 'module', virtio_pci: 'module', virtio_scsi: 'module' },
+        initrdBytes: 7e6,
+      },
+    ],
     initramfsTool: 'initramfs-tools',
     bootloader: { kind: 'grub2', config: '/boot/grub/grub.cfg' },
     network: { backend: 'ifupdown' },
@@ -30,10 +44,10 @@ export function guest(over: Partial<GuestFacts> = {}, files: Record<string, stri
       '/etc/network/interfaces': 'auto lo\niface lo inet loopback\nallow-hotplug ens192\niface ens192 inet dhcp\n',
       '/etc/systemd/network/10-vmware.link': '[Match]\nMACAddress=00:50:56:8a:12:34\n[Link]\nName=ens192\n',
       '/etc/systemd/network/20-other.link': '[Match]\nMACAddress=52:54:00:00:00:01\n[Link]\nName=lan0\n',
-      '/etc/systemd/system/multi-user.target.wants/open-vm-tools.service': '-> /lib/systemd/system/open-vm-tools.service',
+      '/etc/systemd/system/multi-user.target.wants/open-vm-tools.service':
+        '-> /lib/systemd/system/open-vm-tools.service',
       ...files,
     },
     ...over,
   };
 }
-

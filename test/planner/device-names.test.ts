@@ -10,7 +10,8 @@ const FS = [
 
 describe('device names', () => {
   it('knows which names are radioactive', () => {
-    for (const s of ['/dev/disk/by-path/pci-0000:03:00.0-scsi-0:0:0:0-part1', '/dev/sda1', '/dev/hdb2', '/dev/sdab1']) assert.ok(isRadioactive(s), s);
+    for (const s of ['/dev/disk/by-path/pci-0000:03:00.0-scsi-0:0:0:0-part1', '/dev/sda1', '/dev/hdb2', '/dev/sdab1'])
+      assert.ok(isRadioactive(s), s);
     for (const s of ['UUID=x', 'LABEL=y', '/dev/mapper/vg-root', '/dev/vda1', 'tmpfs']) assert.ok(!isRadioactive(s), s);
   });
   it('maps VMware controller paths and kernel names to disk and partition', () => {

@@ -11,12 +11,16 @@ async function gnu(a: string, b: string): Promise<string> {
   const d = tempDir();
   writeFileSync(join(d, 'a'), a);
   writeFileSync(join(d, 'b'), b);
-  const r = await execa('diff', ['-u', '--label', 'a', '--label', 'b', join(d, 'a'), join(d, 'b')], { reject: false, stripFinalNewline: false });
+  const r = await execa('diff', ['-u', '--label', 'a', '--label', 'b', join(d, 'a'), join(d, 'b')], {
+    reject: false,
+    stripFinalNewline: false,
+  });
   return r.stdout;
 }
 
 describe('unifiedDiff matches diff -u', () => {
-  const lines = (n: number, f = (i: number) => `line ${i}`) => Array.from({ length: n }, (_, i) => `${f(i)}\n`).join('');
+  const lines = (n: number, f = (i: number) => `line ${i}`) =>
+    Array.from({ length: n }, (_, i) => `${f(i)}\n`).join('');
   const cases: [string, string, string][] = [
     ['one changed line', lines(10), lines(10, (i) => (i === 4 ? 'CHANGED' : `line ${i}`))],
     ['two distant hunks', lines(40), lines(40, (i) => (i === 2 || i === 30 ? 'X' : `line ${i}`))],

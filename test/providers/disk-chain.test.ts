@@ -9,7 +9,8 @@ import { parseVmdkDescriptor } from '../../src/providers/vmdk/descriptor.js';
 import { tempDir } from '../helpers.js';
 
 const qimg = (...a: string[]) => execa('qemu-img', a);
-const refused = (fn: () => unknown, msg: RegExp) => assert.throws(fn, (e: unknown) => e instanceof DiskChainError && msg.test(e.message));
+const refused = (fn: () => unknown, msg: RegExp) =>
+  assert.throws(fn, (e: unknown) => e instanceof DiskChainError && msg.test(e.message));
 
 describe('VMDK descriptors', () => {
   it('parses a monolithicFlat descriptor written by qemu-img', async () => {
@@ -26,7 +27,10 @@ describe('VMDK descriptors', () => {
     await qimg('create', '-q', '-f', 'vmdk', join(d, 'base.vmdk'), '16M');
     await qimg('create', '-q', '-f', 'vmdk', '-b', 'base.vmdk', '-F', 'vmdk', join(d, 'base-000001.vmdk'));
     const chain = resolveChain(join(d, 'base-000001.vmdk'), { allowAbsolute: false });
-    assert.deepEqual(chain.map((c) => c.path), [join(d, 'base-000001.vmdk'), join(d, 'base.vmdk')]);
+    assert.deepEqual(
+      chain.map((c) => c.path),
+      [join(d, 'base-000001.vmdk'), join(d, 'base.vmdk')],
+    );
     assert.equal(chain[0].descriptor!.parentFileNameHint, 'base.vmdk');
     assert.equal(chain[0].descriptor!.parentCid, chain[1].descriptor!.cid);
   });
@@ -53,7 +57,10 @@ describe('VMDK descriptors', () => {
   it('refuses a flat extent shorter than the descriptor says (truncated copy)', async () => {
     const { d, desc } = await flat();
     truncateSync(join(d, 'disk-flat.vmdk'), 1024 * 1024);
-    refused(() => resolveChain(desc, { allowAbsolute: false }), /is truncated: the descriptor needs 16777216 bytes, the file has 1048576/);
+    refused(
+      () => resolveChain(desc, { allowAbsolute: false }),
+      /is truncated: the descriptor needs 16777216 bytes, the file has 1048576/,
+    );
   });
 
   it('refuses a missing extent', async () => {
@@ -66,7 +73,10 @@ describe('VMDK descriptors', () => {
   it('refuses a parent loop', async () => {
     const d = tempDir();
     const mk = (name: string, parent: string, cid: string, pcid: string) =>
-      writeFileSync(join(d, name), `# Disk DescriptorFile\nversion=1\nCID=${cid}\nparentCID=${pcid}\ncreateType="monolithicFlat"\nparentFileNameHint="${parent}"\nRW 2048 FLAT "data.raw" 0\n`);
+      writeFileSync(
+        join(d, name),
+        `# Disk DescriptorFile\nversion=1\nCID=${cid}\nparentCID=${pcid}\ncreateType="monolithicFlat"\nparentFileNameHint="${parent}"\nRW 2048 FLAT "data.raw" 0\n`,
+      );
     writeFileSync(join(d, 'data.raw'), Buffer.alloc(2048 * 512));
     mk('a.vmdk', 'b.vmdk', 'aaaaaaaa', 'bbbbbbbb');
     mk('b.vmdk', 'a.vmdk', 'bbbbbbbb', 'aaaaaaaa');
@@ -76,7 +86,10 @@ describe('VMDK descriptors', () => {
   it('refuses a broken CID chain', async () => {
     const d = tempDir();
     await qimg('create', '-q', '-f', 'vmdk', '-o', 'subformat=monolithicFlat', join(d, 'base.vmdk'), '16M');
-    writeFileSync(join(d, 'child.vmdk'), `# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=deadbeef\ncreateType="monolithicFlat"\nparentFileNameHint="base.vmdk"\nRW 32768 FLAT "base-flat.vmdk" 0\n`);
+    writeFileSync(
+      join(d, 'child.vmdk'),
+      `# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=deadbeef\ncreateType="monolithicFlat"\nparentFileNameHint="base.vmdk"\nRW 32768 FLAT "base-flat.vmdk" 0\n`,
+    );
     refused(() => resolveChain(join(d, 'child.vmdk'), { allowAbsolute: false }), /broken CID chain/);
   });
 
@@ -96,7 +109,10 @@ describe('VMDK descriptors', () => {
   });
 
   it('malformed descriptor text is a clear error', () => {
-    assert.throws(() => parseVmdkDescriptor('# Disk DescriptorFile\nversion=1\nCID=zz\ncreateType="x"\nRW 1 FLAT "a" 0\n'), /CID "zz" is not a 32-bit hex number/);
+    assert.throws(
+      () => parseVmdkDescriptor('# Disk DescriptorFile\nversion=1\nCID=zz\ncreateType="x"\nRW 1 FLAT "a" 0\n'),
+      /CID "zz" is not a 32-bit hex number/,
+    );
     assert.throws(() => parseVmdkDescriptor('hello\n'), /line 1: not a descriptor line/);
   });
 });

@@ -95,7 +95,12 @@ describe('a configuration using every block type', () => {
   });
 
   it('policies extend their parent over the defaults', () => {
-    assert.deepEqual(c.policies.child, { ...policyDefaults(), output_format: 'raw', boot_timeout: 120, compress: true });
+    assert.deepEqual(c.policies.child, {
+      ...policyDefaults(),
+      output_format: 'raw',
+      boot_timeout: 120,
+      compress: true,
+    });
   });
 
   it('a vm gets its policy plus overrides, locals and normalised MACs', () => {
@@ -123,7 +128,10 @@ describe('a configuration using every block type', () => {
 });
 
 describe('input variable precedence', () => {
-  const files = { 'main.h2k.hcl': 'variable "v" {\n  type    = number\n  default = 1\n}\nvariable "l" {\n  type    = list(string)\n  default = []\n}\n' };
+  const files = {
+    'main.h2k.hcl':
+      'variable "v" {\n  type    = number\n  default = 1\n}\nvariable "l" {\n  type    = list(string)\n  default = []\n}\n',
+  };
   const value = (inputs: Parameters<typeof load>[1]) => load(files, inputs).config!.variables.v.value;
   const varFile = (text: string) => {
     const p = join(tempDir(), 'vals.hcl');
@@ -133,14 +141,35 @@ describe('input variable precedence', () => {
 
   it('default when nothing is given', () => assert.equal(value({}), 1));
   it('environment beats the default', () => assert.equal(value({ env: { H2K_VAR_v: '2' } }), 2));
-  it('a -var-file beats the environment', () => assert.equal(value({ env: { H2K_VAR_v: '2' }, inputs: [{ kind: 'file', path: varFile('v = 3\n') }] }), 3));
+  it('a -var-file beats the environment', () =>
+    assert.equal(value({ env: { H2K_VAR_v: '2' }, inputs: [{ kind: 'file', path: varFile('v = 3\n') }] }), 3));
   it('-var and -var-file: the later one on the command line wins', () => {
     const f = varFile('v = 3\n');
-    assert.equal(value({ env: { H2K_VAR_v: '2' }, inputs: [{ kind: 'file', path: f }, { kind: 'var', text: 'v=4' }] }), 4);
-    assert.equal(value({ inputs: [{ kind: 'var', text: 'v=4' }, { kind: 'file', path: f }] }), 3);
+    assert.equal(
+      value({
+        env: { H2K_VAR_v: '2' },
+        inputs: [
+          { kind: 'file', path: f },
+          { kind: 'var', text: 'v=4' },
+        ],
+      }),
+      4,
+    );
+    assert.equal(
+      value({
+        inputs: [
+          { kind: 'var', text: 'v=4' },
+          { kind: 'file', path: f },
+        ],
+      }),
+      3,
+    );
   });
   it('collection values from strings are parsed as HCL', () => {
-    assert.deepEqual(load(files, { inputs: [{ kind: 'var', text: 'l=["a", "b"]' }] }).config!.variables.l.value, ['a', 'b']);
+    assert.deepEqual(load(files, { inputs: [{ kind: 'var', text: 'l=["a", "b"]' }] }).config!.variables.l.value, [
+      'a',
+      'b',
+    ]);
     assert.deepEqual(load(files, { env: { H2K_VAR_l: '["c"]' } }).config!.variables.l.value, ['c']);
   });
 });
@@ -164,7 +193,12 @@ describe('parser agrees with hcl2-parser on structure and literals', () => {
     }
     return out;
   };
-  const literal = (e: Expr): unknown => (e.kind === 'literal' ? e.value : e.kind === 'template' && e.parts.every((p) => typeof p === 'string') ? e.parts.join('') : '<expr>');
+  const literal = (e: Expr): unknown =>
+    e.kind === 'literal'
+      ? e.value
+      : e.kind === 'template' && e.parts.every((p) => typeof p === 'string')
+        ? e.parts.join('')
+        : '<expr>';
   const theirs = (v: unknown): unknown => {
     if (typeof v === 'string' && v.includes('${')) return '<expr>';
     if (Array.isArray(v)) return v.map(theirs);
@@ -175,13 +209,19 @@ describe('parser agrees with hcl2-parser on structure and literals', () => {
     // hcl2-parser renders non-literal expressions as "${...}" or structures; compare those loosely.
     if (ours === '<expr>') return '<expr>';
     if (Array.isArray(ours) && Array.isArray(ref)) return ours.map((o, i) => prune(o, ref[i]));
-    if (ours && typeof ours === 'object' && ref && typeof ref === 'object') return Object.fromEntries(Object.entries(ours).map(([k, o]) => [k, prune(o, (ref as Record<string, unknown>)[k])]));
+    if (ours && typeof ours === 'object' && ref && typeof ref === 'object')
+      return Object.fromEntries(
+        Object.entries(ours).map(([k, o]) => [k, prune(o, (ref as Record<string, unknown>)[k])]),
+      );
     return ours;
   };
   const normaliseRef = (ours: unknown, ref: unknown): unknown => {
     if (ours === '<expr>') return '<expr>';
     if (Array.isArray(ours) && Array.isArray(ref)) return ref.map((r, i) => normaliseRef(ours[i], r));
-    if (ours && typeof ours === 'object' && ref && typeof ref === 'object') return Object.fromEntries(Object.entries(ref).map(([k, r]) => [k, normaliseRef((ours as Record<string, unknown>)[k], r)]));
+    if (ours && typeof ours === 'object' && ref && typeof ref === 'object')
+      return Object.fromEntries(
+        Object.entries(ref).map(([k, r]) => [k, normaliseRef((ours as Record<string, unknown>)[k], r)]),
+      );
     return ref;
   };
   for (const f of exampleFiles()) {
@@ -196,8 +236,19 @@ describe('parser agrees with hcl2-parser on structure and literals', () => {
 });
 
 describe('config hash', () => {
-  const files = { 'main.h2k.hcl': 'variable "pw" {\n  sensitive = true\n}\nvariable "n" {\n  type = number\n}\nsource "vsphere" "v" {\n  url      = "https://vc/sdk"\n  password = var.pw\n}\n' };
-  const hash = (pw: string, n: string) => configHash(load(files, { inputs: [{ kind: 'var', text: `pw=${pw}` }, { kind: 'var', text: `n=${n}` }] }).config!);
+  const files = {
+    'main.h2k.hcl':
+      'variable "pw" {\n  sensitive = true\n}\nvariable "n" {\n  type = number\n}\nsource "vsphere" "v" {\n  url      = "https://vc/sdk"\n  password = var.pw\n}\n',
+  };
+  const hash = (pw: string, n: string) =>
+    configHash(
+      load(files, {
+        inputs: [
+          { kind: 'var', text: `pw=${pw}` },
+          { kind: 'var', text: `n=${n}` },
+        ],
+      }).config!,
+    );
   it('changes with a value, not with a secret (rotating a password is not a new plan)', () => {
     assert.equal(hash('a', '1'), hash('b', '1'));
     assert.notEqual(hash('a', '1'), hash('a', '2'));

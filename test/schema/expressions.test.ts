@@ -7,7 +7,10 @@ import { Sensitive, deepUnmark } from '../../src/schema/values.js';
 import { evalExpr, tempDir } from '../helpers.js';
 
 const fails = (src: string, summary: string, detail: RegExp) => {
-  assert.throws(() => evalExpr(src), (e: unknown) => e instanceof DiagnosticError && e.summary === summary && detail.test(e.detail));
+  assert.throws(
+    () => evalExpr(src),
+    (e: unknown) => e instanceof DiagnosticError && e.summary === summary && detail.test(e.detail),
+  );
 };
 
 describe('functions', () => {
@@ -22,7 +25,10 @@ describe('functions', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'motd.txt'), 'héllo\n');
     assert.equal(evalExpr('file("motd.txt")', { fn: { baseDir: dir, env: {} } }), 'héllo\n');
-    assert.throws(() => evalExpr('file("nope.txt")', { fn: { baseDir: dir, env: {} } }), /no file exists at "nope.txt"/);
+    assert.throws(
+      () => evalExpr('file("nope.txt")', { fn: { baseDir: dir, env: {} } }),
+      /no file exists at "nope.txt"/,
+    );
   });
 
   it('lower and upper', () => {
@@ -31,7 +37,10 @@ describe('functions', () => {
   });
 
   it('format supports %s %d %f %q %v %t and %%', () => {
-    assert.equal(evalExpr('format("%s-%d-%.2f-%q-%v-%t-%%", "a", 7, 3.14159, "q", [1], true)'), 'a-7-3.14-"q"-[1]-true-%');
+    assert.equal(
+      evalExpr('format("%s-%d-%.2f-%q-%v-%t-%%", "a", 7, 3.14159, "q", [1], true)'),
+      'a-7-3.14-"q"-[1]-true-%',
+    );
     assert.throws(() => evalExpr('format("%d", "x")'), /%d requires a whole number/);
     assert.throws(() => evalExpr('format("%s %s", "a")'), /not enough arguments/);
   });
@@ -75,7 +84,11 @@ describe('functions', () => {
   });
 
   it('argument count and type errors name the function and parameter', () => {
-    fails('lower()', 'Not enough function arguments', /Function "lower" expects 1 argument\(s\). Missing value for "str"/);
+    fails(
+      'lower()',
+      'Not enough function arguments',
+      /Function "lower" expects 1 argument\(s\). Missing value for "str"/,
+    );
     fails('lower("a", "b")', 'Too many function arguments', /expects only 1/);
     fails('lower([1])', 'Invalid function argument', /Invalid value for "str" parameter: string required, got list/);
     fails('nosuch(1)', 'Call to unknown function', /There is no function named "nosuch"/);

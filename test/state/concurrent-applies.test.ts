@@ -15,7 +15,9 @@ describe('concurrent applies on one state', { timeout: 10 * 60_000 }, () => {
     let lastSerial = -1;
     for (let round = 0; round < 50; round++) {
       // Something for this round to fix: a VM the configuration does not have.
-      const s = existsSync(statePath) ? JSON.parse(readFileSync(statePath, 'utf8')) : { version: 1, serial: 0, lineage: 'l', vms: {} };
+      const s = existsSync(statePath)
+        ? JSON.parse(readFileSync(statePath, 'utf8'))
+        : { version: 1, serial: 0, lineage: 'l', vms: {} };
       s.vms[`vm.gone${round}`] = { stages: {} };
       mkdirSync(join(dir, '.h2k'), { recursive: true });
       writeFileSync(statePath, JSON.stringify(s));

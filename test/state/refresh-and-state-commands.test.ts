@@ -9,14 +9,21 @@ const sha = (b: string) => createHash('sha256').update(b).digest('hex');
 
 function setup(): string {
   const dir = writeConfig({
-    'main.h2k.hcl': 'source "local" "s" {\n  directory = "."\n}\nvm "a" {\n  source = source.local.s\n  disks  = ["a.vmdk"]\n}\n',
+    'main.h2k.hcl':
+      'source "local" "s" {\n  directory = "."\n}\nvm "a" {\n  source = source.local.s\n  disks  = ["a.vmdk"]\n}\n',
   });
   mkdirSync(join(dir, 'out'));
   const disk = 'qcow2 bytes';
   const xml = '<domain/>\n';
   writeFileSync(join(dir, 'out', 'a.qcow2'), disk);
   writeFileSync(join(dir, 'out', 'a.xml'), xml);
-  const done = (outputs: { path: string; size: number; sha256: string }[] = []) => ({ status: 'done', input_hash: 'h', outputs, started_at: 't', finished_at: 't' });
+  const done = (outputs: { path: string; size: number; sha256: string }[] = []) => ({
+    status: 'done',
+    input_hash: 'h',
+    outputs,
+    started_at: 't',
+    finished_at: 't',
+  });
   mkdirSync(join(dir, '.h2k'));
   writeFileSync(
     join(dir, '.h2k', 'state.json'),
@@ -25,7 +32,14 @@ function setup(): string {
       serial: 7,
       lineage: 'lin',
       vms: {
-        'vm.a': { stages: { flatten: done(), fix: done(), convert: done([{ path: 'out/a.qcow2', size: disk.length, sha256: sha(disk) }]), validate: done([{ path: 'out/a.xml', size: xml.length, sha256: sha(xml) }]) } },
+        'vm.a': {
+          stages: {
+            flatten: done(),
+            fix: done(),
+            convert: done([{ path: 'out/a.qcow2', size: disk.length, sha256: sha(disk) }]),
+            validate: done([{ path: 'out/a.xml', size: xml.length, sha256: sha(xml) }]),
+          },
+        },
         'vm.gone': { stages: { flatten: done() } },
       },
     }),
@@ -38,19 +52,31 @@ describe('plan/apply -refresh-only (no guest inspection)', () => {
     const dir = setup();
     let r = await h2k(['plan', dir, '-refresh-only', '-detailed-exitcode']);
     assert.equal(r.exitCode, 2);
-    assert.equal(r.stdout, 'Drift since the last apply:\n  ! vm.gone: in the state but no longer in the configuration; proposed: forget it with h2k state rm (its files are left alone)\nTo make the state match, run: h2k apply -refresh-only\n');
+    assert.equal(
+      r.stdout,
+      'Drift since the last apply:\n  ! vm.gone: in the state but no longer in the configuration; proposed: forget it with h2k state rm (its files are left alone)\nTo make the state match, run: h2k apply -refresh-only\n',
+    );
 
     writeFileSync(join(dir, 'out', 'a.xml'), '<domain>edited</domain>\n');
     r = await h2k(['plan', dir, '-refresh-only']);
-    assert.match(r.stdout, /^ {2}! vm\.a validate out\/a\.xml: modified since it was produced \(size or sha256 differ\)$/m);
+    assert.match(
+      r.stdout,
+      /^ {2}! vm\.a validate out\/a\.xml: modified since it was produced \(size or sha256 differ\)$/m,
+    );
 
     r = await h2k(['apply', dir, '-refresh-only']);
     assert.equal(r.exitCode, 1);
-    assert.match(r.stderr, /^Error: this needs confirmation, and there is no terminal to ask\n {2}hint: pass -auto-approve\n$/m);
+    assert.match(
+      r.stderr,
+      /^Error: this needs confirmation, and there is no terminal to ask\n {2}hint: pass -auto-approve\n$/m,
+    );
 
     r = await h2k(['apply', dir, '-refresh-only', '-auto-approve']);
     assert.equal(r.exitCode, 0, r.stderr);
-    assert.match(r.stdout, /The state now matches what is on disk \(2 record\(s\) forgotten, serial 8\)\. No file was touched\./);
+    assert.match(
+      r.stdout,
+      /The state now matches what is on disk \(2 record\(s\) forgotten, serial 8\)\. No file was touched\./,
+    );
     const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
     assert.deepEqual(Object.keys(state.vms), ['vm.a']);
     assert.deepEqual(Object.keys(state.vms['vm.a'].stages), ['flatten', 'fix', 'convert']);
@@ -98,12 +124,16 @@ describe('stale plan: another lineage at the same serial', () => {
   it('is refused', async () => {
     const dir = writeConfig({ 'main.h2k.hcl': 'policy "p" {\n}\n' });
     mkdirSync(join(dir, '.h2k'));
-    const state = (lineage: string) => writeFileSync(join(dir, '.h2k', 'state.json'), JSON.stringify({ version: 1, serial: 5, lineage, vms: {} }));
+    const state = (lineage: string) =>
+      writeFileSync(join(dir, '.h2k', 'state.json'), JSON.stringify({ version: 1, serial: 5, lineage, vms: {} }));
     state('lineage-a');
     assert.equal((await h2k(['plan', dir, '-out', join(dir, 'plan.json')])).exitCode, 0);
     state('lineage-b');
     const r = await h2k(['apply', join(dir, 'plan.json')]);
     assert.equal(r.exitCode, 1);
-    assert.match(r.stderr, /^Error: the plan is stale: it was made against state serial 5, the state is now at serial 5 of another lineage\n/);
+    assert.match(
+      r.stderr,
+      /^Error: the plan is stale: it was made against state serial 5, the state is now at serial 5 of another lineage\n/,
+    );
   });
 });

@@ -35,16 +35,22 @@ describe('audit journal', () => {
     assert.match(r.stderr, problem);
   };
 
-  it('an edited record is caught', () => tamper((l) => l.map((x, i) => (i === 1 ? x.replace('vm.v1', 'vm.vX') : x)), /tampered: line 3: chain broken/));
+  it('an edited record is caught', () =>
+    tamper((l) => l.map((x, i) => (i === 1 ? x.replace('vm.v1', 'vm.vX') : x)), /tampered: line 3: chain broken/));
   it('a removed record is caught', () => tamper((l) => l.filter((_, i) => i !== 1), /tampered: line 2: chain broken/));
-  it('reordered records are caught', () => tamper((l) => [l[0], l[2], l[1], l[3]], /tampered: line 2: chain broken.*\n.*sequence 3 where 2 was expected/));
-  it('records cut from the end are caught through the head kept in state', () => tamper((l) => l.slice(0, 2), /tampered: line 2: the newest record is not the one the state recorded/));
+  it('reordered records are caught', () =>
+    tamper((l) => [l[0], l[2], l[1], l[3]], /tampered: line 2: chain broken.*\n.*sequence 3 where 2 was expected/));
+  it('records cut from the end are caught through the head kept in state', () =>
+    tamper((l) => l.slice(0, 2), /tampered: line 2: the newest record is not the one the state recorded/));
 
   it('records are chained by the sha256 of the previous line', () => {
     const dir = tempDir();
     appendAudit(dir, { event: 'plan-created', plan_hash: 'a' });
     appendAudit(dir, { event: 'apply-started', plan_hash: 'a' });
-    const [first, second] = readFileSync(auditPath(dir), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const [first, second] = readFileSync(auditPath(dir), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(first.prev_sha256, '0'.repeat(64));
     assert.equal(second.seq, 2);
     assert.notEqual(second.prev_sha256, first.prev_sha256);
@@ -104,12 +110,17 @@ setTimeout(() => { l.release(); }, Number(process.argv[3]));`,
     );
     const hold = (ms: number) => {
       const c = spawn(process.execPath, [holder, dir, String(ms)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      return new Promise<{ id: string; child: typeof c }>((r) => c.stdout.once('data', (d: Buffer) => r({ id: d.toString().trim(), child: c })));
+      return new Promise<{ id: string; child: typeof c }>((r) =>
+        c.stdout.once('data', (d: Buffer) => r({ id: d.toString().trim(), child: c })),
+      );
     };
     const { id, child } = await hold(4000);
     const fast = await h2k(['apply', dir, '-auto-approve']);
     assert.equal(fast.exitCode, 1);
-    assert.match(fast.stderr, new RegExp(`Error: the state is locked by apply by \\S+@\\S+ \\(pid ${child.pid}, since \\S+, lock ID ${id}\\)`));
+    assert.match(
+      fast.stderr,
+      new RegExp(`Error: the state is locked by apply by \\S+@\\S+ \\(pid ${child.pid}, since \\S+, lock ID ${id}\\)`),
+    );
     const waited = await h2k(['apply', dir, '-auto-approve', '-lock-timeout', '20s']);
     assert.equal(waited.exitCode, 0, waited.stderr);
     assert.match(waited.stdout, /Nothing to do\./);
@@ -118,7 +129,10 @@ setTimeout(() => { l.release(); }, Number(process.argv[3]));`,
     dead.kill('SIGKILL');
     await new Promise((r) => dead.once('exit', r));
     const stale = await h2k(['apply', dir, '-auto-approve']);
-    assert.match(stale.stderr, /whose process \d+ on this host no longer runs\n {2}hint: if no apply is running, remove the stale lock: h2k force-unlock /);
+    assert.match(
+      stale.stderr,
+      /whose process \d+ on this host no longer runs\n {2}hint: if no apply is running, remove the stale lock: h2k force-unlock /,
+    );
     const lockId = JSON.parse(readFileSync(lockPath(dir), 'utf8')).id;
     assert.equal((await h2k(['force-unlock', 'wrong-id', dir])).exitCode, 1);
     assert.equal((await h2k(['force-unlock', lockId, dir])).exitCode, 0);

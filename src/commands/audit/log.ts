@@ -8,7 +8,10 @@ export default class AuditLog extends H2kCommand {
   static override summary = 'Show the audit journal: plans made, applies, stages done or failed, state changes.';
   static override description = 'Oldest first. `audit verify` checks the journal was not tampered with.';
   static override examples = [
-    { description: 'Everything that happened to one VM', command: '<%= config.bin %> audit log examples --vm vm.debian' },
+    {
+      description: 'Everything that happened to one VM',
+      command: '<%= config.bin %> audit log examples --vm vm.debian',
+    },
     { description: 'As JSON lines for another tool', command: '<%= config.bin %> audit log examples --json' },
   ];
   static override args = dirArg;
@@ -22,7 +25,10 @@ export default class AuditLog extends H2kCommand {
     const { records } = verifyAudit(resolve(args.dir));
     for (const r of records.filter((x) => !flags.vm || x.vm === flags.vm)) {
       if (flags.json) this.out(JSON.stringify(r));
-      else this.out(`${r.time}  ${r.who}@${r.host}  ${r.event}${r.vm ? ` ${r.vm}` : ''}${r.stage ? ` ${r.stage}` : ''}${r.plan_hash ? `  plan ${r.plan_hash.slice(0, 12)}` : ''}`);
+      else
+        this.out(
+          `${r.time}  ${r.who}@${r.host}  ${r.event}${r.vm ? ` ${r.vm}` : ''}${r.stage ? ` ${r.stage}` : ''}${r.plan_hash ? `  plan ${r.plan_hash.slice(0, 12)}` : ''}`,
+        );
     }
   }
 }

@@ -11,7 +11,12 @@ export default class AuditVerify extends H2kCommand {
 newest. Any edited, removed or reordered record breaks the chain and is reported with its line.
 
 Exit status: 0 intact, 1 tampered.`;
-  static override examples = [{ description: 'Verify the journal of the configuration in examples/', command: '<%= config.bin %> audit verify examples' }];
+  static override examples = [
+    {
+      description: 'Verify the journal of the configuration in examples/',
+      command: '<%= config.bin %> audit verify examples',
+    },
+  ];
   static override args = dirArg;
 
   async run(): Promise<void> {

@@ -6,8 +6,11 @@ import { StateStore } from '../../state/local/state-file.js';
 
 export default class StateList extends H2kCommand {
   static override summary = 'List the VMs in the state and their last completed stage.';
-  static override description = 'One line per VM recorded in .h2k/state.json: the stages done, and a failed stage if any.';
-  static override examples = [{ description: 'What has been done so far', command: '<%= config.bin %> state list examples' }];
+  static override description =
+    'One line per VM recorded in .h2k/state.json: the stages done, and a failed stage if any.';
+  static override examples = [
+    { description: 'What has been done so far', command: '<%= config.bin %> state list examples' },
+  ];
   static override args = dirArg;
 
   async run(): Promise<void> {
@@ -16,7 +19,9 @@ export default class StateList extends H2kCommand {
     for (const [address, vm] of Object.entries(state.data.vms).sort()) {
       const done = STAGES.filter((s) => vm.stages[s]?.status === 'done');
       const failed = STAGES.find((s) => vm.stages[s]?.status === 'failed');
-      this.out(`${address}  ${done.length ? `done: ${done.join(', ')}` : 'nothing done'}${failed ? `  failed: ${failed}` : ''}`);
+      this.out(
+        `${address}  ${done.length ? `done: ${done.join(', ')}` : 'nothing done'}${failed ? `  failed: ${failed}` : ''}`,
+      );
     }
   }
 }

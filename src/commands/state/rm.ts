@@ -9,7 +9,9 @@ import { StateStore } from '../../state/local/state-file.js';
 export default class StateRm extends H2kCommand {
   static override summary = 'Forget a VM in the state (its output files are left alone).';
   static override description = 'The next plan treats the VM as never converted. Nothing on disk is deleted.';
-  static override examples = [{ description: 'Forget vm.debian', command: '<%= config.bin %> state rm vm.debian examples' }];
+  static override examples = [
+    { description: 'Forget vm.debian', command: '<%= config.bin %> state rm vm.debian examples' },
+  ];
   static override args = {
     address: Args.string({ description: 'The VM address, e.g. vm.debian.', required: true }),
     ...dirArg,
@@ -21,7 +23,8 @@ export default class StateRm extends H2kCommand {
     const lock = await StateLock.acquire(dir, 'state rm');
     try {
       const state = await StateStore.open(dir);
-      if (!state.data.vms[args.address]) throw new UserError(`${args.address} is not in the state`, `h2k state list ${args.dir} shows what is`);
+      if (!state.data.vms[args.address])
+        throw new UserError(`${args.address} is not in the state`, `h2k state list ${args.dir} shows what is`);
       await state.update(
         (d) => {
           delete d.vms[args.address];

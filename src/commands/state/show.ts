@@ -8,7 +8,9 @@ import { StateStore } from '../../state/local/state-file.js';
 export default class StateShow extends H2kCommand {
   static override summary = "Show one VM's recorded stages: status, input hash, outputs (size, sha256), times.";
   static override description = 'Prints the JSON record of one VM from .h2k/state.json, as apply wrote it.';
-  static override examples = [{ description: 'The record of vm.debian', command: '<%= config.bin %> state show vm.debian examples' }];
+  static override examples = [
+    { description: 'The record of vm.debian', command: '<%= config.bin %> state show vm.debian examples' },
+  ];
   static override args = {
     address: Args.string({ description: 'The VM address, e.g. vm.debian.', required: true }),
     ...dirArg,

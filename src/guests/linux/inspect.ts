@@ -61,7 +61,11 @@ async function inspectWith(g: GuestfishSession, diskCount: number): Promise<Gues
       'check that disks lists the boot disk first and that it is the right file',
     );
   }
-  if (roots.length > 1) throw new InspectionError(`several operating systems found (${roots.join(', ')})`, 'multi-boot guests are not supported');
+  if (roots.length > 1)
+    throw new InspectionError(
+      `several operating systems found (${roots.join(', ')})`,
+      'multi-boot guests are not supported',
+    );
   const root = roots[0];
   const get = async (what: string) => (await g.run(`inspect-get-${what}`, root)).trim();
   const os = {
@@ -76,7 +80,18 @@ async function inspectWith(g: GuestfishSession, diskCount: number): Promise<Gues
   const partitionTable = ((await g.try('part-get-parttype', '/dev/sda')) ?? 'none').trim();
   const base = { os, partitionTable, filesystems, root };
   if (os.type !== 'linux') {
-    return { ...base, mounts: [], firmware: 'bios', kernels: [], initramfsTool: 'unknown', bootloader: { kind: 'unknown' }, network: { backend: 'none' }, vmwareTools: { installed: false, units: [] }, space: {}, files: {} };
+    return {
+      ...base,
+      mounts: [],
+      firmware: 'bios',
+      kernels: [],
+      initramfsTool: 'unknown',
+      bootloader: { kind: 'unknown' },
+      network: { backend: 'none' },
+      vmwareTools: { installed: false, units: [] },
+      space: {},
+      files: {},
+    };
   }
 
   await g.run('mount-ro', root, '/');
@@ -101,7 +116,9 @@ async function inspectWith(g: GuestfishSession, diskCount: number): Promise<Gues
   }
   for (const [dir, pattern] of WATCHED_DIRS) {
     if (!(await isDir(g, dir))) continue;
-    for (const name of lines(await g.run('ls', dir)).filter((n) => pattern.test(n)).sort()) {
+    for (const name of lines(await g.run('ls', dir))
+      .filter((n) => pattern.test(n))
+      .sort()) {
       const p = posix.join(dir, name);
       const link = (await g.try('is-symlink', p))?.trim() === 'true';
       if (link) files[p] = `-> ${(await g.run('readlink', p)).trim()}`;
@@ -114,27 +131,39 @@ async function inspectWith(g: GuestfishSession, diskCount: number): Promise<Gues
 
   const kernels = await kernelFacts(g);
   const exists = async (p: string) => (await g.try('exists', p))?.trim() === 'true';
-  const initramfsTool = (await exists('/usr/sbin/update-initramfs')) ? 'initramfs-tools' : (await exists('/usr/bin/dracut')) ? 'dracut' : (await exists('/usr/bin/mkinitcpio')) ? 'mkinitcpio' : 'unknown';
+  const initramfsTool = (await exists('/usr/sbin/update-initramfs'))
+    ? 'initramfs-tools'
+    : (await exists('/usr/bin/dracut'))
+      ? 'dracut'
+      : (await exists('/usr/bin/mkinitcpio'))
+        ? 'mkinitcpio'
+        : 'unknown';
   const grubCfg = ['/boot/grub/grub.cfg', '/boot/grub2/grub.cfg'].find((p) => files[p] !== undefined);
   const network = {
-    backend: files['/etc/network/interfaces'] !== undefined && (await exists('/sbin/ifup'))
-      ? ('ifupdown' as const)
-      : Object.keys(files).some((f) => f.startsWith('/etc/netplan/'))
-        ? ('netplan' as const)
-        : (await exists('/usr/sbin/NetworkManager'))
-          ? ('networkmanager' as const)
-          : Object.keys(files).some((f) => f.endsWith('.network'))
-            ? ('systemd-networkd' as const)
-            : ('none' as const),
+    backend:
+      files['/etc/network/interfaces'] !== undefined && (await exists('/sbin/ifup'))
+        ? ('ifupdown' as const)
+        : Object.keys(files).some((f) => f.startsWith('/etc/netplan/'))
+          ? ('netplan' as const)
+          : (await exists('/usr/sbin/NetworkManager'))
+            ? ('networkmanager' as const)
+            : Object.keys(files).some((f) => f.endsWith('.network'))
+              ? ('systemd-networkd' as const)
+              : ('none' as const),
   };
   const tools = (await exists('/usr/bin/vmtoolsd')) || (await exists('/etc/vmware-tools'));
-  const units = Object.keys(files).filter((f) => f.startsWith('/etc/systemd/system/multi-user.target.wants/')).map((f) => posix.basename(f));
+  const units = Object.keys(files)
+    .filter((f) => f.startsWith('/etc/systemd/system/multi-user.target.wants/'))
+    .map((f) => posix.basename(f));
   const space: GuestFacts['space'] = {};
   for (const mp of ['/', ...(boot ? ['/boot'] : [])]) {
     const st = parseKv(await g.run('statvfs', mp));
     space[mp] = { freeBytes: st.bavail * st.bsize, totalBytes: st.blocks * st.bsize };
   }
-  const firmware = partitionTable === 'gpt' && filesystems.some((f) => f.type === 'vfat' && files['/etc/fstab']?.includes('/boot/efi')) ? 'uefi' : 'bios';
+  const firmware =
+    partitionTable === 'gpt' && filesystems.some((f) => f.type === 'vfat' && files['/etc/fstab']?.includes('/boot/efi'))
+      ? 'uefi'
+      : 'bios';
   await g.run('umount-all');
   return {
     ...base,

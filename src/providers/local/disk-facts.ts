@@ -16,7 +16,7 @@ const SAMPLE_BYTES = 4096;
  *  fingerprints take the same samples. */
 export function sampleOffsets(size: number, samples = SAMPLES): { offsets: number[]; length: number } {
   const offsets = new Set<number>([0, Math.max(0, size - SAMPLE_BYTES)]);
-  for (let i = 1; i < samples; i++) offsets.add(Math.floor((size / samples) * i / SAMPLE_BYTES) * SAMPLE_BYTES);
+  for (let i = 1; i < samples; i++) offsets.add(Math.floor(((size / samples) * i) / SAMPLE_BYTES) * SAMPLE_BYTES);
   return { offsets: [...offsets].sort((a, b) => a - b), length: SAMPLE_BYTES };
 }
 
@@ -57,25 +57,43 @@ export async function localDisks(source: LocalSourceConfig, disks: string[]): Pr
       if (link.descriptor) descriptors.push(JSON.stringify(link.descriptor));
       // Sparse data (monolithicSparse, streamOptimized, deltas) is checked for truncation here;
       // flat extents were checked against their declared size by resolveChain.
-      if (link.kind === 'vmdk' && link.descriptor!.extents.some((e) => e.type === 'SPARSE' || e.type === 'VMFSSPARSE' || e.type === 'SESPARSE')) {
+      if (
+        link.kind === 'vmdk' &&
+        link.descriptor!.extents.some((e) => e.type === 'SPARSE' || e.type === 'VMFSSPARSE' || e.type === 'SESPARSE')
+      ) {
         const problem = await checkImage(link.path, 'vmdk');
-        if (problem) throw new DiskChainError(`${link.path} is damaged or truncated: ${problem}`, 'copy the disk again from its source');
+        if (problem)
+          throw new DiskChainError(
+            `${link.path} is damaged or truncated: ${problem}`,
+            'copy the disk again from its source',
+          );
       }
     }
     let info;
     try {
       info = await infoChain(entry);
     } catch (err) {
-      throw new DiskChainError(`qemu-img cannot read ${entry}: ${(err as Error).message}`, 'the file is damaged, truncated, or not a disk image');
+      throw new DiskChainError(
+        `qemu-img cannot read ${entry}: ${(err as Error).message}`,
+        'the file is damaged, truncated, or not a disk image',
+      );
     }
-    if (info.length !== chain.length) throw new DiskChainError(`${entry}: qemu-img sees ${info.length} layer(s) but the descriptors name ${chain.length}`, 'the chain is inconsistent; re-export the VM');
+    if (info.length !== chain.length)
+      throw new DiskChainError(
+        `${entry}: qemu-img sees ${info.length} layer(s) but the descriptors name ${chain.length}`,
+        'the chain is inconsistent; re-export the VM',
+      );
     paths.push({ path: entry, format: info[0].format });
     facts.push({
       name,
       format: info[0].format,
       virtualBytes: info[0]['virtual-size'],
       allocatedBytes: info.reduce((n, i) => n + (i['actual-size'] ?? 0), 0),
-      chain: chain.map((link, i) => ({ file: rel(link.path), format: info[i].format, dataFiles: link.dataFiles.map(rel) })),
+      chain: chain.map((link, i) => ({
+        file: rel(link.path),
+        format: info[i].format,
+        dataFiles: link.dataFiles.map(rel),
+      })),
     });
     for (const link of chain) {
       for (const f of new Set([link.path, ...link.dataFiles])) {
@@ -85,5 +103,12 @@ export async function localDisks(source: LocalSourceConfig, disks: string[]): Pr
       }
     }
   }
-  return { facts, fingerprint: { files: files.sort((a, b) => (a.file < b.file ? -1 : 1)), descriptorSha256: sha256(descriptors.join('\n')) }, paths };
+  return {
+    facts,
+    fingerprint: {
+      files: files.sort((a, b) => (a.file < b.file ? -1 : 1)),
+      descriptorSha256: sha256(descriptors.join('\n')),
+    },
+    paths,
+  };
 }

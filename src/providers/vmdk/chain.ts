@@ -4,7 +4,13 @@
 // loops, broken CID chains, and extents that claim more data than their file holds.
 import { closeSync, existsSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { type VmdkDescriptor, VmdkDescriptorError, embeddedDescriptorLocation, hasParent, parseVmdkDescriptor } from './descriptor.js';
+import {
+  type VmdkDescriptor,
+  VmdkDescriptorError,
+  embeddedDescriptorLocation,
+  hasParent,
+  parseVmdkDescriptor,
+} from './descriptor.js';
 
 export class DiskChainError extends Error {
   constructor(
@@ -56,7 +62,11 @@ function readDescriptor(path: string): { descriptor: VmdkDescriptor; embedded: b
   try {
     return { descriptor: parseVmdkDescriptor(text), embedded: embedded !== undefined };
   } catch (err) {
-    if (err instanceof VmdkDescriptorError) throw new DiskChainError(`${path}: malformed VMDK descriptor: ${err.message}`, 'the file is damaged or not a VMDK; re-export it from vSphere');
+    if (err instanceof VmdkDescriptorError)
+      throw new DiskChainError(
+        `${path}: malformed VMDK descriptor: ${err.message}`,
+        'the file is damaged or not a VMDK; re-export it from vSphere',
+      );
     throw err;
   }
 }
@@ -68,9 +78,19 @@ export function resolveChain(entry: string, opts: { allowAbsolute: boolean }): C
   let current = resolve(entry);
   let child: VmdkDescriptor | undefined;
   while (true) {
-    if (!existsSync(current)) throw new DiskChainError(`disk file ${current} does not exist`, chain.length ? `it is named as the parent of ${chain[chain.length - 1].path}` : 'check the vm\'s disks and the source\'s directory');
+    if (!existsSync(current))
+      throw new DiskChainError(
+        `disk file ${current} does not exist`,
+        chain.length
+          ? `it is named as the parent of ${chain[chain.length - 1].path}`
+          : "check the vm's disks and the source's directory",
+      );
     const real = realpathSync(current);
-    if (seen.has(real)) throw new DiskChainError(`parent loop: ${current} is already part of this chain`, 'the delta disks name each other as parents; repair the parentFileNameHint entries');
+    if (seen.has(real))
+      throw new DiskChainError(
+        `parent loop: ${current} is already part of this chain`,
+        'the delta disks name each other as parents; repair the parentFileNameHint entries',
+      );
     seen.add(real);
     const read = readDescriptor(current);
     if (!read) {
@@ -79,41 +99,79 @@ export function resolveChain(entry: string, opts: { allowAbsolute: boolean }): C
     }
     const { descriptor, embedded } = read;
     if (child && child.parentCid !== descriptor.cid)
-      throw new DiskChainError(`broken CID chain: ${chain[chain.length - 1].path} expects parent CID ${child.parentCid}, but ${current} has CID ${descriptor.cid}`, 'the parent was modified after the snapshot was taken; VMware would refuse this chain too');
+      throw new DiskChainError(
+        `broken CID chain: ${chain[chain.length - 1].path} expects parent CID ${child.parentCid}, but ${current} has CID ${descriptor.cid}`,
+        'the parent was modified after the snapshot was taken; VMware would refuse this chain too',
+      );
     // A sparse file with an embedded descriptor holds its own data, whatever name its extent line
     // carries (it keeps the name the file had at export; renaming the file is fine).
     const dataFiles = embedded ? [current] : extentFiles(descriptor, current, baseDir, opts);
     chain.push({ path: current, kind: 'vmdk', descriptor, dataFiles });
     if (!hasParent(descriptor)) return chain;
-    if (!descriptor.parentFileNameHint) throw new DiskChainError(`${current} is a delta disk but names no parent`, 'the parentFileNameHint line is missing from its descriptor');
+    if (!descriptor.parentFileNameHint)
+      throw new DiskChainError(
+        `${current} is a delta disk but names no parent`,
+        'the parentFileNameHint line is missing from its descriptor',
+      );
     current = checkedPath(descriptor.parentFileNameHint, dirname(current), baseDir, opts, 'parent');
     child = descriptor;
   }
 }
 
-function checkedPath(name: string, dir: string, baseDir: string, opts: { allowAbsolute: boolean }, what: string): string {
+function checkedPath(
+  name: string,
+  dir: string,
+  baseDir: string,
+  opts: { allowAbsolute: boolean },
+  what: string,
+): string {
   if (isAbsolute(name)) {
-    if (!opts.allowAbsolute) throw new DiskChainError(`${what} path ${JSON.stringify(name)} is absolute`, 'set allow_absolute_paths = true on the local source if you trust this descriptor');
+    if (!opts.allowAbsolute)
+      throw new DiskChainError(
+        `${what} path ${JSON.stringify(name)} is absolute`,
+        'set allow_absolute_paths = true on the local source if you trust this descriptor',
+      );
     return name;
   }
   const p = resolve(dir, name);
   const rel = relative(baseDir, p);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw new DiskChainError(`${what} path ${JSON.stringify(name)} escapes the disk's directory ${baseDir}`, 'a descriptor may only name files next to it; this one may be hostile');
+  if (rel.startsWith('..') || isAbsolute(rel))
+    throw new DiskChainError(
+      `${what} path ${JSON.stringify(name)} escapes the disk's directory ${baseDir}`,
+      'a descriptor may only name files next to it; this one may be hostile',
+    );
   return p;
 }
 
-function extentFiles(descriptor: VmdkDescriptor, current: string, baseDir: string, opts: { allowAbsolute: boolean }): string[] {
+function extentFiles(
+  descriptor: VmdkDescriptor,
+  current: string,
+  baseDir: string,
+  opts: { allowAbsolute: boolean },
+): string[] {
   const dataFiles: string[] = [];
   for (const ext of descriptor.extents) {
     if (!ext.file) continue;
     const p = checkedPath(ext.file, dirname(current), baseDir, opts, 'extent');
-    if (!existsSync(p)) throw new DiskChainError(`extent file ${p} named by ${current} does not exist`, 'copy every file of the disk (descriptor and -flat/-sNNN extents) together');
+    if (!existsSync(p))
+      throw new DiskChainError(
+        `extent file ${p} named by ${current} does not exist`,
+        'copy every file of the disk (descriptor and -flat/-sNNN extents) together',
+      );
     const size = statSync(p).size;
     if (ext.type === 'FLAT' || ext.type === 'VMFS') {
       const need = ((ext.offset ?? 0) + ext.sectors) * 512;
-      if (need > size) throw new DiskChainError(`extent ${p} is truncated: the descriptor needs ${need} bytes, the file has ${size}`, 'the copy was interrupted; copy the -flat file again');
+      if (need > size)
+        throw new DiskChainError(
+          `extent ${p} is truncated: the descriptor needs ${need} bytes, the file has ${size}`,
+          'the copy was interrupted; copy the -flat file again',
+        );
     }
-    if (ext.type === 'VMFSRDM' || ext.type === 'VMFSRAW') throw new DiskChainError(`${current} is a raw device mapping (${ext.type})`, 'RDM disks have no data in the datastore; copy the LUN to a file first');
+    if (ext.type === 'VMFSRDM' || ext.type === 'VMFSRAW')
+      throw new DiskChainError(
+        `${current} is a raw device mapping (${ext.type})`,
+        'RDM disks have no data in the datastore; copy the LUN to a file first',
+      );
     if (!dataFiles.includes(p)) dataFiles.push(p);
   }
   return dataFiles;

@@ -24,7 +24,8 @@ export interface VmdkDescriptor {
 
 export class VmdkDescriptorError extends Error {}
 
-const EXTENT_RE = /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+(FLAT|SPARSE|ZERO|VMFS|VMFSSPARSE|VMFSRDM|VMFSRAW|SESPARSE)(?:\s+"((?:[^"\\]|\\.)*)"(?:\s+(\d+))?)?\s*$/;
+const EXTENT_RE =
+  /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+(FLAT|SPARSE|ZERO|VMFS|VMFSSPARSE|VMFSRDM|VMFSRAW|SESPARSE)(?:\s+"((?:[^"\\]|\\.)*)"(?:\s+(\d+))?)?\s*$/;
 const NO_PARENT = 'ffffffff';
 
 export function parseVmdkDescriptor(text: string): VmdkDescriptor {
@@ -37,7 +38,8 @@ export function parseVmdkDescriptor(text: string): VmdkDescriptor {
     const ext = EXTENT_RE.exec(line);
     if (ext) {
       const [, access, sectors, type, file, offset] = ext;
-      if (type !== 'ZERO' && file === undefined) throw new VmdkDescriptorError(`line ${i + 1}: a ${type} extent needs a file name`);
+      if (type !== 'ZERO' && file === undefined)
+        throw new VmdkDescriptorError(`line ${i + 1}: a ${type} extent needs a file name`);
       extents.push({
         access: access as VmdkExtent['access'],
         sectors: Number(sectors),
@@ -48,7 +50,8 @@ export function parseVmdkDescriptor(text: string): VmdkDescriptor {
       return;
     }
     const kv = /^([A-Za-z0-9_.]+)\s*=\s*"?(.*?)"?$/.exec(line);
-    if (!kv) throw new VmdkDescriptorError(`line ${i + 1}: not a descriptor line: ${JSON.stringify(line.slice(0, 80))}`);
+    if (!kv)
+      throw new VmdkDescriptorError(`line ${i + 1}: not a descriptor line: ${JSON.stringify(line.slice(0, 80))}`);
     if (kv[1].startsWith('ddb.')) ddb[kv[1]] = kv[2];
     else fields[kv[1]] = kv[2];
   });
@@ -56,7 +59,8 @@ export function parseVmdkDescriptor(text: string): VmdkDescriptor {
   if (extents.length === 0) throw new VmdkDescriptorError('the descriptor lists no extents');
   const cid = (fields.CID ?? '').toLowerCase();
   const parentCid = (fields.parentCID ?? NO_PARENT).toLowerCase();
-  if (!/^[0-9a-f]{1,8}$/.test(cid)) throw new VmdkDescriptorError(`CID ${JSON.stringify(fields.CID ?? '')} is not a 32-bit hex number`);
+  if (!/^[0-9a-f]{1,8}$/.test(cid))
+    throw new VmdkDescriptorError(`CID ${JSON.stringify(fields.CID ?? '')} is not a 32-bit hex number`);
   return {
     version: Number(fields.version ?? 1),
     cid,

@@ -55,7 +55,10 @@ class PinnedAgent extends Agent {
         done!(new Error(`tls: thumbprint mismatch: the server presented ${cert.fingerprint}`), socket);
         return;
       }
-      this.pem = `-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+      this.pem = `-----BEGIN CERTIFICATE-----\n${cert.raw
+        .toString('base64')
+        .match(/.{1,64}/g)!
+        .join('\n')}\n-----END CERTIFICATE-----\n`;
       done!(null, socket);
     });
     return undefined;
@@ -82,8 +85,15 @@ export class DatastoreClient {
     this.https = source.url.startsWith('https:');
     if (!this.https) this.agent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
     else if (source.thumbprint) this.agent = new PinnedAgent(source.thumbprint);
-    else this.agent = new Agent({ keepAlive: true, maxSockets: 8, rejectUnauthorized: !source.insecure, ...(source.ca_file ? { ca: readFileSync(source.ca_file) } : {}) });
-    if (source.username !== undefined) this.auth = `Basic ${Buffer.from(`${source.username}:${source.password ? String(source.password.reveal()) : ''}`).toString('base64')}`;
+    else
+      this.agent = new Agent({
+        keepAlive: true,
+        maxSockets: 8,
+        rejectUnauthorized: !source.insecure,
+        ...(source.ca_file ? { ca: readFileSync(source.ca_file) } : {}),
+      });
+    if (source.username !== undefined)
+      this.auth = `Basic ${Buffer.from(`${source.username}:${source.password ? String(source.password.reveal()) : ''}`).toString('base64')}`;
   }
 
   /** With a pinned thumbprint: the server certificate that matched it (after a first request). */
@@ -99,9 +109,16 @@ export class DatastoreClient {
   private send(method: 'GET' | 'HEAD', url: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const fn = this.https ? request : httpRequest;
-      const req = fn(url, { method, agent: this.agent, headers: { ...headers, ...(this.auth ? { authorization: this.auth } : {}) }, timeout: 60_000 });
+      const req = fn(url, {
+        method,
+        agent: this.agent,
+        headers: { ...headers, ...(this.auth ? { authorization: this.auth } : {}) },
+        timeout: 60_000,
+      });
       req.on('timeout', () => req.destroy(new Error('i/o timeout after 60 s')));
-      req.on('error', (err: NodeJS.ErrnoException) => reject(explainFailure(this.source, `${err.code ?? ''} ${err.message}`)));
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        reject(explainFailure(this.source, `${err.code ?? ''} ${err.message}`)),
+      );
       req.on('response', resolve);
       req.end();
     });
@@ -112,16 +129,32 @@ export class DatastoreClient {
     const file = decodeURIComponent(new URL(url).pathname.replace(/^\/folder\//, ''));
     const status = res.statusCode ?? 0;
     if (status === 401 || status === 403)
-      throw new HttpStatusError(status, `${this.source.address}: ${endpointOf(this.source)} refused the credentials for datastore file ${file} (HTTP ${status})`, 'check the password, and that this user may browse datastores (Datastore.Browse)');
-    if (status === 404) throw new HttpStatusError(status, `${this.source.address}: datastore file ${file} not found`, 'the VM\'s disk moved or was deleted since the inventory was read; plan again');
-    throw new HttpStatusError(status, `${this.source.address}: GET ${file}: HTTP ${status} ${res.statusMessage ?? ''}`.trim(), 'the datastore refused the request; try again, or check the VM in the vSphere client');
+      throw new HttpStatusError(
+        status,
+        `${this.source.address}: ${endpointOf(this.source)} refused the credentials for datastore file ${file} (HTTP ${status})`,
+        'check the password, and that this user may browse datastores (Datastore.Browse)',
+      );
+    if (status === 404)
+      throw new HttpStatusError(
+        status,
+        `${this.source.address}: datastore file ${file} not found`,
+        "the VM's disk moved or was deleted since the inventory was read; plan again",
+      );
+    throw new HttpStatusError(
+      status,
+      `${this.source.address}: GET ${file}: HTTP ${status} ${res.statusMessage ?? ''}`.trim(),
+      'the datastore refused the request; try again, or check the VM in the vSphere client',
+    );
   }
 
   async size(url: string): Promise<{ size: number; lastModified: string }> {
     const res = await this.send('HEAD', url);
     if (res.statusCode !== 200) return this.failStatus(res, url);
     res.resume();
-    return { size: Number(res.headers['content-length'] ?? 0), lastModified: String(res.headers['last-modified'] ?? '') };
+    return {
+      size: Number(res.headers['content-length'] ?? 0),
+      lastModified: String(res.headers['last-modified'] ?? ''),
+    };
   }
 
   /** Bytes [offset, offset+length) (fewer at the end of the file). */
@@ -145,14 +178,19 @@ export class DatastoreClient {
    * Downloads url to dest, resuming from dest's `.partial` when one exists: a Range request asks
    * for the bytes after what is already on disk. Verifies the final size, returns the sha256.
    */
-  async download(url: string, dest: string, opts: { size: number; onProgress?: (done: number) => void }): Promise<{ sha256: string; resumedFrom: number }> {
+  async download(
+    url: string,
+    dest: string,
+    opts: { size: number; onProgress?: (done: number) => void },
+  ): Promise<{ sha256: string; resumedFrom: number }> {
     const partial = `${dest}.partial`;
     let have = existsSync(partial) ? statSync(partial).size : 0;
     if (have > opts.size) have = 0;
     const resumedFrom = have;
     if (have < opts.size) {
       const res = await this.send('GET', url, have > 0 ? { range: `bytes=${have}-` } : {});
-      if (res.statusCode === 200) have = 0; // no Range support: start over
+      if (res.statusCode === 200)
+        have = 0; // no Range support: start over
       else if (res.statusCode !== 206) await this.failStatus(res, url);
       const fd = openSync(partial, have === 0 ? 'w' : 'r+');
       let pos = have;
@@ -170,12 +208,19 @@ export class DatastoreClient {
         fsyncSync(fd);
         have = pos;
       } catch {
-        throw new VsphereError(`${this.source.address}: lost the connection to ${endpointOf(this.source)} after ${pos} of ${opts.size} bytes of ${dest.slice(dest.lastIndexOf('/') + 1)}`, 'run h2k apply again once it is reachable: the download resumes from the byte where it stopped');
+        throw new VsphereError(
+          `${this.source.address}: lost the connection to ${endpointOf(this.source)} after ${pos} of ${opts.size} bytes of ${dest.slice(dest.lastIndexOf('/') + 1)}`,
+          'run h2k apply again once it is reachable: the download resumes from the byte where it stopped',
+        );
       } finally {
         closeSync(fd);
       }
     }
-    if (have !== opts.size) throw new VsphereError(`${this.source.address}: download of ${dest} stopped at ${have} of ${opts.size} bytes`, 'run h2k apply again: it resumes from the byte where it stopped');
+    if (have !== opts.size)
+      throw new VsphereError(
+        `${this.source.address}: download of ${dest} stopped at ${have} of ${opts.size} bytes`,
+        'run h2k apply again: it resumes from the byte where it stopped',
+      );
     const sha256 = await fileSha256(partial);
     renameSync(partial, dest);
     return { sha256, resumedFrom };

@@ -38,11 +38,20 @@ export function fetchedEntry(dir: string, disks: DiskFacts[]): { path: string; f
 
 async function currentInventory(govc: Govc, path: string): Promise<InventoryFacts> {
   const list = virtualMachines(await govc.json(['vm.info', '-json', path]));
-  if (list.length !== 1) throw new VsphereError(`${govc.source.address}: the VM ${path} is gone from the inventory`, 'it was moved, renamed or deleted since the plan; plan again');
+  if (list.length !== 1)
+    throw new VsphereError(
+      `${govc.source.address}: the VM ${path} is gone from the inventory`,
+      'it was moved, renamed or deleted since the plan; plan again',
+    );
   return inventoryFacts(list[0], path);
 }
 
-async function shutDown(govc: Govc, inv: InventoryFacts, timeoutSec: number, onStep: (m: string) => void): Promise<void> {
+async function shutDown(
+  govc: Govc,
+  inv: InventoryFacts,
+  timeoutSec: number,
+  onStep: (m: string) => void,
+): Promise<void> {
   onStep(`shutting down ${inv.path} (guest shutdown, at most ${timeoutSec} s)`);
   await govc.run(['vm.power', '-s', inv.path]);
   const deadline = Date.now() + timeoutSec * 1000;
@@ -50,19 +59,32 @@ async function shutDown(govc: Govc, inv: InventoryFacts, timeoutSec: number, onS
     if ((await currentInventory(govc, inv.path)).power_state === 'poweredOff') return;
     await new Promise((r) => setTimeout(r, 2000));
   }
-  throw new VsphereError(`${inv.path} did not shut down within ${timeoutSec} s`, 'shut the guest down yourself (or raise power_off_timeout), then run h2k apply again');
+  throw new VsphereError(
+    `${inv.path} did not shut down within ${timeoutSec} s`,
+    'shut the guest down yourself (or raise power_off_timeout), then run h2k apply again',
+  );
 }
 
-export async function fetchVm(input: FetchInput): Promise<{ outputs: OutputRecord[]; note: string; details: Record<string, unknown> }> {
+export async function fetchVm(
+  input: FetchInput,
+): Promise<{ outputs: OutputRecord[]; note: string; details: Record<string, unknown> }> {
   const { source, inventory: planned } = input;
   const govc = new Govc(source);
   const http = new DatastoreClient(source);
   try {
     const now = await currentInventory(govc, planned.path);
-    if (now.instance_uuid !== planned.instance_uuid) throw new VsphereError(`${planned.path} is another VM than the one planned (instance UUID ${now.instance_uuid}, planned ${planned.instance_uuid})`, 'plan again');
+    if (now.instance_uuid !== planned.instance_uuid)
+      throw new VsphereError(
+        `${planned.path} is another VM than the one planned (instance UUID ${now.instance_uuid}, planned ${planned.instance_uuid})`,
+        'plan again',
+      );
     let poweredOff = false;
     if (now.power_state !== 'poweredOff') {
-      if (!input.policy.allow_power_off) throw new VsphereError(`${planned.path} is ${now.power_state}`, 'shut it down, or set allow_power_off = true in its policy; then run h2k apply again');
+      if (!input.policy.allow_power_off)
+        throw new VsphereError(
+          `${planned.path} is ${now.power_state}`,
+          'shut it down, or set allow_power_off = true in its policy; then run h2k apply again',
+        );
       await shutDown(govc, now, input.policy.power_off_timeout, input.onStep);
       poweredOff = true;
     }
@@ -71,22 +93,37 @@ export async function fetchVm(input: FetchInput): Promise<{ outputs: OutputRecor
     for (const [i, disk] of input.disks.entries()) {
       const planFiles = disk.chain.map((l) => l.file).join(' ← ');
       const nowFiles = disks[i]?.chain.map((l) => l.file).join(' ← ') ?? '(no disk)';
-      if (planFiles !== nowFiles) throw new VsphereError(`the disk chain of ${disk.name} changed since the plan (${planFiles} → ${nowFiles})`, 'a snapshot was taken or removed; plan again');
+      if (planFiles !== nowFiles)
+        throw new VsphereError(
+          `the disk chain of ${disk.name} changed since the plan (${planFiles} → ${nowFiles})`,
+          'a snapshot was taken or removed; plan again',
+        );
     }
     // Shutting the guest down writes its disks: only then may they differ from the plan's.
     if (!poweredOff) {
       for (const f of fingerprint.files) {
         const was = input.fingerprint.files.find((x) => x.file === f.file);
         if (!was || was.size !== f.size || was.mtimeMs !== f.mtimeMs || was.sampleSha256 !== f.sampleSha256)
-          throw new VsphereError(`${f.file} changed since the plan was made`, 'the VM ran or its disk was replaced; plan again');
+          throw new VsphereError(
+            `${f.file} changed since the plan was made`,
+            'the VM ran or its disk was replaced; plan again',
+          );
       }
     }
     const files = chains.flatMap((chain, i) => {
       const { datastore } = parseDatastorePath(input.disks[i].name);
-      return chain.layers.flatMap((l) => l.files).map((f) => {
-        const { path, url } = chainFile(source, chain.dir, f.file);
-        return { url, dest: join(input.dir, `disk${i}`, f.file), size: f.size, shown: siblingOf(input.disks[i].name, f.file), ds: { datastore, path } };
-      });
+      return chain.layers
+        .flatMap((l) => l.files)
+        .map((f) => {
+          const { path, url } = chainFile(source, chain.dir, f.file);
+          return {
+            url,
+            dest: join(input.dir, `disk${i}`, f.file),
+            size: f.size,
+            shown: siblingOf(input.disks[i].name, f.file),
+            ds: { datastore, path },
+          };
+        });
     });
     const total = files.reduce((n, f) => n + f.size, 0);
     let resumed = 0;
@@ -95,11 +132,18 @@ export async function fetchVm(input: FetchInput): Promise<{ outputs: OutputRecor
     const outputs = await mapLimit(files, FILES_AT_ONCE, async (f): Promise<OutputRecord> => {
       mkdirSync(join(f.dest, '..'), { recursive: true });
       const rel = configRelative(f.dest, input.configDir);
-      if (existsSync(f.dest) && statSync(f.dest).size === f.size) return { path: rel, size: f.size, sha256: await fileSha256(f.dest) };
+      if (existsSync(f.dest) && statSync(f.dest).size === f.size)
+        return { path: rel, size: f.size, sha256: await fileSha256(f.dest) };
       const have = existsSync(`${f.dest}.partial`) ? statSync(`${f.dest}.partial`).size : 0;
-      input.onStep(`downloading ${f.shown} (${(f.size / 2 ** 20).toFixed(0)} MiB${have ? `, resuming at ${(have / 2 ** 20).toFixed(0)} MiB` : ''})`);
+      input.onStep(
+        `downloading ${f.shown} (${(f.size / 2 ** 20).toFixed(0)} MiB${have ? `, resuming at ${(have / 2 ** 20).toFixed(0)} MiB` : ''})`,
+      );
       try {
-        const r = await http.download(f.url, f.dest, { size: f.size, onProgress: (done) => input.onStep(`${f.shown}: ${(done / 2 ** 20).toFixed(0)} of ${(f.size / 2 ** 20).toFixed(0)} MiB`) });
+        const r = await http.download(f.url, f.dest, {
+          size: f.size,
+          onProgress: (done) =>
+            input.onStep(`${f.shown}: ${(done / 2 ** 20).toFixed(0)} of ${(f.size / 2 ** 20).toFixed(0)} MiB`),
+        });
         resumed += r.resumedFrom;
         return { path: rel, size: f.size, sha256: r.sha256 };
       } catch (err) {
@@ -107,10 +151,13 @@ export async function fetchVm(input: FetchInput): Promise<{ outputs: OutputRecor
         // get the file. Not for a missing file, a TLS problem or an unreachable host.
         if (!(err instanceof HttpStatusError) || err.status === 404) throw err;
         input.onStep(`${f.shown}: HTTPS GET refused (HTTP ${err.status}); falling back to govc datastore.download`);
-        await govc.run(['datastore.download', '-ds', f.ds.datastore, f.ds.path, `${f.dest}.partial`], { timeoutMs: 24 * 3600_000 });
+        await govc.run(['datastore.download', '-ds', f.ds.datastore, f.ds.path, `${f.dest}.partial`], {
+          timeoutMs: 24 * 3600_000,
+        });
         viaGovc++;
         const size = statSync(`${f.dest}.partial`).size;
-        if (size !== f.size) throw new VsphereError(`govc downloaded ${size} of ${f.size} bytes of ${f.shown}`, 'run h2k apply again');
+        if (size !== f.size)
+          throw new VsphereError(`govc downloaded ${size} of ${f.size} bytes of ${f.shown}`, 'run h2k apply again');
         renameSync(`${f.dest}.partial`, f.dest);
         return { path: rel, size: f.size, sha256: await fileSha256(f.dest) };
       }
@@ -120,7 +167,13 @@ export async function fetchVm(input: FetchInput): Promise<{ outputs: OutputRecor
     return {
       outputs,
       note: `${files.length} file(s), ${mib.toFixed(0)} MiB in ${seconds.toFixed(1)} s${resumed ? `, resumed after ${(resumed / 2 ** 20).toFixed(0)} MiB` : ''}${viaGovc ? `, ${viaGovc} via govc` : ''}${poweredOff ? '; the VM was shut down first' : ''}`,
-      details: { bytes: total, seconds: Number(seconds.toFixed(1)), resumed_from: resumed, via_govc: viaGovc, powered_off: poweredOff },
+      details: {
+        bytes: total,
+        seconds: Number(seconds.toFixed(1)),
+        resumed_from: resumed,
+        via_govc: viaGovc,
+        powered_off: poweredOff,
+      },
     };
   } finally {
     http.close();

@@ -5,28 +5,82 @@ import type { Finding, InventoryFacts } from '../../model/plan.js';
 type Raw = Omit<Finding, 'acknowledged'>;
 
 /** guestIds h2k can convert (Linux families); Windows is reported by inspection, the rest here. */
-const LINUX_GUEST = /^(debian|ubuntu|rhel|centos|oracleLinux|sles|opensuse|fedora|other\d*xLinux|otherLinux|almalinux|rockylinux|photon|amazonlinux|asianux|coreos|genericLinux)/i;
+const LINUX_GUEST =
+  /^(debian|ubuntu|rhel|centos|oracleLinux|sles|opensuse|fedora|other\d*xLinux|otherLinux|almalinux|rockylinux|photon|amazonlinux|asianux|coreos|genericLinux)/i;
 
 export function inventoryFindings(inv: InventoryFacts, policy: PolicySettings): Raw[] {
   const out: Raw[] = [];
   if (inv.power_state !== 'poweredOff') {
     if (policy.allow_power_off)
-      out.push({ code: 'source-powered-on', severity: 'info', message: `the VM is ${inv.power_state}: FETCH will shut it down through govc (guest shutdown, at most ${policy.power_off_timeout} s) before copying its disks` });
-    else out.push({ code: 'source-powered-on', severity: 'critical', message: `the VM is ${inv.power_state}: its disks change while they are copied; shut it down, or set allow_power_off = true in the policy` });
+      out.push({
+        code: 'source-powered-on',
+        severity: 'info',
+        message: `the VM is ${inv.power_state}: FETCH will shut it down through govc (guest shutdown, at most ${policy.power_off_timeout} s) before copying its disks`,
+      });
+    else
+      out.push({
+        code: 'source-powered-on',
+        severity: 'critical',
+        message: `the VM is ${inv.power_state}: its disks change while they are copied; shut it down, or set allow_power_off = true in the policy`,
+      });
   }
-  if (inv.snapshots.length) out.push({ code: 'snapshots-present', severity: 'info', message: `${inv.snapshots.length} snapshot(s) (${inv.snapshots.map((s) => s.name).join(', ')}): the VM is migrated at its current state; snapshots are not carried over` });
+  if (inv.snapshots.length)
+    out.push({
+      code: 'snapshots-present',
+      severity: 'info',
+      message: `${inv.snapshots.length} snapshot(s) (${inv.snapshots.map((s) => s.name).join(', ')}): the VM is migrated at its current state; snapshots are not carried over`,
+    });
   for (const d of inv.disks) {
-    if (d.rdm) out.push({ code: 'rdm-disk', severity: 'critical', message: `${d.label} is a raw device mapping: its data is on a LUN, not in the datastore, and is not migrated` });
-    if (d.sharing !== 'sharingNone') out.push({ code: 'shared-disk', severity: 'critical', message: `${d.label} (${d.file}) is shared (${d.sharing}) with other VMs: copying it while they write gives an inconsistent disk` });
-    if (d.mode.startsWith('independent')) out.push({ code: 'independent-disk', severity: 'warning', message: `${d.label} (${d.file}) is ${d.mode}: snapshots never covered it${d.mode === 'independent_nonpersistent' ? ', and its changes are discarded at power-off' : ''}` });
+    if (d.rdm)
+      out.push({
+        code: 'rdm-disk',
+        severity: 'critical',
+        message: `${d.label} is a raw device mapping: its data is on a LUN, not in the datastore, and is not migrated`,
+      });
+    if (d.sharing !== 'sharingNone')
+      out.push({
+        code: 'shared-disk',
+        severity: 'critical',
+        message: `${d.label} (${d.file}) is shared (${d.sharing}) with other VMs: copying it while they write gives an inconsistent disk`,
+      });
+    if (d.mode.startsWith('independent'))
+      out.push({
+        code: 'independent-disk',
+        severity: 'warning',
+        message: `${d.label} (${d.file}) is ${d.mode}: snapshots never covered it${d.mode === 'independent_nonpersistent' ? ', and its changes are discarded at power-off' : ''}`,
+      });
   }
-  if (inv.passthrough.length) out.push({ code: 'passthrough-device', severity: 'critical', message: `passthrough device(s) ${inv.passthrough.join(', ')}: the KVM guest will not have them` });
-  if (inv.vtpm) out.push({ code: 'vtpm', severity: 'critical', message: 'the VM has a virtual TPM: its sealed secrets (BitLocker/LUKS keys bound to the TPM) do not move to KVM' });
-  if (inv.encrypted) out.push({ code: 'encrypted-vm', severity: 'critical', message: 'the VM is encrypted by vSphere: its disks cannot be read outside vSphere; decrypt it first' });
-  if (inv.secure_boot) out.push({ code: 'secure-boot', severity: 'warning', message: 'EFI secure boot is on: the KVM guest boots with OVMF without secure boot enrolment' });
+  if (inv.passthrough.length)
+    out.push({
+      code: 'passthrough-device',
+      severity: 'critical',
+      message: `passthrough device(s) ${inv.passthrough.join(', ')}: the KVM guest will not have them`,
+    });
+  if (inv.vtpm)
+    out.push({
+      code: 'vtpm',
+      severity: 'critical',
+      message: 'the VM has a virtual TPM: its sealed secrets (BitLocker/LUKS keys bound to the TPM) do not move to KVM',
+    });
+  if (inv.encrypted)
+    out.push({
+      code: 'encrypted-vm',
+      severity: 'critical',
+      message: 'the VM is encrypted by vSphere: its disks cannot be read outside vSphere; decrypt it first',
+    });
+  if (inv.secure_boot)
+    out.push({
+      code: 'secure-boot',
+      severity: 'warning',
+      message: 'EFI secure boot is on: the KVM guest boots with OVMF without secure boot enrolment',
+    });
   if (!LINUX_GUEST.test(inv.guest_id)) {
     const windows = /^win/i.test(inv.guest_id);
-    out.push({ code: 'guest-id-unsupported', severity: windows ? 'critical' : 'warning', message: `guestId ${inv.guest_id || '(none)'}: ${windows ? 'Windows guests are not supported yet' : 'not a Linux guest type h2k knows; inspection decides what the disk really holds'}` });
+    out.push({
+      code: 'guest-id-unsupported',
+      severity: windows ? 'critical' : 'warning',
+      message: `guestId ${inv.guest_id || '(none)'}: ${windows ? 'Windows guests are not supported yet' : 'not a Linux guest type h2k knows; inspection decides what the disk really holds'}`,
+    });
   }
   return out;
 }
@@ -35,5 +89,9 @@ export function inventoryFindings(inv: InventoryFacts, policy: PolicySettings): 
 export function spaceFinding(needBytes: number, freeBytes: number | undefined, where: string): Raw | undefined {
   if (freeBytes === undefined || needBytes <= freeBytes) return undefined;
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  return { code: 'insufficient-space', severity: 'critical', message: `apply needs up to ${mib(needBytes)} in ${where} but only ${mib(freeBytes)} is free` };
+  return {
+    code: 'insufficient-space',
+    severity: 'critical',
+    message: `apply needs up to ${mib(needBytes)} in ${where} but only ${mib(freeBytes)} is free`,
+  };
 }

@@ -28,13 +28,30 @@ export function explainFailure(source: VsphereSourceConfig, raw: string): Vspher
   const text = raw.replace(/^\S*govc: /gm, '').trim(); // govc prefixes its argv[0]
   const first = text.split('\n').find((l) => l.trim()) ?? 'no output';
   if (/Login failure|incorrect user name or password|InvalidLogin|status code: 401|401 Unauthorized/i.test(text))
-    return new VsphereError(`${source.address}: login to ${at} failed: wrong user name or password`, 'check username and the password variable (set it with -var or H2K_VAR_...)');
+    return new VsphereError(
+      `${source.address}: login to ${at} failed: wrong user name or password`,
+      'check username and the password variable (set it with -var or H2K_VAR_...)',
+    );
   if (/x509|certificate|tls: |thumbprint/i.test(text))
-    return new VsphereError(`${source.address}: TLS: the certificate of ${at} is not trusted (${first.replace(/^.*?(x509: |tls: )/, '$1')})`, 'set ca_file to the vCenter CA, or thumbprint to its certificate thumbprint; insecure = true only for a lab');
-  if (/connection refused|no such host|i\/o timeout|network is unreachable|ECONNREFUSED|ECONNRESET|EOF$|socket hang up|connection reset/im.test(text))
-    return new VsphereError(`${source.address}: cannot reach ${at}: ${first.replace(/^.*?: (dial tcp [^:]+:\d+: )?/, '')}`, 'check the url and that vCenter/ESXi is up and reachable from here; run again when it is: nothing was changed');
+    return new VsphereError(
+      `${source.address}: TLS: the certificate of ${at} is not trusted (${first.replace(/^.*?(x509: |tls: )/, '$1')})`,
+      'set ca_file to the vCenter CA, or thumbprint to its certificate thumbprint; insecure = true only for a lab',
+    );
+  if (
+    /connection refused|no such host|i\/o timeout|network is unreachable|ECONNREFUSED|ECONNRESET|EOF$|socket hang up|connection reset/im.test(
+      text,
+    )
+  )
+    return new VsphereError(
+      `${source.address}: cannot reach ${at}: ${first.replace(/^.*?: (dial tcp [^:]+:\d+: )?/, '')}`,
+      'check the url and that vCenter/ESXi is up and reachable from here; run again when it is: nothing was changed',
+    );
   const dc = /datacenter '([^']*)' not found/.exec(text);
-  if (dc) return new VsphereError(`${source.address}: datacenter "${dc[1]}" not found at ${at}`, 'check the source\'s datacenter; `govc ls /` lists the datacenters');
+  if (dc)
+    return new VsphereError(
+      `${source.address}: datacenter "${dc[1]}" not found at ${at}`,
+      "check the source's datacenter; `govc ls /` lists the datacenters",
+    );
   return new VsphereError(`${source.address}: ${at}: ${first}`, 'run with --debug for the full govc output');
 }
 
@@ -47,13 +64,23 @@ export class Govc {
 
   constructor(readonly source: VsphereSourceConfig) {
     const bin = findTool('govc');
-    if (!bin) throw new VsphereError('govc is not installed', 'run `npm run setup` (it builds govc into ~/.cache/h2k/tools/bin), or put govc on PATH');
+    if (!bin)
+      throw new VsphereError(
+        'govc is not installed',
+        'run `npm run setup` (it builds govc into ~/.cache/h2k/tools/bin), or put govc on PATH',
+      );
     this.bin = bin;
     // A private home: no session cache, no known_hosts of the user's mixed in.
     this.home = mkdtempSync(join(tmpdir(), 'h2k-govc-'));
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('GOVC_') && k !== 'GOVMOMI_HOME') env[k] = v;
-    Object.assign(env, { GOVMOMI_HOME: this.home, GOVC_URL: source.url, GOVC_PERSIST_SESSION: 'false', GOVC_INSECURE: source.insecure ? 'true' : 'false' });
+    for (const [k, v] of Object.entries(process.env))
+      if (v !== undefined && !k.startsWith('GOVC_') && k !== 'GOVMOMI_HOME') env[k] = v;
+    Object.assign(env, {
+      GOVMOMI_HOME: this.home,
+      GOVC_URL: source.url,
+      GOVC_PERSIST_SESSION: 'false',
+      GOVC_INSECURE: source.insecure ? 'true' : 'false',
+    });
     if (source.username !== undefined) env.GOVC_USERNAME = source.username;
     if (source.password !== undefined) env.GOVC_PASSWORD = String(source.password.reveal());
     if (source.ca_file) env.GOVC_TLS_CA_CERTS = source.ca_file;
@@ -69,9 +96,20 @@ export class Govc {
   /** stdout of `govc args...`; a failure becomes a VsphereError naming the endpoint. */
   async run(args: string[], opts: { timeoutMs?: number } = {}): Promise<string> {
     Govc.processes++;
-    const r = await execa(this.bin, args, { env: this.env, extendEnv: false, reject: false, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 1 << 30, stdin: 'ignore' });
+    const r = await execa(this.bin, args, {
+      env: this.env,
+      extendEnv: false,
+      reject: false,
+      timeout: opts.timeoutMs ?? 120_000,
+      maxBuffer: 1 << 30,
+      stdin: 'ignore',
+    });
     if (r.exitCode !== 0 || r.failed) {
-      if (r.timedOut) throw new VsphereError(`${this.source.address}: ${endpointOf(this.source)} did not answer govc ${args[0]} within ${Math.round((opts.timeoutMs ?? 120_000) / 1000)} s`, 'check that vCenter/ESXi is responsive; run again: nothing was changed');
+      if (r.timedOut)
+        throw new VsphereError(
+          `${this.source.address}: ${endpointOf(this.source)} did not answer govc ${args[0]} within ${Math.round((opts.timeoutMs ?? 120_000) / 1000)} s`,
+          'check that vCenter/ESXi is responsive; run again: nothing was changed',
+        );
       throw explainFailure(this.source, `${r.stderr}\n${r.stdout}`);
     }
     return r.stdout;
@@ -82,7 +120,10 @@ export class Govc {
     try {
       return JSON.parse(out) as T;
     } catch {
-      throw new VsphereError(`${this.source.address}: govc ${args[0]} printed something that is not JSON`, `this govc (${this.bin}) may be too old or too new; run \`govc ${args[0]} -json\` by hand to see`);
+      throw new VsphereError(
+        `${this.source.address}: govc ${args[0]} printed something that is not JSON`,
+        `this govc (${this.bin}) may be too old or too new; run \`govc ${args[0]} -json\` by hand to see`,
+      );
     }
   }
 

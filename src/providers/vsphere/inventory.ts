@@ -30,13 +30,23 @@ const CONTROLLER_TYPES: [RegExp, string][] = [
   [/\bide\b|VirtualIDEController/i, 'ide'],
 ];
 
-const NIC_TYPES: Record<string, string> = { VirtualVmxnet3: 'vmxnet3', VirtualVmxnet3Vrdma: 'vmxnet3-vrdma', VirtualVmxnet2: 'vmxnet2', VirtualVmxnet: 'vmxnet', VirtualE1000: 'e1000', VirtualE1000e: 'e1000e', VirtualPCNet32: 'pcnet32', VirtualSriovEthernetCard: 'sriov' };
+const NIC_TYPES: Record<string, string> = {
+  VirtualVmxnet3: 'vmxnet3',
+  VirtualVmxnet3Vrdma: 'vmxnet3-vrdma',
+  VirtualVmxnet2: 'vmxnet2',
+  VirtualVmxnet: 'vmxnet',
+  VirtualE1000: 'e1000',
+  VirtualE1000e: 'e1000e',
+  VirtualPCNet32: 'pcnet32',
+  VirtualSriovEthernetCard: 'sriov',
+};
 
 function controllerType(dev: Obj): string | undefined {
   const typeName = str(dev._typeName);
   const info = obj(dev.deviceInfo);
   const text = `${typeName} ${str(info.label)} ${str(info.summary)}`;
-  const isController = typeName.endsWith('Controller') || 'scsiCtlrUnitNumber' in dev || /^(IDE|SATA|NVME) \d/.test(str(info.label));
+  const isController =
+    typeName.endsWith('Controller') || 'scsiCtlrUnitNumber' in dev || /^(IDE|SATA|NVME) \d/.test(str(info.label));
   if (!isController) return undefined;
   return CONTROLLER_TYPES.find(([re]) => re.test(text))?.[1] ?? ('scsiCtlrUnitNumber' in dev ? 'scsi' : 'unknown');
 }
@@ -53,7 +63,10 @@ function snapshotList(tree: unknown[], current: string, depth = 0): InventoryFac
   return tree.flatMap((n) => {
     const node = obj(n);
     const ref = obj(node.snapshot);
-    return [{ name: str(node.name), depth, current: current !== '' && str(ref.value) === current }, ...snapshotList(arr(node.childSnapshotList), current, depth + 1)];
+    return [
+      { name: str(node.name), depth, current: current !== '' && str(ref.value) === current },
+      ...snapshotList(arr(node.childSnapshotList), current, depth + 1),
+    ];
   });
 }
 
@@ -89,12 +102,18 @@ export function inventoryFacts(raw: unknown, path: string): InventoryFacts {
     return {
       label: str(obj(d.deviceInfo).label),
       mac: str(d.macAddress).toLowerCase(),
-      network: str(b.deviceName) || (port.portgroupKey ? `dvportgroup:${str(port.portgroupKey)}` : str(obj(d.deviceInfo).summary)),
+      network:
+        str(b.deviceName) ||
+        (port.portgroupKey ? `dvportgroup:${str(port.portgroupKey)}` : str(obj(d.deviceInfo).summary)),
       adapter: NIC_TYPES[str(d._typeName)] ?? 'unknown',
     };
   });
   const passthrough = devices
-    .filter((d) => /PCIPassthrough|VmiROM|SriovEthernet|VirtualUSB$/.test(str(d._typeName)) || ('systemId' in obj(d.backing) && 'vendorId' in obj(d.backing)))
+    .filter(
+      (d) =>
+        /PCIPassthrough|VmiROM|SriovEthernet|VirtualUSB$/.test(str(d._typeName)) ||
+        ('systemId' in obj(d.backing) && 'vendorId' in obj(d.backing)),
+    )
     .map((d) => str(obj(d.deviceInfo).label) || str(d._typeName));
   const vtpm = devices.some((d) => str(d._typeName) === 'VirtualTPM' || 'endorsementKeyCertificate' in d);
   const snap = obj(vm.snapshot);

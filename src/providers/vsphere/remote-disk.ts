@@ -50,10 +50,17 @@ function startHelper(bin: string, args: string[]): Helper {
 async function waitFor(path: string, h: Helper, what: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
     if (existsSync(path)) return;
-    if (h.child.exitCode !== null) throw new VsphereError(`${what} failed: ${h.stderr().trim().split('\n').pop() ?? `exit ${h.child.exitCode}`}`, 'check the datastore is reachable and the credentials are right (npm run setup installs nbdkit and nbdfuse)');
+    if (h.child.exitCode !== null)
+      throw new VsphereError(
+        `${what} failed: ${h.stderr().trim().split('\n').pop() ?? `exit ${h.child.exitCode}`}`,
+        'check the datastore is reachable and the credentials are right (npm run setup installs nbdkit and nbdfuse)',
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new VsphereError(`${what} did not start within 30 s`, 'check that nbdkit (curl plugin) and nbdfuse are installed: npm run setup');
+  throw new VsphereError(
+    `${what} did not start within 30 s`,
+    'check that nbdkit (curl plugin) and nbdfuse are installed: npm run setup',
+  );
 }
 
 function tool(name: string, pkg: string): string {
@@ -64,7 +71,11 @@ function tool(name: string, pkg: string): string {
 
 /** `pinnedPem`: with a thumbprint, the certificate our own client matched against it; nbdkit then
  *  trusts exactly that certificate (and still checks the host name). */
-export async function openRemoteDisks(source: VsphereSourceConfig, chains: RemoteChain[], pinnedPem?: string): Promise<RemoteDisks> {
+export async function openRemoteDisks(
+  source: VsphereSourceConfig,
+  chains: RemoteChain[],
+  pinnedPem?: string,
+): Promise<RemoteDisks> {
   const nbdkit = tool('nbdkit', 'nbdkit');
   const nbdfuse = tool('nbdfuse', 'libnbd-bin');
   const dir = mkdtempSync(join(tmpdir(), 'h2k-remote-'));
@@ -76,13 +87,20 @@ export async function openRemoteDisks(source: VsphereSourceConfig, chains: Remot
     await Promise.all(mounts.map((m) => m.exited));
     for (const s of servers) s.child.kill('SIGTERM');
     await Promise.all(servers.map((s) => s.exited));
-    const bytes = servers.reduce((n, s) => n + (existsSync(s.stats) ? bytesFromStats(readFileSync(s.stats, 'utf8')) : 0), 0);
+    const bytes = servers.reduce(
+      (n, s) => n + (existsSync(s.stats) ? bytesFromStats(readFileSync(s.stats, 'utf8')) : 0),
+      0,
+    );
     rmSync(dir, { recursive: true, force: true });
     return bytes;
   };
 
   const pinnedFile = (): string => {
-    if (!pinnedPem) throw new VsphereError(`${source.address}: no certificate matched the thumbprint yet`, 'this is a bug: the chain is read before the disks are opened');
+    if (!pinnedPem)
+      throw new VsphereError(
+        `${source.address}: no certificate matched the thumbprint yet`,
+        'this is a bug: the chain is read before the disks are opened',
+      );
     const file = join(dir, 'pinned.pem');
     if (!existsSync(file)) writeFileSync(file, pinnedPem);
     return file;
@@ -92,7 +110,17 @@ export async function openRemoteDisks(source: VsphereSourceConfig, chains: Remot
   const serve = async (chain: RemoteChain, file: string, id: string): Promise<string> => {
     const sock = join(dir, `${id}.sock`);
     const stats = join(dir, `${id}.stats`);
-    const args = ['-f', '--exit-with-parent', '-U', sock, '--filter=stats', 'curl', `url=${chainFile(source, chain.dir, file).url}`, `statsfile=${stats}`, 'timeout=60'];
+    const args = [
+      '-f',
+      '--exit-with-parent',
+      '-U',
+      sock,
+      '--filter=stats',
+      'curl',
+      `url=${chainFile(source, chain.dir, file).url}`,
+      `statsfile=${stats}`,
+      'timeout=60',
+    ];
     // The password goes through a FIFO: never in argv, never on disk (Node's stdin pipe is a
     // socket, which nbdkit cannot open as a file).
     const fifo = join(dir, `${id}.pw`);
@@ -129,8 +157,15 @@ export async function openRemoteDisks(source: VsphereSourceConfig, chains: Remot
       const top = join(linked, files[0]);
       const overlay = join(dir, `disk${d}.qcow2`);
       const virtual = chain.layers[0].descriptor.extents.reduce((n, e) => n + e.sectors, 0) * 512;
-      const r = await qemuImg(['create', '-q', '-f', 'qcow2', '-u', '-F', 'vmdk', '-b', top, overlay, String(virtual)], { reject: false });
-      if (r.exitCode !== 0) throw new VsphereError(`cannot set up remote reading of ${chain.layers[0].file}: ${r.stderr.trim().split('\n').pop()}`, 'run with --debug; check qemu-utils is installed');
+      const r = await qemuImg(
+        ['create', '-q', '-f', 'qcow2', '-u', '-F', 'vmdk', '-b', top, overlay, String(virtual)],
+        { reject: false },
+      );
+      if (r.exitCode !== 0)
+        throw new VsphereError(
+          `cannot set up remote reading of ${chain.layers[0].file}: ${r.stderr.trim().split('\n').pop()}`,
+          'run with --debug; check qemu-utils is installed',
+        );
       disks.push({ path: overlay, format: 'qcow2' });
     }
     return { disks, close };

@@ -15,7 +15,10 @@ export interface LocatedVm {
 }
 
 export function globRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 
@@ -41,7 +44,11 @@ function wanted(source: VsphereSourceConfig, vm: VmConfig, path: string): boolea
   return true; // by uuid: only vm.info can tell
 }
 
-export async function locateVms(govc: Govc, source: VsphereSourceConfig, vms: VmConfig[]): Promise<{ located: LocatedVm[]; problems: Diagnostic[] }> {
+export async function locateVms(
+  govc: Govc,
+  source: VsphereSourceConfig,
+  vms: VmConfig[],
+): Promise<{ located: LocatedVm[]; problems: Diagnostic[] }> {
   const dc = source.datacenter;
   // With a datacenter, find relative to it (govc then names a missing datacenter clearly).
   const found = (await govc.run(['find', dc ? 'vm' : '/', '-type', 'm']))
@@ -65,37 +72,74 @@ export async function locateVms(govc: Govc, source: VsphereSourceConfig, vms: Vm
       const members = new Set(found.filter((p) => parent(p) === folder));
       for (let i = 0; i < members.size; i++, next++) {
         const path = `${folder}/${String((answer[next] as { name?: unknown } | undefined)?.name ?? '')}`;
-        if (!members.has(path)) throw new VsphereError(`${source.address}: the inventory of ${folder} changed while it was read`, 'run the command again');
+        if (!members.has(path))
+          throw new VsphereError(
+            `${source.address}: the inventory of ${folder} changed while it was read`,
+            'run the command again',
+          );
         if (isCandidate.has(path)) inventory.push(inventoryFacts(answer[next], path));
       }
     }
-    if (next !== answer.length) throw new VsphereError(`${source.address}: the inventory changed while it was read`, 'run the command again');
+    if (next !== answer.length)
+      throw new VsphereError(`${source.address}: the inventory changed while it was read`, 'run the command again');
   }
   const located: LocatedVm[] = [];
   const problems: Diagnostic[] = [];
-  const problem = (vm: VmConfig, summary: string, detail: string) => problems.push({ severity: 'error', summary, detail, ...(vm.at ? { range: vm.at } : {}) });
+  const problem = (vm: VmConfig, summary: string, detail: string) =>
+    problems.push({ severity: 'error', summary, detail, ...(vm.at ? { range: vm.at } : {}) });
   const where = `${source.address} (${source.url}${dc ? `, datacenter ${dc}` : ''})`;
   for (const vm of vms) {
     if (vm.discover) {
       const d = vm.discover;
-      const hits = inventory.filter((f) => wanted(source, vm, f.path) && (d.guest_id === undefined || globRegExp(d.guest_id).test(f.guest_id)));
-      if (hits.length === 0) problems.push({ severity: 'warning', summary: 'Discovery matched no VM', detail: `No VM in ${where} matches ${JSON.stringify(d)}; ${vm.address} plans nothing.`, ...(vm.at ? { range: vm.at } : {}) });
+      const hits = inventory.filter(
+        (f) => wanted(source, vm, f.path) && (d.guest_id === undefined || globRegExp(d.guest_id).test(f.guest_id)),
+      );
+      if (hits.length === 0)
+        problems.push({
+          severity: 'warning',
+          summary: 'Discovery matched no VM',
+          detail: `No VM in ${where} matches ${JSON.stringify(d)}; ${vm.address} plans nothing.`,
+          ...(vm.at ? { range: vm.at } : {}),
+        });
       const byName = new Map<string, InventoryFacts[]>();
       for (const h of hits) byName.set(h.name, [...(byName.get(h.name) ?? []), h]);
       for (const [name, same] of byName) {
         if (same.length > 1) {
-          problem(vm, 'Ambiguous discovered VM', `${same.length} VMs named "${name}" match in ${where}: ${same.map((s) => s.path).join(', ')}. Narrow discover.folder so each name is unique.`);
+          problem(
+            vm,
+            'Ambiguous discovered VM',
+            `${same.length} VMs named "${name}" match in ${where}: ${same.map((s) => s.path).join(', ')}. Narrow discover.folder so each name is unique.`,
+          );
           continue;
         }
         const { discover: _d, ...rest } = vm;
-        located.push({ vm: { ...rest, address: `${vm.address}[${JSON.stringify(name)}]`, path: same[0].path }, inventory: same[0] });
+        located.push({
+          vm: { ...rest, address: `${vm.address}[${JSON.stringify(name)}]`, path: same[0].path },
+          inventory: same[0],
+        });
       }
       continue;
     }
-    const hits = vm.uuid !== undefined ? inventory.filter((f) => normUuid(f.uuid) === normUuid(vm.uuid!) || normUuid(f.instance_uuid) === normUuid(vm.uuid!)) : inventory.filter((f) => wanted(source, vm, f.path));
-    const what = vm.path !== undefined ? `path "${vm.path}"` : vm.name !== undefined ? `name "${vm.name}"` : `UUID ${vm.uuid}`;
-    if (hits.length === 0) problem(vm, 'Unknown VM', `No VM with ${what} in ${where}.${vm.name !== undefined || vm.path !== undefined ? ` ${closest(vm.name ?? base(vm.path!), found)}` : ''}`);
-    else if (hits.length > 1) problem(vm, 'Ambiguous VM', `${hits.length} VMs match ${what} in ${where}: ${hits.map((h) => h.path).join(', ')}. Select it by path or uuid instead.`);
+    const hits =
+      vm.uuid !== undefined
+        ? inventory.filter(
+            (f) => normUuid(f.uuid) === normUuid(vm.uuid!) || normUuid(f.instance_uuid) === normUuid(vm.uuid!),
+          )
+        : inventory.filter((f) => wanted(source, vm, f.path));
+    const what =
+      vm.path !== undefined ? `path "${vm.path}"` : vm.name !== undefined ? `name "${vm.name}"` : `UUID ${vm.uuid}`;
+    if (hits.length === 0)
+      problem(
+        vm,
+        'Unknown VM',
+        `No VM with ${what} in ${where}.${vm.name !== undefined || vm.path !== undefined ? ` ${closest(vm.name ?? base(vm.path!), found)}` : ''}`,
+      );
+    else if (hits.length > 1)
+      problem(
+        vm,
+        'Ambiguous VM',
+        `${hits.length} VMs match ${what} in ${where}: ${hits.map((h) => h.path).join(', ')}. Select it by path or uuid instead.`,
+      );
     else located.push({ vm, inventory: hits[0] });
   }
   return { located, problems };
@@ -105,4 +149,3 @@ function closest(name: string, paths: string[]): string {
   const hint = suggest(name, [...new Set(paths.map(base))]);
   return hint ? hint.trim() : `${paths.length} VM(s) exist there; \`govc find / -type m\` lists them.`;
 }
-

@@ -13,18 +13,32 @@ import { openRemoteDisks } from './remote-disk.js';
 
 /** The KVM guest's hardware from the inventory: CPUs, memory, firmware, every NIC with its MAC. */
 export function vsphereHardware(vm: VmConfig, inv: InventoryFacts): HardwareFacts {
-  return kvmHardware(vm, { cpus: inv.cpus, memoryMiB: inv.memory_mib, firmware: inv.firmware === 'efi' ? 'uefi' : 'bios', nics: inv.nics });
+  return kvmHardware(vm, {
+    cpus: inv.cpus,
+    memoryMiB: inv.memory_mib,
+    firmware: inv.firmware === 'efi' ? 'uefi' : 'bios',
+    nics: inv.nics,
+  });
 }
 
 /** Disks in the order the guest saw them: by controller type, bus, then unit. */
 export function bootOrder(inv: InventoryFacts): InventoryFacts['disks'] {
   const rank = (t: string) => (t === 'ide' ? 0 : t === 'sata' ? 2 : t === 'nvme' ? 3 : 1);
-  return [...inv.disks].sort((a, b) => rank(a.controller.type) - rank(b.controller.type) || a.controller.bus - b.controller.bus || a.controller.unit - b.controller.unit);
+  return [...inv.disks].sort(
+    (a, b) =>
+      rank(a.controller.type) - rank(b.controller.type) ||
+      a.controller.bus - b.controller.bus ||
+      a.controller.unit - b.controller.unit,
+  );
 }
 
 /** The disks' chains, read from the datastore (headers and descriptors only), as planner facts
  *  and the fingerprint FETCH checks before copying. */
-export async function remoteDiskFacts(http: DatastoreClient, inv: InventoryFacts, ordered = bootOrder(inv).filter((d) => !d.rdm)): Promise<{ chains: RemoteChain[]; disks: DiskFacts[]; fingerprint: SourceFingerprint }> {
+export async function remoteDiskFacts(
+  http: DatastoreClient,
+  inv: InventoryFacts,
+  ordered = bootOrder(inv).filter((d) => !d.rdm),
+): Promise<{ chains: RemoteChain[]; disks: DiskFacts[]; fingerprint: SourceFingerprint }> {
   const chains: RemoteChain[] = [];
   for (const d of ordered) {
     const { datastore, path } = parseDatastorePath(d.file);
@@ -41,7 +55,16 @@ export async function remoteDiskFacts(http: DatastoreClient, inv: InventoryFacts
       chain: c.layers.map((l) => ({ file: l.file, format: 'vmdk', dataFiles: l.dataFiles })),
     };
   });
-  const files = chains.flatMap((c, i) => c.layers.flatMap((l) => l.files.map((f) => ({ file: siblingOf(ordered[i].file, f.file), size: f.size, mtimeMs: Date.parse(f.lastModified) || 0, sampleSha256: f.sampleSha256 }))));
+  const files = chains.flatMap((c, i) =>
+    c.layers.flatMap((l) =>
+      l.files.map((f) => ({
+        file: siblingOf(ordered[i].file, f.file),
+        size: f.size,
+        mtimeMs: Date.parse(f.lastModified) || 0,
+        sampleSha256: f.sampleSha256,
+      })),
+    ),
+  );
   const fingerprint: SourceFingerprint = {
     files: files.sort((a, b) => (a.file < b.file ? -1 : 1)),
     descriptorSha256: sha256(chains.flatMap((c) => c.layers.map((l) => JSON.stringify(l.descriptor))).join('\n')),
@@ -51,7 +74,11 @@ export async function remoteDiskFacts(http: DatastoreClient, inv: InventoryFacts
 }
 
 function identityOf(inv: InventoryFacts, ordered: InventoryFacts['disks']): NonNullable<SourceFingerprint['vsphere']> {
-  return { instance_uuid: inv.instance_uuid, change_version: inv.change_version, change_ids: ordered.map((d) => d.change_id) };
+  return {
+    instance_uuid: inv.instance_uuid,
+    change_version: inv.change_version,
+    change_ids: ordered.map((d) => d.change_id),
+  };
 }
 
 export interface VsphereVmFacts {
@@ -61,12 +88,26 @@ export interface VsphereVmFacts {
   remoteRead?: { bytes: number; allocated: number };
 }
 
-export async function vsphereVmFacts(http: DatastoreClient, vm: VmConfig, inv: InventoryFacts, opts: { inspect: boolean }): Promise<VsphereVmFacts> {
+export async function vsphereVmFacts(
+  http: DatastoreClient,
+  vm: VmConfig,
+  inv: InventoryFacts,
+  opts: { inspect: boolean },
+): Promise<VsphereVmFacts> {
   const ordered = bootOrder(inv).filter((d) => !d.rdm);
   const hardware = vsphereHardware(vm, inv);
   if (!opts.inspect) {
-    const disks: DiskFacts[] = ordered.map((d) => ({ name: d.file, format: 'vmdk', virtualBytes: d.capacity_bytes, allocatedBytes: 0, chain: [] }));
-    return { facts: { disks, hardware, inventory: inv }, fingerprint: { files: [], descriptorSha256: sha256(''), vsphere: identityOf(inv, ordered) } };
+    const disks: DiskFacts[] = ordered.map((d) => ({
+      name: d.file,
+      format: 'vmdk',
+      virtualBytes: d.capacity_bytes,
+      allocatedBytes: 0,
+      chain: [],
+    }));
+    return {
+      facts: { disks, hardware, inventory: inv },
+      fingerprint: { files: [], descriptorSha256: sha256(''), vsphere: identityOf(inv, ordered) },
+    };
   }
   const { chains, disks, fingerprint } = await remoteDiskFacts(http, inv, ordered);
   const remote = await openRemoteDisks(http.source, chains, http.pinnedCertificate);
@@ -82,5 +123,9 @@ export async function vsphereVmFacts(http: DatastoreClient, vm: VmConfig, inv: I
   } finally {
     bytes = (await remote.close()) + chains.reduce((n, c) => n + c.bytesRead, 0);
   }
-  return { facts: { disks, guest, hardware, inventory: inv }, fingerprint, remoteRead: { bytes, allocated: disks.reduce((n, d) => n + d.allocatedBytes, 0) } };
+  return {
+    facts: { disks, guest, hardware, inventory: inv },
+    fingerprint,
+    remoteRead: { bytes, allocated: disks.reduce((n, d) => n + d.allocatedBytes, 0) },
+  };
 }

@@ -14,7 +14,15 @@ export interface AuditRecord {
   time: string;
   who: string;
   host: string;
-  event: 'plan-created' | 'apply-started' | 'apply-finished' | 'stage-done' | 'stage-failed' | 'state-rm' | 'state-refresh' | 'force-unlock';
+  event:
+    | 'plan-created'
+    | 'apply-started'
+    | 'apply-finished'
+    | 'stage-done'
+    | 'stage-failed'
+    | 'state-rm'
+    | 'state-refresh'
+    | 'force-unlock';
   vm?: string;
   stage?: string;
   plan_hash?: string;
@@ -28,7 +36,9 @@ export function auditPath(configDir: string): string {
 
 function readLines(path: string): string[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 /** What a caller says; sequence, time, who, host and the chain are added here. */
@@ -73,11 +83,23 @@ export function verifyAudit(configDir: string, head?: string): { records: AuditR
       prev = sha256(line);
       return;
     }
-    if (r.prev_sha256 !== prev) problems.push({ line: i + 1, problem: `chain broken: expected previous hash ${prev.slice(0, 12)}…, record says ${String(r.prev_sha256).slice(0, 12)}… (a record before it was changed, removed or moved)` });
-    if (r.seq !== i + 1) problems.push({ line: i + 1, problem: `sequence ${r.seq} where ${i + 1} was expected (records removed or reordered)` });
+    if (r.prev_sha256 !== prev)
+      problems.push({
+        line: i + 1,
+        problem: `chain broken: expected previous hash ${prev.slice(0, 12)}…, record says ${String(r.prev_sha256).slice(0, 12)}… (a record before it was changed, removed or moved)`,
+      });
+    if (r.seq !== i + 1)
+      problems.push({
+        line: i + 1,
+        problem: `sequence ${r.seq} where ${i + 1} was expected (records removed or reordered)`,
+      });
     records.push(r);
     prev = sha256(line);
   });
-  if (head !== undefined && prev !== head) problems.push({ line: lines.length, problem: `the newest record is not the one the state recorded (head ${head.slice(0, 12)}…): records were removed from the end or the file was replaced` });
+  if (head !== undefined && prev !== head)
+    problems.push({
+      line: lines.length,
+      problem: `the newest record is not the one the state recorded (head ${head.slice(0, 12)}…): records were removed from the end or the file was replaced`,
+    });
   return { records, problems };
 }

@@ -46,7 +46,14 @@ export class StateLock {
 
   static async acquire(configDir: string, operation: string, timeoutMs = 0): Promise<StateLock> {
     const path = lockPath(configDir);
-    const info: LockInfo = { id: randomUUID(), operation, who: userInfo().username, host: hostname(), pid: process.pid, created: new Date().toISOString() };
+    const info: LockInfo = {
+      id: randomUUID(),
+      operation,
+      who: userInfo().username,
+      host: hostname(),
+      pid: process.pid,
+      created: new Date().toISOString(),
+    };
     mkdirSync(stateDir(configDir), { recursive: true });
     const deadline = Date.now() + timeoutMs;
     while (true) {
@@ -60,9 +67,14 @@ export class StateLock {
       }
       const holder = readLock(configDir);
       if (holder && holder.host === hostname() && !alive(holder.pid))
-        throw new UserError(`the state is locked by ${holder.operation} (lock ID ${holder.id}), whose process ${holder.pid} on this host no longer runs`, `if no apply is running, remove the stale lock: h2k force-unlock ${holder.id}`);
+        throw new UserError(
+          `the state is locked by ${holder.operation} (lock ID ${holder.id}), whose process ${holder.pid} on this host no longer runs`,
+          `if no apply is running, remove the stale lock: h2k force-unlock ${holder.id}`,
+        );
       if (Date.now() >= deadline) {
-        const who = holder ? `${holder.operation} by ${holder.who}@${holder.host} (pid ${holder.pid}, since ${holder.created}, lock ID ${holder.id})` : 'another process';
+        const who = holder
+          ? `${holder.operation} by ${holder.who}@${holder.host} (pid ${holder.pid}, since ${holder.created}, lock ID ${holder.id})`
+          : 'another process';
         throw new UserError(`the state is locked by ${who}`, 'wait for it to finish, or retry with -lock-timeout=5m');
       }
       await new Promise((r) => setTimeout(r, 250));

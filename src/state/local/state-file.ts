@@ -2,7 +2,17 @@
 // writes it atomically (temp file, fsync, rename, fsync of the directory) and keeps the previous
 // version as .backup, so a crash mid-write leaves the old state or the new one, never half.
 import { randomUUID } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import type { Stage } from '../../model/plan.js';
@@ -94,9 +104,15 @@ export class StateStore {
 
   static async open(configDir: string): Promise<StateStore> {
     const path = statePath(configDir);
-    const db = new Low<StateData>(new AtomicJsonAdapter(path), { version: STATE_VERSION, serial: 0, lineage: randomUUID(), vms: {} });
+    const db = new Low<StateData>(new AtomicJsonAdapter(path), {
+      version: STATE_VERSION,
+      serial: 0,
+      lineage: randomUUID(),
+      vms: {},
+    });
     await db.read();
-    if (db.data.version !== STATE_VERSION) throw new Error(`state file ${path} has version ${db.data.version}; this h2k reads version ${STATE_VERSION}`);
+    if (db.data.version !== STATE_VERSION)
+      throw new Error(`state file ${path} has version ${db.data.version}; this h2k reads version ${STATE_VERSION}`);
     return new StateStore(db, path, configDir);
   }
 

@@ -10,7 +10,11 @@ function fixRootArgs(text: string, ctx: FixContext, path: string, result: FixRes
     if (!isRadioactive(spec)) return whole;
     const fs = resolveSpec(spec, ctx.guest.filesystems);
     if (!fs?.uuid) {
-      result.findings.push({ code: 'unresolved-root', severity: 'critical', message: `${path}: root=${spec} matches no filesystem with a UUID` });
+      result.findings.push({
+        code: 'unresolved-root',
+        severity: 'critical',
+        message: `${path}: root=${spec} matches no filesystem with a UUID`,
+      });
       return whole;
     }
     return `${key}${quote}UUID=${fs.uuid}`;
@@ -21,15 +25,24 @@ export function fixGrub(ctx: FixContext): FixResult {
   const result = nothing();
   const { guest } = ctx;
   if (guest.bootloader.kind !== 'grub2' || !guest.bootloader.config) {
-    result.findings.push({ code: 'unknown-bootloader', severity: 'critical', message: 'no GRUB 2 configuration found: the kernel command line cannot be checked or fixed' });
+    result.findings.push({
+      code: 'unknown-bootloader',
+      severity: 'critical',
+      message: 'no GRUB 2 configuration found: the kernel command line cannot be checked or fixed',
+    });
     return result;
   }
   const cfgPath = guest.bootloader.config;
   const cfg = guest.files[cfgPath];
-  result.edits.push(...rewrite(cfgPath, cfg, fixRootArgs(cfg, ctx, cfgPath, result), 'kernel command line finds / by UUID'));
+  result.edits.push(
+    ...rewrite(cfgPath, cfg, fixRootArgs(cfg, ctx, cfgPath, result), 'kernel command line finds / by UUID'),
+  );
   const dflt = guest.files['/etc/default/grub'];
   if (dflt !== undefined) {
-    const after = fixRootArgs(dflt, ctx, '/etc/default/grub', result).replace(/^([ \t]*GRUB_DISABLE_LINUX_UUID[ \t]*=[ \t]*)"?true"?[ \t]*$/m, '$1false');
+    const after = fixRootArgs(dflt, ctx, '/etc/default/grub', result).replace(
+      /^([ \t]*GRUB_DISABLE_LINUX_UUID[ \t]*=[ \t]*)"?true"?[ \t]*$/m,
+      '$1false',
+    );
     result.edits.push(...rewrite('/etc/default/grub', dflt, after, 'future update-grub runs write root=UUID= too'));
   }
   return result;

@@ -15,14 +15,25 @@ function rewriteTable(ctx: FixContext, path: string, field: number, result: FixR
     const fs = resolveSpec(spec, ctx.guest.filesystems);
     const stable = fs && stableSpec(fs, mode);
     if (!stable) {
-      result.findings.push({ code: 'unresolved-device', severity: 'critical', message: `${path}: ${spec} matches no filesystem with a ${mode.toUpperCase()}; the guest would not find it on KVM` });
+      result.findings.push({
+        code: 'unresolved-device',
+        severity: 'critical',
+        message: `${path}: ${spec} matches no filesystem with a ${mode.toUpperCase()}; the guest would not find it on KVM`,
+      });
       return line;
     }
     // Replace only that field, keeping the line's own spacing.
     let seen = -1;
     return line.replace(/\S+/g, (tok) => (++seen === field ? stable : tok));
   });
-  result.edits.push(...rewrite(path, text, out.join('\n'), `${path.endsWith('crypttab') ? 'encrypted devices' : 'mounts'} by stable ${mode.toUpperCase()} instead of VMware device names`));
+  result.edits.push(
+    ...rewrite(
+      path,
+      text,
+      out.join('\n'),
+      `${path.endsWith('crypttab') ? 'encrypted devices' : 'mounts'} by stable ${mode.toUpperCase()} instead of VMware device names`,
+    ),
+  );
 }
 
 export function fixFstab(ctx: FixContext): FixResult {
@@ -30,6 +41,10 @@ export function fixFstab(ctx: FixContext): FixResult {
   rewriteTable(ctx, '/etc/fstab', 0, result);
   rewriteTable(ctx, '/etc/crypttab', 1, result);
   if (ctx.guest.files['/etc/crypttab']?.split('\n').some((l) => l.trim() && !l.trim().startsWith('#')))
-    result.findings.push({ code: 'encrypted-volumes', severity: 'warning', message: '/etc/crypttab lists encrypted volumes: the boot test cannot unlock them without a key' });
+    result.findings.push({
+      code: 'encrypted-volumes',
+      severity: 'warning',
+      message: '/etc/crypttab lists encrypted volumes: the boot test cannot unlock them without a key',
+    });
   return result;
 }

@@ -38,16 +38,32 @@ export function fixNetwork(ctx: FixContext): FixResult {
     const text = files[path];
     if (text.startsWith('-> ')) continue;
     const isLink = path.startsWith('/etc/systemd/network/') && path.endsWith('.link');
-    if ((isLink && /^\s*MACAddress\s*=/m.test(text) && VMWARE_MAC.test(text)) || (path.endsWith('70-persistent-net.rules') && VMWARE_MAC.test(text)))
+    if (
+      (isLink && /^\s*MACAddress\s*=/m.test(text) && VMWARE_MAC.test(text)) ||
+      (path.endsWith('70-persistent-net.rules') && VMWARE_MAC.test(text))
+    )
       result.edits.push({ kind: 'delete', path, before: text, reason: 'it pins the NIC name to a VMware MAC address' });
   }
   if (guest.network.backend === 'ifupdown') {
     const order = new Map<string, number>();
-    for (const path of Object.keys(files).filter((p) => p === '/etc/network/interfaces' || p.startsWith('/etc/network/interfaces.d/')).sort()) {
-      result.edits.push(...rewrite(path, files[path], unpinInterfaces(path, files[path], order), 'bring up the first Ethernet NIC whatever KVM names it'));
+    for (const path of Object.keys(files)
+      .filter((p) => p === '/etc/network/interfaces' || p.startsWith('/etc/network/interfaces.d/'))
+      .sort()) {
+      result.edits.push(
+        ...rewrite(
+          path,
+          files[path],
+          unpinInterfaces(path, files[path], order),
+          'bring up the first Ethernet NIC whatever KVM names it',
+        ),
+      );
     }
   } else if (guest.network.backend !== 'none') {
-    result.findings.push({ code: 'network-backend-unsupported', severity: 'warning', message: `network backend ${guest.network.backend} is left as it is: check its interface names after migration` });
+    result.findings.push({
+      code: 'network-backend-unsupported',
+      severity: 'warning',
+      message: `network backend ${guest.network.backend} is left as it is: check its interface names after migration`,
+    });
   }
   return result;
 }
