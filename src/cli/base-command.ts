@@ -2,6 +2,8 @@
 // become one clear line plus a hint (a stack trace only with --debug).
 import { Command, Errors, Flags } from '@oclif/core';
 import { EXIT, UserError } from '../util/errors.js';
+import { ConfigurationError } from '../schema/diagnostics.js';
+import { printDiagnostics } from './diagnostics.js';
 import { type Paint, paintFor } from '../render/paint.js';
 
 export abstract class H2kCommand extends Command {
@@ -39,6 +41,7 @@ export abstract class H2kCommand extends Command {
       return;
     }
     const p = this.paint(process.stderr);
+    if (err instanceof ConfigurationError) printDiagnostics(err.diagnostics);
     if (err instanceof UserError) {
       this.err(`${p.red('Error:')} ${err.message}`);
       if (err.hint) this.err(`  ${p.dim('hint:')} ${err.hint}`);

@@ -1,24 +1,19 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
 import { applyWithListr } from '../cli/apply-progress.js';
 import { H2kCommand } from '../cli/base-command.js';
-import { buildPlan } from '../operations/plan.js';
-import { acceptDrift, refreshOnly, renderDrift } from '../operations/refresh-only.js';
 import { varFlags, varInputs } from '../cli/config-flags.js';
-import { EXIT, UserError } from '../util/errors.js';
-import { loadOrFail, selectTargets } from '../cli/load-or-fail.js';
+import { loadOrFail } from '../cli/load-or-fail.js';
 import { targetFlags } from '../cli/plan-flags.js';
-import { type ApplyEvent, StageError, applyVm, checkFingerprint } from '../operations/apply-vm.js';
-import { blockingFindings, hasChanges, planHash } from '../model/plan-helpers.js';
+import { backendFor } from '../cli/state.js';
+import { apply } from '../operations/apply.js';
+import type { ApplyEvent } from '../operations/apply-vm.js';
 import { readPlanFile } from '../operations/plan-file.js';
+import { renderDrift } from '../render/drift.js';
 import { renderPlanText } from '../render/plan-text.js';
-import type { Plan, VmPlan } from '../model/plan.js';
-import { mapLimit } from '../operations/gather.js';
-import { configHash } from '../schema/config-hash.js';
-import { StateLock } from '../state/local/lock.js';
-import { StateStore } from '../state/local/state-file.js';
+import { EXIT, UserError } from '../util/errors.js';
+import { mapLimit } from '../util/map-limit.js';
 
 export default class Apply extends H2kCommand {
   static override summary = 'Perform a plan: fix, convert and validate each VM.';
@@ -56,132 +51,55 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
 
   async run(): Promise<void> {
     const { args, flags, raw } = await this.parse(Apply);
-    const inputs = varInputs(raw);
     const fromFile = existsSync(args.target) && statSync(args.target).isFile();
-    let filePlan: Plan | undefined;
-    let configDir = args.target;
-    if (fromFile) {
-      const { config_dir: rel, ...parsed } = readPlanFile(args.target);
-      configDir = resolve(dirname(args.target), rel ?? '.');
-      filePlan = parsed;
-    }
-
-    const config = loadOrFail(configDir, inputs);
-    const lock = await StateLock.acquire(config.dir, 'apply', parseDuration(flags['lock-timeout']));
-    const cleanup = () => lock.release();
-    // An interrupted apply releases its lock; its state holds every stage completed so far.
-    for (const [sig, code] of [
-      ['SIGINT', 130],
-      ['SIGTERM', 143],
-    ] as const) {
-      process.once(sig, () => {
-        cleanup();
-        process.exit(code);
-      });
-    }
-    try {
-      const state = await StateStore.open(config.dir);
-      const p = this.paint();
-      if (flags['refresh-only']) {
-        if (filePlan)
-          throw new UserError(
-            '-refresh-only takes a configuration directory, not a plan file',
-            `h2k apply -refresh-only ${config.dir}`,
-          );
-        const drift = await refreshOnly(config, state);
-        this.out(renderDrift(drift));
-        if (drift.length === 0) return;
-        if (!flags['auto-approve'])
-          await confirm('Update the state to match?', 'pass -auto-approve', 'the state was not changed');
-        const n = await acceptDrift(state, drift);
+    const saved = fromFile ? readPlanFile(args.target) : undefined;
+    if (saved && flags['refresh-only'])
+      throw new UserError(
+        '-refresh-only takes a configuration directory, not a plan file',
+        `a plan file made with h2k plan -refresh-only -out FILE is applied as it is: h2k apply FILE`,
+      );
+    const config = loadOrFail(saved?.configDir ?? args.target, varInputs(raw));
+    const p = this.paint();
+    const mode = flags['refresh-only'] ? 'refresh-only' : 'normal';
+    const make = { mode, parallelism: flags.parallelism, replace: flags.replace, targets: flags.target } as const;
+    const approve = flags['auto-approve'];
+    const result = await apply(
+      config,
+      backendFor(config.dir),
+      saved ? { saved: saved.plan } : { make },
+      {
+        progress: (m) => this.err(this.paint(process.stderr).dim(m)),
+        show: (plan) => this.out(plan.mode === 'refresh-only' ? renderDrift(plan.drift) : renderPlanText(plan, p)),
+        confirm: async (plan) => {
+          if (approve) return;
+          if (plan.mode === 'refresh-only') await confirm('Update the state to match?', 'pass -auto-approve', 'the state was not changed');
+          else await confirm('Do you want to perform these actions?', 'pass -auto-approve, or apply a reviewed plan file', 'nothing was changed');
+        },
+        schedule: (vms, runVm) =>
+          process.stderr.isTTY
+            ? applyWithListr(vms, flags.parallelism, runVm)
+            : mapLimit(vms, flags.parallelism, (vm) => runVm(vm, (e) => this.reportEvent(e))),
+      },
+      parseDuration(flags['lock-timeout']),
+    );
+    switch (result.kind) {
+      case 'nothing':
+        if (mode === 'normal' || saved) this.out(p.green('Nothing to do.'));
+        return;
+      case 'refreshed':
         this.out(
-          `The state now matches what is on disk (${n} record(s) forgotten, serial ${state.data.serial}). No file was touched.`,
+          `The state now matches what is on disk (${result.forgotten} record(s) forgotten, serial ${result.serial}). No file was touched.`,
         );
         return;
-      }
-      let plan: Plan;
-      if (filePlan) {
-        plan = filePlan;
-        if (plan.config_hash !== configHash(config))
-          throw new UserError(
-            'the plan is stale: the configuration changed since it was made',
-            'plan again: h2k plan -out FILE',
-          );
-        const lineage = state.data.serial === 0 ? null : state.data.lineage;
-        if (plan.state.serial !== state.data.serial || plan.state.lineage !== lineage)
-          throw new UserError(
-            `the plan is stale: it was made against state serial ${plan.state.serial}, the state is now at serial ${state.data.serial}${plan.state.lineage !== null && plan.state.lineage !== lineage ? ' of another lineage' : ''}`,
-            'another apply ran since; plan again',
-          );
-        for (const vm of Object.values(plan.vms)) await checkFingerprint(config, vm);
-      } else {
-        const vms = selectTargets(config, flags.target);
-        plan = await buildPlan(config, vms, state, {
-          parallelism: flags.parallelism,
-          progress: (m) => this.err(p.dim(m)),
-          replace: flags.replace,
-          targets: flags.target,
-        });
-        this.out(renderPlanText(plan, p));
-      }
-      const uninspected = Object.values(plan.vms)
-        .filter((v) => v.findings.some((f) => f.code === 'guest-not-inspected'))
-        .map((v) => v.address);
-      if (uninspected.length)
-        throw new UserError(
-          `the plan was made without guest inspection (-inspect=false) for ${uninspected.join(', ')}; it cannot be applied`,
-          'plan again without -inspect=false',
-        );
-      const blocking = blockingFindings(plan);
-      if (blocking.length)
-        throw new UserError(
-          `${blocking.length} critical finding(s) block this apply: ${blocking.map((b) => `${b.vm} [${b.code}]`).join(', ')}`,
-          "fix the cause, or add the code to the policy's acknowledge list",
-        );
-      if (!hasChanges(plan)) {
-        this.out(p.green('Nothing to do.'));
-        return;
-      }
-      if (!fromFile && !flags['auto-approve'])
-        await confirm(
-          'Do you want to perform these actions?',
-          'pass -auto-approve, or apply a reviewed plan file',
-          'nothing was changed',
-        );
-      const hash = planHash(plan);
-      const vms = Object.values(plan.vms).filter((v) => v.actions.length);
-      await state.audit({
-        event: 'apply-started',
-        plan_hash: hash,
-        details: { vms: vms.map((v) => v.address), from_plan_file: fromFile },
-      });
-      const runVm = async (vm: VmPlan, emit: (e: ApplyEvent) => void): Promise<StageError | undefined> => {
-        try {
-          await applyVm({ config, vm, planHash: hash, state, emit });
-          return undefined;
-        } catch (err) {
-          if (err instanceof StageError) return err;
-          throw err;
+      case 'applied':
+        if (result.failed.length) {
+          for (const f of result.failed)
+            this.err(`${p.red('Error:')} ${f.vm}: ${f.stage} failed: ${f.message}\n  ${p.dim('hint:')} ${f.hint}`);
+          this.exitWith(EXIT.error);
         }
-      };
-      const results = process.stderr.isTTY
-        ? await applyWithListr(vms, flags.parallelism, runVm)
-        : await mapLimit(vms, flags.parallelism, (vm) => runVm(vm, (e) => this.reportEvent(e)));
-      const failed = results.filter((r): r is StageError => r !== undefined);
-      await state.audit({
-        event: 'apply-finished',
-        plan_hash: hash,
-        details: { ok: failed.length === 0, failed: failed.map((f) => `${f.vm}:${f.stage}`) },
-      });
-      if (failed.length) {
-        for (const f of failed)
-          this.err(`${p.red('Error:')} ${f.vm}: ${f.stage} failed: ${f.message}\n  ${p.dim('hint:')} ${f.hint}`);
-        this.exitWith(EXIT.error);
-      }
-      this.out(p.green(`Apply complete: ${vms.length} VM(s) converted.`));
-      for (const vm of vms) this.out(`  ${vm.address}: ${vm.outputs.disk.path}, ${vm.outputs.domain_xml.path}`);
-    } finally {
-      cleanup();
+        this.out(p.green(`Apply complete: ${result.vms.length} VM(s) converted.`));
+        for (const vm of result.vms)
+          this.out(`  ${vm.address}: ${[...vm.outputs.disks.map((d) => d.path), vm.outputs.domain_xml.path].join(', ')}`);
     }
   }
 

@@ -1,10 +1,7 @@
-import { unlinkSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Args } from '@oclif/core';
 import { dirArg } from '../cli/config-flags.js';
 import { H2kCommand } from '../cli/base-command.js';
-import { UserError } from '../util/errors.js';
-import { lockPath, readLock } from '../state/local/lock.js';
+import { backendFor } from '../cli/state.js';
 
 export default class ForceUnlock extends H2kCommand {
   static override summary = 'Remove a state lock left behind by a process that died.';
@@ -23,17 +20,7 @@ Never use it while an apply is still running: two applies on one state can corru
 
   async run(): Promise<void> {
     const { args } = await this.parse(ForceUnlock);
-    const dir = resolve(args.dir);
-    const lock = readLock(dir);
-    if (!lock) throw new UserError(`there is no lock on the state in ${args.dir}`, 'nothing to do');
-    if (lock.id !== args.id)
-      throw new UserError(
-        `the lock on ${args.dir} has ID ${lock.id}, not ${args.id}`,
-        'copy the ID from the lock error message',
-      );
-    unlinkSync(lockPath(dir));
-    this.out(
-      `Removed the lock held by ${lock.operation} (${lock.who}@${lock.host}, pid ${lock.pid}, since ${lock.created}).`,
-    );
+    const lock = await backendFor(args.dir).forceUnlock(args.id);
+    this.out(`Removed the lock held by ${lock.operation} (${lock.who}@${lock.host}, pid ${lock.pid}, since ${lock.created}).`);
   }
 }

@@ -13,6 +13,6 @@ export default class Graph extends H2kCommand {
 
   async run(): Promise<void> {
     const { args } = await this.parse(Graph);
-    this.out(renderPlanDot(readPlanFile(args.file)));
+    this.out(renderPlanDot(readPlanFile(args.file).plan));
   }
 }

@@ -1,18 +1,19 @@
-import { relative, dirname, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { H2kCommand } from '../cli/base-command.js';
 import { dirArg, varFlags, varInputs } from '../cli/config-flags.js';
-import { EXIT, UserError } from '../util/errors.js';
-import { loadOrFail, selectTargets } from '../cli/load-or-fail.js';
+import { printDiagnostics } from '../cli/diagnostics.js';
+import { loadOrFail } from '../cli/load-or-fail.js';
 import { targetFlags } from '../cli/plan-flags.js';
-import { blockingFindings, hasChanges, planHash, planJson } from '../model/plan-helpers.js';
-import { buildPlan } from '../operations/plan.js';
-import { refreshOnly, renderDrift } from '../operations/refresh-only.js';
-import { renderPlanText } from '../render/plan-text.js';
-import { StateLock } from '../state/local/lock.js';
-import { StateStore, writeFileAtomic } from '../state/local/state-file.js';
-import { GuestfishSession } from '../tools/guestfish.js';
+import { withLockedState } from '../cli/state.js';
+import { blockingFindings, hasChanges } from '../model/plan.js';
+import { writePlanFile } from '../operations/plan-file.js';
+import { makePlan } from '../operations/plan.js';
+import { planHash, planJson } from '../planner/plan.js';
 import { Govc } from '../providers/vsphere/govc.js';
+import { renderDrift } from '../render/drift.js';
+import { renderPlanText } from '../render/plan-text.js';
+import { GuestfishSession } from '../tools/guestfish.js';
+import { EXIT, UserError } from '../util/errors.js';
 
 export default class Plan extends H2kCommand {
   static override summary = 'Inspect the sources and show exactly what apply would do.';
@@ -22,7 +23,8 @@ change, the commands it will run in the guest, and findings (critical / warning 
 is written anywhere but the plan file.
 
 Exit status: 0 success; 1 error or an unacknowledged critical finding; with -detailed-exitcode,
-0 no changes, 2 changes present. With -refresh-only, only drift is reported (2 when there is some).`;
+0 no changes, 2 changes present. With -refresh-only, only drift is reported (2 when there is some),
+and -out saves a refresh-only plan: its apply makes the state match what is on disk.`;
   static override examples = [
     { description: 'Plan the configuration in the current directory', command: '<%= config.bin %> plan' },
     {
@@ -56,37 +58,20 @@ Exit status: 0 success; 1 error or an unacknowledged critical finding; with -det
   async run(): Promise<void> {
     const { args, flags, raw } = await this.parse(Plan);
     const config = loadOrFail(args.dir, varInputs(raw));
-    const vms = selectTargets(config, flags.target);
-    const lock = await StateLock.acquire(config.dir, 'plan');
-    try {
-      const state = await StateStore.open(config.dir);
-      if (flags['refresh-only']) {
-        const drift = await refreshOnly(config, state);
-        this.out(renderDrift(drift));
-        if (drift.length) this.out('To make the state match, run: h2k apply -refresh-only');
-        if (flags['detailed-exitcode'] && drift.length) this.exitWith(EXIT.changes);
-        return;
-      }
-      const progress = (msg: string) => this.err(this.paint(process.stderr).dim(msg));
-      const plan = await buildPlan(config, vms, state, {
-        parallelism: flags.parallelism,
-        progress,
-        replace: flags.replace,
-        targets: flags.target,
-        inspect: flags.inspect,
-      });
-      if (flags.out) {
-        const file = resolve(flags.out);
-        writeFileAtomic(
-          file,
-          planJson({ ...plan, config_dir: relative(dirname(file), config.dir) || '.' } as typeof plan),
-        );
-      }
-      this.out(flags.json ? planJson(plan) : renderPlanText(plan, this.paint()));
-      if (flags.out && !flags.json)
-        this.out(`Saved the plan to ${flags.out}. Apply exactly it with: h2k apply ${flags.out}`);
-      if (this.debugMode)
-        this.err(`libguestfs launches: ${GuestfishSession.launches}; govc processes: ${Govc.processes}`);
+    const mode = flags['refresh-only'] ? 'refresh-only' : 'normal';
+    const progress = (msg: string) => this.err(this.paint(process.stderr).dim(msg));
+    const opts = { mode, parallelism: flags.parallelism, progress, replace: flags.replace, targets: flags.target } as const;
+    await withLockedState(config.dir, 'plan', async (state) => {
+      const { plan, warnings } = await makePlan(config, state, { ...opts, inspect: flags.inspect });
+      printDiagnostics(warnings);
+      if (flags.out) writePlanFile(flags.out, plan, config.dir);
+      if (flags.json) this.out(planJson(plan));
+      else if (plan.mode === 'refresh-only') {
+        this.out(renderDrift(plan.drift));
+        if (plan.drift.length && !flags.out) this.out('To make the state match, run: h2k apply -refresh-only');
+      } else this.out(renderPlanText(plan, this.paint()));
+      if (flags.out && !flags.json) this.out(`Saved the plan to ${flags.out}. Apply exactly it with: h2k apply ${flags.out}`);
+      if (this.debugMode) this.err(`libguestfs launches: ${GuestfishSession.launches}; govc processes: ${Govc.processes}`);
       const blocking = blockingFindings(plan);
       if (blocking.length) {
         throw new UserError(
@@ -94,14 +79,11 @@ Exit status: 0 success; 1 error or an unacknowledged critical finding; with -det
           "fix the cause, or accept the risk by adding the code to the policy's acknowledge list",
         );
       }
-      await state.audit({
-        event: 'plan-created',
-        plan_hash: planHash(plan),
-        details: { vms: Object.keys(plan.vms), changes: hasChanges(plan), ...(flags.out ? { out: flags.out } : {}) },
-      });
+      if (plan.mode === 'normal') {
+        const details = { vms: Object.keys(plan.vms), changes: hasChanges(plan), ...(flags.out ? { out: flags.out } : {}) };
+        await state.audit({ event: 'plan-created', plan_hash: planHash(plan), details });
+      }
       if (flags['detailed-exitcode'] && hasChanges(plan)) this.exitWith(EXIT.changes);
-    } finally {
-      lock.release();
-    }
+    });
   }
 }

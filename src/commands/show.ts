@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { H2kCommand } from '../cli/base-command.js';
 import { readPlanFile } from '../operations/plan-file.js';
-import { planJson } from '../model/plan-helpers.js';
+import { planJson } from '../planner/plan.js';
+import { renderDrift } from '../render/drift.js';
 import { renderPlanMarkdown } from '../render/plan-markdown.js';
 import { renderPlanText } from '../render/plan-text.js';
 
@@ -21,10 +22,10 @@ per VM with its guest-file diffs and findings, stable so an updated PR comment d
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Show);
-    const plan = readPlanFile(args.file);
-    delete plan.config_dir;
+    const { plan } = readPlanFile(args.file);
     if (flags.json) this.out(planJson(plan));
     else if (flags.markdown) this.out(renderPlanMarkdown(plan));
+    else if (plan.mode === 'refresh-only') this.out(renderDrift(plan.drift));
     else this.out(renderPlanText(plan, this.paint()));
   }
 }

@@ -1,7 +1,7 @@
 // Boots an image through its own bootloader on virtio (q35, virtio-blk, virtio-net with user
 // networking) from a throwaway overlay, so the image itself stays byte-identical, and decides from
 // the outside whether it works:
-//   - systemd reached its default target (serial console),
+//   - the guest reached its running state (its family's console evidence: systemd's default target),
 //   - the root filesystem was mounted read-write (the guest wrote to its disk: the overlay gained data),
 //   - the NIC got a DHCP lease (a DHCPACK for its MAC in a capture of its traffic).
 import { spawn } from 'node:child_process';
@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { guestfsEnv } from '../tools/guestfs-backend.js';
 import { findOvmf, findTool } from '../tools/locate.js';
 import { qemuImg } from '../tools/qemu-img.js';
-import type { HardwareFacts } from '../model/plan.js';
+import type { HardwareFacts } from '../model/facts.js';
+import type { BootEvidence } from '../guests/family.js';
 import { dhcpAcks } from './dhcp-pcap.js';
 
 export interface BootVerdict {
@@ -22,17 +23,6 @@ export interface BootVerdict {
   serialLog: string;
   accel: string;
 }
-
-const FAILURE_MARKERS: [RegExp, string][] = [
-  [/Kernel panic/, 'kernel panic'],
-  [/Gave up waiting for root/, 'the initramfs could not find the root disk'],
-  [/ALERT!.*does not exist/, 'the initramfs could not find the root disk'],
-  [/Dropping to a shell/, 'the initramfs dropped to a shell'],
-  [/emergency mode/i, 'systemd entered emergency mode'],
-  [/Timed out waiting for device/, 'systemd timed out waiting for a device in fstab'],
-  [/No bootable device/, 'no bootable device'],
-];
-const TARGET = /Reached target.*(Multi-User System|Graphical Interface|multi-user\.target|graphical\.target)/;
 
 /** KVM where it works; this machine's libguestfs probe tells whether KVM hangs here. */
 export async function chooseAccel(): Promise<string> {
@@ -46,28 +36,32 @@ export async function chooseAccel(): Promise<string> {
   }
 }
 
+/** `images`: every disk of the VM, boot disk first; `evidence`: what the guest's family prints. */
 export async function bootTest(opts: {
-  image: string;
+  images: string[];
   format: string;
   hw: HardwareFacts;
+  evidence: BootEvidence;
   timeoutSec: number;
   workDir: string;
 }): Promise<BootVerdict> {
   const qemu = findTool('qemu-system-x86_64');
   if (!qemu) throw new Error('qemu-system-x86_64 not found: install qemu-system-x86 (npm run setup)');
   mkdirSync(opts.workDir, { recursive: true });
-  const overlay = join(opts.workDir, 'boot-overlay.qcow2');
+  const overlays = opts.images.map((_, i) => join(opts.workDir, `boot-overlay${i === 0 ? '' : `-disk${i}`}.qcow2`));
+  const overlay = overlays[0];
   const serialLog = join(opts.workDir, 'boot-serial.log');
   const pcap = join(opts.workDir, 'boot-net.pcap');
-  for (const f of [overlay, serialLog, pcap]) rmSync(f, { force: true });
-  await qemuImg(['create', '-q', '-f', 'qcow2', '-F', opts.format, '-b', opts.image, overlay]);
+  for (const f of [...overlays, serialLog, pcap]) rmSync(f, { force: true });
+  for (const [i, o] of overlays.entries())
+    await qemuImg(['create', '-q', '-f', 'qcow2', '-F', opts.format, '-b', opts.images[i], o]);
   const accel = await chooseAccel();
   const mac = opts.hw.nics[0]?.mac ?? '52:54:00:12:34:56';
   const args = [
     '-machine',
     `q35,accel=${accel}`,
     '-m',
-    String(opts.hw.memoryMiB),
+    String(opts.hw.memory_mib),
     '-smp',
     String(opts.hw.cpus),
     '-display',
@@ -77,10 +71,12 @@ export async function bootTest(opts: {
     'none',
     '-serial',
     `file:${serialLog}`,
-    '-drive',
-    `file=${overlay},if=none,id=d0,format=qcow2,discard=unmap`,
-    '-device',
-    'virtio-blk-pci,drive=d0',
+    ...overlays.flatMap((o, i) => [
+      '-drive',
+      `file=${o},if=none,id=d${i},format=qcow2,discard=unmap`,
+      '-device',
+      `virtio-blk-pci,drive=d${i}${i === 0 ? ',bootindex=0' : ''}`,
+    ]),
     '-netdev',
     'user,id=n0',
     '-device',
@@ -114,12 +110,12 @@ export async function bootTest(opts: {
     while (Date.now() - started < opts.timeoutSec * 1000) {
       await new Promise((r) => setTimeout(r, 1000));
       const serial = existsSync(serialLog) ? readFileSync(serialLog, 'latin1') : '';
-      const bad = FAILURE_MARKERS.find(([re]) => re.test(serial));
+      const bad = opts.evidence.failures.find(([re]) => re.test(serial));
       if (bad) {
         failure = bad[1];
         break;
       }
-      checks.systemd_target ||= TARGET.test(serial);
+      checks.systemd_target ||= opts.evidence.target.test(serial);
       if (!checks.dhcp_lease && existsSync(pcap)) {
         const ack = dhcpAcks(readFileSync(pcap)).find((a) => a.mac === mac.toLowerCase());
         if (ack) {
@@ -137,7 +133,7 @@ export async function bootTest(opts: {
   } finally {
     child.kill('SIGKILL');
     await new Promise((r) => (exited ? r(undefined) : child.once('exit', r)));
-    rmSync(overlay, { force: true });
+    for (const o of overlays) rmSync(o, { force: true });
   }
   const passed = !failure && checks.systemd_target && checks.root_written && checks.dhcp_lease;
   if (!passed && !failure) {

@@ -19,3 +19,14 @@ export async function convertImage(opts: {
   await qemuImg([...args, opts.overlay, partial]);
   renameSync(partial, opts.out);
 }
+
+/** Every disk's overlay to its output, in disk order. */
+export async function convertImages(opts: {
+  overlays: string[];
+  outs: string[];
+  format: 'qcow2' | 'raw';
+  compress: boolean;
+}): Promise<void> {
+  for (const [i, overlay] of opts.overlays.entries())
+    await convertImage({ overlay, out: opts.outs[i], format: opts.format, compress: opts.compress });
+}

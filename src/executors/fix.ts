@@ -6,50 +6,41 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '../util/hash.js';
+import type { GuestFile } from '../model/guest-facts.js';
 import type { GuestEdit } from '../model/plan.js';
-import type { GuestFacts } from '../model/guest-facts.js';
 import { GuestfishSession } from '../tools/guestfish.js';
-import { createOverlay } from './flatten.js';
+import { UserError } from '../util/errors.js';
+import { type DiskEntry, createOverlays } from './flatten.js';
 
 /** initramfs and other generated files get a fixed timestamp, so a redone FIX builds the same bytes. */
 export const SOURCE_DATE_EPOCH = '1700000000';
 
-export class FixError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
-}
+export class FixError extends UserError {}
 
+/** With every disk attached (overlays reset on their sources first); `mounts` lists / first. */
 export async function runFix(opts: {
-  overlay: string;
-  source: { path: string; format: string };
-  guest: Pick<GuestFacts, 'root' | 'mounts'>;
+  overlays: string[];
+  sources: DiskEntry[];
+  mounts: { mountpoint: string; device: string }[];
   edits: GuestEdit[];
   onStep?: (msg: string) => void;
 }): Promise<{ launches: number; commands: number }> {
-  const { overlay, guest, edits } = opts;
-  await createOverlay(overlay, opts.source);
-  const g = await GuestfishSession.launch([{ path: overlay, format: 'qcow2' }], { readonly: false, discard: true });
+  const { overlays, edits } = opts;
+  await createOverlays(overlays, opts.sources);
+  const before = GuestfishSession.launches;
+  const disks = overlays.map((path) => ({ path, format: 'qcow2' }));
+  const g = await GuestfishSession.launch(disks, { readonly: false, discard: true });
   const tmp = mkdtempSync(join(tmpdir(), 'h2k-fix-'));
   try {
-    await g.run('mount', guest.root, '/');
-    for (const m of guest.mounts) await g.run('mount', m.device, m.mountpoint);
+    for (const m of opts.mounts) await g.run('mount', m.device, m.mountpoint);
     let n = 0;
     for (const e of edits) {
       opts.onStep?.(describe(e));
       switch (e.kind) {
         case 'write':
         case 'delete': {
-          // Symlinks are recorded as "-> target" and compared as such, never through their target.
-          const isLink = e.before.startsWith('-> ');
-          const current = isLink
-            ? ((await g.try('readlink', e.path)) ?? '').replace(/\n$/, '')
-            : await g.readFile(e.path);
-          const seen = isLink ? `-> ${current}` : current;
-          if (seen === undefined || sha256(seen) !== sha256(e.before))
+          const expected: GuestFile = e.kind === 'write' ? { kind: 'file', text: e.before } : e.before;
+          if (!(await holds(g, e.path, expected)))
             throw new FixError(
               `${e.path} in the guest is not what the plan saw`,
               'the source changed since planning: run h2k plan again',
@@ -86,11 +77,19 @@ export async function runFix(opts: {
     }
     await g.run('sync');
     await g.run('umount-all');
-    return { launches: 1, commands: g.log.length };
+    return { launches: GuestfishSession.launches - before, commands: g.log.length };
   } finally {
     await g.close();
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Whether the guest path holds what the plan saw: files by content (read as inspection read them),
+ *  symlinks as links, never through their target. */
+async function holds(g: GuestfishSession, path: string, expected: GuestFile): Promise<boolean> {
+  if (expected.kind === 'symlink') return ((await g.try('readlink', path)) ?? '').replace(/\n$/, '') === expected.target;
+  const text = await g.readFile(path);
+  return text !== undefined && sha256(text) === sha256(expected.text);
 }
 
 function shellQuote(s: string): string {

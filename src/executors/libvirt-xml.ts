@@ -1,10 +1,20 @@
-// The libvirt domain for a converted VM: q35, virtio disk and NICs, firmware per facts. PURE.
-import type { HardwareFacts } from '../model/plan.js';
+// The libvirt domain for a converted VM: q35, virtio disks (in the VM's disk order) and NICs,
+// firmware per facts. PURE.
+import type { HardwareFacts } from '../model/facts.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-export function domainXml(opts: { name: string; disk: string; format: string; hw: HardwareFacts }): string {
+export function domainXml(opts: { name: string; disks: string[]; format: string; hw: HardwareFacts }): string {
   const { hw } = opts;
+  const disks = opts.disks
+    .map(
+      (d, i) => `    <disk type="file" device="disk">
+      <driver name="qemu" type="${esc(opts.format)}" discard="unmap"/>
+      <source file="${esc(d)}"/>
+      <target dev="vd${String.fromCharCode(97 + i)}" bus="virtio"/>
+    </disk>`,
+    )
+    .join('\n');
   const nics = hw.nics
     .map(
       (n) => `    <interface type="network">
@@ -16,7 +26,7 @@ export function domainXml(opts: { name: string; disk: string; format: string; hw
     .join('\n');
   return `<domain type="kvm">
   <name>${esc(opts.name)}</name>
-  <memory unit="MiB">${hw.memoryMiB}</memory>
+  <memory unit="MiB">${hw.memory_mib}</memory>
   <vcpu>${hw.cpus}</vcpu>
   <os${hw.firmware === 'uefi' ? ' firmware="efi"' : ''}>
     <type arch="x86_64" machine="q35">hvm</type>
@@ -32,11 +42,7 @@ export function domainXml(opts: { name: string; disk: string; format: string; hw
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>
-    <disk type="file" device="disk">
-      <driver name="qemu" type="${esc(opts.format)}" discard="unmap"/>
-      <source file="${esc(opts.disk)}"/>
-      <target dev="vda" bus="virtio"/>
-    </disk>
+${disks}
 ${nics}
     <serial type="pty">
       <target port="0"/>

@@ -1,6 +1,11 @@
 // The plan: what apply will do, decided entirely before acting. Shared by plan, show and apply.
-import type { GuestFacts } from './guest-facts.js';
-import type { Drift } from './drift.js';
+// Its JSON (canonical, snake_case keys) is the plan file format; PLAN_FORMAT_VERSION names it.
+import type { DiskFacts, HardwareFacts, SourceFingerprint, SourceHardware } from './facts.js';
+import type { GuestFacts, GuestFile } from './guest-facts.js';
+import type { SourceFacts } from './source-facts.js';
+
+/** 1.1: snake_case fact keys, one output per disk, typed guest files, a plan mode. */
+export const PLAN_FORMAT_VERSION = '1.1';
 
 export const STAGES = ['fetch', 'flatten', 'inspect', 'plan', 'fix', 'convert', 'validate'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -15,10 +20,13 @@ export interface Finding {
   acknowledged: boolean;
 }
 
+/** A finding before the policy says whether it is acknowledged. */
+export type RawFinding = Omit<Finding, 'acknowledged'>;
+
 /** One change inside the guest, exactly as FIX will perform it. */
 export type GuestEdit =
   | { kind: 'write'; path: string; before: string; after: string; reason: string }
-  | { kind: 'delete'; path: string; before: string; reason: string }
+  | { kind: 'delete'; path: string; before: GuestFile; reason: string }
   | { kind: 'symlink'; path: string; target: string; reason: string }
   | { kind: 'run'; command: string[]; reason: string }
   | { kind: 'trim'; reason: string };
@@ -33,96 +41,88 @@ export interface Action {
   edits?: GuestEdit[];
 }
 
-export interface DiskFacts {
-  /** As configured (relative to the source directory). */
-  name: string;
-  format: string;
-  virtualBytes: number;
-  allocatedBytes: number;
-  /** Every layer, top first, relative to the source directory. */
-  chain: { file: string; format: string; dataFiles: string[] }[];
-}
-
-export interface SourceFingerprint {
-  /** Per file of every chain, relative to the source directory (vSphere: datastore paths). */
-  files: { file: string; size: number; mtimeMs: number; sampleSha256: string }[];
-  descriptorSha256: string;
-  /** vSphere: what the inventory says about the VM's identity and change state. */
-  vsphere?: { instance_uuid: string; change_version: string; change_ids: string[] };
-}
-
-export interface HardwareFacts {
-  cpus: number;
-  memoryMiB: number;
-  firmware: 'bios' | 'uefi';
-  nics: { mac: string; model: string; network?: string }[];
-}
-
-/** What vSphere's inventory says about a VM (govc vm.info), normalised across govc versions. */
-export interface InventoryFacts {
-  name: string;
-  path: string;
-  uuid: string;
-  instance_uuid: string;
-  guest_id: string;
-  firmware: 'bios' | 'efi';
-  cpus: number;
-  memory_mib: number;
-  power_state: string;
-  change_version: string;
-  cbt: boolean;
-  secure_boot: boolean;
-  vtpm: boolean;
-  encrypted: boolean;
-  passthrough: string[];
-  disks: InventoryDisk[];
-  nics: InventoryNic[];
-  /** Depth-first, parents before children. */
-  snapshots: { name: string; depth: number; current: boolean }[];
-}
-
-export interface InventoryDisk {
-  label: string;
-  /** "[datastore] dir/file.vmdk" */
-  file: string;
-  capacity_bytes: number;
-  thin: boolean;
-  mode: string;
-  sharing: string;
-  rdm: boolean;
-  controller: { type: string; bus: number; unit: number };
-  change_id: string;
-}
-
-export interface InventoryNic {
-  label: string;
-  mac: string;
-  network: string;
-  adapter: string;
-}
-
+/** Everything providers and inspection learned about one VM: the planner's input. */
 export interface VmFacts {
+  source: SourceFacts;
   disks: DiskFacts[];
   /** Absent when plan ran with -inspect=false (control plane only): such a plan cannot be applied. */
   guest?: GuestFacts;
+  hardware: SourceHardware;
+}
+
+/** A guest as the plan records it: file contents are replaced by their hashes. */
+export type PlannedGuest = DistributiveOmit<GuestFacts, 'files'> & { files_sha256?: Record<string, string> };
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export interface PlannedFacts {
+  source: SourceFacts;
+  disks: DiskFacts[];
+  guest?: PlannedGuest;
+  /** The KVM guest's hardware. */
   hardware: HardwareFacts;
-  inventory?: InventoryFacts;
+}
+
+export interface VmOutputs {
+  /** One converted image per source disk, in the VM's disk order. */
+  disks: { path: string; format: 'qcow2' | 'raw' }[];
+  domain_xml: { path: string };
 }
 
 export interface VmPlan {
   address: string;
-  source: { address: string; type: 'local' | 'vsphere'; fingerprint: SourceFingerprint };
-  facts: Record<string, unknown>;
+  source: { address: string; type: SourceFacts['type']; fingerprint: SourceFingerprint };
+  facts: PlannedFacts;
   actions: Action[];
   findings: Finding[];
-  outputs: { disk: { path: string; format: string }; domain_xml: { path: string } };
+  outputs: VmOutputs;
 }
+
+export interface Drift {
+  vm: string;
+  stage?: Stage;
+  path?: string;
+  problem: string;
+}
+
+/** normal: converge the VMs; refresh-only: only make the state match what is on disk. */
+export type PlanMode = 'normal' | 'refresh-only';
 
 export interface Plan {
   format_version: string;
+  mode: PlanMode;
   config_hash: string;
   /** What changed on disk since the last apply, found by refreshing before planning. */
   drift: Drift[];
   state: { serial: number; lineage: string | null };
   vms: Record<string, VmPlan>;
+}
+
+/** What an earlier apply recorded for one stage, as the planner compares it. */
+export interface StageRecord {
+  status: 'done' | 'failed';
+  input_hash: string;
+}
+
+/** One drift item as a line: "vm.a convert out/a.qcow2: deleted since it was produced". */
+export function describeDrift(d: Drift): string {
+  return `${d.vm}${d.stage ? ` ${d.stage}` : ''}${d.path ? ` ${d.path}` : ''}: ${d.problem}`;
+}
+
+export function hasChanges(plan: Plan): boolean {
+  if (plan.mode === 'refresh-only') return plan.drift.length > 0;
+  return Object.values(plan.vms).some((v) => v.actions.length > 0);
+}
+
+export function blockingFindings(plan: Plan): (Finding & { vm: string })[] {
+  return Object.values(plan.vms).flatMap((v) =>
+    v.findings.filter((f) => f.severity === 'critical' && !f.acknowledged).map((f) => ({ vm: v.address, ...f })),
+  );
+}
+
+/** vm.lab["web-1"] → lab-web-1: a file name that is stable and readable. */
+export function vmSlug(address: string): string {
+  return address
+    .replace(/^vm\./, '')
+    .replace(/\["?([^"\]]+)"?\]/g, '-$1')
+    .replace(/[^A-Za-z0-9_.-]/g, '_');
 }

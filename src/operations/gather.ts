@@ -1,173 +1,107 @@
-// Gathers the facts of each VM from its source: disks and fingerprint, one read-only inspection
-// launch, and the hardware the KVM guest gets. Everything the pure planner needs, and nothing else.
-// vSphere sources read their inventory once for all their VMs (a constant number of govc
-// processes), then each VM is inspected remotely.
-import { readFileSync } from 'node:fs';
-import { UserError } from '../util/errors.js';
-import { paintFor } from '../render/paint.js';
-import { renderDiagnostics } from '../render/diagnostics.js';
-import type { SourceFingerprint, VmFacts } from '../model/plan.js';
-import type { Config, LocalSourceConfig, VmConfig, VsphereSourceConfig } from '../schema/config.js';
+// Gathers the facts of each selected VM through its source's driver, and inspects each guest in
+// one read-only appliance launch. Locating runs once per source (vSphere: a constant number of
+// govc processes for any number of VMs); reading disks and inspecting obey -parallelism.
+import type { SourceFingerprint } from '../model/facts.js';
+import type { VmFacts } from '../model/plan.js';
+import { inspectGuest } from '../guests/inspect.js';
+import type { SourceVmFacts } from '../providers/driver.js';
+import { sourceDriver } from '../providers/registry.js';
+import type { Config, VmConfig } from '../schema/config.js';
 import type { Diagnostic } from '../schema/diagnostics.js';
-import { SourceFile } from '../schema/source-file.js';
 import { GuestfishError } from '../tools/guestfish.js';
-import { InspectionError, inspectGuest } from '../guests/linux/inspect.js';
-import { kvmHardware } from '../planner/kvm-hardware.js';
-import { DiskChainError } from '../providers/vmdk/chain.js';
-import { localDisks } from '../providers/local/disk-facts.js';
-import { DatastoreClient } from '../providers/vsphere/datastore.js';
-import { Govc, VsphereError } from '../providers/vsphere/govc.js';
-import { locateVms } from '../providers/vsphere/select.js';
-import { vsphereVmFacts } from '../providers/vsphere/vm-facts.js';
+import { UserError } from '../util/errors.js';
+import { mapLimit } from '../util/map-limit.js';
 
 export interface GatheredVm {
   vm: VmConfig;
-  sourceType: 'local' | 'vsphere';
   facts: VmFacts;
   fingerprint: SourceFingerprint;
   remoteRead?: { bytes: number; allocated: number };
 }
 
-/** Known failures become one line and a hint, prefixed with the VM they concern. */
-async function asUserError<T>(address: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof DiskChainError || err instanceof InspectionError || err instanceof VsphereError) {
-      throw new UserError(err.message.startsWith('source.') ? err.message : `${address}: ${err.message}`, err.hint);
-    }
-    if (err instanceof GuestfishError)
-      throw new UserError(
-        `${address}: ${err.message}`,
-        'libguestfs could not open the disks; run with --debug, and `h2k doctor` to check the appliance',
-      );
-    throw err;
-  }
-}
-
-async function gatherLocal(source: LocalSourceConfig, vm: VmConfig): Promise<GatheredVm> {
-  return asUserError(vm.address, async () => {
-    const disks = await localDisks(source, vm.disks ?? []);
-    const guest = await inspectGuest(disks.paths.map((d) => ({ path: d.path, format: d.format })));
-    return {
-      vm,
-      sourceType: 'local',
-      fingerprint: disks.fingerprint,
-      facts: {
-        disks: disks.facts,
-        guest,
-        hardware: kvmHardware(vm, { cpus: 2, memoryMiB: 2048, firmware: guest.firmware, nics: [] }),
-      },
-    };
-  });
-}
-
 export interface GatherOptions {
   parallelism: number;
-  /** false: vSphere inventory only, no datastore reads and no guest launch (such plans cannot be applied). */
+  /** false: the control plane only: no disk reads and no guest launch (such plans cannot be applied). */
   inspect: boolean;
   progress: (msg: string) => void;
 }
 
+/** Known failures become one line and a hint, prefixed with the VM or source they concern. */
+async function asUserError<T>(address: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof UserError) {
+      const message = err.message.startsWith('source.') ? err.message : `${address}: ${err.message}`;
+      throw new UserError(message, err.hint, err.exitCode);
+    }
+    if (err instanceof GuestfishError) {
+      const hint = 'libguestfs could not open the disks; run with --debug, and `h2k doctor` to check the appliance';
+      throw new UserError(`${address}: ${err.message}`, hint);
+    }
+    throw err;
+  }
+}
+
+export interface Gathered {
+  vms: GatheredVm[];
+  /** Selector problems, pointing at the configuration (errors fail the plan after being shown). */
+  problems: Diagnostic[];
+}
+
 /** Facts of every selected VM; discovery may turn one configured vm into many. */
-export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOptions): Promise<GatheredVm[]> {
-  const tasks: { address: string; heavy: boolean; run: () => Promise<GatheredVm> }[] = [];
+export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOptions): Promise<Gathered> {
   const problems: Diagnostic[] = [];
   const closers: (() => void)[] = [];
+  const tasks: { vm: VmConfig; facts: () => Promise<SourceVmFacts> }[] = [];
   try {
-    for (const vm of vms) {
-      const src = config.sources[vm.source];
-      if (src.type === 'local') tasks.push({ address: vm.address, heavy: true, run: () => gatherLocal(src, vm) });
-    }
-    const vsphereSources = [
-      ...new Set(vms.filter((v) => config.sources[v.source].type === 'vsphere').map((v) => v.source)),
-    ];
-    for (const address of vsphereSources) {
-      const source = config.sources[address] as VsphereSourceConfig;
-      const govc = new Govc(source);
-      const http = new DatastoreClient(source);
-      closers.push(
-        () => govc.close(),
-        () => http.close(),
+    for (const address of [...new Set(vms.map((v) => v.source))]) {
+      const source = config.sources[address];
+      const driver = sourceDriver(source.type);
+      const located = await asUserError(address, () =>
+        driver.locate(source, vms.filter((v) => v.source === address), { inspect: opts.inspect, progress: opts.progress }),
       );
-      opts.progress(`${address}: reading the inventory of ${source.url}...`);
-      const started = Date.now();
-      const { located, problems: p } = await asUserError(address, () =>
-        locateVms(
-          govc,
-          source,
-          vms.filter((v) => v.source === address),
-        ),
-      );
-      problems.push(...p);
-      opts.progress(`${address}: ${located.length} VM(s) located in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      for (const l of located) {
-        tasks.push({
-          address: l.vm.address,
-          heavy: opts.inspect,
-          run: () =>
-            asUserError(l.vm.address, async () => ({
-              vm: l.vm,
-              sourceType: 'vsphere' as const,
-              ...(await vsphereVmFacts(http, l.vm, l.inventory, { inspect: opts.inspect })),
-            })),
-        });
-      }
+      closers.push(located.close);
+      problems.push(...located.problems);
+      tasks.push(...located.found);
     }
-    if (problems.length) {
-      const files = new Map(
-        problems.flatMap((d) =>
-          d.range
-            ? [[d.range.filename, new SourceFile(d.range.filename, readFileSync(d.range.filename, 'utf8'))] as const]
-            : [],
-        ),
-      );
-      process.stderr.write(`${renderDiagnostics(problems, files, paintFor(process.stderr))}\n`);
-      if (problems.some((d) => d.severity === 'error'))
-        throw new UserError(
-          'the configuration selects VMs that the inventory does not have (see above)',
-          'fix the selectors; `govc find / -type m` lists the VMs of a vCenter',
-        );
-    }
+    if (problems.some((d) => d.severity === 'error')) return { vms: [], problems };
+    const gather = (t: (typeof tasks)[number]) =>
+      asUserError(t.vm.address, async () => {
+        const started = Date.now();
+        if (opts.inspect) opts.progress(`${t.vm.address}: reading disks and inspecting the guest (one libguestfs launch)...`);
+        const g = await gatherOne(t.vm, await t.facts());
+        if (opts.inspect) opts.progress(`${t.vm.address}: inspected in ${((Date.now() - started) / 1000).toFixed(1)} s${readNote(g)}`);
+        return g;
+      });
     // Inspections launch an appliance each and obey -parallelism; inventory-only VMs cost nothing.
-    const gather = async (t: (typeof tasks)[number]) => {
-      const started = Date.now();
-      if (t.heavy) opts.progress(`${t.address}: reading disks and inspecting the guest (one libguestfs launch)...`);
-      const g = await t.run();
-      if (t.heavy)
-        opts.progress(
-          `${t.address}: inspected in ${((Date.now() - started) / 1000).toFixed(1)} s${g.remoteRead ? `, ${(g.remoteRead.bytes / 2 ** 20).toFixed(1)} MiB read remotely (${((100 * g.remoteRead.bytes) / Math.max(1, g.remoteRead.allocated)).toFixed(2)} % of ${(g.remoteRead.allocated / 2 ** 20).toFixed(0)} MiB allocated)` : ''}`,
-        );
-      return g;
-    };
-    const [heavy, light] = await Promise.all([
-      mapLimit(
-        tasks.filter((t) => t.heavy),
-        opts.parallelism,
-        gather,
-      ),
-      mapLimit(
-        tasks.filter((t) => !t.heavy),
-        64,
-        gather,
-      ),
-    ]);
-    return [...heavy, ...light];
+    return { vms: await mapLimit(tasks, opts.inspect ? opts.parallelism : 64, gather), problems };
   } finally {
     for (const c of closers) c();
   }
 }
 
-/** Runs fn over items with at most `limit` in flight, keeping order. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
+async function gatherOne(vm: VmConfig, s: SourceVmFacts): Promise<GatheredVm> {
+  const facts: VmFacts = { source: s.source, disks: s.disks, hardware: s.hardware };
+  if (!s.open) return { vm, facts, fingerprint: s.fingerprint };
+  const disks = await s.open();
+  let guest;
+  let bytes = 0;
+  try {
+    guest = await inspectGuest(disks.disks);
+  } catch (err) {
+    throw await disks.explain(err);
+  } finally {
+    bytes = await disks.close();
+  }
+  const allocated = s.disks.reduce((n, d) => n + d.allocated_bytes, 0);
+  const remoteRead = bytes > 0 ? { remoteRead: { bytes, allocated } } : {};
+  return { vm, facts: { ...facts, guest }, fingerprint: s.fingerprint, ...remoteRead };
+}
+
+function readNote(g: GatheredVm): string {
+  if (!g.remoteRead) return '';
+  const { bytes, allocated } = g.remoteRead;
+  const pct = ((100 * bytes) / Math.max(1, allocated)).toFixed(2);
+  return `, ${(bytes / 2 ** 20).toFixed(1)} MiB read remotely (${pct} % of ${(allocated / 2 ** 20).toFixed(0)} MiB allocated)`;
 }

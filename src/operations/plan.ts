@@ -1,15 +1,34 @@
-// Gathers facts for the selected VMs and runs the pure planner: what plan and apply share.
+// plan: refresh the state against what is on disk, gather facts through the source drivers, and
+// run the pure planner. In refresh-only mode, only the refresh. What plan and apply share.
 import { existsSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { Drift, Plan, PlanMode, VmPlan } from '../model/plan.js';
+import { assemblePlan } from '../planner/plan.js';
 import { planVm } from '../planner/plan-vm.js';
-import { assemblePlan } from '../model/plan-helpers.js';
-import type { Plan } from '../model/plan.js';
-import { gatherVms } from './gather.js';
+import { sourceDriver } from '../providers/registry.js';
 import { configHash } from '../schema/config-hash.js';
-import type { Config, VmConfig } from '../schema/config.js';
-import type { StateStore } from '../state/local/state-file.js';
-import type { Drift } from '../model/drift.js';
-import { orphans, refreshVm } from './refresh.js';
+import { addressIn, selectTargets } from '../schema/config-vm.js';
+import type { Config } from '../schema/config.js';
+import { ConfigurationError, type Diagnostic } from '../schema/diagnostics.js';
+import type { StateStore } from '../state/store.js';
+import { gatherVms } from './gather.js';
+import { orphans, refreshOnly, refreshVm } from './refresh.js';
+
+export interface PlanOptions {
+  mode: PlanMode;
+  parallelism: number;
+  progress: (msg: string) => void;
+  targets?: string[];
+  replace?: string[];
+  /** false: the control plane only (no guest diffs; such a plan cannot be applied). */
+  inspect?: boolean;
+}
+
+export interface PlanResult {
+  plan: Plan;
+  /** Warnings about the configuration found while planning (e.g. a discovery that matched nothing). */
+  warnings: Diagnostic[];
+}
 
 /** Free bytes of the filesystem that holds (or will hold) dir. */
 function freeBytesAt(dir: string): number | undefined {
@@ -23,58 +42,49 @@ function freeBytesAt(dir: string): number | undefined {
   }
 }
 
-export async function buildPlan(
-  config: Config,
-  vms: VmConfig[],
-  state: StateStore,
-  opts: {
-    parallelism: number;
-    progress: (msg: string) => void;
-    replace?: string[];
-    targets?: string[];
-    inspect?: boolean;
-  },
-): Promise<Plan> {
-  const all = await gatherVms(config, vms, {
-    parallelism: opts.parallelism,
-    progress: opts.progress,
-    inspect: opts.inspect ?? true,
-  });
+export async function makePlan(config: Config, state: StateStore, opts: PlanOptions): Promise<PlanResult> {
+  const base = { configHash: configHash(config), serial: state.data.serial, lineage: state.planLineage };
+  if (opts.mode === 'refresh-only') {
+    const drift = await refreshOnly(config, state);
+    return { plan: assemblePlan({ ...base, mode: 'refresh-only', vms: [], drift }), warnings: [] };
+  }
+  const vms = selectTargets(config, opts.targets);
+  const inspect = opts.inspect ?? true;
+  const { vms: all, problems } = await gatherVms(config, vms, { ...opts, inspect });
+  const warnings = problems.filter((d) => d.severity !== 'error');
+  if (problems.length > warnings.length)
+    throw new ConfigurationError(
+      'the configuration selects VMs that the inventory does not have',
+      'fix the selectors; `govc find / -type m` lists the VMs of a vCenter',
+      problems,
+    );
   // -target vm.lab["x"] may name one instance of a discovering vm.
-  const gathered = all.filter(
-    (g) => !opts.targets?.length || opts.targets.some((t) => g.vm.address === t || g.vm.address.startsWith(`${t}[`)),
-  );
+  const gathered = all.filter((g) => !opts.targets?.length || addressIn(g.vm.address, opts.targets));
   // Instances of a discovering vm that this run did not look for are not orphans.
   const unsearched = config.vms.filter((v) => v.discover && !vms.includes(v)).map((v) => `${v.address}[`);
   const known = [...config.vms.map((v) => v.address), ...all.map((g) => g.vm.address)];
-  const drift: Drift[] = orphans(
-    Object.keys(state.data.vms).filter((a) => !unsearched.some((u) => a.startsWith(u))),
-    known,
-  );
-  const plans = [];
+  const inState = Object.keys(state.data.vms).filter((a) => !unsearched.some((u) => a.startsWith(u)));
+  const drift: Drift[] = orphans(inState, known);
+  const plans: VmPlan[] = [];
   for (const g of gathered) {
     const refreshed = await refreshVm(config.dir, g.vm.address, state.data.vms[g.vm.address]);
     drift.push(...refreshed.drift);
     // -replace: plan this VM as if nothing had been done.
-    const replaced = opts.replace?.some((r) => g.vm.address === r || g.vm.address.startsWith(`${r}[`));
+    const replaced = addressIn(g.vm.address, opts.replace);
+    const driver = sourceDriver(g.facts.source.type);
     const vmPlan = planVm({
       vm: g.vm,
-      sourceType: g.sourceType,
       facts: g.facts,
       fingerprint: g.fingerprint,
+      source: { fetches: driver.fetch !== undefined, findings: driver.findings(g.facts.source, g.vm.policy) },
       recorded: replaced ? {} : refreshed.recorded,
       freeBytes: freeBytesAt(resolve(config.dir, g.vm.policy.output_dir)),
     });
     // A converted VM whose source no longer matches: say so, besides planning it again.
-    if (!replaced && refreshed.recorded.flatten?.status === 'done' && vmPlan.actions.some((a) => a.stage === 'flatten'))
+    const flattenAgain = vmPlan.actions.some((a) => a.stage === 'flatten');
+    if (!replaced && refreshed.recorded.flatten?.status === 'done' && flattenAgain)
       drift.push({ vm: g.vm.address, stage: 'flatten', problem: 'the source changed since it was converted' });
     plans.push(vmPlan);
   }
-  return assemblePlan({
-    configHash: configHash(config),
-    serial: state.data.serial,
-    lineage: state.data.serial === 0 ? null : state.data.lineage,
-    vms: plans,
-    drift,
-  });
+  return { plan: assemblePlan({ ...base, vms: plans, drift }), warnings };
 }

@@ -1,14 +1,14 @@
 // Refresh: compare what state says was produced with what is on disk. An output that is gone or
 // no longer matches its recorded size and sha256 is drift: its stage, and every stage after it,
 // count as not done, so the plan redoes them. VMs in state but not in the configuration are
-// reported, never deleted.
+// reported, never deleted. -refresh-only plans only this, and its apply makes the state match.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileSha256 } from '../executors/workspace.js';
-import { STAGES, type Stage } from '../model/plan.js';
-import type { StageRecord } from '../planner/plan-vm.js';
-import type { VmState } from '../state/local/state-file.js';
-import type { Drift } from '../model/drift.js';
+import { type Drift, STAGES, type Stage, type StageRecord } from '../model/plan.js';
+import type { VmState } from '../model/state.js';
+import type { Config } from '../schema/config.js';
+import type { StateStore } from '../state/store.js';
+import { fileSha256 } from '../util/files.js';
 
 export async function refreshVm(
   configDir: string,
@@ -50,4 +50,46 @@ export function orphans(stateVms: string[], configVms: string[]): Drift[] {
       problem:
         'in the state but no longer in the configuration; proposed: forget it with h2k state rm (its files are left alone)',
     }));
+}
+
+/** -refresh-only: drift without inspecting any guest or reading any source. */
+export async function refreshOnly(config: Config, state: StateStore): Promise<Drift[]> {
+  // Without reading the inventory, a discovering vm's instances in state count as configured.
+  const discovered = Object.keys(state.data.vms).filter((a) =>
+    config.vms.some((v) => v.discover && a.startsWith(`${v.address}[`)),
+  );
+  const configured = [...config.vms.filter((v) => !v.discover).map((v) => v.address), ...discovered];
+  const drift = orphans(Object.keys(state.data.vms), configured);
+  for (const address of configured)
+    drift.push(...(await refreshVm(config.dir, address, state.data.vms[address])).drift);
+  return drift;
+}
+
+/** Makes the state match reality: a drifted stage and every later one are forgotten, as are VMs
+ *  no longer in the configuration. Files on disk are never touched. */
+export async function acceptDrift(state: StateStore, drift: Drift[]): Promise<number> {
+  // Decide what to forget first, so the change and its audit record go in one state write.
+  const forget = new Map<string, { vm: string; stage?: Stage }>();
+  for (const item of drift) {
+    const vm = state.data.vms[item.vm];
+    if (!vm) continue;
+    if (!item.stage) forget.set(item.vm, { vm: item.vm });
+    else
+      for (const s of STAGES.slice(STAGES.indexOf(item.stage)))
+        if (vm.stages[s]) forget.set(`${item.vm} ${s}`, { vm: item.vm, stage: s });
+  }
+  if (forget.size === 0) return 0;
+  await state.update(
+    (d) => {
+      for (const f of forget.values()) {
+        if (f.stage) delete d.vms[f.vm]?.stages[f.stage];
+        else delete d.vms[f.vm];
+      }
+    },
+    {
+      event: 'state-refresh',
+      details: { drift: drift.map((x) => `${x.vm}${x.stage ? ` ${x.stage}` : ''}: ${x.problem}`) },
+    },
+  );
+  return forget.size;
 }

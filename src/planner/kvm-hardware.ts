@@ -1,23 +1,27 @@
-// The hardware a converted VM gets under KVM: what the source says (the vSphere inventory, or for
-// local disks the guest's own firmware and defaults), overridden by the vm block and its policy.
-// MACs are kept unless the policy regenerates them; every NIC becomes virtio unless declared.
-import { derivedMac } from './plan-vm.js';
-import type { HardwareFacts } from '../model/plan.js';
+// PURE: the hardware a converted VM gets under KVM: what the source says (the vSphere inventory;
+// for local disks, defaults and the guest's own firmware), overridden by the vm block and its
+// policy. MACs are kept unless the policy regenerates them; every NIC becomes virtio unless declared.
+import type { HardwareFacts, SourceHardware } from '../model/facts.js';
+import { sha256 } from '../util/hash.js';
 import type { NicConfig, VmConfig } from '../schema/config.js';
 
-export interface SourceHardware {
-  cpus: number;
-  memoryMiB: number;
-  firmware: 'bios' | 'uefi';
-  nics: { mac?: string; network?: string }[];
+const DEFAULT_CPUS = 2;
+const DEFAULT_MEMORY_MIB = 2048;
+
+/** A MAC for a NIC with none declared: locally administered, derived from the VM address. */
+export function derivedMac(address: string, index: number): string {
+  const h = sha256(`${address}#${index}`);
+  return `52:54:00:${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}`;
 }
 
-export function kvmHardware(vm: VmConfig, from: SourceHardware): HardwareFacts {
-  const firmware = vm.policy.firmware !== 'auto' ? vm.policy.firmware : (vm.firmware ?? from.firmware);
+/** `guestFirmware`: what the disk boots with, for sources that cannot tell. */
+export function kvmHardware(vm: VmConfig, from: SourceHardware, guestFirmware?: 'bios' | 'uefi'): HardwareFacts {
+  const auto = vm.firmware ?? from.firmware ?? guestFirmware ?? 'bios';
+  const firmware = vm.policy.firmware !== 'auto' ? vm.policy.firmware : auto;
   const declared: Partial<NicConfig>[] = vm.nics?.length ? vm.nics : from.nics.length ? from.nics : [{}];
   return {
-    cpus: vm.cpus ?? from.cpus,
-    memoryMiB: vm.memory ?? from.memoryMiB,
+    cpus: vm.cpus ?? from.cpus ?? DEFAULT_CPUS,
+    memory_mib: vm.memory ?? from.memory_mib ?? DEFAULT_MEMORY_MIB,
     firmware,
     nics: declared.map((n, i) => ({
       mac: vm.policy.mac === 'preserve' && n.mac ? n.mac : derivedMac(vm.address, i),

@@ -42,7 +42,8 @@ export function renderPlanMarkdown(plan: Plan): string {
   for (const vm of vms) {
     const stages = vm.actions.map((a) => a.stage).join(' → ') || 'no changes';
     out.push(`<details><summary><code>${vm.address}</code>: ${stages}</summary>`, '');
-    out.push(`Output: \`${vm.outputs.disk.path}\` (${vm.outputs.disk.format}), \`${vm.outputs.domain_xml.path}\``, '');
+    const disks = vm.outputs.disks.map((d) => `\`${d.path}\` (${d.format})`).join(', ');
+    out.push(`Output: ${disks}, \`${vm.outputs.domain_xml.path}\``, '');
     const fix = vm.actions.find((a) => a.stage === 'fix');
     if (fix?.edits?.length) out.push('**Guest changes**', '', ...fix.edits.map(editMarkdown), '');
     if (vm.findings.length) {

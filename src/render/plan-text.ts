@@ -1,9 +1,8 @@
 // The plan for humans: what happens to each VM, the exact guest-file diffs, and the findings.
 // PURE; colour comes from the Paint passed in (none in CI logs).
 import type { Paint } from './paint.js';
-import { describeDrift } from '../model/drift.js';
 import { unifiedDiff } from '../util/unified-diff.js';
-import type { Action, GuestEdit, HardwareFacts, InventoryFacts, Plan } from '../model/plan.js';
+import { type Action, type GuestEdit, type Plan, type VmPlan, describeDrift } from '../model/plan.js';
 
 const GiB = 2 ** 30;
 const fmtBytes = (n: number) => (n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : `${(n / 2 ** 20).toFixed(0)} MiB`);
@@ -42,6 +41,33 @@ function renderAction(a: Action, p: Paint): string[] {
   return [head, ...a.edits.flatMap((e) => renderEdit(e, p)).map((l) => `      ${l}`)];
 }
 
+function sourceLine(vm: VmPlan): string[] {
+  const s = vm.facts.source;
+  if (s.type !== 'vsphere') return [];
+  const inv = s.inventory;
+  const snapshots = `${inv.snapshots.length} snapshot(s)`;
+  return [`  vsphere: ${inv.path}, ${inv.power_state}, ${inv.guest_id}, ${inv.firmware}, ${snapshots}`];
+}
+
+function factLines(vm: VmPlan): string[] {
+  const f = vm.facts;
+  const h = f.hardware;
+  const nics = h.nics.map((n) => `${n.model} ${n.mac}${n.network ? ` (${n.network})` : ''}`).join(', ');
+  const g = f.guest;
+  const root = g && 'root' in g ? `, root ${g.root}` : '';
+  const outputs = vm.outputs.disks.map((d) => `${d.path} (${d.format})`).join(', ');
+  return [
+    ...sourceLine(vm),
+    `  kvm: ${h.cpus} vCPU, ${h.memory_mib} MiB, ${h.firmware}, ${nics}`,
+    ...f.disks.map((d) => {
+      const sizes = `${fmtBytes(d.virtual_bytes)} virtual, ${fmtBytes(d.allocated_bytes)} allocated`;
+      return `  disk ${d.name}: ${sizes}, ${d.chain.length} layer(s)`;
+    }),
+    g ? `  guest: ${g.os.distro} ${g.os.product}, ${g.firmware}${root}` : '  guest: not inspected (-inspect=false)',
+    `  output: ${outputs}, ${vm.outputs.domain_xml.path}`,
+  ];
+}
+
 export function renderPlanText(plan: Plan, p: Paint): string {
   const out: string[] = [];
   const vms = Object.values(plan.vms);
@@ -53,31 +79,8 @@ export function renderPlanText(plan: Plan, p: Paint): string {
   const counts: Record<string, number> = {};
   const sev: Record<string, number> = { critical: 0, warning: 0, info: 0 };
   for (const vm of vms) {
-    const f = vm.facts as {
-      disks: { name: string; virtualBytes: number; allocatedBytes: number; chain: unknown[] }[];
-      guest?: { os: { product: string; distro: string }; firmware: string; root: string };
-      hardware: HardwareFacts;
-      inventory?: InventoryFacts;
-    };
     out.push(`${p.bold(`# ${vm.address}`)}  ${p.dim(`from ${vm.source.address}`)}`);
-    if (f.inventory)
-      out.push(
-        `  vsphere: ${f.inventory.path}, ${f.inventory.power_state}, ${f.inventory.guest_id}, ${f.inventory.firmware}, ${f.inventory.snapshots.length} snapshot(s)`,
-      );
-    const h = f.hardware;
-    out.push(
-      `  kvm: ${h.cpus} vCPU, ${h.memoryMiB} MiB, ${h.firmware}, ${h.nics.map((n) => `${n.model} ${n.mac}${n.network ? ` (${n.network})` : ''}`).join(', ')}`,
-    );
-    for (const d of f.disks)
-      out.push(
-        `  disk ${d.name}: ${fmtBytes(d.virtualBytes)} virtual, ${fmtBytes(d.allocatedBytes)} allocated, ${d.chain.length} layer(s)`,
-      );
-    out.push(
-      f.guest
-        ? `  guest: ${f.guest.os.distro} ${f.guest.os.product}, ${f.guest.firmware}, root ${f.guest.root}`
-        : '  guest: not inspected (-inspect=false)',
-    );
-    out.push(`  output: ${vm.outputs.disk.path} (${vm.outputs.disk.format}), ${vm.outputs.domain_xml.path}`);
+    out.push(...factLines(vm));
     if (vm.actions.length === 0) out.push(`  ${p.dim('no changes: every stage is done and up to date')}`);
     for (const a of vm.actions) {
       out.push(...renderAction(a, p));

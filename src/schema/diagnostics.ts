@@ -1,4 +1,5 @@
 // Diagnostics in Terraform's shape: severity, summary, detail and an optional source range.
+import { UserError } from '../util/errors.js';
 import { type Range, type Span, toRange } from './source-file.js';
 
 export type Severity = 'error' | 'warning';
@@ -47,7 +48,13 @@ export class DiagnosticError extends Error {
   }
 }
 
-export function formatDiagnostic(d: Diagnostic): string {
-  const where = d.range ? `${d.range.filename}:${d.range.start.line}:${d.range.start.column}: ` : '';
-  return `${where}${d.severity === 'error' ? 'Error' : 'Warning'}: ${d.summary}\n  ${d.detail}`;
+/** A runtime failure whose cause is in the configuration: the diagnostics say where. */
+export class ConfigurationError extends UserError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly diagnostics: Diagnostic[],
+  ) {
+    super(message, hint);
+  }
 }

@@ -11,6 +11,7 @@ import { type Diagnostic, DiagnosticError, Diagnostics } from './diagnostics.js'
 import { Evaluator, REFERENCE_ROOTS, type Scope, references, undeclared } from './evaluate.js';
 import { type DeclaredVariable, type VarInput, evaluateConstant, resolveInputs } from './inputs.js';
 import { parseFile } from './parser.js';
+import { suggest } from '../util/did-you-mean.js';
 import { SourceFile, type Span, toRange } from './source-file.js';
 import { convert, parseType, typeString } from './types.js';
 import { BlockRef, type ObjectValue, Sensitive, type Value, deepUnmark, isObject, typeName } from './values.js';
@@ -904,29 +905,3 @@ function decodeVm(
 }
 
 /** " Did you mean "x"?" when a close candidate exists. */
-export function suggest(name: string, candidates: string[]): string {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = levenshtein(name, c);
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? ` Did you mean "${best}"?` : '';
-}
-
-function levenshtein(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
-}

@@ -14,6 +14,11 @@ export interface GuestDisk {
   format?: string;
 }
 
+/** The non-empty lines of a guestfish answer. */
+export function lines(s: string | undefined): string[] {
+  return (s ?? '').split('\n').filter((l) => l.trim() !== '');
+}
+
 export class GuestfishError extends Error {
   constructor(
     readonly command: string[],
@@ -34,7 +39,13 @@ export class GuestfishSession {
     private readonly env: GuestfsEnv,
   ) {}
 
-  static launches = 0;
+  /** Hypervisor processes of appliances this process started, as libguestfs reports them. */
+  private static appliancePids = new Set<number>();
+
+  /** Appliances actually started by this process: counted from their hypervisor processes. */
+  static get launches(): number {
+    return GuestfishSession.appliancePids.size;
+  }
 
   static async launch(disks: GuestDisk[], opts: { readonly: boolean; discard?: boolean }): Promise<GuestfishSession> {
     const bin = findTool('guestfish');
@@ -51,8 +62,9 @@ export class GuestfishSession {
         ];
         await s.run('add-drive', d.path, ...params);
       }
-      GuestfishSession.launches++;
       await s.run('run');
+      const pid = Number((await s.run('get-pid')).trim());
+      if (Number.isInteger(pid) && pid > 0) GuestfishSession.appliancePids.add(pid);
     } catch (err) {
       await s.close();
       throw err;

@@ -1,8 +1,7 @@
-import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { dirArg } from '../../cli/config-flags.js';
 import { H2kCommand } from '../../cli/base-command.js';
-import { verifyAudit } from '../../state/local/audit.js';
+import { backendFor } from '../../cli/state.js';
 
 export default class AuditLog extends H2kCommand {
   static override summary = 'Show the audit journal: plans made, applies, stages done or failed, state changes.';
@@ -22,7 +21,7 @@ export default class AuditLog extends H2kCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(AuditLog);
-    const { records } = verifyAudit(resolve(args.dir));
+    const { records } = await backendFor(args.dir).verifyAudit();
     for (const r of records.filter((x) => !flags.vm || x.vm === flags.vm)) {
       if (flags.json) this.out(JSON.stringify(r));
       else

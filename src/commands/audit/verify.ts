@@ -1,9 +1,7 @@
-import { resolve } from 'node:path';
 import { dirArg } from '../../cli/config-flags.js';
 import { H2kCommand } from '../../cli/base-command.js';
 import { EXIT } from '../../util/errors.js';
-import { verifyAudit } from '../../state/local/audit.js';
-import { StateStore } from '../../state/local/state-file.js';
+import { openState } from '../../cli/state.js';
 
 export default class AuditVerify extends H2kCommand {
   static override summary = 'Check that the audit journal was not edited, truncated or reordered.';
@@ -21,9 +19,8 @@ Exit status: 0 intact, 1 tampered.`;
 
   async run(): Promise<void> {
     const { args } = await this.parse(AuditVerify);
-    const dir = resolve(args.dir);
-    const state = await StateStore.open(dir);
-    const { records, problems } = verifyAudit(dir, state.data.audit_head);
+    const state = await openState(args.dir);
+    const { records, problems } = await state.backend.verifyAudit(state.data.audit_head);
     const p = this.paint();
     if (problems.length === 0) {
       this.out(`${p.green('ok')}: ${records.length} audit record(s), chain intact.`);

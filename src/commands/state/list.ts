@@ -1,8 +1,7 @@
-import { resolve } from 'node:path';
 import { dirArg } from '../../cli/config-flags.js';
 import { H2kCommand } from '../../cli/base-command.js';
 import { STAGES } from '../../model/plan.js';
-import { StateStore } from '../../state/local/state-file.js';
+import { openState } from '../../cli/state.js';
 
 export default class StateList extends H2kCommand {
   static override summary = 'List the VMs in the state and their last completed stage.';
@@ -15,7 +14,7 @@ export default class StateList extends H2kCommand {
 
   async run(): Promise<void> {
     const { args } = await this.parse(StateList);
-    const state = await StateStore.open(resolve(args.dir));
+    const state = await openState(args.dir);
     for (const [address, vm] of Object.entries(state.data.vms).sort()) {
       const done = STAGES.filter((s) => vm.stages[s]?.status === 'done');
       const failed = STAGES.find((s) => vm.stages[s]?.status === 'failed');

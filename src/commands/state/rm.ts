@@ -1,10 +1,8 @@
-import { resolve } from 'node:path';
 import { Args } from '@oclif/core';
 import { dirArg } from '../../cli/config-flags.js';
 import { H2kCommand } from '../../cli/base-command.js';
 import { UserError } from '../../util/errors.js';
-import { StateLock } from '../../state/local/lock.js';
-import { StateStore } from '../../state/local/state-file.js';
+import { withLockedState } from '../../cli/state.js';
 
 export default class StateRm extends H2kCommand {
   static override summary = 'Forget a VM in the state (its output files are left alone).';
@@ -19,21 +17,14 @@ export default class StateRm extends H2kCommand {
 
   async run(): Promise<void> {
     const { args } = await this.parse(StateRm);
-    const dir = resolve(args.dir);
-    const lock = await StateLock.acquire(dir, 'state rm');
-    try {
-      const state = await StateStore.open(dir);
+    await withLockedState(args.dir, 'state rm', async (state) => {
       if (!state.data.vms[args.address])
         throw new UserError(`${args.address} is not in the state`, `h2k state list ${args.dir} shows what is`);
-      await state.update(
-        (d) => {
-          delete d.vms[args.address];
-        },
-        { event: 'state-rm', vm: args.address },
-      );
+      const forget = (d: { vms: Record<string, unknown> }) => {
+        delete d.vms[args.address];
+      };
+      await state.update(forget, { event: 'state-rm', vm: args.address });
       this.out(`Removed ${args.address} from the state (serial ${state.data.serial}). Its files were not touched.`);
-    } finally {
-      lock.release();
-    }
+    });
   }
 }

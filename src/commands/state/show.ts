@@ -1,9 +1,8 @@
-import { resolve } from 'node:path';
 import { Args } from '@oclif/core';
 import { dirArg } from '../../cli/config-flags.js';
 import { H2kCommand } from '../../cli/base-command.js';
 import { UserError } from '../../util/errors.js';
-import { StateStore } from '../../state/local/state-file.js';
+import { openState } from '../../cli/state.js';
 
 export default class StateShow extends H2kCommand {
   static override summary = "Show one VM's recorded stages: status, input hash, outputs (size, sha256), times.";
@@ -18,7 +17,7 @@ export default class StateShow extends H2kCommand {
 
   async run(): Promise<void> {
     const { args } = await this.parse(StateShow);
-    const state = await StateStore.open(resolve(args.dir));
+    const state = await openState(args.dir);
     const vm = state.data.vms[args.address];
     if (!vm) throw new UserError(`${args.address} is not in the state`, `h2k state list ${args.dir} shows what is`);
     this.out(JSON.stringify({ [args.address]: vm }, null, 2));

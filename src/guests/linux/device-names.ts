@@ -2,19 +2,8 @@
 // (/dev/disk/by-path/pci-…-scsi-0:0:T:0-partN) or kernel name (/dev/sdXN, /dev/hdXN); both change
 // on KVM. These names are "radioactive": they must be replaced by identifiers read from the
 // filesystems themselves. Pure.
+import type { FilesystemFact } from '../../model/guest-facts.js';
 
-export interface FilesystemFact {
-  /** Device in the inspection appliance, e.g. /dev/sda1. */
-  device: string;
-  /** 0-based disk order in the VM (the appliance's sda, sdb, ...). */
-  diskIndex: number;
-  /** 1-based partition number; 0 for a whole-disk filesystem. */
-  partition: number;
-  type: string;
-  uuid?: string;
-  label?: string;
-  partuuid?: string;
-}
 
 const BY_PATH = /^\/dev\/disk\/by-path\/.*-(?:scsi|sas|ata|nvme)-(\d+):(\d+):(\d+):(\d+)(?:-part(\d+))?$/;
 const BY_PATH_ATA = /^\/dev\/disk\/by-path\/.*-ata-(\d+)(?:\.\d+)?(?:-part(\d+))?$/;
@@ -55,7 +44,7 @@ export function resolveSpec(spec: string, filesystems: FilesystemFact[]): Filesy
   if (byId) return resolveSpec(`${byId[1].toUpperCase()}=${byId[2]}`, filesystems);
   const loc = locate(spec);
   if (!loc) return undefined;
-  return filesystems.find((f) => f.diskIndex === loc.diskIndex && f.partition === loc.partition);
+  return filesystems.find((f) => f.disk_index === loc.diskIndex && f.partition === loc.partition);
 }
 
 /** The stable replacement for a radioactive spec, per policy fstab_mode. */

@@ -4,7 +4,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { sha256 } from '../../util/hash.js';
-import type { DiskFacts, SourceFingerprint } from '../../model/plan.js';
+import type { DiskFacts, SourceFingerprint } from '../../model/facts.js';
 import type { LocalSourceConfig } from '../../schema/config.js';
 import { checkImage, infoChain } from '../../tools/qemu-img.js';
 import { DiskChainError, resolveChain } from '../vmdk/chain.js';
@@ -87,19 +87,19 @@ export async function localDisks(source: LocalSourceConfig, disks: string[]): Pr
     facts.push({
       name,
       format: info[0].format,
-      virtualBytes: info[0]['virtual-size'],
-      allocatedBytes: info.reduce((n, i) => n + (i['actual-size'] ?? 0), 0),
+      virtual_bytes: info[0]['virtual-size'],
+      allocated_bytes: info.reduce((n, i) => n + (i['actual-size'] ?? 0), 0),
       chain: chain.map((link, i) => ({
         file: rel(link.path),
         format: info[i].format,
-        dataFiles: link.dataFiles.map(rel),
+        data_files: link.dataFiles.map(rel),
       })),
     });
     for (const link of chain) {
       for (const f of new Set([link.path, ...link.dataFiles])) {
         if (files.some((x) => x.file === rel(f))) continue;
         const st = statSync(f);
-        files.push({ file: rel(f), size: st.size, mtimeMs: Math.floor(st.mtimeMs), sampleSha256: sampleHash(f) });
+        files.push({ file: rel(f), size: st.size, mtime_ms: Math.floor(st.mtimeMs), sample_sha256: sampleHash(f) });
       }
     }
   }
@@ -107,7 +107,7 @@ export async function localDisks(source: LocalSourceConfig, disks: string[]): Pr
     facts,
     fingerprint: {
       files: files.sort((a, b) => (a.file < b.file ? -1 : 1)),
-      descriptorSha256: sha256(descriptors.join('\n')),
+      descriptor_sha256: sha256(descriptors.join('\n')),
     },
     paths,
   };

@@ -9,7 +9,7 @@ import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from
 import type { Duplex } from 'node:stream';
 import { type ConnectionOptions, connect } from 'node:tls';
 import type { VsphereSourceConfig } from '../../schema/config.js';
-import { fileSha256 } from '../../executors/workspace.js';
+import { fileSha256 } from '../../util/files.js';
 import { VsphereError, endpointOf, explainFailure } from './govc.js';
 
 export interface DatastoreFile {

@@ -5,7 +5,9 @@
 // its sha256 recorded. `govc datastore.download` is the fallback when the endpoint refuses a GET.
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DiskFacts, InventoryFacts, SourceFingerprint } from '../../model/plan.js';
+import type { DiskFacts, SourceFingerprint } from '../../model/facts.js';
+import type { InventoryFacts } from '../../model/source-facts.js';
+import type { OutputRecord } from '../../model/state.js';
 import { DatastoreClient, HttpStatusError } from './datastore.js';
 import { Govc, VsphereError } from './govc.js';
 import { inventoryFacts, parseDatastorePath, siblingOf, virtualMachines } from './inventory.js';
@@ -13,14 +15,13 @@ import { chainFile } from './remote-chain.js';
 import { remoteDiskFacts } from './vm-facts.js';
 import type { PolicySettings } from '../../schema/config-schema.js';
 import type { VsphereSourceConfig } from '../../schema/config.js';
-import type { OutputRecord } from '../../state/local/state-file.js';
-import { mapLimit } from '../../operations/gather.js';
-import { configRelative, fileSha256 } from '../../executors/workspace.js';
+import { mapLimit } from '../../util/map-limit.js';
+import { configRelative, fileSha256 } from '../../util/files.js';
 
 /** Files downloaded at once per VM: enough to hide latency, few enough not to thrash the datastore. */
 const FILES_AT_ONCE = 2;
 
-export interface FetchInput {
+export interface VsphereFetchInput {
   source: VsphereSourceConfig;
   inventory: InventoryFacts;
   disks: DiskFacts[];
@@ -32,8 +33,9 @@ export interface FetchInput {
   onStep: (message: string) => void;
 }
 
-export function fetchedEntry(dir: string, disks: DiskFacts[]): { path: string; format: string } {
-  return { path: join(dir, 'disk0', disks[0].chain[0].file), format: 'vmdk' };
+/** Disk N's fetched top file. */
+export function fetchedEntries(dir: string, disks: DiskFacts[]): { path: string; format: string }[] {
+  return disks.map((d, i) => ({ path: join(dir, `disk${i}`, d.chain[0].file), format: 'vmdk' }));
 }
 
 async function currentInventory(govc: Govc, path: string): Promise<InventoryFacts> {
@@ -66,7 +68,7 @@ async function shutDown(
 }
 
 export async function fetchVm(
-  input: FetchInput,
+  input: VsphereFetchInput,
 ): Promise<{ outputs: OutputRecord[]; note: string; details: Record<string, unknown> }> {
   const { source, inventory: planned } = input;
   const govc = new Govc(source);
@@ -103,7 +105,7 @@ export async function fetchVm(
     if (!poweredOff) {
       for (const f of fingerprint.files) {
         const was = input.fingerprint.files.find((x) => x.file === f.file);
-        if (!was || was.size !== f.size || was.mtimeMs !== f.mtimeMs || was.sampleSha256 !== f.sampleSha256)
+        if (!was || was.size !== f.size || was.mtime_ms !== f.mtime_ms || was.sample_sha256 !== f.sample_sha256)
           throw new VsphereError(
             `${f.file} changed since the plan was made`,
             'the VM ran or its disk was replaced; plan again',

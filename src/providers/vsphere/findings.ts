@@ -1,8 +1,9 @@
 // PURE: what the vSphere inventory alone says is risky about migrating a VM.
 import type { PolicySettings } from '../../schema/config-schema.js';
-import type { Finding, InventoryFacts } from '../../model/plan.js';
+import type { RawFinding } from '../../model/plan.js';
+import type { InventoryFacts } from '../../model/source-facts.js';
 
-type Raw = Omit<Finding, 'acknowledged'>;
+type Raw = RawFinding;
 
 /** guestIds h2k can convert (Linux families); Windows is reported by inspection, the rest here. */
 const LINUX_GUEST =
@@ -83,15 +84,4 @@ export function inventoryFindings(inv: InventoryFacts, policy: PolicySettings): 
     });
   }
   return out;
-}
-
-/** The disks (plus the fetched copy, for vSphere) must fit where apply writes them. */
-export function spaceFinding(needBytes: number, freeBytes: number | undefined, where: string): Raw | undefined {
-  if (freeBytes === undefined || needBytes <= freeBytes) return undefined;
-  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  return {
-    code: 'insufficient-space',
-    severity: 'critical',
-    message: `apply needs up to ${mib(needBytes)} in ${where} but only ${mib(freeBytes)} is free`,
-  };
 }

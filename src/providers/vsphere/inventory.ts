@@ -2,7 +2,7 @@
 // and no type names; govc ≥ 0.31 prints camelCase keys and `_typeName` on every device. Keys are
 // folded to camelCase first, then devices are recognised by `_typeName` when present and by their
 // shape otherwise (a disk has capacityInKB, a NIC macAddress, a SCSI controller scsiCtlrUnitNumber).
-import type { InventoryDisk, InventoryFacts, InventoryNic } from '../../model/plan.js';
+import type { InventoryDisk, InventoryFacts, InventoryNic } from '../../model/source-facts.js';
 
 type Obj = Record<string, unknown>;
 

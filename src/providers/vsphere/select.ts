@@ -2,10 +2,10 @@
 // match). Two govc processes whatever the count: one `find`, one `vm.info -json` with one glob per
 // folder that holds a candidate. Unknown and ambiguous selections are diagnostics pointing at the
 // selector in the configuration.
-import type { InventoryFacts } from '../../model/plan.js';
+import type { InventoryFacts } from '../../model/source-facts.js';
 import type { VmConfig, VsphereSourceConfig } from '../../schema/config.js';
 import type { Diagnostic } from '../../schema/diagnostics.js';
-import { suggest } from '../../schema/load.js';
+import { suggest } from '../../util/did-you-mean.js';
 import { type Govc, VsphereError } from './govc.js';
 import { inventoryFacts, virtualMachines } from './inventory.js';
 

@@ -1,24 +1,19 @@
-// One located vSphere VM → the facts the planner needs: its disks' chains read remotely, the guest
-// inspected through nbdkit (no download), the KVM hardware taken from the inventory, and a
+// One located vSphere VM → the facts the planner needs: its disks' chains read remotely, its disks
+// opened for inspection through nbdkit (no download), its hardware from the inventory, and a
 // fingerprint that a later FETCH checks before it downloads anything.
 import { sha256 } from '../../util/hash.js';
-import type { DiskFacts, HardwareFacts, InventoryFacts, SourceFingerprint, VmFacts } from '../../model/plan.js';
-import type { VmConfig } from '../../schema/config.js';
-import { inspectGuest } from '../../guests/linux/inspect.js';
-import { kvmHardware } from '../../planner/kvm-hardware.js';
+import type { DiskFacts, SourceFingerprint, SourceHardware } from '../../model/facts.js';
+import type { InventoryFacts } from '../../model/source-facts.js';
+import type { InspectionDisks, SourceVmFacts } from '../driver.js';
 import { type DatastoreClient, dcPathOf } from './datastore.js';
 import { parseDatastorePath, siblingOf } from './inventory.js';
 import { type RemoteChain, chainFile, resolveRemoteChain } from './remote-chain.js';
 import { openRemoteDisks } from './remote-disk.js';
 
-/** The KVM guest's hardware from the inventory: CPUs, memory, firmware, every NIC with its MAC. */
-export function vsphereHardware(vm: VmConfig, inv: InventoryFacts): HardwareFacts {
-  return kvmHardware(vm, {
-    cpus: inv.cpus,
-    memoryMiB: inv.memory_mib,
-    firmware: inv.firmware === 'efi' ? 'uefi' : 'bios',
-    nics: inv.nics,
-  });
+/** The VM's hardware from the inventory: CPUs, memory, firmware, every NIC with its MAC. */
+export function sourceHardware(inv: InventoryFacts): SourceHardware {
+  const nics = inv.nics.map((n) => ({ mac: n.mac, ...(n.network ? { network: n.network } : {}) }));
+  return { cpus: inv.cpus, memory_mib: inv.memory_mib, firmware: inv.firmware === 'efi' ? 'uefi' : 'bios', nics };
 }
 
 /** Disks in the order the guest saw them: by controller type, bus, then unit. */
@@ -50,9 +45,9 @@ export async function remoteDiskFacts(
     return {
       name: d.file,
       format: 'vmdk',
-      virtualBytes: c.layers[0].descriptor.extents.reduce((n, e) => n + e.sectors, 0) * 512,
-      allocatedBytes: files.reduce((n, f) => n + f.size, 0),
-      chain: c.layers.map((l) => ({ file: l.file, format: 'vmdk', dataFiles: l.dataFiles })),
+      virtual_bytes: c.layers[0].descriptor.extents.reduce((n, e) => n + e.sectors, 0) * 512,
+      allocated_bytes: files.reduce((n, f) => n + f.size, 0),
+      chain: c.layers.map((l) => ({ file: l.file, format: 'vmdk', data_files: l.dataFiles })),
     };
   });
   const files = chains.flatMap((c, i) =>
@@ -60,14 +55,14 @@ export async function remoteDiskFacts(
       l.files.map((f) => ({
         file: siblingOf(ordered[i].file, f.file),
         size: f.size,
-        mtimeMs: Date.parse(f.lastModified) || 0,
-        sampleSha256: f.sampleSha256,
+        mtime_ms: Date.parse(f.lastModified) || 0,
+        sample_sha256: f.sampleSha256,
       })),
     ),
   );
   const fingerprint: SourceFingerprint = {
     files: files.sort((a, b) => (a.file < b.file ? -1 : 1)),
-    descriptorSha256: sha256(chains.flatMap((c) => c.layers.map((l) => JSON.stringify(l.descriptor))).join('\n')),
+    descriptor_sha256: sha256(chains.flatMap((c) => c.layers.map((l) => JSON.stringify(l.descriptor))).join('\n')),
     vsphere: identityOf(inv, ordered),
   };
   return { chains, disks, fingerprint };
@@ -81,51 +76,40 @@ function identityOf(inv: InventoryFacts, ordered: InventoryFacts['disks']): NonN
   };
 }
 
-export interface VsphereVmFacts {
-  facts: VmFacts;
-  fingerprint: SourceFingerprint;
-  /** Bytes nbdkit read from the datastore for inspection, and the disks' allocated bytes. */
-  remoteRead?: { bytes: number; allocated: number };
-}
-
+/** A located VM's facts; with `inspect`, its chains are read and its disks can be opened for
+ *  inspection through nbdkit (no download). */
 export async function vsphereVmFacts(
   http: DatastoreClient,
-  vm: VmConfig,
   inv: InventoryFacts,
   opts: { inspect: boolean },
-): Promise<VsphereVmFacts> {
+): Promise<SourceVmFacts> {
   const ordered = bootOrder(inv).filter((d) => !d.rdm);
-  const hardware = vsphereHardware(vm, inv);
+  const base = { source: { type: 'vsphere' as const, inventory: inv }, hardware: sourceHardware(inv) };
   if (!opts.inspect) {
     const disks: DiskFacts[] = ordered.map((d) => ({
       name: d.file,
       format: 'vmdk',
-      virtualBytes: d.capacity_bytes,
-      allocatedBytes: 0,
+      virtual_bytes: d.capacity_bytes,
+      allocated_bytes: 0,
       chain: [],
     }));
-    return {
-      facts: { disks, hardware, inventory: inv },
-      fingerprint: { files: [], descriptorSha256: sha256(''), vsphere: identityOf(inv, ordered) },
-    };
+    const fingerprint = { files: [], descriptor_sha256: sha256(''), vsphere: identityOf(inv, ordered) };
+    return { ...base, disks, fingerprint };
   }
   const { chains, disks, fingerprint } = await remoteDiskFacts(http, inv, ordered);
-  const remote = await openRemoteDisks(http.source, chains, http.pinnedCertificate);
-  let guest;
-  let bytes = 0;
-  try {
-    guest = await inspectGuest(remote.disks);
-  } catch (err) {
-    // Reads that failed underneath libguestfs look like a damaged disk; if the datastore is gone,
-    // say that instead (the probe throws the endpoint's own error).
-    await http.size(chainFile(http.source, chains[0].dir, chains[0].layers[0].file).url);
-    throw err;
-  } finally {
-    bytes = (await remote.close()) + chains.reduce((n, c) => n + c.bytesRead, 0);
-  }
-  return {
-    facts: { disks, guest, hardware, inventory: inv },
-    fingerprint,
-    remoteRead: { bytes, allocated: disks.reduce((n, d) => n + d.allocatedBytes, 0) },
+  const chainBytes = chains.reduce((n, c) => n + c.bytesRead, 0);
+  const open = async (): Promise<InspectionDisks> => {
+    const remote = await openRemoteDisks(http.source, chains, http.pinnedCertificate);
+    return {
+      disks: remote.disks,
+      // Reads that failed underneath libguestfs look like a damaged disk; if the datastore is gone,
+      // say that instead (the probe throws the endpoint's own error).
+      async explain(err) {
+        await http.size(chainFile(http.source, chains[0].dir, chains[0].layers[0].file).url);
+        return err;
+      },
+      close: async () => (await remote.close()) + chainBytes,
+    };
   };
+  return { ...base, disks, fingerprint, open };
 }

@@ -5,30 +5,11 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { canonicalize, sha256 } from '../../util/hash.js';
+import type { AuditEntry, AuditProblem, AuditRecord } from '../../model/state.js';
 import { stateDir } from './paths.js';
 
 export const GENESIS = '0'.repeat(64);
 
-export interface AuditRecord {
-  seq: number;
-  time: string;
-  who: string;
-  host: string;
-  event:
-    | 'plan-created'
-    | 'apply-started'
-    | 'apply-finished'
-    | 'stage-done'
-    | 'stage-failed'
-    | 'state-rm'
-    | 'state-refresh'
-    | 'force-unlock';
-  vm?: string;
-  stage?: string;
-  plan_hash?: string;
-  details?: Record<string, unknown>;
-  prev_sha256: string;
-}
 
 export function auditPath(configDir: string): string {
   return join(stateDir(configDir), 'audit.jsonl');
@@ -41,8 +22,6 @@ function readLines(path: string): string[] {
     .filter((l) => l !== '');
 }
 
-/** What a caller says; sequence, time, who, host and the chain are added here. */
-export type AuditEntry = Omit<AuditRecord, 'seq' | 'time' | 'who' | 'host' | 'prev_sha256'>;
 
 /** Appends one record and returns the new head hash (to be stored in state). */
 export function appendAudit(configDir: string, entry: AuditEntry): string {
@@ -63,10 +42,6 @@ export function appendAudit(configDir: string, entry: AuditEntry): string {
   return sha256(line);
 }
 
-export interface AuditProblem {
-  line: number;
-  problem: string;
-}
 
 /** Checks the chain; `head` is the hash the state file recorded for the newest record. */
 export function verifyAudit(configDir: string, head?: string): { records: AuditRecord[]; problems: AuditProblem[] } {

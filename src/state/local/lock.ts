@@ -5,17 +5,11 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
+import type { LockInfo } from '../../model/state.js';
 import { UserError } from '../../util/errors.js';
+import type { HeldLock } from '../backend.js';
 import { stateDir } from './paths.js';
 
-export interface LockInfo {
-  id: string;
-  operation: string;
-  who: string;
-  host: string;
-  pid: number;
-  created: string;
-}
 
 export function lockPath(configDir: string): string {
   return join(stateDir(configDir), 'state.lock');
@@ -38,7 +32,11 @@ export function readLock(configDir: string): LockInfo | undefined {
   }
 }
 
-export class StateLock {
+export function removeLock(configDir: string): void {
+  unlinkSync(lockPath(configDir));
+}
+
+export class StateLock implements HeldLock {
   private constructor(
     private readonly path: string,
     readonly info: LockInfo,
@@ -81,7 +79,12 @@ export class StateLock {
     }
   }
 
-  release(): void {
+  async release(): Promise<void> {
+    this.releaseNow();
+  }
+
+  /** Synchronous, for exit handlers. */
+  releaseNow(): void {
     try {
       const current = JSON.parse(readFileSync(this.path, 'utf8')) as LockInfo;
       if (current.id === this.info.id) unlinkSync(this.path);

@@ -3,7 +3,8 @@
 // in place, exactly as the plan shows, rather than regenerated inside the appliance (where
 // grub-mkconfig would see the appliance's devices, not the guest's).
 import { isRadioactive, resolveSpec } from '../device-names.js';
-import { type FixContext, type FixResult, nothing, rewrite } from '../fixers/context.js';
+import { fileText } from '../../../model/guest-facts.js';
+import { type BootloaderModule, type FixContext, type FixResult, nothing, rewrite } from '../modules.js';
 
 function fixRootArgs(text: string, ctx: FixContext, path: string, result: FixResult): string {
   return text.replace(/(\broot=)("?)([^\s"']+)/g, (whole, key: string, quote: string, spec: string) => {
@@ -21,29 +22,27 @@ function fixRootArgs(text: string, ctx: FixContext, path: string, result: FixRes
   });
 }
 
-export function fixGrub(ctx: FixContext): FixResult {
-  const result = nothing();
-  const { guest } = ctx;
-  if (guest.bootloader.kind !== 'grub2' || !guest.bootloader.config) {
-    result.findings.push({
-      code: 'unknown-bootloader',
-      severity: 'critical',
-      message: 'no GRUB 2 configuration found: the kernel command line cannot be checked or fixed',
-    });
-    return result;
-  }
-  const cfgPath = guest.bootloader.config;
-  const cfg = guest.files[cfgPath];
-  result.edits.push(
-    ...rewrite(cfgPath, cfg, fixRootArgs(cfg, ctx, cfgPath, result), 'kernel command line finds / by UUID'),
-  );
-  const dflt = guest.files['/etc/default/grub'];
-  if (dflt !== undefined) {
-    const after = fixRootArgs(dflt, ctx, '/etc/default/grub', result).replace(
-      /^([ \t]*GRUB_DISABLE_LINUX_UUID[ \t]*=[ \t]*)"?true"?[ \t]*$/m,
-      '$1false',
+const CONFIGS = ['/boot/grub/grub.cfg', '/boot/grub2/grub.cfg'];
+
+export const grub2: BootloaderModule = {
+  name: 'grub2',
+  detect: async (probe) => CONFIGS.some((p) => probe.files[p]?.kind === 'file'),
+  config: (files) => CONFIGS.find((p) => files[p]?.kind === 'file'),
+  plan(ctx: FixContext): FixResult {
+    const result = nothing();
+    const cfgPath = ctx.guest.bootloader.config!;
+    const cfg = fileText(ctx.guest.files, cfgPath) ?? '';
+    result.edits.push(
+      ...rewrite(cfgPath, cfg, fixRootArgs(cfg, ctx, cfgPath, result), 'kernel command line finds / by UUID'),
     );
-    result.edits.push(...rewrite('/etc/default/grub', dflt, after, 'future update-grub runs write root=UUID= too'));
-  }
-  return result;
-}
+    const dflt = fileText(ctx.guest.files, '/etc/default/grub');
+    if (dflt !== undefined) {
+      const after = fixRootArgs(dflt, ctx, '/etc/default/grub', result).replace(
+        /^([ \t]*GRUB_DISABLE_LINUX_UUID[ \t]*=[ \t]*)"?true"?[ \t]*$/m,
+        '$1false',
+      );
+      result.edits.push(...rewrite('/etc/default/grub', dflt, after, 'future update-grub runs write root=UUID= too'));
+    }
+    return result;
+  },
+};

@@ -1,10 +1,11 @@
 // fstab and crypttab: device names that change on KVM (by-path, sdX) become UUID=/PARTUUID=/LABEL=
 // read from the real filesystems.
 import { isRadioactive, resolveSpec, stableSpec } from '../device-names.js';
-import { type FixContext, type FixResult, nothing, rewrite } from './context.js';
+import { fileText } from '../../../model/guest-facts.js';
+import { type FixContext, type FixResult, nothing, rewrite } from '../modules.js';
 
 function rewriteTable(ctx: FixContext, path: string, field: number, result: FixResult): void {
-  const text = ctx.guest.files[path];
+  const text = fileText(ctx.guest.files, path);
   if (text === undefined || ctx.policy.fstab_mode === 'keep') return;
   const mode = ctx.policy.fstab_mode;
   const out = text.split('\n').map((line) => {
@@ -40,7 +41,7 @@ export function fixFstab(ctx: FixContext): FixResult {
   const result = nothing();
   rewriteTable(ctx, '/etc/fstab', 0, result);
   rewriteTable(ctx, '/etc/crypttab', 1, result);
-  if (ctx.guest.files['/etc/crypttab']?.split('\n').some((l) => l.trim() && !l.trim().startsWith('#')))
+  if (fileText(ctx.guest.files, '/etc/crypttab')?.split('\n').some((l) => l.trim() && !l.trim().startsWith('#')))
     result.findings.push({
       code: 'encrypted-volumes',
       severity: 'warning',

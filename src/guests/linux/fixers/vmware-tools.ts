@@ -1,11 +1,10 @@
 // VMware Tools have nothing to talk to on KVM: mask their services (reversible, no package removal).
-import type { FixContext, FixResult } from './context.js';
-import { nothing } from './context.js';
+import { type FixContext, type FixResult, nothing } from '../modules.js';
 
 export function fixVmwareTools(ctx: FixContext): FixResult {
   const result = nothing();
   const { guest, policy } = ctx;
-  if (!guest.vmwareTools.installed) return result;
+  if (!guest.vmware_tools.installed) return result;
   if (!policy.remove_vmware_tools) {
     result.findings.push({
       code: 'vmware-tools-kept',
@@ -14,14 +13,10 @@ export function fixVmwareTools(ctx: FixContext): FixResult {
     });
     return result;
   }
-  for (const unit of guest.vmwareTools.units) {
+  for (const unit of guest.vmware_tools.units) {
     const wants = `/etc/systemd/system/multi-user.target.wants/${unit}`;
-    result.edits.push({
-      kind: 'delete',
-      path: wants,
-      before: guest.files[wants],
-      reason: `stop starting ${unit} at boot`,
-    });
+    const before = guest.files[wants];
+    if (before) result.edits.push({ kind: 'delete', path: wants, before, reason: `stop starting ${unit} at boot` });
     result.edits.push({
       kind: 'symlink',
       path: `/etc/systemd/system/${unit}`,

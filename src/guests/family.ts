@@ -1,0 +1,39 @@
+// What a guest family module provides: inspection of its guests, the edits FIX makes (planned,
+// pure), what FIX mounts, and what a boot test looks for. One folder per family under src/guests/.
+import type { GuestEdit, RawFinding } from '../model/plan.js';
+import type { GuestFacts, OsFacts, FilesystemFact } from '../model/guest-facts.js';
+import type { PolicySettings } from '../schema/config-schema.js';
+import type { GuestfishSession } from '../tools/guestfish.js';
+
+/** What every family's inspection starts from: the root libguestfs found and the disks' filesystems. */
+export interface InspectionBase {
+  os: OsFacts;
+  root: string;
+  partition_table: string;
+  filesystems: FilesystemFact[];
+}
+
+export interface PlannedEdits {
+  edits: GuestEdit[];
+  findings: RawFinding[];
+}
+
+export interface BootEvidence {
+  /** Console lines that mean the guest reached its normal running state. */
+  target: RegExp;
+  /** Console lines that mean the boot failed, with the cause to report. */
+  failures: [RegExp, string][];
+}
+
+export interface GuestFamily<F extends GuestFacts = GuestFacts> {
+  family: F['family'];
+  /** Whether this family handles an OS of libguestfs's inspect-get-type. */
+  handles(osType: string): boolean;
+  /** Reads the guest in the (read-only) appliance; the root is not mounted yet. */
+  inspect(g: GuestfishSession, base: InspectionBase): Promise<F>;
+  /** PURE: the edits FIX makes in this guest under a policy, and what is risky. */
+  plan(guest: F, policy: PolicySettings): PlannedEdits;
+  /** What FIX mounts before editing, / first (from the facts as the plan records them). */
+  fixMounts(guest: Omit<F, 'files'>): { mountpoint: string; device: string }[];
+  boot: BootEvidence;
+}

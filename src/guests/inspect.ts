@@ -1,0 +1,73 @@
+// Guest inspection in ONE read-only appliance launch with every disk attached. libguestfs's own
+// `-i` mounting follows fstab and dies on /dev/disk/by-path names (the VMware trap), so inspect-os
+// only finds the root; the guest's family module reads the rest and mounts explicitly.
+import type { FilesystemFact, GuestFacts } from '../model/guest-facts.js';
+import { UserError } from '../util/errors.js';
+import { type GuestDisk, GuestfishSession, lines } from '../tools/guestfish.js';
+import { familyForOs } from './registry.js';
+
+export class InspectionError extends UserError {}
+
+export async function inspectGuest(disks: GuestDisk[]): Promise<GuestFacts> {
+  const g = await GuestfishSession.launch(disks, { readonly: true });
+  try {
+    const filesystems = await listFilesystems(g, disks.length);
+    const roots = lines(await g.run('inspect-os'));
+    if (roots.length === 0) {
+      throw new InspectionError(
+        filesystems.length ? 'no operating system found on the disks' : 'no filesystems found on the disks',
+        'check that disks lists the boot disk first and that it is the right file',
+      );
+    }
+    if (roots.length > 1)
+      throw new InspectionError(`several operating systems found (${roots.join(', ')})`, 'multi-boot guests are not supported');
+    const root = roots[0];
+    const get = async (what: string) => (await g.run(`inspect-get-${what}`, root)).trim();
+    const os = {
+      type: await get('type'),
+      distro: await get('distro'),
+      major: Number(await get('major-version')),
+      minor: Number(await get('minor-version')),
+      product: await get('product-name'),
+      arch: await get('arch'),
+      hostname: await get('hostname'),
+    };
+    const partition_table = ((await g.try('part-get-parttype', '/dev/sda')) ?? 'none').trim();
+    return await familyForOs(os.type).inspect(g, { os, root, partition_table, filesystems });
+  } finally {
+    await g.close();
+  }
+}
+
+/** Every filesystem on the VM's disks (the appliance's sda, sdb, ... in disk order). */
+async function listFilesystems(g: GuestfishSession, diskCount: number): Promise<FilesystemFact[]> {
+  const out: FilesystemFact[] = [];
+  for (const line of lines(await g.run('list-filesystems'))) {
+    const [device, type] = line.split(':').map((s) => s.trim());
+    if (type === 'unknown') continue;
+    const m = /^\/dev\/sd([a-z]+)(\d*)$/.exec(device);
+    if (!m) continue; // LVM and md devices: resolved by UUID only
+    const diskIndex = m[1].charCodeAt(0) - 97;
+    if (diskIndex >= diskCount) continue;
+    const blkid = parseBlkid(await g.try('blkid', device));
+    out.push({
+      device,
+      disk_index: diskIndex,
+      partition: Number(m[2] || 0),
+      type,
+      ...(blkid.UUID ? { uuid: blkid.UUID } : {}),
+      ...(blkid.LABEL ? { label: blkid.LABEL } : {}),
+      ...(blkid.PART_ENTRY_UUID ? { partuuid: blkid.PART_ENTRY_UUID } : {}),
+    });
+  }
+  return out.sort((a, b) => (a.device < b.device ? -1 : 1));
+}
+
+function parseBlkid(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of lines(text)) {
+    const i = l.indexOf(':');
+    if (i > 0) out[l.slice(0, i).trim()] = l.slice(i + 1).trim();
+  }
+  return out;
+}

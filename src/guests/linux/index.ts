@@ -1,0 +1,51 @@
+// The Linux guest family: inspection, the planned fixes, FIX's mounts, and boot evidence.
+import type { LinuxGuestFacts } from '../../model/guest-facts.js';
+import type { GuestEdit } from '../../model/plan.js';
+import type { GuestFamily } from '../family.js';
+import { planBootloader } from './bootloader/index.js';
+import { fixFstab } from './fixers/fstab.js';
+import { fixVmwareTools } from './fixers/vmware-tools.js';
+import { planInitramfs } from './initramfs/index.js';
+import { inspectLinux } from './inspect.js';
+import type { FixResult } from './modules.js';
+import { planNetwork } from './network/index.js';
+
+export const linux: GuestFamily<LinuxGuestFacts> = {
+  family: 'linux',
+  handles: (osType) => osType === 'linux',
+  inspect: inspectLinux,
+  plan(guest, policy) {
+    if (guest.os.distro === 'unknown') {
+      const message = `the guest OS is not recognised (type linux, distro unknown); h2k cannot plan its fixes`;
+      return { edits: [], findings: [{ code: 'unknown-guest', severity: 'critical', message }] };
+    }
+    const ctx = { guest, policy };
+    const results: FixResult[] = [
+      fixFstab(ctx),
+      planBootloader(ctx),
+      planInitramfs(ctx),
+      planNetwork(ctx),
+      fixVmwareTools(ctx),
+    ];
+    const edits = results.flatMap((r) => r.edits);
+    // Commands run after every file edit, so the initramfs is built from the edited configuration;
+    // trimming comes last so CONVERT copies only live data.
+    const order = (e: GuestEdit) => (e.kind === 'run' ? 1 : e.kind === 'trim' ? 2 : 0);
+    edits.sort((a, b) => order(a) - order(b));
+    if (policy.trim) edits.push({ kind: 'trim', reason: 'discard unused blocks so CONVERT copies only live data' });
+    return { edits, findings: results.flatMap((r) => r.findings) };
+  },
+  fixMounts: (guest) => [{ mountpoint: '/', device: guest.root }, ...guest.mounts],
+  boot: {
+    target: /Reached target.*(Multi-User System|Graphical Interface|multi-user\.target|graphical\.target)/,
+    failures: [
+      [/Kernel panic/, 'kernel panic'],
+      [/Gave up waiting for root/, 'the initramfs could not find the root disk'],
+      [/ALERT!.*does not exist/, 'the initramfs could not find the root disk'],
+      [/Dropping to a shell/, 'the initramfs dropped to a shell'],
+      [/emergency mode/i, 'systemd entered emergency mode'],
+      [/Timed out waiting for device/, 'systemd timed out waiting for a device in fstab'],
+      [/No bootable device/, 'no bootable device'],
+    ],
+  },
+};

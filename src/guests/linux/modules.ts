@@ -1,0 +1,52 @@
+// The shape of Linux's pluggable parts: bootloader, initramfs tool and network backend each have a
+// registry (bootloader/, initramfs/, network/) of modules like these. A module without `plan` is
+// recognised and reported but not fixed yet.
+import type { GuestFile, LinuxGuestFacts } from '../../model/guest-facts.js';
+import type { GuestEdit, RawFinding } from '../../model/plan.js';
+import type { PolicySettings } from '../../schema/config-schema.js';
+
+/** What detection may look at: the files inspection read, and whether a path exists. */
+export interface GuestProbe {
+  files: Record<string, GuestFile>;
+  exists(path: string): Promise<boolean>;
+}
+
+/** Fixers are pure: facts + policy in, edits + findings out. */
+export interface FixContext {
+  guest: LinuxGuestFacts;
+  policy: PolicySettings;
+}
+
+export interface FixResult {
+  edits: GuestEdit[];
+  findings: RawFinding[];
+}
+
+export interface LinuxModule<P extends unknown[] = []> {
+  name: string;
+  detect(probe: GuestProbe): Promise<boolean>;
+  plan?(ctx: FixContext, ...args: P): FixResult;
+}
+
+export const nothing = (): FixResult => ({ edits: [], findings: [] });
+
+/** A write edit, or nothing when the content does not change (idempotence). */
+export function rewrite(path: string, before: string, after: string, reason: string): GuestEdit[] {
+  return before === after ? [] : [{ kind: 'write', path, before, after, reason }];
+}
+
+/** The first module that recognises the guest, by registry order. */
+export async function detect<M extends LinuxModule<never[]>>(modules: M[], probe: GuestProbe): Promise<M | undefined> {
+  for (const m of modules) if (await m.detect(probe)) return m;
+  return undefined;
+}
+
+export interface BootloaderModule extends LinuxModule {
+  /** The configuration file holding the kernel command lines, among the files inspection read. */
+  config(files: Record<string, GuestFile>): string | undefined;
+}
+
+/** Given the virtio modules the initramfs must load (not built into the kernel). */
+export type InitramfsModule = LinuxModule<[modules: string[]]>;
+
+export type NetworkModule = LinuxModule;

@@ -1,0 +1,18 @@
+// An operating system no family handles: reported, never fixed.
+import type { UnknownGuestFacts } from '../model/guest-facts.js';
+import type { GuestFamily } from './family.js';
+
+export const unknown: GuestFamily<UnknownGuestFacts> = {
+  family: 'unknown',
+  handles: () => false,
+  async inspect(_g, base) {
+    return { family: 'unknown', os: base.os, firmware: 'bios', partition_table: base.partition_table, filesystems: base.filesystems };
+  },
+  plan(guest) {
+    const { type, distro } = guest.os;
+    const message = `the guest OS is not recognised (type ${type}, distro ${distro}); h2k cannot plan its fixes`;
+    return { edits: [], findings: [{ code: 'unknown-guest', severity: 'critical', message }] };
+  },
+  fixMounts: () => [],
+  boot: { target: /$^/, failures: [] },
+};

@@ -1,0 +1,56 @@
+// What each source type knows about a VM beyond its disks: one member per source driver
+// (src/providers/<type>/). The union is discriminated by `type`, the source block's type.
+
+export interface LocalSourceFacts {
+  type: 'local';
+}
+
+/** What vSphere's inventory says about a VM (govc vm.info), normalised across govc versions. */
+export interface InventoryFacts {
+  name: string;
+  path: string;
+  uuid: string;
+  instance_uuid: string;
+  guest_id: string;
+  firmware: 'bios' | 'efi';
+  cpus: number;
+  memory_mib: number;
+  power_state: string;
+  change_version: string;
+  cbt: boolean;
+  secure_boot: boolean;
+  vtpm: boolean;
+  encrypted: boolean;
+  passthrough: string[];
+  disks: InventoryDisk[];
+  nics: InventoryNic[];
+  /** Depth-first, parents before children. */
+  snapshots: { name: string; depth: number; current: boolean }[];
+}
+
+export interface InventoryDisk {
+  label: string;
+  /** "[datastore] dir/file.vmdk" */
+  file: string;
+  capacity_bytes: number;
+  thin: boolean;
+  mode: string;
+  sharing: string;
+  rdm: boolean;
+  controller: { type: string; bus: number; unit: number };
+  change_id: string;
+}
+
+export interface InventoryNic {
+  label: string;
+  mac: string;
+  network: string;
+  adapter: string;
+}
+
+export interface VsphereSourceFacts {
+  type: 'vsphere';
+  inventory: InventoryFacts;
+}
+
+export type SourceFacts = LocalSourceFacts | VsphereSourceFacts;

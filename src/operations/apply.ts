@@ -1,0 +1,123 @@
+// apply: under the state lock, take a saved plan (refused when stale) or make one, then perform it
+// VM by VM, each stage recorded as it completes. A refresh-only plan makes the state match what is
+// on disk instead. SIGINT/SIGTERM release the lock and leave every completed stage recorded.
+import { type Plan, type VmPlan, blockingFindings, hasChanges } from '../model/plan.js';
+import { planHash } from '../planner/plan.js';
+import { configHash } from '../schema/config-hash.js';
+import type { Config } from '../schema/config.js';
+import type { StateBackend } from '../state/backend.js';
+import { StateStore } from '../state/store.js';
+import { UserError } from '../util/errors.js';
+import { type ApplyEvent, StageError, applyVm, checkUnchanged } from './apply-vm.js';
+import { acceptDrift } from './refresh.js';
+import { type PlanOptions, makePlan } from './plan.js';
+
+export type RunVm = (vm: VmPlan, emit: (e: ApplyEvent) => void) => Promise<StageError | undefined>;
+
+export interface ApplyHooks {
+  /** Shows a plan made here (not for a saved plan, which was reviewed already). */
+  show(plan: Plan): void;
+  /** Asks before changing anything; throws to cancel. Not called for a saved plan. */
+  confirm(plan: Plan): Promise<void>;
+  /** Runs every VM (with progress as the caller shows it); resolves to each VM's failure. */
+  schedule(vms: VmPlan[], run: RunVm): Promise<(StageError | undefined)[]>;
+  progress(msg: string): void;
+}
+
+export type ApplyResult =
+  | { kind: 'nothing' }
+  | { kind: 'refreshed'; forgotten: number; serial: number }
+  | { kind: 'applied'; vms: VmPlan[]; failed: StageError[] };
+
+/** A saved plan must match the configuration, the state and the sources it was made from. */
+export async function checkNotStale(config: Config, state: StateStore, plan: Plan): Promise<void> {
+  if (plan.config_hash !== configHash(config))
+    throw new UserError('the plan is stale: the configuration changed since it was made', 'plan again: h2k plan -out FILE');
+  const lineage = state.planLineage;
+  if (plan.state.serial !== state.data.serial || plan.state.lineage !== lineage) {
+    const other = plan.state.lineage !== null && plan.state.lineage !== lineage ? ' of another lineage' : '';
+    throw new UserError(
+      `the plan is stale: it was made against state serial ${plan.state.serial}, the state is now at serial ${state.data.serial}${other}`,
+      'another apply ran since; plan again',
+    );
+  }
+  for (const vm of Object.values(plan.vms)) await checkUnchanged(config, vm);
+}
+
+function refuseUnappliable(plan: Plan): void {
+  const uninspected = Object.values(plan.vms)
+    .filter((v) => v.findings.some((f) => f.code === 'guest-not-inspected'))
+    .map((v) => v.address);
+  if (uninspected.length)
+    throw new UserError(
+      `the plan was made without guest inspection (-inspect=false) for ${uninspected.join(', ')}; it cannot be applied`,
+      'plan again without -inspect=false',
+    );
+  const blocking = blockingFindings(plan);
+  if (blocking.length)
+    throw new UserError(
+      `${blocking.length} critical finding(s) block this apply: ${blocking.map((b) => `${b.vm} [${b.code}]`).join(', ')}`,
+      "fix the cause, or add the code to the policy's acknowledge list",
+    );
+}
+
+export async function apply(
+  config: Config,
+  backend: StateBackend,
+  source: { saved: Plan } | { make: Omit<PlanOptions, 'progress'> },
+  hooks: ApplyHooks,
+  lockTimeoutMs = 0,
+): Promise<ApplyResult> {
+  const lock = await backend.lock('apply', lockTimeoutMs);
+  // An interrupted apply releases its lock; its state holds every stage completed so far.
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
+    const h = () => void lock.release().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+    process.once(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    const state = await StateStore.open(backend);
+    let plan: Plan;
+    if ('saved' in source) {
+      plan = source.saved;
+      await checkNotStale(config, state, plan);
+    } else {
+      plan = (await makePlan(config, state, { ...source.make, progress: hooks.progress })).plan;
+      hooks.show(plan);
+    }
+    if (plan.mode === 'refresh-only') {
+      if (!hasChanges(plan)) return { kind: 'nothing' };
+      if (!('saved' in source)) await hooks.confirm(plan);
+      const forgotten = await acceptDrift(state, plan.drift);
+      return { kind: 'refreshed', forgotten, serial: state.data.serial };
+    }
+    refuseUnappliable(plan);
+    if (!hasChanges(plan)) return { kind: 'nothing' };
+    if (!('saved' in source)) await hooks.confirm(plan);
+    const hash = planHash(plan);
+    const vms = Object.values(plan.vms).filter((v) => v.actions.length);
+    const fromFile = 'saved' in source;
+    await state.audit({
+      event: 'apply-started',
+      plan_hash: hash,
+      details: { vms: vms.map((v) => v.address), from_plan_file: fromFile },
+    });
+    const runVm: RunVm = async (vm, emit) => {
+      try {
+        await applyVm({ config, vm, planHash: hash, state, emit });
+        return undefined;
+      } catch (err) {
+        if (err instanceof StageError) return err;
+        throw err;
+      }
+    };
+    const failed = (await hooks.schedule(vms, runVm)).filter((r): r is StageError => r !== undefined);
+    const ok = failed.length === 0;
+    const failures = failed.map((f) => `${f.vm}:${f.stage}`);
+    await state.audit({ event: 'apply-finished', plan_hash: hash, details: { ok, failed: failures } });
+    return { kind: 'applied', vms, failed };
+  } finally {
+    for (const [sig, h] of handlers) process.removeListener(sig, h);
+    await lock.release();
+  }
+}

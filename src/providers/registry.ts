@@ -1,0 +1,14 @@
+// The source types h2k reads, by the type label of their source blocks. A new type is a folder
+// under src/providers/ implementing SourceDriver and one entry here (its facts go in
+// src/model/source-facts.ts).
+import type { SourceDriver } from './driver.js';
+import { local } from './local/index.js';
+import { vsphere } from './vsphere/index.js';
+
+const DRIVERS: Record<string, SourceDriver> = { local, vsphere };
+
+export function sourceDriver(type: string): SourceDriver {
+  const d = DRIVERS[type];
+  if (!d) throw new Error(`no source driver for type "${type}"`);
+  return d;
+}

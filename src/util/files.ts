@@ -1,0 +1,35 @@
+// File helpers every layer uses: streaming sha256, atomic replacement, config-relative names.
+import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export async function fileSha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** How state records a file: relative to the configuration when it lives under it. */
+export function configRelative(path: string, configDir: string): string {
+  return path.startsWith(configDir) ? path.slice(configDir.length + 1) : path;
+}
+
+/** Temp file, fsync, rename, fsync of the directory: a crash leaves the old file or the new one. */
+export function writeFileAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const dfd = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
