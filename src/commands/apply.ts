@@ -72,8 +72,14 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
         show: (plan) => this.out(plan.mode === 'refresh-only' ? renderDrift(plan.drift) : renderPlanText(plan, p)),
         confirm: async (plan) => {
           if (approve) return;
-          if (plan.mode === 'refresh-only') await confirm('Update the state to match?', 'pass -auto-approve', 'the state was not changed');
-          else await confirm('Do you want to perform these actions?', 'pass -auto-approve, or apply a reviewed plan file', 'nothing was changed');
+          if (plan.mode === 'refresh-only')
+            await confirm('Update the state to match?', 'pass -auto-approve', 'the state was not changed');
+          else
+            await confirm(
+              'Do you want to perform these actions?',
+              'pass -auto-approve, or apply a reviewed plan file',
+              'nothing was changed',
+            );
         },
         schedule: (vms, runVm) =>
           process.stderr.isTTY
@@ -99,7 +105,9 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
         }
         this.out(p.green(`Apply complete: ${result.vms.length} VM(s) converted.`));
         for (const vm of result.vms)
-          this.out(`  ${vm.address}: ${[...vm.outputs.disks.map((d) => d.path), vm.outputs.domain_xml.path].join(', ')}`);
+          this.out(
+            `  ${vm.address}: ${[...vm.outputs.disks.map((d) => d.path), vm.outputs.domain_xml.path].join(', ')}`,
+          );
     }
   }
 

@@ -21,6 +21,8 @@ Never use it while an apply is still running: two applies on one state can corru
   async run(): Promise<void> {
     const { args } = await this.parse(ForceUnlock);
     const lock = await backendFor(args.dir).forceUnlock(args.id);
-    this.out(`Removed the lock held by ${lock.operation} (${lock.who}@${lock.host}, pid ${lock.pid}, since ${lock.created}).`);
+    this.out(
+      `Removed the lock held by ${lock.operation} (${lock.who}@${lock.host}, pid ${lock.pid}, since ${lock.created}).`,
+    );
   }
 }

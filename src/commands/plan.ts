@@ -60,7 +60,13 @@ and -out saves a refresh-only plan: its apply makes the state match what is on d
     const config = loadOrFail(args.dir, varInputs(raw));
     const mode = flags['refresh-only'] ? 'refresh-only' : 'normal';
     const progress = (msg: string) => this.err(this.paint(process.stderr).dim(msg));
-    const opts = { mode, parallelism: flags.parallelism, progress, replace: flags.replace, targets: flags.target } as const;
+    const opts = {
+      mode,
+      parallelism: flags.parallelism,
+      progress,
+      replace: flags.replace,
+      targets: flags.target,
+    } as const;
     await withLockedState(config.dir, 'plan', async (state) => {
       const { plan, warnings } = await makePlan(config, state, { ...opts, inspect: flags.inspect });
       printDiagnostics(warnings);
@@ -70,8 +76,10 @@ and -out saves a refresh-only plan: its apply makes the state match what is on d
         this.out(renderDrift(plan.drift));
         if (plan.drift.length && !flags.out) this.out('To make the state match, run: h2k apply -refresh-only');
       } else this.out(renderPlanText(plan, this.paint()));
-      if (flags.out && !flags.json) this.out(`Saved the plan to ${flags.out}. Apply exactly it with: h2k apply ${flags.out}`);
-      if (this.debugMode) this.err(`libguestfs launches: ${GuestfishSession.launches}; govc processes: ${Govc.processes}`);
+      if (flags.out && !flags.json)
+        this.out(`Saved the plan to ${flags.out}. Apply exactly it with: h2k apply ${flags.out}`);
+      if (this.debugMode)
+        this.err(`libguestfs launches: ${GuestfishSession.launches}; govc processes: ${Govc.processes}`);
       const blocking = blockingFindings(plan);
       if (blocking.length) {
         throw new UserError(
@@ -80,7 +88,11 @@ and -out saves a refresh-only plan: its apply makes the state match what is on d
         );
       }
       if (plan.mode === 'normal') {
-        const details = { vms: Object.keys(plan.vms), changes: hasChanges(plan), ...(flags.out ? { out: flags.out } : {}) };
+        const details = {
+          vms: Object.keys(plan.vms),
+          changes: hasChanges(plan),
+          ...(flags.out ? { out: flags.out } : {}),
+        };
         await state.audit({ event: 'plan-created', plan_hash: planHash(plan), details });
       }
       if (flags['detailed-exitcode'] && hasChanges(plan)) this.exitWith(EXIT.changes);

@@ -87,7 +87,8 @@ export async function runFix(opts: {
 /** Whether the guest path holds what the plan saw: files by content (read as inspection read them),
  *  symlinks as links, never through their target. */
 async function holds(g: GuestfishSession, path: string, expected: GuestFile): Promise<boolean> {
-  if (expected.kind === 'symlink') return ((await g.try('readlink', path)) ?? '').replace(/\n$/, '') === expected.target;
+  if (expected.kind === 'symlink')
+    return ((await g.try('readlink', path)) ?? '').replace(/\n$/, '') === expected.target;
   const text = await g.readFile(path);
   return text !== undefined && sha256(text) === sha256(expected.text);
 }

@@ -20,7 +20,10 @@ export async function inspectGuest(disks: GuestDisk[]): Promise<GuestFacts> {
       );
     }
     if (roots.length > 1)
-      throw new InspectionError(`several operating systems found (${roots.join(', ')})`, 'multi-boot guests are not supported');
+      throw new InspectionError(
+        `several operating systems found (${roots.join(', ')})`,
+        'multi-boot guests are not supported',
+      );
     const root = roots[0];
     const get = async (what: string) => (await g.run(`inspect-get-${what}`, root)).trim();
     const os = {

@@ -6,7 +6,13 @@ export const unknown: GuestFamily<UnknownGuestFacts> = {
   family: 'unknown',
   handles: () => false,
   async inspect(_g, base) {
-    return { family: 'unknown', os: base.os, firmware: 'bios', partition_table: base.partition_table, filesystems: base.filesystems };
+    return {
+      family: 'unknown',
+      os: base.os,
+      firmware: 'bios',
+      partition_table: base.partition_table,
+      filesystems: base.filesystems,
+    };
   },
   plan(guest) {
     const { type, distro } = guest.os;

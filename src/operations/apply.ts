@@ -32,7 +32,10 @@ export type ApplyResult =
 /** A saved plan must match the configuration, the state and the sources it was made from. */
 export async function checkNotStale(config: Config, state: StateStore, plan: Plan): Promise<void> {
   if (plan.config_hash !== configHash(config))
-    throw new UserError('the plan is stale: the configuration changed since it was made', 'plan again: h2k plan -out FILE');
+    throw new UserError(
+      'the plan is stale: the configuration changed since it was made',
+      'plan again: h2k plan -out FILE',
+    );
   const lineage = state.planLineage;
   if (plan.state.serial !== state.data.serial || plan.state.lineage !== lineage) {
     const other = plan.state.lineage !== null && plan.state.lineage !== lineage ? ' of another lineage' : '';

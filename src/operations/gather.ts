@@ -59,7 +59,11 @@ export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOpt
       const source = config.sources[address];
       const driver = sourceDriver(source.type);
       const located = await asUserError(address, () =>
-        driver.locate(source, vms.filter((v) => v.source === address), { inspect: opts.inspect, progress: opts.progress }),
+        driver.locate(
+          source,
+          vms.filter((v) => v.source === address),
+          { inspect: opts.inspect, progress: opts.progress },
+        ),
       );
       closers.push(located.close);
       problems.push(...located.problems);
@@ -69,9 +73,11 @@ export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOpt
     const gather = (t: (typeof tasks)[number]) =>
       asUserError(t.vm.address, async () => {
         const started = Date.now();
-        if (opts.inspect) opts.progress(`${t.vm.address}: reading disks and inspecting the guest (one libguestfs launch)...`);
+        if (opts.inspect)
+          opts.progress(`${t.vm.address}: reading disks and inspecting the guest (one libguestfs launch)...`);
         const g = await gatherOne(t.vm, await t.facts());
-        if (opts.inspect) opts.progress(`${t.vm.address}: inspected in ${((Date.now() - started) / 1000).toFixed(1)} s${readNote(g)}`);
+        if (opts.inspect)
+          opts.progress(`${t.vm.address}: inspected in ${((Date.now() - started) / 1000).toFixed(1)} s${readNote(g)}`);
         return g;
       });
     // Inspections launch an appliance each and obey -parallelism; inventory-only VMs cost nothing.

@@ -34,7 +34,10 @@ export interface PlanVmInput {
   freeBytes?: number;
 }
 
-export function guestEdits(guest: GuestFacts | undefined, vm: VmConfig): { edits: GuestEdit[]; findings: RawFinding[] } {
+export function guestEdits(
+  guest: GuestFacts | undefined,
+  vm: VmConfig,
+): { edits: GuestEdit[]; findings: RawFinding[] } {
   if (!guest) {
     const message =
       'planned from the inventory only (-inspect=false): no guest changes are known, so this plan cannot be applied';
@@ -96,9 +99,9 @@ export function planVm(input: PlanVmInput): VmPlan {
   const { boot_test: boot, boot_timeout: timeout, compress, trim } = vm.policy;
   const written = outDisks.join(', ');
   const stageInputs: [Stage, unknown, string][] = [];
-  if (input.source.fetches) stageInputs.push(['fetch', fingerprint, 'download the disks from the source']);
+  if (input.source.fetches) stageInputs.push(['fetch', fingerprint, 'download the disks from the datastore']);
   stageInputs.push(
-    ['flatten', fingerprint, 'qcow2 overlay over each disk chain; the source is only read'],
+    ['flatten', fingerprint, 'qcow2 overlay over the source chain; the source is only read'],
     ['inspect', facts, 'confirm the source still matches the facts this plan used'],
     ['plan', { edits, findings }, 'record the accepted plan for this VM'],
     ['fix', edits, `${edits.length} change(s) inside the guest, in one libguestfs session`],

@@ -54,7 +54,11 @@ export interface FetchInput {
 
 export interface SourceDriver {
   type: SourceFacts['type'];
-  locate(source: SourceConfig, vms: VmConfig[], opts: { inspect: boolean; progress: (m: string) => void }): Promise<Located>;
+  locate(
+    source: SourceConfig,
+    vms: VmConfig[],
+    opts: { inspect: boolean; progress: (m: string) => void },
+  ): Promise<Located>;
   /** PURE: what the source's own facts say is risky. */
   findings(facts: SourceFacts, policy: PolicySettings): RawFinding[];
   /** Copies the disks before FLATTEN; absent when the disks are local files already. */

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { fileSha256 } from '../../src/executors/workspace.js';
+import { fileSha256 } from '../../src/util/files.js';
 import { h2k, tempDir, writeConfig } from '../helpers.js';
 import { debianFixture } from '../fixtures/debian-guest.js';
 

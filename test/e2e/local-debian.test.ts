@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { linux } from '../../src/guests/linux/index.js';
 import { bootTest } from '../../src/executors/boot-test.js';
-import { fileSha256 } from '../../src/executors/workspace.js';
+import { fileSha256 } from '../../src/util/files.js';
 import { h2k, tempDir, writeConfig } from '../helpers.js';
-import { golden, normalise } from './golden.js';
+import { golden, normalise } from '../golden.js';
 import { debianFixture } from '../fixtures/debian-guest.js';
 
 const config = (fixture: string, policy: string) => ({
@@ -45,11 +46,12 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
 
   it('the unfixed source does not boot on virtio', async () => {
     const v = await bootTest({
-      image: source,
+      images: [source],
+      evidence: linux.boot,
       format: 'vmdk',
       timeoutSec: 600,
       workDir: tempDir(),
-      hw: { cpus: 2, memoryMiB: 1024, firmware: 'bios', nics: [{ mac: '52:54:00:00:00:01', model: 'virtio' }] },
+      hw: { cpus: 2, memory_mib: 1024, firmware: 'bios', nics: [{ mac: '52:54:00:00:00:01', model: 'virtio' }] },
     });
     assert.equal(v.passed, false);
     assert.equal(v.failure, 'the initramfs could not find the root disk');

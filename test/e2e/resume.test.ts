@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { fileSha256 } from '../../src/executors/workspace.js';
+import { fileSha256 } from '../../src/util/files.js';
 import { GuestfishSession } from '../../src/tools/guestfish.js';
 import { h2k, writeConfig } from '../helpers.js';
 import { killedAt, unlock } from './interrupt.js';

@@ -142,14 +142,18 @@ vm "none" {
       'vm.fleet["DC0_H0_VM0"]',
       'vm.fleet["DC0_H0_VM1"]',
     ]);
-    assert.equal(plan.vms['vm.by_path'].facts.inventory.path, '/DC0/vm/team-a/dup');
-    assert.equal(plan.vms['vm.by_uuid'].facts.inventory.name, 'debian');
+    assert.equal(plan.vms['vm.by_path'].facts.source.inventory.path, '/DC0/vm/team-a/dup');
+    assert.equal(plan.vms['vm.by_uuid'].facts.source.inventory.name, 'debian');
     const fleet = plan.vms['vm.fleet["DC0_H0_VM0"]'];
     assert.deepEqual(
       fleet.findings.map((f: { code: string; severity: string }) => `${f.severity}:${f.code}`),
       ['warning:guest-id-unsupported', 'warning:guest-not-inspected', 'info:source-powered-on'],
     );
-    assert.equal(fleet.facts.hardware.nics[0].mac, fleet.facts.inventory.nics[0].mac, 'MACs are preserved by default');
+    assert.equal(
+      fleet.facts.hardware.nics[0].mac,
+      fleet.facts.source.inventory.nics[0].mac,
+      'MACs are preserved by default',
+    );
     assert.deepEqual(
       fleet.actions.map((a: { stage: string }) => a.stage),
       ['fetch', 'flatten', 'inspect', 'plan', 'fix', 'convert', 'validate'],

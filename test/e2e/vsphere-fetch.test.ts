@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { fetchVm } from '../../src/providers/vsphere/fetch.js';
-import { fileSha256 } from '../../src/executors/workspace.js';
+import { fileSha256 } from '../../src/util/files.js';
 import { DatastoreClient } from '../../src/providers/vsphere/datastore.js';
 import { inventoryFacts, virtualMachines } from '../../src/providers/vsphere/inventory.js';
 import { openRemoteDisks } from '../../src/providers/vsphere/remote-disk.js';
@@ -148,7 +148,7 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
       false,
     );
     const plan = await planned('flatvm');
-    assert.deepEqual(plan.disks[0].chain, [{ file: 'flatvm.vmdk', format: 'vmdk', dataFiles: ['flat-flat.vmdk'] }]);
+    assert.deepEqual(plan.disks[0].chain, [{ file: 'flatvm.vmdk', format: 'vmdk', data_files: ['flat-flat.vmdk'] }]);
     const dir = tempDir('h2k-fetch-');
     const input = { source, ...plan, policy: policyDefaults(), dir, configDir: dir, onStep: () => {} };
     const r = await fetchVm(input);
@@ -299,7 +299,7 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
       [split, 'splitvm.vmdk'],
       [join(local, 'split-s001.vmdk'), 'split-s001.vmdk'],
     ]);
-    assert.deepEqual(plan.disks[0].chain, [{ file: 'splitvm.vmdk', format: 'vmdk', dataFiles: ['split-s001.vmdk'] }]);
+    assert.deepEqual(plan.disks[0].chain, [{ file: 'splitvm.vmdk', format: 'vmdk', data_files: ['split-s001.vmdk'] }]);
     for (const [name, localFile] of [
       ['splitvm', split],
       ['running', join(local, 'delta.vmdk')],

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { guestEdits } from '../../src/planner/plan-vm.js';
 import type { GuestFacts } from '../../src/model/guest-facts.js';
 import { BYPATH, UUID, guest } from './synthetic-guest.js';
-import type { GuestEdit, VmFacts } from '../../src/model/plan.js';
+import type { GuestEdit } from '../../src/model/plan.js';
 import { policyDefaults, type PolicySettings } from '../../src/schema/config-schema.js';
 import type { VmConfig } from '../../src/schema/config.js';
 
@@ -14,12 +14,7 @@ const vm = (policy: Partial<PolicySettings> = {}): VmConfig => ({
   policy: { ...policyDefaults(), ...policy },
   disks: ['d.vmdk'],
 });
-const facts = (g: GuestFacts): VmFacts => ({
-  disks: [],
-  guest: g,
-  hardware: { cpus: 1, memoryMiB: 512, firmware: 'bios', nics: [] },
-});
-const plan = (g: GuestFacts, policy: Partial<PolicySettings> = {}) => guestEdits(facts(g), vm(policy));
+const plan = (g: GuestFacts, policy: Partial<PolicySettings> = {}) => guestEdits(g, vm(policy));
 const write = (edits: GuestEdit[], path: string) =>
   edits.find((e): e is Extract<GuestEdit, { kind: 'write' }> => e.kind === 'write' && e.path === path);
 
@@ -102,9 +97,9 @@ describe('fixers', () => {
   });
 
   it('initramfs: dracut is reported, not half-handled; a full /boot is critical', () => {
-    assert.ok(plan(guest({ initramfsTool: 'dracut' })).findings.some((f) => f.code === 'initramfs-tool-unsupported'));
+    assert.ok(plan(guest({ initramfs_tool: 'dracut' })).findings.some((f) => f.code === 'initramfs-tool-unsupported'));
     assert.ok(
-      plan(guest({ space: { '/': { freeBytes: 1e6, totalBytes: 2e9 } } })).findings.some(
+      plan(guest({ space: { '/': { free_bytes: 1e6, total_bytes: 2e9 } } })).findings.some(
         (f) => f.code === 'boot-space' && f.severity === 'critical',
       ),
     );
@@ -142,19 +137,22 @@ describe('fixers', () => {
   });
 
   it('Windows and unknown guests: critical, and Linux fixers step aside', () => {
-    const win = plan(
-      guest({
-        os: {
-          type: 'windows',
-          distro: 'windows',
-          major: 10,
-          minor: 0,
-          product: 'Windows Server 2019',
-          arch: 'x86_64',
-          hostname: 'w',
-        },
-      }),
-    );
+    const { os: _os, filesystems, firmware } = guest();
+    const win = plan({
+      family: 'windows',
+      partition_table: 'gpt',
+      filesystems,
+      firmware,
+      os: {
+        type: 'windows',
+        distro: 'windows',
+        major: 10,
+        minor: 0,
+        product: 'Windows Server 2019',
+        arch: 'x86_64',
+        hostname: 'w',
+      },
+    });
     assert.deepEqual(win.edits, []);
     assert.equal(win.findings[0].code, 'windows-unsupported');
     assert.equal(
@@ -171,10 +169,10 @@ describe('fixers', () => {
     const first = plan(guest());
     const files = { ...guest().files };
     for (const e of first.edits) {
-      if (e.kind === 'write') files[e.path] = e.after;
+      if (e.kind === 'write') files[e.path] = { kind: 'file', text: e.after };
       if (e.kind === 'delete') delete files[e.path];
     }
-    const fixed = guest({ vmwareTools: { installed: true, units: [] } });
+    const fixed = guest({ vmware_tools: { installed: true, units: [] } });
     fixed.files = files;
     const second = plan(fixed);
     assert.deepEqual(

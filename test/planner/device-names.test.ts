@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { isRadioactive, locate, resolveSpec, stableSpec } from '../../src/guests/linux/device-names.js';
 
 const FS = [
-  { device: '/dev/sda1', diskIndex: 0, partition: 1, type: 'ext4', uuid: 'AAAA-1', label: 'root', partuuid: 'p-1' },
-  { device: '/dev/sda2', diskIndex: 0, partition: 2, type: 'swap', uuid: 'AAAA-2' },
-  { device: '/dev/sdb1', diskIndex: 1, partition: 1, type: 'xfs', uuid: 'BBBB-1' },
+  { device: '/dev/sda1', disk_index: 0, partition: 1, type: 'ext4', uuid: 'AAAA-1', label: 'root', partuuid: 'p-1' },
+  { device: '/dev/sda2', disk_index: 0, partition: 2, type: 'swap', uuid: 'AAAA-2' },
+  { device: '/dev/sdb1', disk_index: 1, partition: 1, type: 'xfs', uuid: 'BBBB-1' },
 ];
 
 describe('device names', () => {

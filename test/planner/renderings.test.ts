@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { makePaint } from '../../src/render/paint.js';
 import { planVm } from '../../src/planner/plan-vm.js';
-import { assemblePlan, planJson } from '../../src/model/plan-helpers.js';
+import { assemblePlan, planJson } from '../../src/planner/plan.js';
+import { blockingFindings } from '../../src/model/plan.js';
 import { renderPlanDot } from '../../src/render/plan-dot.js';
 import { renderPlanMarkdown } from '../../src/render/plan-markdown.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
 import type { Plan } from '../../src/model/plan.js';
 import { policyDefaults } from '../../src/schema/config-schema.js';
-import { REPO } from '../helpers.js';
+import { golden } from '../golden.js';
 import { guest } from '../fixers/synthetic-guest.js';
 
 function samplePlan(recordedFix?: string): Plan {
@@ -24,29 +25,30 @@ function samplePlan(recordedFix?: string): Plan {
   };
   const input = {
     vm,
-    sourceType: 'local' as const,
+    source: { fetches: false, findings: [] },
     facts: {
+      source: { type: 'local' as const },
       disks: [
         {
           name: 'web.vmdk',
           format: 'vmdk',
-          virtualBytes: 2 ** 31,
-          allocatedBytes: 7 * 2 ** 28,
+          virtual_bytes: 2 ** 31,
+          allocated_bytes: 7 * 2 ** 28,
           chain: [
-            { file: 'web-000001.vmdk', format: 'vmdk', dataFiles: ['web-000001.vmdk'] },
-            { file: 'web.vmdk', format: 'vmdk', dataFiles: ['web.vmdk'] },
+            { file: 'web-000001.vmdk', format: 'vmdk', data_files: ['web-000001.vmdk'] },
+            { file: 'web.vmdk', format: 'vmdk', data_files: ['web.vmdk'] },
           ],
         },
       ],
       guest: guest(),
       hardware: {
         cpus: 2,
-        memoryMiB: 2048,
+        memory_mib: 2048,
         firmware: 'bios' as const,
-        nics: [{ mac: '00:50:56:8a:12:34', model: 'virtio' }],
+        nics: [{ mac: '00:50:56:8a:12:34' }],
       },
     },
-    fingerprint: { files: [{ file: 'web.vmdk', size: 1, mtimeMs: 1, sampleSha256: 'ab' }], descriptorSha256: 'cd' },
+    fingerprint: { files: [{ file: 'web.vmdk', size: 1, mtime_ms: 1, sample_sha256: 'ab' }], descriptor_sha256: 'cd' },
     recorded: {},
   };
   const first = planVm(input);
@@ -58,16 +60,6 @@ function samplePlan(recordedFix?: string): Plan {
       )
     : {};
   return assemblePlan({ configHash: 'sha256:00', serial: 3, lineage: 'lin-1', vms: [planVm({ ...input, recorded })] });
-}
-
-function golden(name: string, actual: string): void {
-  const path = join(REPO, 'test', 'golden', name);
-  if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileSync(path, actual);
-  assert.equal(
-    actual,
-    readFileSync(path, 'utf8'),
-    `${name} differs from the golden file (UPDATE_GOLDEN=1 rewrites it)`,
-  );
 }
 
 describe('plan renderings', () => {
@@ -94,8 +86,12 @@ describe('plan renderings', () => {
 
 describe('acknowledged findings', () => {
   it('a critical finding blocks the plan unless the policy acknowledges its code', async () => {
-    const { blockingFindings } = await import('../../src/model/plan-helpers.js');
-    const windows = guest({
+    const { filesystems, firmware } = guest();
+    const windows = {
+      family: 'windows' as const,
+      partition_table: 'gpt',
+      filesystems,
+      firmware,
       os: {
         type: 'windows',
         distro: 'windows',
@@ -105,7 +101,7 @@ describe('acknowledged findings', () => {
         arch: 'x86_64',
         hostname: 'w',
       },
-    });
+    };
     const mk = (acknowledge: string[]) => {
       const vm = {
         address: 'vm.w',
@@ -115,17 +111,17 @@ describe('acknowledged findings', () => {
         disks: ['w.vmdk'],
       };
       const facts = {
+        source: { type: 'local' as const },
         disks: [],
         guest: windows,
-        hardware: { cpus: 1, memoryMiB: 512, firmware: 'bios' as const, nics: [] },
+        hardware: { cpus: 1, memory_mib: 512, firmware: 'bios' as const, nics: [] },
       };
+      const source = { fetches: false, findings: [] };
       return assemblePlan({
         configHash: 'x',
         serial: 0,
         lineage: null,
-        vms: [
-          planVm({ vm, sourceType: 'local', facts, fingerprint: { files: [], descriptorSha256: '' }, recorded: {} }),
-        ],
+        vms: [planVm({ vm, source, facts, fingerprint: { files: [], descriptor_sha256: '' }, recorded: {} })],
       });
     };
     assert.deepEqual(

@@ -8,8 +8,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { domainXml } from '../../src/executors/libvirt-xml.js';
-import { inventoryFindings, spaceFinding } from '../../src/providers/vsphere/findings.js';
-import { vsphereHardware } from '../../src/providers/vsphere/vm-facts.js';
+import { inventoryFindings } from '../../src/providers/vsphere/findings.js';
+import { sourceHardware } from '../../src/providers/vsphere/vm-facts.js';
+import { spaceFinding } from '../../src/planner/findings.js';
+import { kvmHardware } from '../../src/planner/kvm-hardware.js';
+import type { VmConfig } from '../../src/schema/config.js';
+import type { InventoryFacts } from '../../src/model/source-facts.js';
+
+const vsphereHardware = (vm: VmConfig, inv: InventoryFacts) => kvmHardware(vm, sourceHardware(inv));
 import {
   camelKeys,
   inventoryFacts,
@@ -199,14 +205,14 @@ describe('vSphere inventory parsing', () => {
     const hw = vsphereHardware(vm, two);
     assert.deepEqual(hw, {
       cpus: 4,
-      memoryMiB: 8192,
+      memory_mib: 8192,
       firmware: 'uefi',
       nics: [
         { mac: '00:0c:29:5b:32:37', model: 'virtio', network: 'VM Network' },
         { mac: '00:50:56:01:02:03', model: 'virtio', network: 'DMZ' },
       ],
     });
-    assert.match(domainXml({ name: 'web', disk: '/x.qcow2', format: 'qcow2', hw }), /<os firmware="efi">/);
+    assert.match(domainXml({ name: 'web', disks: ['/x.qcow2'], format: 'qcow2', hw }), /<os firmware="efi">/);
     const regenerated = vsphereHardware(
       { ...vm, policy: { ...policyDefaults(), mac: 'regenerate', firmware: 'bios' }, cpus: 2 },
       two,

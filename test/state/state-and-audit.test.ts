@@ -6,11 +6,15 @@ import { describe, it } from 'node:test';
 import { REPO, h2k, tempDir, writeConfig } from '../helpers.js';
 import { appendAudit, auditPath, verifyAudit } from '../../src/state/local/audit.js';
 import { lockPath } from '../../src/state/local/lock.js';
-import { StateStore, statePath } from '../../src/state/local/state-file.js';
+import { statePath } from '../../src/state/local/state-file.js';
+import { LocalBackend } from '../../src/state/local/backend.js';
+import { StateStore } from '../../src/state/store.js';
+
+const open = (dir: string) => StateStore.open(new LocalBackend(dir));
 
 async function journal(n: number): Promise<{ dir: string; head: string }> {
   const dir = tempDir();
-  const state = await StateStore.open(dir);
+  const state = await open(dir);
   for (let i = 0; i < n; i++) await state.audit({ event: 'stage-done', vm: `vm.v${i}`, stage: 'fix' });
   return { dir, head: state.data.audit_head! };
 }
@@ -60,7 +64,7 @@ describe('audit journal', () => {
 describe('state file', () => {
   it('the serial moves only when content changes; the previous version is kept as a backup', async () => {
     const dir = tempDir();
-    const s = await StateStore.open(dir);
+    const s = await open(dir);
     await s.update((d) => {
       d.vms['vm.a'] = { stages: {} };
     });
@@ -71,7 +75,7 @@ describe('state file', () => {
     });
     assert.equal(s.data.serial, 2);
     assert.equal(JSON.parse(readFileSync(`${statePath(dir)}.backup`, 'utf8')).serial, 1);
-    const again = await StateStore.open(dir);
+    const again = await open(dir);
     assert.equal(again.data.lineage, s.data.lineage);
   });
 
@@ -80,8 +84,9 @@ describe('state file', () => {
     const writer = join(dir, 'writer.mjs');
     writeFileSync(
       writer,
-      `import { StateStore } from ${JSON.stringify(join(REPO, 'dist/src/state/state-file.js'))};
-const s = await StateStore.open(process.argv[2]);
+      `import { StateStore } from ${JSON.stringify(join(REPO, 'dist/src/state/store.js'))};
+import { LocalBackend } from ${JSON.stringify(join(REPO, 'dist/src/state/local/backend.js'))};
+const s = await StateStore.open(new LocalBackend(process.argv[2]));
 for (let i = 0; ; i++) await s.update((d) => { d.vms['vm.x'] = { stages: {}, pad: 'x'.repeat(20000 + (i % 7) * 1000), i }; });`,
     );
     for (let round = 0; round < 30; round++) {
@@ -103,7 +108,7 @@ describe('state lock between two real processes', () => {
     const holder = join(dir, 'holder.mjs');
     writeFileSync(
       holder,
-      `import { StateLock } from ${JSON.stringify(join(REPO, 'dist/src/state/lock.js'))};
+      `import { StateLock } from ${JSON.stringify(join(REPO, 'dist/src/state/local/lock.js'))};
 const l = await StateLock.acquire(process.argv[2], 'apply');
 console.log(l.info.id);
 setTimeout(() => { l.release(); }, Number(process.argv[3]));`,

@@ -4,7 +4,6 @@
 // filesystems themselves. Pure.
 import type { FilesystemFact } from '../../model/guest-facts.js';
 
-
 const BY_PATH = /^\/dev\/disk\/by-path\/.*-(?:scsi|sas|ata|nvme)-(\d+):(\d+):(\d+):(\d+)(?:-part(\d+))?$/;
 const BY_PATH_ATA = /^\/dev\/disk\/by-path\/.*-ata-(\d+)(?:\.\d+)?(?:-part(\d+))?$/;
 const KERNEL_NAME = /^\/dev\/(?:sd|hd|xvd)([a-z]+)(\d*)$/;

@@ -74,13 +74,16 @@ export async function inspectLinux(g: GuestfishSession, base: InspectionBase): P
   const probe: GuestProbe = { files, exists };
   const bootloader = await detect(BOOTLOADERS, probe);
   const tools = (await exists('/usr/bin/vmtoolsd')) || (await exists('/etc/vmware-tools'));
-  const units = Object.keys(files).filter((f) => f.startsWith(TOOLS_UNITS)).map((f) => posix.basename(f));
+  const units = Object.keys(files)
+    .filter((f) => f.startsWith(TOOLS_UNITS))
+    .map((f) => posix.basename(f));
   const space: LinuxGuestFacts['space'] = {};
   for (const mp of ['/', ...(boot ? ['/boot'] : [])]) {
     const st = parseKv(await g.run('statvfs', mp));
     space[mp] = { free_bytes: st.bavail * st.bsize, total_bytes: st.blocks * st.bsize };
   }
-  const uefi = base.partition_table === 'gpt' && filesystems.some((f) => f.type === 'vfat') && fstab.includes('/boot/efi');
+  const uefi =
+    base.partition_table === 'gpt' && filesystems.some((f) => f.type === 'vfat') && fstab.includes('/boot/efi');
   const facts: LinuxGuestFacts = {
     family: 'linux',
     os: base.os,

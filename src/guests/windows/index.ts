@@ -7,7 +7,13 @@ export const windows: GuestFamily<WindowsGuestFacts> = {
   family: 'windows',
   handles: (osType) => osType === 'windows',
   async inspect(_g, base) {
-    return { family: 'windows', os: base.os, firmware: 'bios', partition_table: base.partition_table, filesystems: base.filesystems };
+    return {
+      family: 'windows',
+      os: base.os,
+      firmware: 'bios',
+      partition_table: base.partition_table,
+      filesystems: base.filesystems,
+    };
   },
   plan(guest) {
     const message = `${guest.os.product}: Windows guests are not supported yet; nothing would be fixed`;

@@ -11,14 +11,11 @@ import {
   hasParent,
   parseVmdkDescriptor,
 } from './descriptor.js';
+import { UserError } from '../../util/errors.js';
 
-export class DiskChainError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
+/** A failure the user can act on: one line and a hint. */
+export class DiskChainError extends UserError {
+  declare readonly hint: string;
 }
 
 export interface ChainLink {

@@ -7,14 +7,11 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { VsphereSourceConfig } from '../../schema/config.js';
 import { findTool } from '../../tools/locate.js';
+import { UserError } from '../../util/errors.js';
 
-export class VsphereError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
+/** A failure the user can act on: one line and a hint. */
+export class VsphereError extends UserError {
+  declare readonly hint: string;
 }
 
 /** The endpoint as users wrote it, for error messages (the url never carries credentials). */

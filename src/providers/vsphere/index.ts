@@ -33,7 +33,9 @@ export const vsphere: SourceDriver = {
       opts.progress(`${src.address}: reading the inventory of ${src.url}...`);
       const started = Date.now();
       const { located, problems } = await locateVms(govc, src, vms);
-      opts.progress(`${src.address}: ${located.length} VM(s) located in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      opts.progress(
+        `${src.address}: ${located.length} VM(s) located in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
       const found = located.map((l) => ({
         vm: l.vm,
         facts: () => vsphereVmFacts(http, l.inventory, { inspect: opts.inspect }),

@@ -10,7 +10,6 @@ import { stateDir } from './paths.js';
 
 export const GENESIS = '0'.repeat(64);
 
-
 export function auditPath(configDir: string): string {
   return join(stateDir(configDir), 'audit.jsonl');
 }
@@ -21,7 +20,6 @@ function readLines(path: string): string[] {
     .split('\n')
     .filter((l) => l !== '');
 }
-
 
 /** Appends one record and returns the new head hash (to be stored in state). */
 export function appendAudit(configDir: string, entry: AuditEntry): string {
@@ -41,7 +39,6 @@ export function appendAudit(configDir: string, entry: AuditEntry): string {
   appendFileSync(path, `${line}\n`, { mode: 0o600 });
   return sha256(line);
 }
-
 
 /** Checks the chain; `head` is the hash the state file recorded for the newest record. */
 export function verifyAudit(configDir: string, head?: string): { records: AuditRecord[]; problems: AuditProblem[] } {

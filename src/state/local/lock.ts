@@ -10,7 +10,6 @@ import { UserError } from '../../util/errors.js';
 import type { HeldLock } from '../backend.js';
 import { stateDir } from './paths.js';
 
-
 export function lockPath(configDir: string): string {
   return join(stateDir(configDir), 'state.lock');
 }

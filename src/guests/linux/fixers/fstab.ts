@@ -41,7 +41,11 @@ export function fixFstab(ctx: FixContext): FixResult {
   const result = nothing();
   rewriteTable(ctx, '/etc/fstab', 0, result);
   rewriteTable(ctx, '/etc/crypttab', 1, result);
-  if (fileText(ctx.guest.files, '/etc/crypttab')?.split('\n').some((l) => l.trim() && !l.trim().startsWith('#')))
+  if (
+    fileText(ctx.guest.files, '/etc/crypttab')
+      ?.split('\n')
+      .some((l) => l.trim() && !l.trim().startsWith('#'))
+  )
     result.findings.push({
       code: 'encrypted-volumes',
       severity: 'warning',

@@ -22,7 +22,9 @@ export const initramfsTools: InitramfsModule = {
     const sep = before === '' || before.endsWith('\n') ? '' : '\n';
     const added = missing.map((m) => `${m}\n`).join('');
     const after = `${before}${sep}# added by h2k: drivers for KVM's virtio disks and NICs\n${added}`;
-    result.edits.push(...rewrite(MODULES_FILE, before, after, 'the initramfs must load virtio drivers to find / on KVM'));
+    result.edits.push(
+      ...rewrite(MODULES_FILE, before, after, 'the initramfs must load virtio drivers to find / on KVM'),
+    );
     result.edits.push({
       kind: 'run',
       command: ['update-initramfs', '-u', '-k', 'all'],

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO } from '../helpers.js';
+import { REPO } from './helpers.js';
 
 const GOLDEN = join(REPO, 'test', 'golden');
 
@@ -23,9 +23,11 @@ export function normalise(text: string, fixture: string, dir: string): string {
     .replace(/\d+(\.\d+)? (MiB|GiB) allocated/g, '<size> allocated');
 }
 
+/** Compares with test/golden/NAME; UPDATE_GOLDEN=1 (re)writes it. A missing golden fails. */
 export function golden(name: string, actual: string): void {
   const path = join(GOLDEN, name);
-  if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileSync(path, actual);
+  if (process.env.UPDATE_GOLDEN) writeFileSync(path, actual);
+  assert.ok(existsSync(path), `golden file test/golden/${name} is missing: create it with UPDATE_GOLDEN=1`);
   assert.equal(
     actual,
     readFileSync(path, 'utf8'),
