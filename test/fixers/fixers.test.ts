@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { guestEdits } from '../../src/planner/plan-vm.js';
 import type { GuestFacts } from '../../src/model/guest-facts.js';
-import { BYPATH, UUID, guest } from './synthetic-guest.js';
+import { BYPATH, UUID, guest, windowsGuest } from './synthetic-guest.js';
 import type { GuestEdit } from '../../src/model/plan.js';
 import { policyDefaults, type PolicySettings } from '../../src/schema/config-schema.js';
 import type { VmConfig } from '../../src/schema/config.js';
@@ -137,22 +137,7 @@ describe('fixers', () => {
   });
 
   it('Windows and unknown guests: critical, and Linux fixers step aside', () => {
-    const { os: _os, filesystems, firmware } = guest();
-    const win = plan({
-      family: 'windows',
-      partition_table: 'gpt',
-      filesystems,
-      firmware,
-      os: {
-        type: 'windows',
-        distro: 'windows',
-        major: 10,
-        minor: 0,
-        product: 'Windows Server 2019',
-        arch: 'x86_64',
-        hostname: 'w',
-      },
-    });
+    const win = plan(windowsGuest());
     assert.deepEqual(win.edits, []);
     assert.equal(win.findings[0].code, 'windows-unsupported');
     assert.equal(

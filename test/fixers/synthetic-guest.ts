@@ -1,6 +1,6 @@
 // Guest facts as inspection of a VMware-era Debian guest reports them: plain data for the pure
 // planner and fixers (the e2e tests produce the same shape from the real fixture).
-import type { GuestFile, LinuxGuestFacts } from '../../src/model/guest-facts.js';
+import type { GuestFile, LinuxGuestFacts, WindowsGuestFacts } from '../../src/model/guest-facts.js';
 
 export const UUID = 'e053bffd-ad04-427e-8190-f27b95894d4f';
 export const BYPATH = '/dev/disk/by-path/pci-0000:03:00.0-scsi-0:0:0:0-part1';
@@ -60,5 +60,18 @@ export function guest(over: Partial<LinuxGuestFacts> = {}, files: Record<string,
       ...files,
     }),
     ...over,
+  };
+}
+
+/** A Windows Server 2019 guest as inspection reports it (detected, not fixed). */
+export function windowsGuest(): WindowsGuestFacts {
+  const { filesystems, firmware } = guest();
+  const os = { type: 'windows', distro: 'windows', major: 10, minor: 0, product: 'Windows Server 2019' };
+  return {
+    family: 'windows',
+    partition_table: 'gpt',
+    filesystems,
+    firmware,
+    os: { ...os, arch: 'x86_64', hostname: 'w' },
   };
 }

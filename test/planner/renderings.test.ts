@@ -13,7 +13,7 @@ import { renderPlanText } from '../../src/render/plan-text.js';
 import type { Plan } from '../../src/model/plan.js';
 import { policyDefaults } from '../../src/schema/config-schema.js';
 import { golden } from '../golden.js';
-import { guest } from '../fixers/synthetic-guest.js';
+import { guest, windowsGuest } from '../fixers/synthetic-guest.js';
 
 function samplePlan(recordedFix?: string): Plan {
   const vm = {
@@ -86,22 +86,7 @@ describe('plan renderings', () => {
 
 describe('acknowledged findings', () => {
   it('a critical finding blocks the plan unless the policy acknowledges its code', async () => {
-    const { filesystems, firmware } = guest();
-    const windows = {
-      family: 'windows' as const,
-      partition_table: 'gpt',
-      filesystems,
-      firmware,
-      os: {
-        type: 'windows',
-        distro: 'windows',
-        major: 10,
-        minor: 0,
-        product: 'Windows Server 2019',
-        arch: 'x86_64',
-        hostname: 'w',
-      },
-    };
+    const windows = windowsGuest();
     const mk = (acknowledge: string[]) => {
       const vm = {
         address: 'vm.w',
