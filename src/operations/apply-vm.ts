@@ -111,7 +111,7 @@ export async function applyVm(opts: {
         return driver.fetch({ ...input, onStep: step });
       }
       case 'flatten':
-        await createOverlays(ws.overlays, driver.diskEntries(src, vm, ws.fetchDir));
+        await createOverlays(ws.overlays, await driver.diskEntries(src, vm, ws.fetchDir));
         return { outputs: [] };
       case 'inspect':
         await checkUnchanged(config, vm);
@@ -123,7 +123,7 @@ export async function applyVm(opts: {
         if (!guest) throw new UserError('the plan has no guest facts', 'plan again without -inspect=false');
         const edits = action.edits ?? [];
         const mounts = fixMounts(guest);
-        const sources = driver.diskEntries(src, vm, ws.fetchDir);
+        const sources = await driver.diskEntries(src, vm, ws.fetchDir);
         const r = await runFix({ overlays: ws.overlays, sources, mounts, edits, onStep: step });
         const note = `${edits.length} change(s), ${r.launches} libguestfs launch${r.launches === 1 ? '' : 'es'}`;
         return { outputs: [], note, details: { libguestfs_launches: r.launches } };

@@ -66,5 +66,5 @@ export interface SourceDriver {
   /** Refuses (with a UserError) when the source no longer matches what the plan saw. */
   checkUnchanged(source: SourceConfig, vm: VmPlan, cfgVm: VmConfig): Promise<void>;
   /** Each disk's top file, which FLATTEN puts an overlay on, in disk order; `fetchDir` holds FETCH's copies. */
-  diskEntries(source: SourceConfig, vm: VmPlan, fetchDir: string): { path: string; format: string }[];
+  diskEntries(source: SourceConfig, vm: VmPlan, fetchDir: string): Promise<{ path: string; format: string }[]>;
 }

@@ -1,16 +1,60 @@
 // Real VMDK files made by qemu-img, then damaged or made hostile by hand.
 import assert from 'node:assert/strict';
-import { readFileSync, renameSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { readFileSync, readdirSync, renameSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { DiskChainError, resolveChain } from '../../src/providers/vmdk/chain.js';
+import { DiskChainError } from '../../src/providers/vmdk/chain.js';
+import { resolveChain } from '../../src/providers/vmdk/file-reader.js';
 import { parseVmdkDescriptor } from '../../src/providers/vmdk/descriptor.js';
+import { DatastoreClient } from '../../src/providers/vsphere/datastore.js';
+import { resolveRemoteChain } from '../../src/providers/vsphere/remote-chain.js';
+import { Sensitive } from '../../src/schema/values.js';
 import { tempDir } from '../helpers.js';
+import { VC_PASSWORD, VC_USER, type Vcsim, startVcsim } from '../fixtures/vcsim.js';
 
 const qimg = (...a: string[]) => execa('qemu-img', a);
-const refused = (fn: () => unknown, msg: RegExp) =>
-  assert.throws(fn, (e: unknown) => e instanceof DiskChainError && msg.test(e.message));
+
+// Every refusal is checked through both chain readers: local files, and the same files in a
+// datastore of a real vcsim read over HTTP Range requests (as a vSphere plan reads them).
+let vc: Vcsim | undefined;
+let cases = 0;
+before(async () => {
+  vc = await startVcsim();
+});
+after(async () => vc?.stop());
+
+async function remoteChain(entry: string) {
+  const folder = `chain-case-${++cases}`;
+  await vc!.govc(['datastore.mkdir', folder]);
+  for (const f of readdirSync(dirname(entry)))
+    await vc!.govc(['datastore.upload', join(dirname(entry), f), `${folder}/${f}`]);
+  const source = {
+    type: 'vsphere' as const,
+    address: 'source.vsphere.t',
+    url: vc!.url,
+    username: VC_USER,
+    password: new Sensitive(VC_PASSWORD),
+    insecure: true,
+  };
+  const http = new DatastoreClient(source);
+  try {
+    return await resolveRemoteChain(http, {
+      dcPath: 'DC0',
+      datastore: 'LocalDS_0',
+      path: `${folder}/${basename(entry)}`,
+    });
+  } finally {
+    http.close();
+  }
+}
+
+/** Refused locally with `local`, and from the datastore with `remote` (the same unless given). */
+async function refused(entry: string, local: RegExp, remote: RegExp = local, opts = { allowAbsolute: false }) {
+  const is = (re: RegExp) => (e: unknown) => e instanceof DiskChainError && re.test(e.message);
+  await assert.rejects(resolveChain(entry, opts), is(local));
+  await assert.rejects(remoteChain(entry), is(remote));
+}
 
 describe('VMDK descriptors', () => {
   it('parses a monolithicFlat descriptor written by qemu-img', async () => {
@@ -26,9 +70,9 @@ describe('VMDK descriptors', () => {
     const d = tempDir();
     await qimg('create', '-q', '-f', 'vmdk', join(d, 'base.vmdk'), '16M');
     await qimg('create', '-q', '-f', 'vmdk', '-b', 'base.vmdk', '-F', 'vmdk', join(d, 'base-000001.vmdk'));
-    const chain = resolveChain(join(d, 'base-000001.vmdk'), { allowAbsolute: false });
+    const chain = await resolveChain(join(d, 'base-000001.vmdk'), { allowAbsolute: false });
     assert.deepEqual(
-      chain.map((c) => c.path),
+      chain.map((c) => c.file),
       [join(d, 'base-000001.vmdk'), join(d, 'base.vmdk')],
     );
     assert.equal(chain[0].descriptor!.parentFileNameHint, 'base.vmdk');
@@ -44,30 +88,27 @@ describe('VMDK descriptors', () => {
   it('refuses an extent path that escapes the directory', async () => {
     const { desc, text } = await flat();
     writeFileSync(desc, text.replace('"disk-flat.vmdk"', '"../../etc/shadow"'));
-    refused(() => resolveChain(desc, { allowAbsolute: false }), /escapes the disk's directory/);
+    await refused(desc, /escapes the disk's directory/, /extent "\.\.\/\.\.\/etc\/shadow" is not a file next to it/);
   });
 
   it('refuses an absolute extent path unless allowed', async () => {
     const { d, desc, text } = await flat();
     writeFileSync(desc, text.replace('"disk-flat.vmdk"', `"${join(d, 'disk-flat.vmdk')}"`));
-    refused(() => resolveChain(desc, { allowAbsolute: false }), /is absolute/);
-    assert.equal(resolveChain(desc, { allowAbsolute: true }).length, 1);
+    await refused(desc, /is absolute/, /is not a file next to it/);
+    assert.equal((await resolveChain(desc, { allowAbsolute: true })).length, 1);
   });
 
   it('refuses a flat extent shorter than the descriptor says (truncated copy)', async () => {
     const { d, desc } = await flat();
     truncateSync(join(d, 'disk-flat.vmdk'), 1024 * 1024);
-    refused(
-      () => resolveChain(desc, { allowAbsolute: false }),
-      /is truncated: the descriptor needs 16777216 bytes, the file has 1048576/,
-    );
+    await refused(desc, /is truncated: the descriptor needs 16777216 bytes, the file has 1048576/);
   });
 
   it('refuses a missing extent', async () => {
     const { d, desc } = await flat();
     truncateSync(join(d, 'disk-flat.vmdk'), 0);
     writeFileSync(desc, readFileSync(desc, 'utf8').replace('disk-flat.vmdk', 'gone-flat.vmdk'));
-    refused(() => resolveChain(desc, { allowAbsolute: false }), /does not exist/);
+    await refused(desc, /extent file .*gone-flat\.vmdk named by .*disk\.vmdk does not exist/);
   });
 
   it('refuses a parent loop', async () => {
@@ -80,7 +121,7 @@ describe('VMDK descriptors', () => {
     writeFileSync(join(d, 'data.raw'), Buffer.alloc(2048 * 512));
     mk('a.vmdk', 'b.vmdk', 'aaaaaaaa', 'bbbbbbbb');
     mk('b.vmdk', 'a.vmdk', 'bbbbbbbb', 'aaaaaaaa');
-    refused(() => resolveChain(join(d, 'a.vmdk'), { allowAbsolute: false }), /parent loop/);
+    await refused(join(d, 'a.vmdk'), /parent loop: .*a\.vmdk is already part of this chain/);
   });
 
   it('refuses a broken CID chain', async () => {
@@ -90,14 +131,26 @@ describe('VMDK descriptors', () => {
       join(d, 'child.vmdk'),
       `# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=deadbeef\ncreateType="monolithicFlat"\nparentFileNameHint="base.vmdk"\nRW 32768 FLAT "base-flat.vmdk" 0\n`,
     );
-    refused(() => resolveChain(join(d, 'child.vmdk'), { allowAbsolute: false }), /broken CID chain/);
+    await refused(
+      join(d, 'child.vmdk'),
+      /broken CID chain: .*child\.vmdk expects parent CID deadbeef, but .*base\.vmdk has CID/,
+    );
+  });
+
+  it('refuses a raw device mapping', async () => {
+    const d = tempDir();
+    writeFileSync(
+      join(d, 'rdm.vmdk'),
+      '# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\ncreateType="vmfsRawDeviceMap"\nRW 2048 VMFSRDM "rdm-rdm.vmdk"\n',
+    );
+    await refused(join(d, 'rdm.vmdk'), /rdm\.vmdk is a raw device mapping \(VMFSRDM\)/);
   });
 
   it('a renamed monolithicSparse file is its own extent, whatever its descriptor calls it', async () => {
     const d = tempDir();
     await qimg('create', '-q', '-f', 'vmdk', join(d, 'exported.vmdk'), '16M');
     renameSync(join(d, 'exported.vmdk'), join(d, 'renamed.vmdk'));
-    const chain = resolveChain(join(d, 'renamed.vmdk'), { allowAbsolute: false });
+    const chain = await resolveChain(join(d, 'renamed.vmdk'), { allowAbsolute: false });
     assert.deepEqual(chain[0].dataFiles, [join(d, 'renamed.vmdk')]);
     assert.equal(chain[0].descriptor!.extents[0].file, 'exported.vmdk');
   });
@@ -105,7 +158,7 @@ describe('VMDK descriptors', () => {
   it('a symlinked disk inside the directory is fine', async () => {
     const { d } = await flat();
     symlinkSync(join(d, 'disk.vmdk'), join(d, 'link.vmdk'));
-    assert.equal(resolveChain(join(d, 'link.vmdk'), { allowAbsolute: false }).length, 1);
+    assert.equal((await resolveChain(join(d, 'link.vmdk'), { allowAbsolute: false })).length, 1);
   });
 
   it('malformed descriptor text is a clear error', () => {

@@ -1,41 +1,18 @@
 // Facts and fingerprint of a local VM's disks: their chains (checked by our own descriptor parser
 // before qemu follows any path), sizes, and a fingerprint cheap enough to take on every plan yet
 // sensitive to a replaced or written disk.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { sha256 } from '../../util/hash.js';
 import type { DiskFacts, SourceFingerprint } from '../../model/facts.js';
 import type { LocalSourceConfig } from '../../schema/config.js';
 import { checkImage, infoChain } from '../../tools/qemu-img.js';
-import { DiskChainError, resolveChain } from '../vmdk/chain.js';
+import { sampledHash } from '../sampling.js';
+import { DiskChainError } from '../vmdk/chain.js';
+import { fileReader, resolveChain } from '../vmdk/file-reader.js';
 
+/** Samples per file: local reads are cheap. */
 const SAMPLES = 64;
-const SAMPLE_BYTES = 4096;
-
-/** Where a sampled hash reads: both ends and evenly spaced blocks between. Local and remote
- *  fingerprints take the same samples. */
-export function sampleOffsets(size: number, samples = SAMPLES): { offsets: number[]; length: number } {
-  const offsets = new Set<number>([0, Math.max(0, size - SAMPLE_BYTES)]);
-  for (let i = 1; i < samples; i++) offsets.add(Math.floor(((size / samples) * i) / SAMPLE_BYTES) * SAMPLE_BYTES);
-  return { offsets: [...offsets].sort((a, b) => a - b), length: SAMPLE_BYTES };
-}
-
-/** sha256 over evenly spaced samples (and both ends) of a file: catches writes without reading it all. */
-export function sampleHash(path: string): string {
-  const size = statSync(path).size;
-  const h = [] as Buffer[];
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(SAMPLE_BYTES);
-    for (const off of sampleOffsets(size).offsets) {
-      const n = readSync(fd, buf, 0, SAMPLE_BYTES, off);
-      h.push(Buffer.from(buf.subarray(0, n)));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return sha256(Buffer.concat(h));
-}
 
 export interface LocalDisks {
   facts: DiskFacts[];
@@ -52,7 +29,7 @@ export async function localDisks(source: LocalSourceConfig, disks: string[]): Pr
   const rel = (p: string) => relative(source.directory, p);
   for (const name of disks) {
     const entry = resolve(source.directory, name);
-    const chain = resolveChain(entry, { allowAbsolute: source.allow_absolute_paths });
+    const chain = await resolveChain(entry, { allowAbsolute: source.allow_absolute_paths });
     for (const link of chain) {
       if (link.descriptor) descriptors.push(JSON.stringify(link.descriptor));
       // Sparse data (monolithicSparse, streamOptimized, deltas) is checked for truncation here;
@@ -61,10 +38,10 @@ export async function localDisks(source: LocalSourceConfig, disks: string[]): Pr
         link.kind === 'vmdk' &&
         link.descriptor!.extents.some((e) => e.type === 'SPARSE' || e.type === 'VMFSSPARSE' || e.type === 'SESPARSE')
       ) {
-        const problem = await checkImage(link.path, 'vmdk');
+        const problem = await checkImage(link.file, 'vmdk');
         if (problem)
           throw new DiskChainError(
-            `${link.path} is damaged or truncated: ${problem}`,
+            `${link.file} is damaged or truncated: ${problem}`,
             'copy the disk again from its source',
           );
       }
@@ -90,16 +67,22 @@ export async function localDisks(source: LocalSourceConfig, disks: string[]): Pr
       virtual_bytes: info[0]['virtual-size'],
       allocated_bytes: info.reduce((n, i) => n + (i['actual-size'] ?? 0), 0),
       chain: chain.map((link, i) => ({
-        file: rel(link.path),
+        file: rel(link.file),
         format: info[i].format,
         data_files: link.dataFiles.map(rel),
       })),
     });
+    const reader = fileReader(entry, { allowAbsolute: source.allow_absolute_paths });
     for (const link of chain) {
-      for (const f of new Set([link.path, ...link.dataFiles])) {
+      for (const f of new Set([link.file, ...link.dataFiles])) {
         if (files.some((x) => x.file === rel(f))) continue;
         const st = statSync(f);
-        files.push({ file: rel(f), size: st.size, mtime_ms: Math.floor(st.mtimeMs), sample_sha256: sampleHash(f) });
+        files.push({
+          file: rel(f),
+          size: st.size,
+          mtime_ms: Math.floor(st.mtimeMs),
+          sample_sha256: await sampledHash((o, n) => reader.read(f, o, n), st.size, SAMPLES),
+        });
       }
     }
   }

@@ -47,7 +47,7 @@ export const local: SourceDriver = {
     const hint = 'the guest may have been powered on or the disk replaced: run h2k plan again';
     throw new UserError(`${vm.address}: the source changed since the plan was made (${what})`, hint);
   },
-  diskEntries(source, vm) {
+  async diskEntries(source, vm) {
     const src = asLocal(source);
     return vm.facts.disks.map((d) => ({ path: resolve(src.directory, d.chain[0].file), format: d.chain[0].format }));
   },

@@ -1,9 +1,9 @@
-// Resolves a local disk file into its full chain (VMDK descriptor → extents → parent deltas, or
-// qcow2 → backing files), refusing hostile layouts before any tool follows a path: extents or
-// parents outside the disk's directory, absolute paths (unless the source allows them), parent
-// loops, broken CID chains, and extents that claim more data than their file holds.
-import { closeSync, existsSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+// A disk's chain (VMDK descriptor → extents → parent deltas), walked through a reader so the same
+// rules hold for local files and for datastore files read over HTTP. Hostile layouts are refused
+// before any tool follows a path: names the reader does not allow (outside the disk's directory,
+// absolute), parent loops, broken CID chains, missing extents, flat extents shorter than their
+// descriptor says, and raw device mappings.
+import { UserError } from '../../util/errors.js';
 import {
   type VmdkDescriptor,
   VmdkDescriptorError,
@@ -11,165 +11,145 @@ import {
   hasParent,
   parseVmdkDescriptor,
 } from './descriptor.js';
-import { UserError } from '../../util/errors.js';
 
 /** A failure the user can act on: one line and a hint. */
 export class DiskChainError extends UserError {
   declare readonly hint: string;
 }
 
-export interface ChainLink {
-  /** Absolute path of this layer's entry file (descriptor or image). */
-  path: string;
+/** Where the chain's files are read from: local files, or a datastore over HTTP. */
+export interface ChainReader {
+  /** The file a descriptor names as `name` from the layer file `from`; throws DiskChainError when refused. */
+  resolve(name: string, from: string, what: 'extent' | 'parent'): string;
+  /** Its size in bytes, or undefined when it does not exist. */
+  size(file: string): Promise<number | undefined>;
+  read(file: string, offset: number, length: number): Promise<Buffer>;
+  /** The file as messages name it. */
+  shown(file: string): string;
+  /** What makes two names one file (parent loops). */
+  identity(file: string): string;
+  /** true: a file that is not a VMDK (qcow2, raw) ends the chain; false: it is refused. */
+  otherFormats: boolean;
+}
+
+export interface ChainLayer {
+  /** This layer's entry file (descriptor or image), as the reader names it. */
+  file: string;
   kind: 'vmdk' | 'other';
   descriptor?: VmdkDescriptor;
-  /** Absolute paths of the files holding this layer's data (extents; the file itself otherwise). */
+  /** The files holding this layer's data: extents, or the file itself. */
   dataFiles: string[];
 }
 
 const MAX_DESCRIPTOR = 64 * 1024;
 
-function readHead(path: string, length: number, position = 0): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    const n = readSync(fd, buf, 0, length, position);
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The descriptor of a VMDK file, or undefined when the file is not a VMDK. */
-export function readVmdkDescriptor(path: string): VmdkDescriptor | undefined {
-  return readDescriptor(path)?.descriptor;
-}
-
-/** With `embedded`: the descriptor lives inside a sparse file, whose data is the file itself. */
-function readDescriptor(path: string): { descriptor: VmdkDescriptor; embedded: boolean } | undefined {
-  const head = readHead(path, 512);
+/** The descriptor of a file, with `embedded` when it lives inside a sparse file (whose data is the
+ *  file itself); undefined when the file is not a VMDK. */
+async function readDescriptor(
+  reader: ChainReader,
+  file: string,
+  size: number,
+): Promise<{ descriptor: VmdkDescriptor; embedded: boolean } | undefined> {
+  const head = await reader.read(file, 0, Math.min(size, 512));
   const embedded = embeddedDescriptorLocation(head);
   let text: string;
-  if (embedded) text = readHead(path, Math.min(embedded.length, MAX_DESCRIPTOR), embedded.offset).toString('latin1');
+  if (embedded)
+    text = (await reader.read(file, embedded.offset, Math.min(embedded.length, MAX_DESCRIPTOR))).toString('latin1');
   else {
-    const start = readHead(path, Math.min(statSync(path).size, MAX_DESCRIPTOR)).toString('latin1');
-    if (!/^\s*#\s*Disk DescriptorFile/i.test(start)) return undefined;
-    text = start;
+    text = (await reader.read(file, 0, Math.min(size, MAX_DESCRIPTOR))).toString('latin1');
+    if (!/^\s*#\s*Disk DescriptorFile/i.test(text)) return undefined;
   }
   try {
     return { descriptor: parseVmdkDescriptor(text), embedded: embedded !== undefined };
   } catch (err) {
     if (err instanceof VmdkDescriptorError)
       throw new DiskChainError(
-        `${path}: malformed VMDK descriptor: ${err.message}`,
+        `${reader.shown(file)}: malformed VMDK descriptor: ${err.message}`,
         'the file is damaged or not a VMDK; re-export it from vSphere',
       );
     throw err;
   }
 }
 
-export function resolveChain(entry: string, opts: { allowAbsolute: boolean }): ChainLink[] {
-  const chain: ChainLink[] = [];
+async function extentFiles(reader: ChainReader, descriptor: VmdkDescriptor, file: string): Promise<string[]> {
+  const dataFiles: string[] = [];
+  for (const ext of descriptor.extents) {
+    if (ext.type === 'VMFSRDM' || ext.type === 'VMFSRAW')
+      throw new DiskChainError(
+        `${reader.shown(file)} is a raw device mapping (${ext.type})`,
+        'RDM disks have no data in the datastore; copy the LUN to a virtual disk first',
+      );
+    if (!ext.file) continue;
+    const name = reader.resolve(ext.file, file, 'extent');
+    if (dataFiles.includes(name)) continue;
+    const size = await reader.size(name);
+    if (size === undefined)
+      throw new DiskChainError(
+        `extent file ${reader.shown(name)} named by ${reader.shown(file)} does not exist`,
+        'copy every file of the disk (descriptor and -flat/-sNNN extents) together',
+      );
+    const need = ((ext.offset ?? 0) + ext.sectors) * 512;
+    if ((ext.type === 'FLAT' || ext.type === 'VMFS') && size < need)
+      throw new DiskChainError(
+        `extent ${reader.shown(name)} is truncated: the descriptor needs ${need} bytes, the file has ${size}`,
+        'the copy was interrupted or the disk is damaged; copy the -flat file again',
+      );
+    dataFiles.push(name);
+  }
+  return dataFiles;
+}
+
+/** Every layer of the chain, top first. */
+export async function walkChain(reader: ChainReader, entry: string): Promise<ChainLayer[]> {
+  const chain: ChainLayer[] = [];
   const seen = new Set<string>();
-  const baseDir = dirname(resolve(entry));
-  let current = resolve(entry);
+  let file = entry;
   let child: VmdkDescriptor | undefined;
   while (true) {
-    if (!existsSync(current))
+    const size = await reader.size(file);
+    if (size === undefined)
       throw new DiskChainError(
-        `disk file ${current} does not exist`,
+        `disk file ${reader.shown(file)} does not exist`,
         chain.length
-          ? `it is named as the parent of ${chain[chain.length - 1].path}`
+          ? `it is named as the parent of ${reader.shown(chain[chain.length - 1].file)}`
           : "check the vm's disks and the source's directory",
       );
-    const real = realpathSync(current);
-    if (seen.has(real))
+    const id = reader.identity(file);
+    if (seen.has(id))
       throw new DiskChainError(
-        `parent loop: ${current} is already part of this chain`,
+        `parent loop: ${reader.shown(file)} is already part of this chain`,
         'the delta disks name each other as parents; repair the parentFileNameHint entries',
       );
-    seen.add(real);
-    const read = readDescriptor(current);
+    seen.add(id);
+    const read = await readDescriptor(reader, file, size);
     if (!read) {
-      chain.push({ path: current, kind: 'other', dataFiles: [current] });
+      if (!reader.otherFormats)
+        throw new DiskChainError(
+          `${reader.shown(file)} is neither a VMDK descriptor nor a sparse VMDK`,
+          "h2k converts VMDK disks; check the VM's disk backing",
+        );
+      chain.push({ file, kind: 'other', dataFiles: [file] });
       return chain;
     }
     const { descriptor, embedded } = read;
-    if (child && child.parentCid !== descriptor.cid)
+    if (child && child.parentCid !== descriptor.cid) {
+      const below = reader.shown(chain[chain.length - 1].file);
       throw new DiskChainError(
-        `broken CID chain: ${chain[chain.length - 1].path} expects parent CID ${child.parentCid}, but ${current} has CID ${descriptor.cid}`,
+        `broken CID chain: ${below} expects parent CID ${child.parentCid}, but ${reader.shown(file)} has CID ${descriptor.cid}`,
         'the parent was modified after the snapshot was taken; VMware would refuse this chain too',
       );
+    }
     // A sparse file with an embedded descriptor holds its own data, whatever name its extent line
     // carries (it keeps the name the file had at export; renaming the file is fine).
-    const dataFiles = embedded ? [current] : extentFiles(descriptor, current, baseDir, opts);
-    chain.push({ path: current, kind: 'vmdk', descriptor, dataFiles });
+    const dataFiles = embedded ? [file] : await extentFiles(reader, descriptor, file);
+    chain.push({ file, kind: 'vmdk', descriptor, dataFiles });
     if (!hasParent(descriptor)) return chain;
     if (!descriptor.parentFileNameHint)
       throw new DiskChainError(
-        `${current} is a delta disk but names no parent`,
+        `${reader.shown(file)} is a delta disk but names no parent`,
         'the parentFileNameHint line is missing from its descriptor',
       );
-    current = checkedPath(descriptor.parentFileNameHint, dirname(current), baseDir, opts, 'parent');
+    file = reader.resolve(descriptor.parentFileNameHint, file, 'parent');
     child = descriptor;
   }
-}
-
-function checkedPath(
-  name: string,
-  dir: string,
-  baseDir: string,
-  opts: { allowAbsolute: boolean },
-  what: string,
-): string {
-  if (isAbsolute(name)) {
-    if (!opts.allowAbsolute)
-      throw new DiskChainError(
-        `${what} path ${JSON.stringify(name)} is absolute`,
-        'set allow_absolute_paths = true on the local source if you trust this descriptor',
-      );
-    return name;
-  }
-  const p = resolve(dir, name);
-  const rel = relative(baseDir, p);
-  if (rel.startsWith('..') || isAbsolute(rel))
-    throw new DiskChainError(
-      `${what} path ${JSON.stringify(name)} escapes the disk's directory ${baseDir}`,
-      'a descriptor may only name files next to it; this one may be hostile',
-    );
-  return p;
-}
-
-function extentFiles(
-  descriptor: VmdkDescriptor,
-  current: string,
-  baseDir: string,
-  opts: { allowAbsolute: boolean },
-): string[] {
-  const dataFiles: string[] = [];
-  for (const ext of descriptor.extents) {
-    if (!ext.file) continue;
-    const p = checkedPath(ext.file, dirname(current), baseDir, opts, 'extent');
-    if (!existsSync(p))
-      throw new DiskChainError(
-        `extent file ${p} named by ${current} does not exist`,
-        'copy every file of the disk (descriptor and -flat/-sNNN extents) together',
-      );
-    const size = statSync(p).size;
-    if (ext.type === 'FLAT' || ext.type === 'VMFS') {
-      const need = ((ext.offset ?? 0) + ext.sectors) * 512;
-      if (need > size)
-        throw new DiskChainError(
-          `extent ${p} is truncated: the descriptor needs ${need} bytes, the file has ${size}`,
-          'the copy was interrupted; copy the -flat file again',
-        );
-    }
-    if (ext.type === 'VMFSRDM' || ext.type === 'VMFSRAW')
-      throw new DiskChainError(
-        `${current} is a raw device mapping (${ext.type})`,
-        'RDM disks have no data in the datastore; copy the LUN to a file first',
-      );
-    if (!dataFiles.includes(p)) dataFiles.push(p);
-  }
-  return dataFiles;
 }

@@ -3,7 +3,7 @@
 // inspected through nbdkit without downloading; FETCH copies the chain before FLATTEN.
 import type { VmPlan } from '../../model/plan.js';
 import type { InventoryFacts } from '../../model/source-facts.js';
-import { resolveChain } from '../vmdk/chain.js';
+import { resolveChain } from '../vmdk/file-reader.js';
 import type { SourceDriver } from '../driver.js';
 import { asVsphere } from './config.js';
 import { DatastoreClient } from './datastore.js';
@@ -60,10 +60,10 @@ export const vsphere: SourceDriver = {
     }),
   // FETCH checks the datastore against the plan before it copies anything.
   checkUnchanged: async () => undefined,
-  diskEntries(_source, vm, fetchDir) {
+  async diskEntries(_source, vm, fetchDir) {
     const entries = fetchedEntries(fetchDir, vm.facts.disks);
     // A fetched chain passes the same hostile-layout checks as a local one before qemu reads it.
-    for (const e of entries) resolveChain(e.path, { allowAbsolute: false });
+    for (const e of entries) await resolveChain(e.path, { allowAbsolute: false });
     return entries;
   },
 };
