@@ -48,6 +48,20 @@ module.exports = {
       from: { path: '^src/planner/' },
       to: { path: '^(child_process|fs|fs/promises|node:child_process|node:fs|node:fs/promises|execa)$', dependencyTypes: ['core', 'npm'] },
     },
+    {
+      name: 'source-drivers-are-sealed',
+      comment: 'a source driver folder imports no other driver folder (shared code: providers/*.ts, providers/vmdk/)',
+      severity: 'error',
+      from: { path: '^src/providers/([^/]+)/' },
+      to: { path: '^src/providers/[^/]+/', pathNot: ['^src/providers/$1/', '^src/providers/vmdk/'] },
+    },
+    {
+      name: 'guest-families-are-sealed',
+      comment: 'a guest family folder imports no other family folder (Windows stays in guests/windows/)',
+      severity: 'error',
+      from: { path: '^src/guests/([^/]+)/' },
+      to: { path: '^src/guests/[^/]+/', pathNot: ['^src/guests/$1/'] },
+    },
     ...layerRules,
   ],
   options: {

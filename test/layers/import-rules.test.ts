@@ -1,5 +1,6 @@
 // The import rules (.dependency-cruiser.cjs) are enforced by `npm test`; this shows they bite: an
-// upward import added to a leaf folder, and a cycle, each make dependency-cruiser fail.
+// upward import added to a leaf folder, a driver importing another driver, and a cycle, each make
+// dependency-cruiser fail.
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +36,15 @@ describe('import rules', () => {
       const r = await cruise([probe]);
       assert.notEqual(r.exitCode, 0);
       assert.match(r.stdout, /layer-model: src\/model\/zz-upward-probe\.ts → src\/cli\/state\.ts/);
+    });
+  });
+
+  it('a source driver importing another driver fails them (each driver is one sealed folder)', async () => {
+    const probe = 'src/providers/vsphere/zz-sideways-probe.ts';
+    await withProbes({ [probe]: "export { local } from '../local/index.js';\n" }, async () => {
+      const r = await cruise([probe]);
+      assert.notEqual(r.exitCode, 0);
+      assert.match(r.stdout, /source-drivers-are-sealed: src\/providers\/vsphere\/zz-sideways-probe\.ts/);
     });
   });
 

@@ -5,15 +5,13 @@
 // on the datastore. (qemu refuses to resolve those names relative to an NBD node, and its vmdk
 // driver takes no explicit backing; and over FUSE the host page cache absorbs the appliance's
 // repeated reads: measured 8 MiB read for a plan instead of 31 MiB straight over NBD.) A local
-// qcow2 overlay on top is what libguestfs opens. nbdkit's stats filter counts the bytes read.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+// qcow2 overlay on top is what libguestfs opens. nbdkit's stats filter counts the bytes read
+// (src/tools/nbd.ts runs the helpers).
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import type { VsphereSourceConfig } from '../../schema/config.js';
-import { findTool } from '../../tools/locate.js';
+import { type NbdExport, NbdMounts } from '../../tools/nbd.js';
 import { qemuImg } from '../../tools/qemu-img.js';
 import { VsphereError } from './govc.js';
 import { type RemoteChain, chainFile } from './remote-chain.js';
@@ -25,50 +23,6 @@ export interface RemoteDisks {
   close(): Promise<number>;
 }
 
-const UNITS: Record<string, number> = { B: 1, bytes: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
-
-/** "read: 1083 ops, 0.72 s, 26.72 MiB, ..." → bytes. */
-export function bytesFromStats(text: string): number {
-  const m = /^read: [\d.]+ ops, [\d.]+ s, ([\d.]+) (B|bytes|KiB|MiB|GiB|TiB)/m.exec(text);
-  return m ? Math.round(Number(m[1]) * UNITS[m[2]]) : 0;
-}
-
-interface Helper {
-  child: ChildProcess;
-  exited: Promise<void>;
-  stderr: () => string;
-}
-
-function startHelper(bin: string, args: string[]): Helper {
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<void>((res) => child.once('exit', () => res()));
-  return { child, exited, stderr: () => stderr };
-}
-
-async function waitFor(path: string, h: Helper, what: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (existsSync(path)) return;
-    if (h.child.exitCode !== null)
-      throw new VsphereError(
-        `${what} failed: ${h.stderr().trim().split('\n').pop() ?? `exit ${h.child.exitCode}`}`,
-        'check the datastore is reachable and the credentials are right (npm run setup installs nbdkit and nbdfuse)',
-      );
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new VsphereError(
-    `${what} did not start within 30 s`,
-    'check that nbdkit (curl plugin) and nbdfuse are installed: npm run setup',
-  );
-}
-
-function tool(name: string, pkg: string): string {
-  const bin = findTool(name);
-  if (!bin) throw new VsphereError(`${name} is not installed`, `run \`npm run setup\` (Debian package ${pkg})`);
-  return bin;
-}
-
 /** `pinnedPem`: with a thumbprint, the certificate our own client matched against it; nbdkit then
  *  trusts exactly that certificate (and still checks the host name). */
 export async function openRemoteDisks(
@@ -76,21 +30,13 @@ export async function openRemoteDisks(
   chains: RemoteChain[],
   pinnedPem?: string,
 ): Promise<RemoteDisks> {
-  const nbdkit = tool('nbdkit', 'nbdkit');
-  const nbdfuse = tool('nbdfuse', 'libnbd-bin');
   const dir = mkdtempSync(join(tmpdir(), 'h2k-remote-'));
-  const servers: (Helper & { stats: string })[] = [];
-  const mounts: Helper[] = [];
+  const nbd = new NbdMounts(
+    dir,
+    'check the datastore is reachable and the credentials are right (npm run setup installs nbdkit and nbdfuse)',
+  );
   const close = async (): Promise<number> => {
-    // Mounts first (they hold NBD connections); auto_unmount removes each as its process ends.
-    for (const m of mounts) m.child.kill('SIGTERM');
-    await Promise.all(mounts.map((m) => m.exited));
-    for (const s of servers) s.child.kill('SIGTERM');
-    await Promise.all(servers.map((s) => s.exited));
-    const bytes = servers.reduce(
-      (n, s) => n + (existsSync(s.stats) ? bytesFromStats(readFileSync(s.stats, 'utf8')) : 0),
-      0,
-    );
+    const bytes = await nbd.close();
     rmSync(dir, { recursive: true, force: true });
     return bytes;
   };
@@ -106,36 +52,15 @@ export async function openRemoteDisks(
     return file;
   };
 
-  /** One nbdkit serving one datastore file on a Unix socket. */
-  const serve = async (chain: RemoteChain, file: string, id: string): Promise<string> => {
-    const sock = join(dir, `${id}.sock`);
-    const stats = join(dir, `${id}.stats`);
-    const args = [
-      '-f',
-      '--exit-with-parent',
-      '-U',
-      sock,
-      '--filter=stats',
-      'curl',
-      `url=${chainFile(source, chain.dir, file).url}`,
-      `statsfile=${stats}`,
-      'timeout=60',
-    ];
-    // The password goes through a FIFO: never in argv, never on disk (Node's stdin pipe is a
-    // socket, which nbdkit cannot open as a file).
-    const fifo = join(dir, `${id}.pw`);
-    if (source.username !== undefined) {
-      await execa('mkfifo', ['-m', '600', fifo]);
-      args.push(`user=${source.username}`, `password=+${fifo}`);
-    }
-    if (source.thumbprint) args.push(`cainfo=${pinnedFile()}`);
-    else if (source.insecure) args.push('sslverify=false');
-    else if (source.ca_file) args.push(`cainfo=${source.ca_file}`);
-    const h = { ...startHelper(nbdkit, args), stats };
-    servers.push(h);
-    if (source.username !== undefined) await writeFile(fifo, source.password ? String(source.password.reveal()) : '');
-    await waitFor(sock, h, `nbdkit serving ${file}`);
-    return sock;
+  /** One datastore file through nbdkit's curl plugin (HTTP Range requests). */
+  const curlExport = (chain: RemoteChain, file: string): NbdExport => {
+    const params = [`url=${chainFile(source, chain.dir, file).url}`, 'timeout=60'];
+    if (source.username !== undefined) params.push(`user=${source.username}`);
+    if (source.thumbprint) params.push(`cainfo=${pinnedFile()}`);
+    else if (source.insecure) params.push('sslverify=false');
+    else if (source.ca_file) params.push(`cainfo=${source.ca_file}`);
+    const password = source.password ? String(source.password.reveal()) : '';
+    return { plugin: 'curl', params, ...(source.username !== undefined ? { secrets: { password } } : {}) };
   };
 
   try {
@@ -144,16 +69,7 @@ export async function openRemoteDisks(
       const files = chain.layers.flatMap((l) => l.files.map((f) => f.file));
       const linked = join(dir, `d${d}`);
       mkdirSync(linked);
-      for (const [i, file] of files.entries()) {
-        const sock = await serve(chain, file, `d${d}f${i}`);
-        const mnt = join(dir, `d${d}m${i}`);
-        mkdirSync(mnt);
-        // auto_unmount: the mount goes away with its process, even if h2k is killed.
-        const m = startHelper(nbdfuse, ['-r', '-o', 'auto_unmount', join(mnt, file), '--unix', sock]);
-        mounts.push(m);
-        await waitFor(join(mnt, file), m, `nbdfuse mounting ${file}`);
-        symlinkSync(join(mnt, file), join(linked, file));
-      }
+      for (const file of files) symlinkSync(await nbd.mount(curlExport(chain, file), file), join(linked, file));
       const top = join(linked, files[0]);
       const overlay = join(dir, `disk${d}.qcow2`);
       const virtual = chain.layers[0].descriptor.extents.reduce((n, e) => n + e.sectors, 0) * 512;
