@@ -15,7 +15,7 @@ export function normalise(text: string, fixture: string, dir: string): string {
     .replace(/\b[0-9a-f]{8}-0\d\b/g, '<partuuid>')
     .replace(/\b(sha256:)?[0-9a-f]{64}\b/g, '<sha256>')
     .replace(/\b\d+\.\d+\.\d+-\d+-amd64\b/g, '<kernel>')
-    .replace(/"(mtimeMs|size|freeBytes|totalBytes|allocatedBytes|initrdBytes|serial)": \d+/g, '"$1": <n>')
+    .replace(/"(mtime_ms|size|free_bytes|total_bytes|allocated_bytes|initrd_bytes|serial)": \d+/g, '"$1": <n>')
     .replace(/"minor": \d+/g, '"minor": <n>')
     .replace(/"product": "12\.\d+"/g, '"product": "12.<n>"')
     .replace(/debian 12\.\d+/g, 'debian 12.<n>')

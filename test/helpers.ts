@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { Evaluator, type Scope } from '../src/schema/evaluate.js';
+import { SOURCE_SCHEMAS } from '../src/providers/registry.js';
 import { loadConfig, type LoadOptions } from '../src/schema/load.js';
 import { parseExpression } from '../src/schema/parser.js';
 import { SourceFile } from '../src/schema/source-file.js';
@@ -27,9 +28,9 @@ export function writeConfig(files: Record<string, string>): string {
   return dir;
 }
 
-export function load(files: Record<string, string>, opts: Omit<LoadOptions, 'dir'> = {}) {
+export function load(files: Record<string, string>, opts: Partial<Omit<LoadOptions, 'dir'>> = {}) {
   const dir = writeConfig(files);
-  return { dir, ...loadConfig({ dir, env: {}, ...opts }) };
+  return { dir, ...loadConfig({ dir, env: {}, sourceTypes: SOURCE_SCHEMAS, ...opts }) };
 }
 
 export function evalExpr(src: string, scope: Partial<Scope> = {}): Value {

@@ -4,9 +4,10 @@ import { printDiagnostics } from './diagnostics.js';
 import type { Config } from '../schema/config.js';
 import type { VarInput } from '../schema/inputs.js';
 import { loadConfig } from '../schema/load.js';
+import { SOURCE_SCHEMAS } from '../providers/registry.js';
 
 export function loadOrFail(dir: string, inputs: VarInput[]): Config {
-  const r = loadConfig({ dir, inputs });
+  const r = loadConfig({ dir, inputs, sourceTypes: SOURCE_SCHEMAS });
   printDiagnostics(r.diagnostics, r.files);
   if (!r.config)
     throw new UserError(

@@ -1,5 +1,6 @@
 import { H2kCommand } from '../cli/base-command.js';
-import { CONFIG_SCHEMA } from '../schema/config-schema.js';
+import { SOURCE_SCHEMAS } from '../providers/registry.js';
+import { configSchema } from '../schema/config-schema.js';
 
 export default class Schema extends H2kCommand {
   static override summary = 'Print the JSON Schema of the configuration, for editor support.';
@@ -11,6 +12,6 @@ export default class Schema extends H2kCommand {
 
   async run(): Promise<void> {
     await this.parse(Schema);
-    this.out(JSON.stringify(CONFIG_SCHEMA, null, 2));
+    this.out(JSON.stringify(configSchema(SOURCE_SCHEMAS), null, 2));
   }
 }

@@ -4,6 +4,7 @@ import { dirArg, varFlags, varInputs } from '../cli/config-flags.js';
 import { EXIT } from '../util/errors.js';
 import { renderDiagnostics } from '../render/diagnostics.js';
 import { loadConfig } from '../schema/load.js';
+import { SOURCE_SCHEMAS } from '../providers/registry.js';
 
 export default class Validate extends H2kCommand {
   static override summary = 'Check a configuration for errors without contacting any source.';
@@ -27,7 +28,7 @@ Exit status: 0 valid, 1 invalid.`;
 
   async run(): Promise<void> {
     const { args, flags, raw } = await this.parse(Validate);
-    const result = loadConfig({ dir: args.dir, inputs: varInputs(raw) });
+    const result = loadConfig({ dir: args.dir, inputs: varInputs(raw), sourceTypes: SOURCE_SCHEMAS });
     const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
     const valid = errors === 0;
     if (flags.json) {

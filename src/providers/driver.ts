@@ -8,6 +8,7 @@ import type { StageOutcome } from '../model/state.js';
 import type { PolicySettings } from '../schema/config-schema.js';
 import type { SourceConfig, VmConfig } from '../schema/config.js';
 import type { Diagnostic } from '../schema/diagnostics.js';
+import type { SourceSchema } from '../schema/source-types.js';
 import type { GuestDisk } from '../tools/guestfish.js';
 
 /** A VM's disks opened for the read-only inspection appliance. */
@@ -54,6 +55,8 @@ export interface FetchInput {
 
 export interface SourceDriver {
   type: SourceFacts['type'];
+  /** The source block's schema, decoding, and checks of the vm blocks that use it. */
+  schema: SourceSchema;
   locate(
     source: SourceConfig,
     vms: VmConfig[],

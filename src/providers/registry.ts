@@ -7,6 +7,9 @@ import { vsphere } from './vsphere/index.js';
 
 const DRIVERS: Record<string, SourceDriver> = { local, vsphere };
 
+/** The configuration language's view of every source type. */
+export const SOURCE_SCHEMAS = Object.values(DRIVERS).map((d) => d.schema);
+
 export function sourceDriver(type: string): SourceDriver {
   const d = DRIVERS[type];
   if (!d) throw new Error(`no source driver for type "${type}"`);

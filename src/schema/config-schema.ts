@@ -1,5 +1,6 @@
 // The JSON Schema of an evaluated configuration: one definition per block body. Validation,
 // policy defaults and `h2k schema` all read this one object.
+import type { SourceSchema } from './source-types.js';
 const NAME = '^[A-Za-z_][A-Za-z0-9_-]*$';
 
 const policyProperties = {
@@ -67,159 +68,127 @@ const policyProperties = {
   },
 } as const;
 
-export const CONFIG_SCHEMA = {
-  $schema: 'http://json-schema.org/draft-07/schema#',
-  $id: 'https://h2k.dev/schema/config.json',
-  title: 'h2k configuration (the evaluated form of *.h2k.hcl files)',
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    variable: {
-      type: 'object',
-      propertyNames: { pattern: NAME },
-      additionalProperties: { $ref: '#/definitions/variable' },
-    },
-    locals: { type: 'object' },
-    source: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        vsphere: {
-          type: 'object',
-          propertyNames: { pattern: NAME },
-          additionalProperties: { $ref: '#/definitions/source_vsphere' },
-        },
-        local: {
-          type: 'object',
-          propertyNames: { pattern: NAME },
-          additionalProperties: { $ref: '#/definitions/source_local' },
-        },
+/** The JSON Schema of a configuration whose sources are of these types (each driver gives its block's). */
+export function configSchema(sourceTypes: SourceSchema[]) {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://h2k.dev/schema/config.json',
+    title: 'h2k configuration (the evaluated form of *.h2k.hcl files)',
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      variable: {
+        type: 'object',
+        propertyNames: { pattern: NAME },
+        additionalProperties: { $ref: '#/definitions/variable' },
       },
-    },
-    policy: {
-      type: 'object',
-      propertyNames: { pattern: NAME },
-      additionalProperties: { $ref: '#/definitions/policy' },
-    },
-    vm: { type: 'object', additionalProperties: { $ref: '#/definitions/vm' } },
-  },
-  definitions: {
-    variable: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        type: { type: 'string', description: 'string, number, bool, any, list(T), set(T), map(T), object({...})' },
-        default: {},
-        description: { type: 'string' },
-        sensitive: { type: 'boolean', default: false },
-      },
-    },
-    source_vsphere: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['url'],
-      properties: {
-        url: {
-          type: 'string',
-          pattern: '^https?://[^\\s/@]+',
-          description: 'an https:// URL of vCenter or ESXi, without credentials',
-        },
-        username: { type: 'string' },
-        password: { type: 'string', description: 'always treated as sensitive' },
-        insecure: { type: 'boolean', default: false },
-        ca_file: { type: 'string' },
-        thumbprint: {
-          type: 'string',
-          pattern: '^([0-9A-Fa-f]{2}:){19,31}[0-9A-Fa-f]{2}$',
-          description: 'a SHA-1 or SHA-256 certificate thumbprint, colon-separated hex',
-        },
-        datacenter: { type: 'string' },
-      },
-    },
-    source_local: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        directory: {
-          type: 'string',
-          default: '.',
-          description: 'Base directory for relative disk paths (relative to the configuration).',
-        },
-        allow_absolute_paths: {
-          type: 'boolean',
-          default: false,
-          description: 'Let VMDK descriptors name extents or parents by absolute path.',
-        },
-      },
-    },
-    policy: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        extends: { type: 'string', description: 'a reference to another policy, like policy.base' },
-        ...policyProperties,
-      },
-    },
-    policy_overrides: { type: 'object', additionalProperties: false, properties: policyProperties },
-    vm: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['source'],
-      properties: {
-        source: { type: 'string', description: 'a reference to a source block, like source.local.lab' },
-        policy: { type: 'string', description: 'a reference to a policy block, like policy.linux' },
-        disks: {
-          type: 'array',
-          minItems: 1,
-          items: { type: 'string', minLength: 1 },
-          description: 'local: disk files, boot disk first',
-        },
-        path: { type: 'string', minLength: 1, description: 'vsphere: inventory path of the VM' },
-        name: { type: 'string', minLength: 1, description: 'vsphere: VM name' },
-        discover: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            folder: {
-              type: 'string',
-              minLength: 1,
-              description:
-                'inventory folder to search, like /DC0/vm/prod (default: the whole datacenter), subfolders included',
+      locals: { type: 'object' },
+      source: {
+        type: 'object',
+        additionalProperties: false,
+        properties: Object.fromEntries(
+          sourceTypes.map((t) => [
+            t.type,
+            {
+              type: 'object',
+              propertyNames: { pattern: NAME },
+              additionalProperties: { $ref: `#/definitions/source_${t.type}` },
             },
-            name: { type: 'string', minLength: 1, description: 'glob on the VM name, like web-* (* and ? wildcards)' },
-            guest_id: { type: 'string', minLength: 1, description: 'glob on the vSphere guestId, like debian*' },
+          ]),
+        ),
+      },
+      policy: {
+        type: 'object',
+        propertyNames: { pattern: NAME },
+        additionalProperties: { $ref: '#/definitions/policy' },
+      },
+      vm: { type: 'object', additionalProperties: { $ref: '#/definitions/vm' } },
+    },
+    definitions: {
+      ...Object.fromEntries(sourceTypes.map((t) => [`source_${t.type}`, t.block])),
+      variable: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          type: { type: 'string', description: 'string, number, bool, any, list(T), set(T), map(T), object({...})' },
+          default: {},
+          description: { type: 'string' },
+          sensitive: { type: 'boolean', default: false },
+        },
+      },
+      policy: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          extends: { type: 'string', description: 'a reference to another policy, like policy.base' },
+          ...policyProperties,
+        },
+      },
+      policy_overrides: { type: 'object', additionalProperties: false, properties: policyProperties },
+      vm: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['source'],
+        properties: {
+          source: { type: 'string', description: 'a reference to a source block, like source.local.lab' },
+          policy: { type: 'string', description: 'a reference to a policy block, like policy.linux' },
+          disks: {
+            type: 'array',
+            minItems: 1,
+            items: { type: 'string', minLength: 1 },
+            description: 'local: disk files, boot disk first',
           },
-          description: 'vsphere: plan every VM matching these; each becomes vm.NAME["<vm name>"]',
-        },
-        uuid: {
-          type: 'string',
-          pattern: '^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$',
-          description: 'a BIOS or instance UUID',
-        },
-        cpus: { type: 'integer', minimum: 1, maximum: 512 },
-        memory: { type: 'integer', minimum: 64, description: 'MiB' },
-        firmware: { enum: ['bios', 'uefi'] },
-        nics: {
-          type: 'array',
-          items: {
+          path: { type: 'string', minLength: 1, description: 'vsphere: inventory path of the VM' },
+          name: { type: 'string', minLength: 1, description: 'vsphere: VM name' },
+          discover: {
             type: 'object',
             additionalProperties: false,
             properties: {
-              mac: {
+              folder: {
                 type: 'string',
-                pattern: '^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$',
-                description: 'a MAC address like 00:50:56:aa:bb:cc',
+                minLength: 1,
+                description:
+                  'inventory folder to search, like /DC0/vm/prod (default: the whole datacenter), subfolders included',
               },
-              network: { type: 'string' },
-              model: { enum: ['virtio', 'e1000', 'e1000e', 'rtl8139'], default: 'virtio' },
+              name: {
+                type: 'string',
+                minLength: 1,
+                description: 'glob on the VM name, like web-* (* and ? wildcards)',
+              },
+              guest_id: { type: 'string', minLength: 1, description: 'glob on the vSphere guestId, like debian*' },
+            },
+            description: 'vsphere: plan every VM matching these; each becomes vm.NAME["<vm name>"]',
+          },
+          uuid: {
+            type: 'string',
+            pattern: '^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$',
+            description: 'a BIOS or instance UUID',
+          },
+          cpus: { type: 'integer', minimum: 1, maximum: 512 },
+          memory: { type: 'integer', minimum: 64, description: 'MiB' },
+          firmware: { enum: ['bios', 'uefi'] },
+          nics: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                mac: {
+                  type: 'string',
+                  pattern: '^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$',
+                  description: 'a MAC address like 00:50:56:aa:bb:cc',
+                },
+                network: { type: 'string' },
+                model: { enum: ['virtio', 'e1000', 'e1000e', 'rtl8139'], default: 'virtio' },
+              },
             },
           },
+          overrides: { $ref: '#/definitions/policy_overrides' },
         },
-        overrides: { $ref: '#/definitions/policy_overrides' },
       },
     },
-  },
-} as const;
+  } as const;
+}
 
 export type PolicySettings = {
   output_format: 'qcow2' | 'raw';

@@ -1,7 +1,10 @@
 // The typed configuration every later stage consumes.
 import type { PolicySettings } from './config-schema.js';
+import type { SourceConfig } from './source-types.js';
+
+export type { SourceConfig };
 import type { Range } from './source-file.js';
-import type { Sensitive, Value } from './values.js';
+import type { Value } from './values.js';
 
 export interface VariableConfig {
   type: string;
@@ -9,28 +12,6 @@ export interface VariableConfig {
   sensitive: boolean;
   description?: string;
 }
-
-export interface VsphereSourceConfig {
-  type: 'vsphere';
-  address: string;
-  url: string;
-  username?: string;
-  password?: Sensitive;
-  insecure: boolean;
-  ca_file?: string;
-  thumbprint?: string;
-  datacenter?: string;
-}
-
-export interface LocalSourceConfig {
-  type: 'local';
-  address: string;
-  /** Absolute. */
-  directory: string;
-  allow_absolute_paths: boolean;
-}
-
-export type SourceConfig = VsphereSourceConfig | LocalSourceConfig;
 
 export interface NicConfig {
   mac?: string;

@@ -54,7 +54,3 @@ export class SourceFile {
 export function toRange(span: Span): Range {
   return { filename: span.file.filename, start: span.file.pos(span.start), end: span.file.pos(span.end) };
 }
-
-export function joinSpans(a: Span, b: Span): Span {
-  return { file: a.file, start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) };
-}

@@ -17,7 +17,7 @@ import { inventoryFacts, virtualMachines } from '../../src/providers/vsphere/inv
 import { openRemoteDisks } from '../../src/providers/vsphere/remote-disk.js';
 import { remoteDiskFacts } from '../../src/providers/vsphere/vm-facts.js';
 import { policyDefaults } from '../../src/schema/config-schema.js';
-import type { VsphereSourceConfig } from '../../src/schema/config.js';
+import type { VsphereSourceConfig } from '../../src/providers/vsphere/config.js';
 import { Sensitive } from '../../src/schema/values.js';
 import { h2k, tempDir, writeConfig } from '../helpers.js';
 import { VC_PASSWORD, VC_USER, type Vcsim, startVcsim } from '../fixtures/vcsim.js';

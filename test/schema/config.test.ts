@@ -10,6 +10,8 @@ import { parseFile } from '../../src/schema/parser.js';
 import { SourceFile } from '../../src/schema/source-file.js';
 import { Sensitive } from '../../src/schema/values.js';
 import { REPO, exampleFiles, load, tempDir } from '../helpers.js';
+import { asLocal } from '../../src/providers/local/config.js';
+import { asVsphere } from '../../src/providers/vsphere/config.js';
 
 const FULL = `
 variable "dc" {
@@ -85,12 +87,11 @@ describe('a configuration using every block type', () => {
   });
 
   it('sources are typed; the password stays sensitive', () => {
-    const vc = c.sources['source.vsphere.vc'];
-    assert.equal(vc.type, 'vsphere');
-    assert.ok(vc.type === 'vsphere' && vc.password instanceof Sensitive && vc.password.reveal() === 'hunter2');
-    assert.equal(vc.type === 'vsphere' && vc.datacenter, 'DC0');
-    const local = c.sources['source.local.disks'];
-    assert.equal(local.type === 'local' && local.directory, join(r.dir, 'images'));
+    const vc = asVsphere(c.sources['source.vsphere.vc']);
+    assert.ok(vc.password instanceof Sensitive && vc.password.reveal() === 'hunter2');
+    assert.equal(vc.datacenter, 'DC0');
+    const local = asLocal(c.sources['source.local.disks']);
+    assert.equal(local.directory, join(r.dir, 'images'));
     assert.doesNotMatch(JSON.stringify(c), /hunter2/);
   });
 

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { sha256 } from '../../util/hash.js';
 import type { DiskFacts, SourceFingerprint } from '../../model/facts.js';
-import type { LocalSourceConfig } from '../../schema/config.js';
+import type { LocalSourceConfig } from './config.js';
 import { checkImage, infoChain } from '../../tools/qemu-img.js';
 import { sampledHash } from '../sampling.js';
 import { DiskChainError } from '../vmdk/chain.js';

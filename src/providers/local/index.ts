@@ -6,7 +6,7 @@ import type { SourceConfig } from '../../schema/config.js';
 import { UserError } from '../../util/errors.js';
 import type { SourceDriver } from '../driver.js';
 import { localDisks } from './disk-facts.js';
-import { type LocalSourceConfig, asLocal } from './config.js';
+import { type LocalSourceConfig, asLocal, localSchema } from './config.js';
 
 async function fingerprintNow(src: LocalSourceConfig, disks: string[], address: string) {
   try {
@@ -19,6 +19,7 @@ async function fingerprintNow(src: LocalSourceConfig, disks: string[], address: 
 
 export const local: SourceDriver = {
   type: 'local',
+  schema: localSchema,
   async locate(source: SourceConfig, vms, opts) {
     const src = asLocal(source);
     const found = vms.map((vm) => ({

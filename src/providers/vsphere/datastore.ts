@@ -8,7 +8,7 @@ import { Agent, type RequestOptions, request } from 'node:https';
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ConnectionOptions, connect } from 'node:tls';
-import type { VsphereSourceConfig } from '../../schema/config.js';
+import type { VsphereSourceConfig } from './config.js';
 import { fileSha256 } from '../../util/files.js';
 import { VsphereError, endpointOf, explainFailure } from './govc.js';
 

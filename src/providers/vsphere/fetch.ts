@@ -14,7 +14,7 @@ import { inventoryFacts, parseDatastorePath, siblingOf, virtualMachines } from '
 import { chainFile } from './remote-chain.js';
 import { remoteDiskFacts } from './vm-facts.js';
 import type { PolicySettings } from '../../schema/config-schema.js';
-import type { VsphereSourceConfig } from '../../schema/config.js';
+import type { VsphereSourceConfig } from './config.js';
 import { mapLimit } from '../../util/map-limit.js';
 import { configRelative, fileSha256 } from '../../util/files.js';
 

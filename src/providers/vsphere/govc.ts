@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { VsphereSourceConfig } from '../../schema/config.js';
+import type { VsphereSourceConfig } from './config.js';
 import { findTool } from '../../tools/locate.js';
 import { UserError } from '../../util/errors.js';
 

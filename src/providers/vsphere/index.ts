@@ -5,7 +5,7 @@ import type { VmPlan } from '../../model/plan.js';
 import type { InventoryFacts } from '../../model/source-facts.js';
 import { resolveChain } from '../vmdk/file-reader.js';
 import type { SourceDriver } from '../driver.js';
-import { asVsphere } from './config.js';
+import { asVsphere, vsphereSchema } from './config.js';
 import { DatastoreClient } from './datastore.js';
 import { fetchVm, fetchedEntries } from './fetch.js';
 import { inventoryFindings } from './findings.js';
@@ -21,6 +21,7 @@ function inventoryOf(vm: VmPlan): InventoryFacts {
 
 export const vsphere: SourceDriver = {
   type: 'vsphere',
+  schema: vsphereSchema,
   async locate(source, vms, opts) {
     const src = asVsphere(source);
     const govc = new Govc(src);

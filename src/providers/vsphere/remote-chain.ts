@@ -3,7 +3,7 @@
 // must sit in the disk's own datastore directory. Each file also gets a sampled hash (16 × 4 KiB),
 // which FETCH compares before copying.
 import { posix } from 'node:path';
-import type { VsphereSourceConfig } from '../../schema/config.js';
+import type { VsphereSourceConfig } from './config.js';
 import { sampledHash } from '../sampling.js';
 import { type ChainReader, DiskChainError, walkChain } from '../vmdk/chain.js';
 import type { VmdkDescriptor } from '../vmdk/descriptor.js';

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { VsphereSourceConfig } from '../../schema/config.js';
+import type { VsphereSourceConfig } from './config.js';
 import { type NbdExport, NbdMounts } from '../../tools/nbd.js';
 import { qemuImg } from '../../tools/qemu-img.js';
 import { VsphereError } from './govc.js';

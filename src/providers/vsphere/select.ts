@@ -3,7 +3,8 @@
 // folder that holds a candidate. Unknown and ambiguous selections are diagnostics pointing at the
 // selector in the configuration.
 import type { InventoryFacts } from '../../model/source-facts.js';
-import type { VmConfig, VsphereSourceConfig } from '../../schema/config.js';
+import type { VmConfig } from '../../schema/config.js';
+import type { VsphereSourceConfig } from './config.js';
 import type { Diagnostic } from '../../schema/diagnostics.js';
 import { suggest } from '../../util/did-you-mean.js';
 import { type Govc, VsphereError } from './govc.js';

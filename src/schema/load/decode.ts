@@ -1,0 +1,123 @@
+// Block values → typed configuration: sources through their type's SourceSchema, policies over
+// their parent (or the defaults), vms with their policy, overrides and source-specific arguments.
+import type { Attribute, Block } from '../ast.js';
+import type { NicConfig, SourceConfig, VmConfig } from '../config.js';
+import { type PolicySettings, policyDefaults } from '../config-schema.js';
+import type { Diagnostics } from '../diagnostics.js';
+import { toRange } from '../source-file.js';
+import type { SourceSchema } from '../source-types.js';
+import { BlockRef, type ObjectValue, type Value, typeName } from '../values.js';
+import { type Validators, plain, validateBody } from './schema-errors.js';
+import type { GraphNode } from './structure.js';
+
+function refAddress(v: Value, kind: 'source' | 'policy', attr: Attribute, diags: Diagnostics): string | undefined {
+  if (v instanceof BlockRef && v.address.startsWith(`${kind}.`)) return v.address;
+  const example = kind === 'source' ? 'source.local.lab' : 'policy.linux';
+  const got = v instanceof BlockRef ? v.address : typeName(v);
+  const detail = `"${attr.name}" must be a reference to a ${kind} block, like ${example}; got ${got}.`;
+  diags.error('Invalid reference', detail, attr.expr.span);
+  return undefined;
+}
+
+export function decodeSource(
+  type: SourceSchema,
+  node: GraphNode,
+  values: Record<string, Value>,
+  ctx: { validators: Validators; diags: Diagnostics; dir: string },
+): SourceConfig | undefined {
+  if (!validateBody(ctx.validators.sources[type.type], values, node.attrs, node.span, ctx.diags)) return undefined;
+  return type.decode({ address: node.address, values, attrs: node.attrs, dir: ctx.dir, diags: ctx.diags });
+}
+
+/** What `source.T.N.attr` can read: everything but the password, which stays a secret. */
+export function sourceAttrs(src: SourceConfig): ObjectValue {
+  const out: ObjectValue = {};
+  for (const [k, v] of Object.entries(src)) if (k !== 'address' && k !== 'type') out[k] = v as Value;
+  return out;
+}
+
+export function decodePolicy(
+  node: GraphNode,
+  values: Record<string, Value>,
+  done: Record<string, PolicySettings>,
+  validators: Validators,
+  diags: Diagnostics,
+): PolicySettings | undefined {
+  let parent = policyDefaults();
+  if ('extends' in values) {
+    const attr = node.attrs.find((a) => a.name === 'extends')!;
+    const addr = refAddress(values.extends, 'policy', attr, diags);
+    if (!addr) return undefined;
+    parent = done[addr.slice('policy.'.length)];
+  }
+  if (!validateBody(validators.policy, values, node.attrs, node.span, diags)) return undefined;
+  const own = plain(values);
+  delete own.extends;
+  return { ...parent, ...(own as Partial<PolicySettings>) };
+}
+
+export interface VmDecodeContext {
+  policies: Record<string, PolicySettings>;
+  sources: Record<string, SourceConfig>;
+  sourceTypes: SourceSchema[];
+  validators: Validators;
+  diags: Diagnostics;
+}
+
+export function decodeVm(
+  address: string,
+  block: Block,
+  values: Record<string, Value>,
+  ctx: VmDecodeContext,
+): VmConfig | undefined {
+  const { diags } = ctx;
+  const attrs = block.body.attributes;
+  const attrOf = (n: string) => attrs.find((a) => a.name === n)!;
+  let ok = true;
+  let sourceAddr: string | undefined;
+  let policyAddr: string | null = null;
+  if ('source' in values) {
+    sourceAddr = refAddress(values.source, 'source', attrOf('source'), diags);
+    ok &&= sourceAddr !== undefined;
+  }
+  if ('policy' in values) {
+    const p = refAddress(values.policy, 'policy', attrOf('policy'), diags);
+    ok &&= p !== undefined;
+    policyAddr = p ?? null;
+  }
+  if (!validateBody(ctx.validators.vm, values, attrs, block.headerSpan, diags) || !ok) return undefined;
+  const v = plain(values) as Record<string, unknown>;
+  const source = ctx.sources[sourceAddr!];
+  const checked = ctx.sourceTypes
+    .find((t) => t.type === source.type)!
+    .checkVm({
+      address,
+      values: v,
+      nameSpan: (a) => attrOf(a).nameSpan,
+      position: (a) => attrOf(a).span.start,
+      header: block.headerSpan,
+      diags,
+    });
+  if (!checked) return undefined;
+  const base = policyAddr ? ctx.policies[policyAddr.slice('policy.'.length)] : policyDefaults();
+  const overrides = (v.overrides ?? {}) as Partial<PolicySettings>;
+  const nics = v.nics as Partial<NicConfig>[] | undefined;
+  return {
+    address,
+    source: sourceAddr!,
+    policyAddress: policyAddr,
+    policy: { ...base, ...overrides },
+    ...(v.disks ? { disks: v.disks as string[] } : {}),
+    ...(v.path ? { path: v.path as string } : {}),
+    ...(v.name ? { name: v.name as string } : {}),
+    ...(v.uuid ? { uuid: (v.uuid as string).toLowerCase() } : {}),
+    ...(v.discover ? { discover: v.discover as VmConfig['discover'] } : {}),
+    ...(checked.selector ? { at: toRange(attrOf(checked.selector).expr.span) } : {}),
+    ...(v.cpus !== undefined ? { cpus: v.cpus as number } : {}),
+    ...(v.memory !== undefined ? { memory: v.memory as number } : {}),
+    ...(v.firmware ? { firmware: v.firmware as 'bios' | 'uefi' } : {}),
+    ...(nics
+      ? { nics: nics.map((n) => ({ model: 'virtio' as const, ...n, ...(n.mac ? { mac: n.mac.toLowerCase() } : {}) })) }
+      : {}),
+  };
+}
