@@ -16,7 +16,8 @@ function configFor(fixture: string, disk: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'h2k-bench-'));
   writeFileSync(
     join(dir, 'main.h2k.hcl'),
-    `source "local" "fx" {\n  directory = "${fixture}"\n}\npolicy "p" {\n  output_dir = "./out"\n  boot_test  = false\n}\nvm "debian" {\n  source = source.local.fx\n  disks  = ["${disk}"]\n  policy = policy.p\n}\n`,
+    `source "local" "fx" {\n  directory = "${fixture}"\n}\npolicy "p" {\n  output_dir = "./out"\n  boot_test  ` +
+      `= false\n}\nvm "debian" {\n  source = source.local.fx\n  disks  = ["${disk}"]\n  policy = policy.p\n}\n`,
   );
   return dir;
 }

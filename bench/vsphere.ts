@@ -17,7 +17,9 @@ function configDir(url: string, vmBlock: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'h2k-bench-vs-'));
   writeFileSync(
     join(dir, 'main.h2k.hcl'),
-    `variable "pw" {\n  type      = string\n  sensitive = true\n}\nsource "vsphere" "lab" {\n  url        = "${url}"\n  username   = "${VC_USER}"\n  password   = var.pw\n  insecure   = true\n  datacenter = "DC0"\n}\npolicy "p" {\n  allow_power_off = true\n  boot_test       = false\n}\n${vmBlock}`,
+    `variable "pw" {\n  type      = string\n  sensitive = true\n}\nsource "vsphere" "lab" {\n  url        = ` +
+      `"${url}"\n  username   = "${VC_USER}"\n  password   = var.pw\n  insecure   = true\n  datacenter = ` +
+      `"DC0"\n}\npolicy "p" {\n  allow_power_off = true\n  boot_test       = false\n}\n${vmBlock}`,
   );
   return dir;
 }

@@ -17,7 +17,8 @@ import { mapLimit } from '../util/map-limit.js';
 
 export default class Apply extends H2kCommand {
   static override summary = 'Perform a plan: fix, convert and validate each VM.';
-  static override description = `With a plan file (from \`h2k plan -out FILE\`), applies exactly that plan, after checking it is
+  static override description = `With a plan file (from \`h2k plan -out FILE\`), applies exactly that plan, after
+checking it is
 not stale: same configuration, same state serial and lineage, and sources unchanged since planning.
 With a directory, plans first, shows the plan and asks for confirmation (-auto-approve skips it).
 
@@ -94,7 +95,8 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
         return;
       case 'refreshed':
         this.out(
-          `The state now matches what is on disk (${result.forgotten} record(s) forgotten, serial ${result.serial}). No file was touched.`,
+          `The state now matches what is on disk (${result.forgotten} record(s) forgotten, serial ` +
+            `${result.serial}). No file was touched.`,
         );
         return;
       case 'applied':

@@ -147,7 +147,9 @@ Exit status: 0 when everything required is usable, 1 otherwise.`;
             name: '/dev/fuse',
             ok: false,
             required: false,
-            hint: 'vSphere plans cannot read disks remotely without it (load the fuse module, or give the container --device /dev/fuse)',
+            hint:
+              'vSphere plans cannot read disks remotely without it (load the fuse module, or give the container ' +
+              '--device /dev/fuse)',
           },
     );
     const kernel = findApplianceKernel();
@@ -185,18 +187,21 @@ Exit status: 0 when everything required is usable, 1 otherwise.`;
       }
       if (launch?.ok) {
         this.out(
-          `${p.green('ok  ')} ${'libguestfs launch'.padEnd(width)}  ${describeEnv(launch.env)} (${launch.seconds?.toFixed(1)} s)`,
+          `${p.green('ok  ')} ${'libguestfs launch'.padEnd(width)}  ${describeEnv(launch.env)} ` +
+            `(${launch.seconds?.toFixed(1)} s)`,
         );
         for (const t of launch.tried.filter((x) => !x.ok))
           this.out(`     ${''.padEnd(width)}  ${p.dim(`${describeEnv(t.env)}: ${t.error}`)}`);
         if (launch.env.LIBGUESTFS_BACKEND_SETTINGS === 'force_tcg')
           this.out(
-            `     ${''.padEnd(width)}  ${p.dim('KVM does not work for the appliance here; h2k uses TCG (slower) automatically.')}`,
+            `     ${''.padEnd(width)}  ` +
+              `${p.dim('KVM does not work for the appliance here; h2k uses TCG (slower) automatically.')}`,
           );
       } else if (launch) {
         this.out(`${p.red('FAIL')} ${'libguestfs launch'.padEnd(width)}  ${launch.error}`);
         this.out(
-          `     ${''.padEnd(width)}  hint: run \`libguestfs-test-tool\` for the full log; check the appliance kernel is readable (chmod 0644 /boot/vmlinuz-*)`,
+          `     ${''.padEnd(width)}  hint: run \`libguestfs-test-tool\` for the full log; check the appliance ` +
+            `kernel is readable (chmod 0644 /boot/vmlinuz-*)`,
         );
       } else if (!flags.launch) this.out(`${p.yellow('skip')} libguestfs launch (--no-launch)`);
       this.out(

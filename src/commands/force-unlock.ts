@@ -5,7 +5,8 @@ import { backendFor } from '../cli/state.js';
 
 export default class ForceUnlock extends H2kCommand {
   static override summary = 'Remove a state lock left behind by a process that died.';
-  static override description = `Removes the lock only when its ID matches the one given (h2k prints it when it finds a lock).
+  static override description = `Removes the lock only when its ID matches the one given (h2k prints it when it finds
+a lock).
 Never use it while an apply is still running: two applies on one state can corrupt its outputs.`;
   static override examples = [
     {

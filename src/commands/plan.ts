@@ -17,7 +17,8 @@ import { EXIT, UserError } from '../util/errors.js';
 
 export default class Plan extends H2kCommand {
   static override summary = 'Inspect the sources and show exactly what apply would do.';
-  static override description = `For each VM: reads its disks' chain, inspects the guest in ONE read-only libguestfs launch,
+  static override description = `For each VM: reads its disks' chain, inspects the guest in ONE read-only libguestfs
+launch,
 and computes every action: the stages still to run, a unified diff of every guest file FIX will
 change, the commands it will run in the guest, and findings (critical / warning / info). Nothing
 is written anywhere but the plan file.
@@ -49,7 +50,9 @@ and -out saves a refresh-only plan: its apply makes the state match what is on d
     'detailed-exitcode': Flags.boolean({ description: 'Exit 0 when there are no changes, 2 when there are.' }),
     inspect: Flags.boolean({
       description:
-        'Inspect guests (vSphere: through Range reads of the datastore, no download). -inspect=false reads the vSphere inventory only: seconds for a thousand VMs, inventory findings, no guest diffs; such a plan cannot be applied.',
+        'Inspect guests (vSphere: through Range reads of the datastore, no download). -inspect=false reads the ' +
+        'vSphere inventory only: seconds for a thousand VMs, inventory findings, no guest diffs; such a plan ' +
+        'cannot be applied.',
       default: true,
       allowNo: true,
     }),
@@ -83,7 +86,8 @@ and -out saves a refresh-only plan: its apply makes the state match what is on d
       const blocking = blockingFindings(plan);
       if (blocking.length) {
         throw new UserError(
-          `${blocking.length} critical finding(s) block this plan: ${blocking.map((b) => `${b.vm} [${b.code}]`).join(', ')}`,
+          `${blocking.length} critical finding(s) block this plan: ` +
+            `${blocking.map((b) => `${b.vm} [${b.code}]`).join(', ')}`,
           "fix the cause, or accept the risk by adding the code to the policy's acknowledge list",
         );
       }

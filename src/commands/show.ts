@@ -8,7 +8,8 @@ import { renderPlanText } from '../render/plan-text.js';
 
 export default class Show extends H2kCommand {
   static override summary = 'Render a saved plan: for a terminal, as JSON, or as a pull-request comment.';
-  static override description = `Colour is used only in a terminal. --markdown renders summary counts and a collapsible section
+  static override description = `Colour is used only in a terminal. --markdown renders summary counts and a
+collapsible section
 per VM with its guest-file diffs and findings, stable so an updated PR comment diffs well.`;
   static override examples = [
     { description: 'Review a saved plan', command: '<%= config.bin %> show plan.json' },

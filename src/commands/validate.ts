@@ -56,7 +56,8 @@ Exit status: 0 valid, 1 invalid.`;
         this.err(renderDiagnostics(result.diagnostics, result.files, this.paint(process.stderr)));
       const c = result.config!;
       this.out(
-        `${p.green('Success!')} The configuration is valid (${c.files.length} file${c.files.length === 1 ? '' : 's'}, ${c.vms.length} VM${c.vms.length === 1 ? '' : 's'}).`,
+        `${p.green('Success!')} The configuration is valid (${c.files.length} ` +
+          `file${c.files.length === 1 ? '' : 's'}, ${c.vms.length} VM${c.vms.length === 1 ? '' : 's'}).`,
       );
     } else {
       this.err(renderDiagnostics(result.diagnostics, result.files, this.paint(process.stderr)));

@@ -156,7 +156,9 @@ export async function applyVm(opts: {
       const seconds = Number(v.seconds.toFixed(1));
       details = { boot_test: { passed: v.passed, seconds, checks: v.checks, lease: v.lease, accel: v.accel } };
       if (!v.passed) throw new UserError(`boot test failed: ${v.failure}`, `serial log: ${v.serialLog}`);
-      note = `boot test passed in ${v.seconds.toFixed(0)} s (${v.accel}): systemd target, root written, DHCP lease ${v.lease}`;
+      note =
+        `boot test passed in ${v.seconds.toFixed(0)} s (${v.accel}): systemd target, root written, DHCP lease ` +
+        `${v.lease}`;
     }
     writeFileSync(ws.outXml, domainXml({ name: vmSlug(vm.address), disks: ws.outDisks, format, hw }));
     const validator = findTool('virt-xml-validate');

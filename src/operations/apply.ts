@@ -40,7 +40,8 @@ export async function checkNotStale(config: Config, state: StateStore, plan: Pla
   if (plan.state.serial !== state.data.serial || plan.state.lineage !== lineage) {
     const other = plan.state.lineage !== null && plan.state.lineage !== lineage ? ' of another lineage' : '';
     throw new UserError(
-      `the plan is stale: it was made against state serial ${plan.state.serial}, the state is now at serial ${state.data.serial}${other}`,
+      `the plan is stale: it was made against state serial ${plan.state.serial}, the state is now at serial ` +
+        `${state.data.serial}${other}`,
       'another apply ran since; plan again',
     );
   }
@@ -59,7 +60,8 @@ function refuseUnappliable(plan: Plan): void {
   const blocking = blockingFindings(plan);
   if (blocking.length)
     throw new UserError(
-      `${blocking.length} critical finding(s) block this apply: ${blocking.map((b) => `${b.vm} [${b.code}]`).join(', ')}`,
+      `${blocking.length} critical finding(s) block this apply: ` +
+        `${blocking.map((b) => `${b.vm} [${b.code}]`).join(', ')}`,
       "fix the cause, or add the code to the policy's acknowledge list",
     );
 }

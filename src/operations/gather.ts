@@ -109,5 +109,8 @@ function readNote(g: GatheredVm): string {
   if (!g.remoteRead) return '';
   const { bytes, allocated } = g.remoteRead;
   const pct = ((100 * bytes) / Math.max(1, allocated)).toFixed(2);
-  return `, ${(bytes / 2 ** 20).toFixed(1)} MiB read remotely (${pct} % of ${(allocated / 2 ** 20).toFixed(0)} MiB allocated)`;
+  return (
+    `, ${(bytes / 2 ** 20).toFixed(1)} MiB read remotely (${pct} % of ${(allocated / 2 ** 20).toFixed(0)} MiB ` +
+    `allocated)`
+  );
 }

@@ -48,7 +48,8 @@ export function orphans(stateVms: string[], configVms: string[]): Drift[] {
     .map((vm) => ({
       vm,
       problem:
-        'in the state but no longer in the configuration; proposed: forget it with h2k state rm (its files are left alone)',
+        'in the state but no longer in the configuration; proposed: forget it with h2k state rm (its files are ' +
+        'left alone)',
     }));
 }
 

@@ -84,7 +84,8 @@ export function planVm(input: PlanVmInput): VmPlan {
     findings.push({
       code: 'snapshot-chain',
       severity: 'info',
-      message: `the disks have ${layers - facts.disks.length} snapshot layer(s): the VM is migrated at its current state`,
+      message:
+        `the disks have ${layers - facts.disks.length} snapshot layer(s): the VM is migrated at its ` + `current state`,
       acknowledged: false,
     });
   if (facts.guest && hardware.firmware !== facts.guest.firmware)

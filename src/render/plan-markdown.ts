@@ -5,8 +5,10 @@ import type { GuestEdit, Plan } from '../model/plan.js';
 
 function editMarkdown(e: GuestEdit): string {
   switch (e.kind) {
-    case 'write':
-      return `- \`~ ${e.path}\` — ${e.reason}\n\n\`\`\`diff\n${unifiedDiff(e.before, e.after, `a${e.path}`, `b${e.path}`).trimEnd()}\n\`\`\``;
+    case 'write': {
+      const diff = unifiedDiff(e.before, e.after, `a${e.path}`, `b${e.path}`).trimEnd();
+      return `- \`~ ${e.path}\` — ${e.reason}\n\n\`\`\`diff\n${diff}\n\`\`\``;
+    }
     case 'delete':
       return `- \`- ${e.path}\` — ${e.reason}`;
     case 'symlink':
@@ -30,7 +32,8 @@ export function renderPlanMarkdown(plan: Plan): string {
   out.push(`| VMs | ${[...counts.keys()].join(' | ')}${counts.size ? ' | ' : ''}critical | warning | info |`);
   out.push(`|---|${[...counts.keys()].map(() => '---|').join('')}---|---|---|`);
   out.push(
-    `| ${vms.length} | ${[...counts.values()].join(' | ')}${counts.size ? ' | ' : ''}${sev.critical} | ${sev.warning} | ${sev.info} |`,
+    `| ${vms.length} | ${[...counts.values()].join(' | ')}${counts.size ? ' | ' : ''}${sev.critical} | ` +
+      `${sev.warning} | ${sev.info} |`,
   );
   out.push('');
   if (plan.drift.length) {

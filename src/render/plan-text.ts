@@ -105,7 +105,8 @@ export function renderPlanText(plan: Plan, p: Paint): string {
   out.push(
     total === 0
       ? p.green(`No changes. ${vms.length} VM(s) match the configuration.`)
-      : `${p.bold('Plan:')} ${vms.length} VM(s), ${total} action(s)${byStage ? ` (${byStage})` : ''}; findings: ${sev.critical} critical, ${sev.warning} warning, ${sev.info} info.`,
+      : `${p.bold('Plan:')} ${vms.length} VM(s), ${total} action(s)${byStage ? ` (${byStage})` : ''}; findings: ` +
+          `${sev.critical} critical, ${sev.warning} warning, ${sev.info} info.`,
   );
   return `${out.join('\n')}\n`;
 }

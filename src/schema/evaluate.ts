@@ -143,7 +143,8 @@ export class Evaluator {
         if (expr.name in REFERENCE_ROOTS) throw this.incomplete(expr.name, expr.span);
         throw new DiagnosticError(
           'Invalid reference',
-          `A reference must start with var., local., source., policy. or each.; "${expr.name}" is not one of them. If you meant a string, put it in quotes.`,
+          `A reference must start with var., local., source., policy. or each.; "${expr.name}" is not one of ` +
+            `them. If you meant a string, put it in quotes.`,
           expr.span,
         );
       case 'getattr':

@@ -77,7 +77,8 @@ export function resolveInputs(
         // Not echoed: a malformed -var may be a bare secret.
         diags.error(
           'Invalid -var option',
-          'A -var option is not correctly specified. It must be a variable name and value separated by an equals sign, like -var key=value.',
+          'A -var option is not correctly specified. It must be a variable name and value separated by an ' +
+            'equals sign, like -var key=value.',
         );
         continue;
       }
@@ -86,7 +87,8 @@ export function resolveInputs(
       if (!v) {
         diags.error(
           'Value for undeclared variable',
-          `A variable named "${name}" was assigned on the command line, but the configuration does not declare a variable of that name. To use this value, add a variable "${name}" {} block.`,
+          `A variable named "${name}" was assigned on the command line, but the configuration does not declare ` +
+            `a variable of that name. To use this value, add a variable "${name}" {} block.`,
         );
         continue;
       }
@@ -149,7 +151,8 @@ export function resolveInputs(
     if (value === undefined) {
       diags.error(
         'No value for required variable',
-        `The input variable "${v.name}" is not set and has no default value. Use -var ${v.name}=..., -var-file, or set H2K_VAR_${v.name}.`,
+        `The input variable "${v.name}" is not set and has no default value. Use -var ${v.name}=..., ` +
+          `-var-file, or set H2K_VAR_${v.name}.`,
         v.headerSpan,
       );
       continue;

@@ -111,7 +111,8 @@ class Parser {
       if (t.type !== 'ident')
         this.fail(
           'Argument or block definition required',
-          'An argument or block definition is required here. To set an argument, use the equals sign "=" to introduce the argument value.',
+          'An argument or block definition is required here. To set an argument, use the equals sign "=" to ' +
+            'introduce the argument value.',
           t,
         );
       this.next();
@@ -172,7 +173,8 @@ class Parser {
       if (open.type === 'newline' || open.type === 'eof')
         this.fail(
           'Invalid block definition',
-          'A block definition must have block content delimited by "{" and "}", starting on the same line as the block header.',
+          'A block definition must have block content delimited by "{" and "}", starting on the same line as ' +
+            'the block header.',
           open,
         );
       this.fail(

@@ -39,7 +39,8 @@ describe('h2k validate (real CLI)', () => {
     assert.equal(r.exitCode, 1);
     assert.equal(
       r.stderr,
-      `${dir}/main.h2k.hcl:2:10: error: Incorrect attribute value type\n  Inappropriate value for attribute "trim": bool required, got string.\n  2 |   trim = "maybe"\n    |          ^^^^^^^\n\n1 error, 0 warnings.\n`,
+      `${dir}/main.h2k.hcl:2:10: error: Incorrect attribute value type\n  Inappropriate value for attribute ` +
+        `"trim": bool required, got string.\n  2 |   trim = "maybe"\n    |          ^^^^^^^\n\n1 error, 0 warnings.\n`,
     );
     assert.doesNotMatch(r.stderr, /\bat .*\.js:\d+/);
   });
@@ -128,7 +129,9 @@ describe('-target', () => {
   it('selects VMs by address (all instances of a for_each vm), and names unknown ones', async () => {
     const dir = writeConfig({
       'main.h2k.hcl':
-        'source "local" "s" {\n  directory = "."\n}\nsource "vsphere" "v" {\n  url = "https://vc/sdk"\n}\nvm "local" {\n  source = source.local.s\n  disks  = ["missing.vmdk"]\n}\nvm "lab" {\n  for_each = ["a", "b"]\n  source   = source.vsphere.v\n  name     = each.key\n}\n',
+        'source "local" "s" {\n  directory = "."\n}\nsource "vsphere" "v" {\n  url = "https://vc/sdk"\n}\nvm ' +
+        '"local" {\n  source = source.local.s\n  disks  = ["missing.vmdk"]\n}\nvm "lab" {\n  for_each = ["a", ' +
+        '"b"]\n  source   = source.vsphere.v\n  name     = each.key\n}\n',
     });
     const local = await h2k(['plan', dir, '-target', 'vm.local']);
     assert.equal(local.exitCode, 1);
@@ -146,7 +149,11 @@ describe('-target', () => {
     assert.equal(none.exitCode, 1);
     assert.match(
       none.stderr,
-      /^Error: -target vm\.nope matches no vm in the configuration\n {2}hint: addresses look like vm\.NAME or vm\.NAME\["key"\]; known: vm\.lab\["a"\], vm\.lab\["b"\], vm\.local\n$/,
+      new RegExp(
+        String.raw`^Error: -target vm\.nope matches no vm in the configuration\n {2}hint: addresses look like` +
+          String.raw` vm\.NAME` +
+          String.raw` or vm\.NAME\["key"\]; known: vm\.lab\["a"\], vm\.lab\["b"\], vm\.local\n$`,
+      ),
     );
   });
 });

@@ -25,7 +25,9 @@ const GUESTFS_ENV = {
 
 function vmConfig(diskDir: string, disk: string): string {
   return writeConfig({
-    'main.h2k.hcl': `source "local" "s" {\n  directory = "${diskDir}"\n}\nvm "bad" {\n  source = source.local.s\n  disks  = ["${disk}"]\n}\n`,
+    'main.h2k.hcl':
+      `source "local" "s" {\n  directory = "${diskDir}"\n}\nvm "bad" {\n  source = source.local.s\n  disks  = ` +
+      `["${disk}"]\n}\n`,
   });
 }
 
@@ -97,7 +99,8 @@ describe('bad input to plan', { timeout: 20 * 60_000 }, () => {
     await execa('guestfish', ['-N', `${img}=fs:ext4:64M`, '-m', '/dev/sda1'], {
       env: GUESTFS_ENV,
       input:
-        'mkdir-p /etc\nmkdir-p /bin\nmkdir-p /usr/bin\nwrite /etc/fstab "/dev/sda1 / ext4 defaults 0 1\\n"\nwrite /etc/os-release "ID=frobos\\nNAME=FrobOS\\n"\n',
+        'mkdir-p /etc\nmkdir-p /bin\nmkdir-p /usr/bin\nwrite /etc/fstab "/dev/sda1 / ext4 defaults 0 ' +
+        '1\\n"\nwrite /etc/os-release "ID=frobos\\nNAME=FrobOS\\n"\n',
     });
     copyFileSync(img, join(d, 'frob.raw'));
     const dir = vmConfig(d, 'frob.raw');
@@ -105,7 +108,11 @@ describe('bad input to plan', { timeout: 20 * 60_000 }, () => {
     assert.equal(r.exitCode, 1);
     assert.match(
       r.stdout,
-      /CRITICAL \[unknown-guest\] the guest OS is not recognised \(type linux, distro unknown\); h2k cannot plan its fixes/,
+      new RegExp(
+        String.raw`CRITICAL \[unknown-guest\] the guest OS is not recognised \(type linux, distro unknown\); h2k` +
+          String.raw` cannot` +
+          String.raw` plan its fixes`,
+      ),
     );
     assert.match(r.stderr, /^Error: 1 critical finding\(s\) block this plan: vm\.bad \[unknown-guest\]$/m);
     assert.ok(!existsSync(join(dir, '.h2k', 'state.json')));

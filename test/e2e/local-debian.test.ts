@@ -74,7 +74,10 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
     assert.match(r.stderr, /fix: done in [\d.]+ s \(10 change\(s\), 1 libguestfs launch\)/);
     assert.match(
       r.stderr,
-      /validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): systemd target, root written, DHCP lease 10\.0\.2\.15\)/,
+      new RegExp(
+        String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): systemd target, root written, DHCP` +
+          String.raw` lease 10\.0\.2\.15\)`,
+      ),
     );
     const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
     const stages = state.vms['vm.debian'].stages;
@@ -121,7 +124,11 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
     assert.equal(r.exitCode, 2, r.stderr);
     assert.match(
       r.stdout,
-      /^Drift since the last apply:\n {2}! vm\.debian validate out\/debian\.xml: modified since it was produced \(size or sha256 differ\)$/m,
+      new RegExp(
+        String.raw`^Drift since the last apply:\n {2}! vm\.debian validate out\/debian\.xml: modified since it was` +
+          String.raw` produced \(size or sha256 differ\)$`,
+        'm',
+      ),
     );
     assert.match(r.stdout, /Plan: 1 VM\(s\), 1 action\(s\) \(1 validate\)/);
   });

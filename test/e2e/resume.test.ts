@@ -22,7 +22,10 @@ describe('kill and resume (real fixture)', { timeout: 40 * 60_000 }, () => {
     sourceSha = await fileSha256(source);
     // Compression makes CONVERT long enough to be killed in the middle; no boot test here.
     dir = writeConfig({
-      'main.h2k.hcl': `source "local" "fx" {\n  directory = "${fixture}"\n}\npolicy "p" {\n  output_dir = "./out"\n  compress   = true\n  boot_test  = false\n}\nvm "debian" {\n  source = source.local.fx\n  disks  = ["debian-vmware-sparse.vmdk"]\n  policy = policy.p\n}\n`,
+      'main.h2k.hcl':
+        `source "local" "fx" {\n  directory = "${fixture}"\n}\npolicy "p" {\n  output_dir = "./out"\n  compress  ` +
+        ` = true\n  boot_test  = false\n}\nvm "debian" {\n  source = source.local.fx\n  disks  = ` +
+        `["debian-vmware-sparse.vmdk"]\n  policy = policy.p\n}\n`,
     });
   });
 

@@ -67,7 +67,10 @@ vm "debian" {
       assert.equal(r.exitCode, 1);
       assert.match(
         r.stderr,
-        /^Error: the plan is stale: the configuration changed since it was made\n {2}hint: plan again: h2k plan -out FILE\n$/,
+        new RegExp(
+          String.raw`^Error: the plan is stale: the configuration changed since it was made\n {2}hint: plan again:` +
+            String.raw` h2k plan -out FILE\n$`,
+        ),
       );
     } finally {
       writeFileSync(file, original);
@@ -81,7 +84,11 @@ vm "debian" {
     assert.equal(r.exitCode, 1);
     assert.match(
       r.stderr,
-      /^Error: vm\.debian: the source changed since the plan was made \(guest\.vmdk\)\n {2}hint: the guest may have been powered on or the disk replaced: run h2k plan again\n$/,
+      new RegExp(
+        String.raw`^Error: vm\.debian: the source changed since the plan was made \(guest\.vmdk\)\n {2}hint: the` +
+          String.raw` guest` +
+          String.raw` may have been powered on or the disk replaced: run h2k plan again\n$`,
+      ),
     );
   });
 
@@ -117,7 +124,9 @@ describe('drift: the source changed after its conversion (real fixture copy)', {
     const disk = join(disks, 'guest.vmdk');
     copyFileSync(join(fixture, 'debian-vmware-sparse.vmdk'), disk);
     const dir = writeConfig({
-      'main.h2k.hcl': `source "local" "copy" {\n  directory = "${disks}"\n}\npolicy "p" {\n  output_dir = "./out"\n  boot_test  = false\n}\nvm "debian" {\n  source = source.local.copy\n  disks  = ["guest.vmdk"]\n  policy = policy.p\n}\n`,
+      'main.h2k.hcl':
+        `source "local" "copy" {\n  directory = "${disks}"\n}\npolicy "p" {\n  output_dir = "./out"\n  boot_test ` +
+        ` = false\n}\nvm "debian" {\n  source = source.local.copy\n  disks  = ["guest.vmdk"]\n  policy = policy.p\n}\n`,
     });
     const a = await h2k(['apply', dir, '-auto-approve', '--no-color']);
     assert.equal(a.exitCode, 0, a.stderr);

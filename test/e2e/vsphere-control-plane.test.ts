@@ -131,7 +131,10 @@ vm "none" {
     assert.equal(r.exitCode, 0, r.stderr);
     assert.match(
       r.stderr,
-      /main\.h2k\.hcl:\d+:\d+: warning: Discovery matched no VM\n {2}No VM in source\.vsphere\.lab .* matches \{"folder":"\/DC0\/vm\/team-a","name":"web-\*"\}; vm\.none plans nothing\./,
+      new RegExp(
+        String.raw`main\.h2k\.hcl:\d+:\d+: warning: Discovery matched no VM\n {2}No VM in source\.vsphere\.lab .*` +
+          String.raw` matches \{"folder":"\/DC0\/vm\/team-a","name":"web-\*"\}; vm\.none plans nothing\.`,
+      ),
     );
     const plan = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(plan.vms).sort(), [
@@ -190,11 +193,18 @@ vm "twice" {
     assert.equal(r.exitCode, 1);
     assert.match(
       r.stderr,
-      /main\.h2k\.hcl:20:12: error: Unknown VM\n {2}No VM with name "debain" in source\.vsphere\.lab \(https:\/\/127\.0\.0\.1:\d+\/sdk, datacenter DC0\)\. Did you mean "debian"\?/,
+      new RegExp(
+        String.raw`main\.h2k\.hcl:20:12: error: Unknown VM\n {2}No VM with name "debain" in source\.vsphere\.lab` +
+          String.raw` \(https:\/\/127\.0\.0\.1:\d+\/sdk,` +
+          String.raw` datacenter DC0\)\. Did you mean "debian"\?`,
+      ),
     );
     assert.match(
       r.stderr,
-      /main\.h2k\.hcl:25:12: error: Ambiguous VM\n {2}2 VMs match name "dup" .*: \/DC0\/vm\/team-a\/dup, \/DC0\/vm\/team-b\/dup\. Select it by path or uuid instead\./,
+      new RegExp(
+        String.raw`main\.h2k\.hcl:25:12: error: Ambiguous VM\n {2}2 VMs match name "dup" .*: \/DC0\/vm\/team-a\/dup,` +
+          String.raw` \/DC0\/vm\/team-b\/dup\. Select it by path or uuid instead\.`,
+      ),
     );
     assert.match(r.stderr, / {2}20 \| {3}name {3}= "debain"\n/);
   });
@@ -227,7 +237,10 @@ vm "twice" {
     assert.equal(tls.exitCode, 1);
     assert.match(
       oneLine(tls.stderr),
-      /^Error: source\.vsphere\.lab: TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted \(x509: certificate signed by unknown authority\)$/,
+      new RegExp(
+        String.raw`^Error: source\.vsphere\.lab: TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted` +
+          String.raw` \(x509: certificate signed by unknown authority\)$`,
+      ),
     );
 
     const thumb = await sha1Thumbprint(vc.host);

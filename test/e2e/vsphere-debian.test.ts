@@ -163,7 +163,8 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
     );
     // Remote inspection read a small part of the disk, and nothing was downloaded.
     const read = new RegExp(
-      `vm\\.debian: inspected in [\\d.]+ s, ([\\d.]+) MiB read remotely \\(([\\d.]+) % of ${fixtureMiB} MiB allocated\\)`,
+      `vm\\.debian: inspected in [\\d.]+ s, ([\\d.]+) MiB read remotely \\(([\\d.]+) % of ${fixtureMiB} MiB ` +
+        `allocated\\)`,
     ).exec(r.stderr);
     assert.ok(read, r.stderr);
     assert.ok(Number(read[2]) < 10, `remote inspection read ${read[2]} % of the disk`);
@@ -187,85 +188,94 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
     await bringUp();
   });
 
-  it('fetch killed (h2k), then cut off (vcsim), then resumed from the byte where it stopped: identical bytes, and the VM boots', async () => {
-    const planFile = join(dir, 'plan.json');
-    const p = await h2k(['plan', dir, '-target', 'vm.debian', '-out', planFile, '--no-color'], { env: env() });
-    assert.equal(p.exitCode, 0, p.stderr);
+  it(
+    'fetch killed (h2k), then cut off (vcsim), then resumed from the byte where it stopped: identical bytes, and ' +
+      'the VM boots',
+    async () => {
+      const planFile = join(dir, 'plan.json');
+      const p = await h2k(['plan', dir, '-target', 'vm.debian', '-out', planFile, '--no-color'], { env: env() });
+      assert.equal(p.exitCode, 0, p.stderr);
 
-    await killedAt(['apply', planFile], /fetch: downloading/, {
-      env: env(),
-      poll: () => partialSize() > 150 * 2 ** 20,
-      cleanup: dir,
-    });
-    const afterKill = partialSize();
-    assert.ok(afterKill > 0 && afterKill < fixtureBytes, `a partial download remains (${afterKill} bytes)`);
-    await unlock(dir, env());
+      await killedAt(['apply', planFile], /fetch: downloading/, {
+        env: env(),
+        poll: () => partialSize() > 150 * 2 ** 20,
+        cleanup: dir,
+      });
+      const afterKill = partialSize();
+      assert.ok(afterKill > 0 && afterKill < fixtureBytes, `a partial download remains (${afterKill} bytes)`);
+      await unlock(dir, env());
 
-    // Now the server goes away mid-download.
-    const child = h2k(['apply', dir, '-target', 'vm.debian', '-auto-approve', '--no-color'], { env: env() });
-    while (partialSize() < afterKill + 100 * 2 ** 20) await new Promise((r) => setTimeout(r, 20));
-    await vc.stop();
-    const cut = await child;
-    assert.equal(cut.exitCode, 1);
-    const downloading = `fetch: downloading [LocalDS_0] debian/debian.vmdk (${fixtureMiB} MiB, resuming at `;
-    assert.ok(cut.stderr.includes(downloading), cut.stderr);
-    assert.match(
-      cut.stderr,
-      new RegExp(
-        `^Error: vm\\.debian: fetch failed: source\\.vsphere\\.lab: lost the connection to https://127\\.0\\.0\\.1:\\d+ after \\d+ of ${fixtureBytes} bytes of debian\\.vmdk\n {2}hint: run h2k apply again once it is reachable: the download resumes from the byte where it stopped\n`,
-        'm',
-      ),
-    );
-    const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
-    assert.equal(state.vms['vm.debian'].stages.fetch.status, 'failed');
-    assert.equal((await h2k(['audit', 'verify', dir])).exitCode, 0, 'the audit chain is intact');
-    const beforeResume = partialSize();
-    assert.ok(beforeResume > afterKill);
+      // Now the server goes away mid-download.
+      const child = h2k(['apply', dir, '-target', 'vm.debian', '-auto-approve', '--no-color'], { env: env() });
+      while (partialSize() < afterKill + 100 * 2 ** 20) await new Promise((r) => setTimeout(r, 20));
+      await vc.stop();
+      const cut = await child;
+      assert.equal(cut.exitCode, 1);
+      const downloading = `fetch: downloading [LocalDS_0] debian/debian.vmdk (${fixtureMiB} MiB, resuming at `;
+      assert.ok(cut.stderr.includes(downloading), cut.stderr);
+      assert.match(
+        cut.stderr,
+        new RegExp(
+          `^Error: vm\\.debian: fetch failed: source\\.vsphere\\.lab: lost the connection to ` +
+            `https://127\\.0\\.0\\.1:\\d+ after \\d+ of ${fixtureBytes} bytes of debian\\.vmdk\n {2}hint: run ` +
+            `h2k apply again once it is reachable: the download resumes from the byte where it stopped\n`,
+          'm',
+        ),
+      );
+      const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
+      assert.equal(state.vms['vm.debian'].stages.fetch.status, 'failed');
+      assert.equal((await h2k(['audit', 'verify', dir])).exitCode, 0, 'the audit chain is intact');
+      const beforeResume = partialSize();
+      assert.ok(beforeResume > afterKill);
 
-    await bringUp();
-    const sourceFile = await datastoreFile('debian/debian.vmdk');
-    const sourceSha = await fileSha256(sourceFile);
-    assert.equal(sourceSha, fixtureSha);
-    const r = await h2k(['apply', dir, '-target', 'vm.debian', '-auto-approve', '--no-color'], { env: env() });
-    assert.equal(r.exitCode, 0, r.stderr);
-    const resumed = new RegExp(
-      `fetch: done in [\\d.]+ s \\(1 file\\(s\\), ${fixtureMiB} MiB in [\\d.]+ s, resumed after (\\d+) MiB\\)`,
-    ).exec(r.stderr);
-    assert.ok(resumed, r.stderr);
-    assert.ok(
-      Math.abs(Number(resumed[1]) - beforeResume / 2 ** 20) <= 1,
-      `resumed at ${resumed[1]} MiB, where it stopped (${beforeResume} bytes)`,
-    );
-    assert.equal(
-      await fileSha256(join(dir, '.h2k', 'fetch', 'debian', 'disk0', 'debian.vmdk')),
-      fixtureSha,
-      'the resumed download is byte-identical to the source',
-    );
-    assert.match(
-      r.stderr,
-      /validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): systemd target, root written, DHCP lease 10\.0\.2\.15\)/,
-    );
+      await bringUp();
+      const sourceFile = await datastoreFile('debian/debian.vmdk');
+      const sourceSha = await fileSha256(sourceFile);
+      assert.equal(sourceSha, fixtureSha);
+      const r = await h2k(['apply', dir, '-target', 'vm.debian', '-auto-approve', '--no-color'], { env: env() });
+      assert.equal(r.exitCode, 0, r.stderr);
+      const resumed = new RegExp(
+        `fetch: done in [\\d.]+ s \\(1 file\\(s\\), ${fixtureMiB} MiB in [\\d.]+ s, resumed after (\\d+) MiB\\)`,
+      ).exec(r.stderr);
+      assert.ok(resumed, r.stderr);
+      assert.ok(
+        Math.abs(Number(resumed[1]) - beforeResume / 2 ** 20) <= 1,
+        `resumed at ${resumed[1]} MiB, where it stopped (${beforeResume} bytes)`,
+      );
+      assert.equal(
+        await fileSha256(join(dir, '.h2k', 'fetch', 'debian', 'disk0', 'debian.vmdk')),
+        fixtureSha,
+        'the resumed download is byte-identical to the source',
+      );
+      assert.match(
+        r.stderr,
+        new RegExp(
+          String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): systemd target, root written,` +
+            String.raw` DHCP lease 10\.0\.2\.15\)`,
+        ),
+      );
 
-    const fetchRec = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8')).vms['vm.debian'].stages.fetch;
-    assert.deepEqual(
-      fetchRec.outputs.map((o: { path: string; size: number; sha256: string }) => [o.path, o.size, o.sha256]),
-      [['.h2k/fetch/debian/disk0/debian.vmdk', fixtureBytes, fixtureSha]],
-    );
-    const inv = JSON.parse((await vc.govc(['vm.info', '-json', 'debian'])).stdout).VirtualMachines[0];
-    const macs = inv.Config.Hardware.Device.filter((d: { MacAddress?: string }) => d.MacAddress).map(
-      (d: { MacAddress: string }) => d.MacAddress,
-    );
-    const xml = readFileSync(join(dir, 'out', 'debian.xml'), 'utf8');
-    assert.deepEqual(
-      [...xml.matchAll(/<mac address="([^"]+)"\/>/g)].map((m) => m[1]),
-      macs,
-      'both NICs keep their MACs, in order',
-    );
-    assert.doesNotMatch(xml, /firmware="efi"/, 'a BIOS VM stays BIOS');
-    assert.match(xml, /<vcpu>2<\/vcpu>/);
-    assert.match(xml, /<memory unit="MiB">1024<\/memory>/);
-    assert.equal(await fileSha256(sourceFile), sourceSha, 'the source in the datastore was written');
-  });
+      const fetchRec = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8')).vms['vm.debian'].stages.fetch;
+      assert.deepEqual(
+        fetchRec.outputs.map((o: { path: string; size: number; sha256: string }) => [o.path, o.size, o.sha256]),
+        [['.h2k/fetch/debian/disk0/debian.vmdk', fixtureBytes, fixtureSha]],
+      );
+      const inv = JSON.parse((await vc.govc(['vm.info', '-json', 'debian'])).stdout).VirtualMachines[0];
+      const macs = inv.Config.Hardware.Device.filter((d: { MacAddress?: string }) => d.MacAddress).map(
+        (d: { MacAddress: string }) => d.MacAddress,
+      );
+      const xml = readFileSync(join(dir, 'out', 'debian.xml'), 'utf8');
+      assert.deepEqual(
+        [...xml.matchAll(/<mac address="([^"]+)"\/>/g)].map((m) => m[1]),
+        macs,
+        'both NICs keep their MACs, in order',
+      );
+      assert.doesNotMatch(xml, /firmware="efi"/, 'a BIOS VM stays BIOS');
+      assert.match(xml, /<vcpu>2<\/vcpu>/);
+      assert.match(xml, /<memory unit="MiB">1024<\/memory>/);
+      assert.equal(await fileSha256(sourceFile), sourceSha, 'the source in the datastore was written');
+    },
+  );
 
   it('a second plan says no changes', async () => {
     const r = await h2k(['plan', dir, '-target', 'vm.debian', '-detailed-exitcode', '--no-color'], { env: env() });

@@ -225,113 +225,135 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
     return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/sdk`, thumbprint, seen, refused, close };
   }
 
-  it('falls back to govc datastore.download when the endpoint refuses a whole-file GET (proxy double: vcsim never refuses)', async () => {
-    // h2k's whole-file /folder GETs (no Range header, no User-Agent: govc sends one) get 503, the
-    // way an overloaded host might answer; everything else is forwarded.
-    const proxy = await startProxy(
-      (req) =>
-        req.url?.startsWith('/folder/') === true &&
-        req.method === 'GET' &&
-        !req.headers.range &&
-        !req.headers['user-agent'],
-    );
-    try {
-      const plan = await planned('flatvm2', [
-        [join(local, 'flat.vmdk'), 'flatvm2.vmdk'],
-        [join(local, 'flat-flat.vmdk'), 'flat-flat.vmdk'],
-      ]);
-      const dir = tempDir('h2k-fetch-');
-      const r = await fetchVm({
-        source: { ...source, url: proxy.url },
-        ...plan,
-        policy: policyDefaults(),
-        dir,
-        configDir: dir,
-        onStep: () => {},
-      });
-      assert.equal(proxy.refused.length, 2, 'both whole-file GETs were refused');
-      assert.match(r.note, /2 via govc/);
-      assert.deepEqual(
-        r.outputs.map((o) => o.sha256),
-        [await fileSha256(join(local, 'flat.vmdk')), await fileSha256(join(local, 'flat-flat.vmdk'))],
+  it(
+    'falls back to govc datastore.download when the endpoint refuses a whole-file GET (proxy double: vcsim never ' +
+      'refuses)',
+    async () => {
+      // h2k's whole-file /folder GETs (no Range header, no User-Agent: govc sends one) get 503, the
+      // way an overloaded host might answer; everything else is forwarded.
+      const proxy = await startProxy(
+        (req) =>
+          req.url?.startsWith('/folder/') === true &&
+          req.method === 'GET' &&
+          !req.headers.range &&
+          !req.headers['user-agent'],
       );
-    } finally {
-      proxy.close();
-    }
-  });
-
-  it('pins the certificate thumbprint: no byte goes to a server that does not match, nbdkit trusts exactly the matched one', async () => {
-    const proxy = await startProxy();
-    try {
-      const pinned = { ...source, url: proxy.url, insecure: false, thumbprint: proxy.thumbprint };
-      const http = new DatastoreClient(pinned);
-      const inv = await inventory('flatvm');
-      const { chains } = await remoteDiskFacts(http, inv);
-      assert.match(http.pinnedCertificate ?? '', /^-----BEGIN CERTIFICATE-----\n/);
-      // nbdkit, with cainfo = the matched certificate and verification on, serves the disk to qemu.
-      const remote = await openRemoteDisks(pinned, chains, http.pinnedCertificate);
-      const info = await execa('qemu-img', ['info', '--output=json', '--backing-chain', '-U', remote.disks[0].path]);
-      assert.equal(JSON.parse(info.stdout)[1].format, 'vmdk');
-      assert.ok((await remote.close()) > 0, 'nbdkit read through the pinned connection');
-      http.close();
-
-      const before = proxy.seen.length;
-      const wrong = new DatastoreClient({
-        ...pinned,
-        thumbprint: proxy.thumbprint.replace(/^../, proxy.thumbprint.startsWith('AA') ? 'BB' : 'AA'),
-      });
-      await assert.rejects(
-        wrong.size(`${new URL(proxy.url).origin}/folder/flatvm/flatvm.vmdk?dcPath=DC0&dsName=LocalDS_0`),
-        /TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted \(tls: thumbprint mismatch/,
-      );
-      wrong.close();
-      assert.equal(proxy.seen.length, before, 'the mismatching server received no request');
-    } finally {
-      proxy.close();
-    }
-  });
-
-  it('reads remote chains with exactly the content of the local files: a sparse delta on its base, split sparse extents', async () => {
-    const split = join(local, 'split.vmdk');
-    await execa('qemu-img', ['create', '-q', '-f', 'vmdk', '-o', 'subformat=twoGbMaxExtentSparse', split, '16M']);
-    await execa('qemu-io', ['-f', 'vmdk', '-c', 'write -P 0x3c 2M 3M', split]);
-    const plan = await planned('splitvm', [
-      [split, 'splitvm.vmdk'],
-      [join(local, 'split-s001.vmdk'), 'split-s001.vmdk'],
-    ]);
-    assert.deepEqual(plan.disks[0].chain, [{ file: 'splitvm.vmdk', format: 'vmdk', data_files: ['split-s001.vmdk'] }]);
-    for (const [name, localFile] of [
-      ['splitvm', split],
-      ['running', join(local, 'delta.vmdk')],
-    ] as const) {
-      const http = new DatastoreClient(source);
-      const { chains } = await remoteDiskFacts(http, await inventory(name));
-      const remote = await openRemoteDisks(source, chains);
       try {
-        const cmp = await execa('qemu-img', ['compare', '-U', remote.disks[0].path, localFile], { reject: false });
-        assert.equal(cmp.exitCode, 0, `${name}: ${cmp.stdout}${cmp.stderr}`);
+        const plan = await planned('flatvm2', [
+          [join(local, 'flat.vmdk'), 'flatvm2.vmdk'],
+          [join(local, 'flat-flat.vmdk'), 'flat-flat.vmdk'],
+        ]);
+        const dir = tempDir('h2k-fetch-');
+        const r = await fetchVm({
+          source: { ...source, url: proxy.url },
+          ...plan,
+          policy: policyDefaults(),
+          dir,
+          configDir: dir,
+          onStep: () => {},
+        });
+        assert.equal(proxy.refused.length, 2, 'both whole-file GETs were refused');
+        assert.match(r.note, /2 via govc/);
+        assert.deepEqual(
+          r.outputs.map((o) => o.sha256),
+          [await fileSha256(join(local, 'flat.vmdk')), await fileSha256(join(local, 'flat-flat.vmdk'))],
+        );
       } finally {
-        await remote.close();
-        http.close();
+        proxy.close();
       }
-    }
-  });
+    },
+  );
+
+  it(
+    'pins the certificate thumbprint: no byte goes to a server that does not match, nbdkit trusts exactly the ' +
+      'matched one',
+    async () => {
+      const proxy = await startProxy();
+      try {
+        const pinned = { ...source, url: proxy.url, insecure: false, thumbprint: proxy.thumbprint };
+        const http = new DatastoreClient(pinned);
+        const inv = await inventory('flatvm');
+        const { chains } = await remoteDiskFacts(http, inv);
+        assert.match(http.pinnedCertificate ?? '', /^-----BEGIN CERTIFICATE-----\n/);
+        // nbdkit, with cainfo = the matched certificate and verification on, serves the disk to qemu.
+        const remote = await openRemoteDisks(pinned, chains, http.pinnedCertificate);
+        const info = await execa('qemu-img', ['info', '--output=json', '--backing-chain', '-U', remote.disks[0].path]);
+        assert.equal(JSON.parse(info.stdout)[1].format, 'vmdk');
+        assert.ok((await remote.close()) > 0, 'nbdkit read through the pinned connection');
+        http.close();
+
+        const before = proxy.seen.length;
+        const wrong = new DatastoreClient({
+          ...pinned,
+          thumbprint: proxy.thumbprint.replace(/^../, proxy.thumbprint.startsWith('AA') ? 'BB' : 'AA'),
+        });
+        await assert.rejects(
+          wrong.size(`${new URL(proxy.url).origin}/folder/flatvm/flatvm.vmdk?dcPath=DC0&dsName=LocalDS_0`),
+          /TLS: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted \(tls: thumbprint mismatch/,
+        );
+        wrong.close();
+        assert.equal(proxy.seen.length, before, 'the mismatching server received no request');
+      } finally {
+        proxy.close();
+      }
+    },
+  );
+
+  it(
+    'reads remote chains with exactly the content of the local files: a sparse delta on its base, split ' +
+      'sparse extents',
+    async () => {
+      const split = join(local, 'split.vmdk');
+      await execa('qemu-img', ['create', '-q', '-f', 'vmdk', '-o', 'subformat=twoGbMaxExtentSparse', split, '16M']);
+      await execa('qemu-io', ['-f', 'vmdk', '-c', 'write -P 0x3c 2M 3M', split]);
+      const plan = await planned('splitvm', [
+        [split, 'splitvm.vmdk'],
+        [join(local, 'split-s001.vmdk'), 'split-s001.vmdk'],
+      ]);
+      assert.deepEqual(plan.disks[0].chain, [
+        { file: 'splitvm.vmdk', format: 'vmdk', data_files: ['split-s001.vmdk'] },
+      ]);
+      for (const [name, localFile] of [
+        ['splitvm', split],
+        ['running', join(local, 'delta.vmdk')],
+      ] as const) {
+        const http = new DatastoreClient(source);
+        const { chains } = await remoteDiskFacts(http, await inventory(name));
+        const remote = await openRemoteDisks(source, chains);
+        try {
+          const cmp = await execa('qemu-img', ['compare', '-U', remote.disks[0].path, localFile], { reject: false });
+          assert.equal(cmp.exitCode, 0, `${name}: ${cmp.stdout}${cmp.stderr}`);
+        } finally {
+          await remote.close();
+          http.close();
+        }
+      }
+    },
+  );
 
   it('refuses a descriptor that names a file outside its directory, before reading it', async () => {
     const hostile = join(local, 'hostile.vmdk');
     writeFileSync(
       hostile,
-      '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicFlat"\nRW 16384 FLAT "../running/base.vmdk" 0\n',
+      '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicFlat"\nRW ' +
+        '16384 FLAT "../running/base.vmdk" 0\n',
     );
     await vmWith('hostile', [[hostile, 'hostile.vmdk']], false);
     const dir = writeConfig({
-      'main.h2k.hcl': `variable "pw" {\n  type      = string\n  sensitive = true\n}\nsource "vsphere" "lab" {\n  url        = "${vc.url}"\n  username   = "${VC_USER}"\n  password   = var.pw\n  insecure   = true\n  datacenter = "DC0"\n}\nvm "h" {\n  source = source.vsphere.lab\n  name   = "hostile"\n}\n`,
+      'main.h2k.hcl':
+        `variable "pw" {\n  type      = string\n  sensitive = true\n}\nsource "vsphere" "lab" {\n  url        = ` +
+        `"${vc.url}"\n  username   = "${VC_USER}"\n  password   = var.pw\n  insecure   = true\n  datacenter = ` +
+        `"DC0"\n}\nvm "h" {\n  source = source.vsphere.lab\n  name   = "hostile"\n}\n`,
     });
     const r = await h2k(['plan', dir], { env: { H2K_VAR_pw: VC_PASSWORD } });
     assert.equal(r.exitCode, 1);
     assert.match(
       r.stderr,
-      /^Error: vm\.h: \[LocalDS_0\] hostile\/hostile\.vmdk: extent "\.\.\/running\/base\.vmdk" is not a file next to it\n {2}hint: h2k reads a disk chain only from one datastore directory/m,
+      new RegExp(
+        String.raw`^Error: vm\.h: \[LocalDS_0\] hostile\/hostile\.vmdk: extent "\.\.\/running\/base\.vmdk" is not` +
+          String.raw` a file next to it\n {2}hint: h2k reads a disk chain only from one datastore directory`,
+        'm',
+      ),
     );
     assert.doesNotMatch(r.stderr, /inspected in/);
   });

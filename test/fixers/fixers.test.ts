@@ -68,7 +68,8 @@ describe('fixers', () => {
     const edits = plan(guest()).edits;
     assert.equal(
       write(edits, '/etc/initramfs-tools/modules')!.after,
-      "vmw_pvscsi\n# added by h2k: drivers for KVM's virtio disks and NICs\nvirtio_blk\nvirtio_net\nvirtio_pci\nvirtio_scsi\n",
+      "vmw_pvscsi\n# added by h2k: drivers for KVM's virtio disks and " +
+        'NICs\nvirtio_blk\nvirtio_net\nvirtio_pci\nvirtio_scsi\n',
     );
     const kinds = edits.map((e) => e.kind);
     assert.deepEqual(kinds.slice(-2), ['run', 'trim']);

@@ -14,6 +14,9 @@ import { tempDir } from '../helpers.js';
 import { VC_PASSWORD, VC_USER, type Vcsim, startVcsim } from '../fixtures/vcsim.js';
 
 const qimg = (...a: string[]) => execa('qemu-img', a);
+/** A descriptor written by hand: header fields, then `rest` (parent hint and extent lines). */
+const descriptor = (cid: string, parentCid: string, createType: string, rest: string) =>
+  `# Disk DescriptorFile\nversion=1\nCID=${cid}\nparentCID=${parentCid}\ncreateType="${createType}"\n${rest}\n`;
 
 // Every refusal is checked through both chain readers: local files, and the same files in a
 // datastore of a real vcsim read over HTTP Range requests (as a vSphere plan reads them).
@@ -116,7 +119,7 @@ describe('VMDK descriptors', () => {
     const mk = (name: string, parent: string, cid: string, pcid: string) =>
       writeFileSync(
         join(d, name),
-        `# Disk DescriptorFile\nversion=1\nCID=${cid}\nparentCID=${pcid}\ncreateType="monolithicFlat"\nparentFileNameHint="${parent}"\nRW 2048 FLAT "data.raw" 0\n`,
+        descriptor(cid, pcid, 'monolithicFlat', `parentFileNameHint="${parent}"\nRW 2048 FLAT "data.raw" 0`),
       );
     writeFileSync(join(d, 'data.raw'), Buffer.alloc(2048 * 512));
     mk('a.vmdk', 'b.vmdk', 'aaaaaaaa', 'bbbbbbbb');
@@ -129,7 +132,12 @@ describe('VMDK descriptors', () => {
     await qimg('create', '-q', '-f', 'vmdk', '-o', 'subformat=monolithicFlat', join(d, 'base.vmdk'), '16M');
     writeFileSync(
       join(d, 'child.vmdk'),
-      `# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=deadbeef\ncreateType="monolithicFlat"\nparentFileNameHint="base.vmdk"\nRW 32768 FLAT "base-flat.vmdk" 0\n`,
+      descriptor(
+        '12345678',
+        'deadbeef',
+        'monolithicFlat',
+        'parentFileNameHint="base.vmdk"\nRW 32768 FLAT "base-flat.vmdk" 0',
+      ),
     );
     await refused(
       join(d, 'child.vmdk'),
@@ -141,7 +149,7 @@ describe('VMDK descriptors', () => {
     const d = tempDir();
     writeFileSync(
       join(d, 'rdm.vmdk'),
-      '# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\ncreateType="vmfsRawDeviceMap"\nRW 2048 VMFSRDM "rdm-rdm.vmdk"\n',
+      descriptor('12345678', 'ffffffff', 'vmfsRawDeviceMap', 'RW 2048 VMFSRDM "rdm-rdm.vmdk"'),
     );
     await refused(join(d, 'rdm.vmdk'), /rdm\.vmdk is a raw device mapping \(VMFSRDM\)/);
   });

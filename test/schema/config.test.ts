@@ -131,7 +131,8 @@ describe('a configuration using every block type', () => {
 describe('input variable precedence', () => {
   const files = {
     'main.h2k.hcl':
-      'variable "v" {\n  type    = number\n  default = 1\n}\nvariable "l" {\n  type    = list(string)\n  default = []\n}\n',
+      'variable "v" {\n  type    = number\n  default = 1\n}\nvariable "l" {\n  type    = list(string)\n  ' +
+      'default = []\n}\n',
   };
   const value = (inputs: Parameters<typeof load>[1]) => load(files, inputs).config!.variables.v.value;
   const varFile = (text: string) => {
@@ -239,7 +240,8 @@ describe('parser agrees with hcl2-parser on structure and literals', () => {
 describe('config hash', () => {
   const files = {
     'main.h2k.hcl':
-      'variable "pw" {\n  sensitive = true\n}\nvariable "n" {\n  type = number\n}\nsource "vsphere" "v" {\n  url      = "https://vc/sdk"\n  password = var.pw\n}\n',
+      'variable "pw" {\n  sensitive = true\n}\nvariable "n" {\n  type = number\n}\nsource "vsphere" "v" {\n  ' +
+      'url      = "https://vc/sdk"\n  password = var.pw\n}\n',
   };
   const hash = (pw: string, n: string) =>
     configHash(

@@ -142,7 +142,8 @@ const CASES: Case[] = [
         2,
         19,
         'Invalid reference',
-        'A reference must start with var., local., source., policy. or each.; "qcow2" does not. If you meant a string, put it in quotes.',
+        'A reference must start with var., local., source., policy. or each.; "qcow2" does not. If you meant a ' +
+          'string, put it in quotes.',
       ],
     ],
   },
@@ -166,7 +167,8 @@ const CASES: Case[] = [
         2,
         3,
         'Cycle in references',
-        'These objects refer to each other in a loop: local.a → local.b → local.a. Break the loop by removing one of the references.',
+        'These objects refer to each other in a loop: local.a → local.b → local.a. Break the loop by removing ' +
+          'one of the references.',
       ],
     ],
   },
@@ -178,7 +180,8 @@ const CASES: Case[] = [
         1,
         1,
         'Cycle in references',
-        'These objects refer to each other in a loop: policy.a → policy.b → policy.a. Break the loop by removing one of the references.',
+        'These objects refer to each other in a loop: policy.a → policy.b → policy.a. Break the loop by ' +
+          'removing one of the references.',
       ],
     ],
   },
@@ -201,7 +204,8 @@ const CASES: Case[] = [
         3,
         1,
         'Duplicate variable declaration',
-        'A variable named "x" was already declared at main.h2k.hcl:1:1. Variable names must be unique within a configuration.',
+        'A variable named "x" was already declared at main.h2k.hcl:1:1. Variable names must be unique within a ' +
+          'configuration.',
       ],
     ],
   },
@@ -257,7 +261,8 @@ const CASES: Case[] = [
         5,
         14,
         'Invalid for_each argument',
-        'A for_each list must contain only strings (they become the instance keys); found number. Use a map to iterate over objects.',
+        'A for_each list must contain only strings (they become the instance keys); found number. Use a map to ' +
+          'iterate over objects.',
       ],
     ],
   },
@@ -299,7 +304,9 @@ const CASES: Case[] = [
   },
   {
     name: 'vSphere vm with two selectors',
-    text: 'source "vsphere" "v" {\n  url = "https://vc/sdk"\n}\nvm "a" {\n  source = source.vsphere.v\n  name   = "a"\n  path   = "/DC0/vm/a"\n}\n',
+    text:
+      'source "vsphere" "v" {\n  url = "https://vc/sdk"\n}\nvm "a" {\n  source = source.vsphere.v\n  name   = ' +
+      '"a"\n  path   = "/DC0/vm/a"\n}\n',
     want: [
       [
         7,
@@ -318,7 +325,8 @@ const CASES: Case[] = [
         0,
         0,
         'Value for undeclared variable',
-        'A variable named "nope" was assigned on the command line, but the configuration does not declare a variable of that name. To use this value, add a variable "nope" {} block.',
+        'A variable named "nope" was assigned on the command line, but the configuration does not declare a ' +
+          'variable of that name. To use this value, add a variable "nope" {} block.',
       ],
     ],
   },

@@ -54,7 +54,9 @@ describe('plan/apply -refresh-only (no guest inspection)', () => {
     assert.equal(r.exitCode, 2);
     assert.equal(
       r.stdout,
-      'Drift since the last apply:\n  ! vm.gone: in the state but no longer in the configuration; proposed: forget it with h2k state rm (its files are left alone)\nTo make the state match, run: h2k apply -refresh-only\n',
+      'Drift since the last apply:\n  ! vm.gone: in the state but no longer in the configuration; proposed: ' +
+        'forget it with h2k state rm (its files are left alone)\nTo make the state match, run: h2k apply ' +
+        '-refresh-only\n',
     );
 
     writeFileSync(join(dir, 'out', 'a.xml'), '<domain>edited</domain>\n');
@@ -133,7 +135,10 @@ describe('stale plan: another lineage at the same serial', () => {
     assert.equal(r.exitCode, 1);
     assert.match(
       r.stderr,
-      /^Error: the plan is stale: it was made against state serial 5, the state is now at serial 5 of another lineage\n/,
+      new RegExp(
+        String.raw`^Error: the plan is stale: it was made against state serial 5, the state is now at serial 5 of` +
+          String.raw` another lineage\n`,
+      ),
     );
   });
 });

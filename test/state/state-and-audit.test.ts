@@ -87,7 +87,8 @@ describe('state file', () => {
       `import { StateStore } from ${JSON.stringify(join(REPO, 'dist/src/state/store.js'))};
 import { LocalBackend } from ${JSON.stringify(join(REPO, 'dist/src/state/local/backend.js'))};
 const s = await StateStore.open(new LocalBackend(process.argv[2]));
-for (let i = 0; ; i++) await s.update((d) => { d.vms['vm.x'] = { stages: {}, pad: 'x'.repeat(20000 + (i % 7) * 1000), i }; });`,
+for (let i = 0; ; i++)
+  await s.update((d) => { d.vms['vm.x'] = { stages: {}, pad: 'x'.repeat(20000 + (i % 7) * 1000), i }; });`,
     );
     for (let round = 0; round < 30; round++) {
       const child = spawn(process.execPath, [writer, dir], { stdio: 'ignore' });
@@ -103,44 +104,53 @@ for (let i = 0; ; i++) await s.update((d) => { d.vms['vm.x'] = { stages: {}, pad
 });
 
 describe('state lock between two real processes', () => {
-  it('a second apply fails fast naming the holder, waits with -lock-timeout, and a stale lock is reported', async () => {
-    const dir = writeConfig({ 'main.h2k.hcl': 'policy "p" {\n}\n' });
-    const holder = join(dir, 'holder.mjs');
-    writeFileSync(
-      holder,
-      `import { StateLock } from ${JSON.stringify(join(REPO, 'dist/src/state/local/lock.js'))};
+  it(
+    'a second apply fails fast naming the holder, waits with -lock-timeout, and a stale lock is ' + 'reported',
+    async () => {
+      const dir = writeConfig({ 'main.h2k.hcl': 'policy "p" {\n}\n' });
+      const holder = join(dir, 'holder.mjs');
+      writeFileSync(
+        holder,
+        `import { StateLock } from ${JSON.stringify(join(REPO, 'dist/src/state/local/lock.js'))};
 const l = await StateLock.acquire(process.argv[2], 'apply');
 console.log(l.info.id);
 setTimeout(() => { l.release(); }, Number(process.argv[3]));`,
-    );
-    const hold = (ms: number) => {
-      const c = spawn(process.execPath, [holder, dir, String(ms)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      return new Promise<{ id: string; child: typeof c }>((r) =>
-        c.stdout.once('data', (d: Buffer) => r({ id: d.toString().trim(), child: c })),
       );
-    };
-    const { id, child } = await hold(4000);
-    const fast = await h2k(['apply', dir, '-auto-approve']);
-    assert.equal(fast.exitCode, 1);
-    assert.match(
-      fast.stderr,
-      new RegExp(`Error: the state is locked by apply by \\S+@\\S+ \\(pid ${child.pid}, since \\S+, lock ID ${id}\\)`),
-    );
-    const waited = await h2k(['apply', dir, '-auto-approve', '-lock-timeout', '20s']);
-    assert.equal(waited.exitCode, 0, waited.stderr);
-    assert.match(waited.stdout, /Nothing to do\./);
+      const hold = (ms: number) => {
+        const c = spawn(process.execPath, [holder, dir, String(ms)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        return new Promise<{ id: string; child: typeof c }>((r) =>
+          c.stdout.once('data', (d: Buffer) => r({ id: d.toString().trim(), child: c })),
+        );
+      };
+      const { id, child } = await hold(4000);
+      const fast = await h2k(['apply', dir, '-auto-approve']);
+      assert.equal(fast.exitCode, 1);
+      assert.match(
+        fast.stderr,
+        new RegExp(
+          `Error: the state is locked by apply by \\S+@\\S+ \\(pid ${child.pid}, since \\S+, lock ID ${id}\\)`,
+        ),
+      );
+      const waited = await h2k(['apply', dir, '-auto-approve', '-lock-timeout', '20s']);
+      assert.equal(waited.exitCode, 0, waited.stderr);
+      assert.match(waited.stdout, /Nothing to do\./);
 
-    const { child: dead } = await hold(60_000);
-    dead.kill('SIGKILL');
-    await new Promise((r) => dead.once('exit', r));
-    const stale = await h2k(['apply', dir, '-auto-approve']);
-    assert.match(
-      stale.stderr,
-      /whose process \d+ on this host no longer runs\n {2}hint: if no apply is running, remove the stale lock: h2k force-unlock /,
-    );
-    const lockId = JSON.parse(readFileSync(lockPath(dir), 'utf8')).id;
-    assert.equal((await h2k(['force-unlock', 'wrong-id', dir])).exitCode, 1);
-    assert.equal((await h2k(['force-unlock', lockId, dir])).exitCode, 0);
-    assert.ok(!existsSync(lockPath(dir)));
-  });
+      const { child: dead } = await hold(60_000);
+      dead.kill('SIGKILL');
+      await new Promise((r) => dead.once('exit', r));
+      const stale = await h2k(['apply', dir, '-auto-approve']);
+      assert.match(
+        stale.stderr,
+        new RegExp(
+          String.raw`whose process \d+ on this host no longer runs\n {2}hint: if no apply is running, remove the` +
+            String.raw` stale` +
+            String.raw` lock: h2k force-unlock `,
+        ),
+      );
+      const lockId = JSON.parse(readFileSync(lockPath(dir), 'utf8')).id;
+      assert.equal((await h2k(['force-unlock', 'wrong-id', dir])).exitCode, 1);
+      assert.equal((await h2k(['force-unlock', lockId, dir])).exitCode, 0);
+      assert.ok(!existsSync(lockPath(dir)));
+    },
+  );
 });

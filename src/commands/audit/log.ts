@@ -26,7 +26,12 @@ export default class AuditLog extends H2kCommand {
       if (flags.json) this.out(JSON.stringify(r));
       else
         this.out(
-          `${r.time}  ${r.who}@${r.host}  ${r.event}${r.vm ? ` ${r.vm}` : ''}${r.stage ? ` ${r.stage}` : ''}${r.plan_hash ? `  plan ${r.plan_hash.slice(0, 12)}` : ''}`,
+          [
+            `${r.time}  ${r.who}@${r.host}  ${r.event}`,
+            r.vm ? ` ${r.vm}` : '',
+            r.stage ? ` ${r.stage}` : '',
+            r.plan_hash ? `  plan ${r.plan_hash.slice(0, 12)}` : '',
+          ].join(''),
         );
     }
   }

@@ -5,7 +5,8 @@ import { openState } from '../../cli/state.js';
 
 export default class AuditVerify extends H2kCommand {
   static override summary = 'Check that the audit journal was not edited, truncated or reordered.';
-  static override description = `Every record carries the sha256 of the one before it, and the state file keeps the hash of the
+  static override description = `Every record carries the sha256 of the one before it, and the state file keeps the
+hash of the
 newest. Any edited, removed or reordered record breaks the chain and is reported with its line.
 
 Exit status: 0 intact, 1 tampered.`;

@@ -18,9 +18,8 @@ export default class StateList extends H2kCommand {
     for (const [address, vm] of Object.entries(state.data.vms).sort()) {
       const done = STAGES.filter((s) => vm.stages[s]?.status === 'done');
       const failed = STAGES.find((s) => vm.stages[s]?.status === 'failed');
-      this.out(
-        `${address}  ${done.length ? `done: ${done.join(', ')}` : 'nothing done'}${failed ? `  failed: ${failed}` : ''}`,
-      );
+      const doneText = done.length ? `done: ${done.join(', ')}` : 'nothing done';
+      this.out(`${address}  ${doneText}${failed ? `  failed: ${failed}` : ''}`);
     }
   }
 }

@@ -135,7 +135,8 @@ export async function walkChain(reader: ChainReader, entry: string): Promise<Cha
     if (child && child.parentCid !== descriptor.cid) {
       const below = reader.shown(chain[chain.length - 1].file);
       throw new DiskChainError(
-        `broken CID chain: ${below} expects parent CID ${child.parentCid}, but ${reader.shown(file)} has CID ${descriptor.cid}`,
+        `broken CID chain: ${below} expects parent CID ${child.parentCid}, but ${reader.shown(file)} has CID ` +
+          `${descriptor.cid}`,
         'the parent was modified after the snapshot was taken; VMware would refuse this chain too',
       );
     }

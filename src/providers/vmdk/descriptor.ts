@@ -24,8 +24,11 @@ export interface VmdkDescriptor {
 
 export class VmdkDescriptorError extends Error {}
 
-const EXTENT_RE =
-  /^(RW|RDONLY|NOACCESS)\s+(\d+)\s+(FLAT|SPARSE|ZERO|VMFS|VMFSSPARSE|VMFSRDM|VMFSRAW|SESPARSE)(?:\s+"((?:[^"\\]|\\.)*)"(?:\s+(\d+))?)?\s*$/;
+const EXTENT_TYPES = 'FLAT|SPARSE|ZERO|VMFS|VMFSSPARSE|VMFSRDM|VMFSRAW|SESPARSE';
+/** access, sectors, type, then an optional quoted file name and an optional offset. */
+const EXTENT_RE = new RegExp(
+  `^(RW|RDONLY|NOACCESS)\\s+(\\d+)\\s+(${EXTENT_TYPES})(?:\\s+"((?:[^"\\\\]|\\\\.)*)"(?:\\s+(\\d+))?)?\\s*$`,
+);
 const NO_PARENT = 'ffffffff';
 
 export function parseVmdkDescriptor(text: string): VmdkDescriptor {

@@ -92,8 +92,10 @@ export class DatastoreClient {
         rejectUnauthorized: !source.insecure,
         ...(source.ca_file ? { ca: readFileSync(source.ca_file) } : {}),
       });
-    if (source.username !== undefined)
-      this.auth = `Basic ${Buffer.from(`${source.username}:${source.password ? String(source.password.reveal()) : ''}`).toString('base64')}`;
+    if (source.username !== undefined) {
+      const password = source.password ? String(source.password.reveal()) : '';
+      this.auth = `Basic ${Buffer.from(`${source.username}:${password}`).toString('base64')}`;
+    }
   }
 
   /** With a pinned thumbprint: the server certificate that matched it (after a first request). */
@@ -131,7 +133,8 @@ export class DatastoreClient {
     if (status === 401 || status === 403)
       throw new HttpStatusError(
         status,
-        `${this.source.address}: ${endpointOf(this.source)} refused the credentials for datastore file ${file} (HTTP ${status})`,
+        `${this.source.address}: ${endpointOf(this.source)} refused the credentials for datastore file ${file} ` +
+          `(HTTP ${status})`,
         'check the password, and that this user may browse datastores (Datastore.Browse)',
       );
     if (status === 404)
@@ -209,7 +212,8 @@ export class DatastoreClient {
         have = pos;
       } catch {
         throw new VsphereError(
-          `${this.source.address}: lost the connection to ${endpointOf(this.source)} after ${pos} of ${opts.size} bytes of ${dest.slice(dest.lastIndexOf('/') + 1)}`,
+          `${this.source.address}: lost the connection to ${endpointOf(this.source)} after ${pos} of ` +
+            `${opts.size} bytes of ${dest.slice(dest.lastIndexOf('/') + 1)}`,
           'run h2k apply again once it is reachable: the download resumes from the byte where it stopped',
         );
       } finally {

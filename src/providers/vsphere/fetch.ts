@@ -77,7 +77,8 @@ export async function fetchVm(
     const now = await currentInventory(govc, planned.path);
     if (now.instance_uuid !== planned.instance_uuid)
       throw new VsphereError(
-        `${planned.path} is another VM than the one planned (instance UUID ${now.instance_uuid}, planned ${planned.instance_uuid})`,
+        `${planned.path} is another VM than the one planned (instance UUID ${now.instance_uuid}, planned ` +
+          `${planned.instance_uuid})`,
         'plan again',
       );
     let poweredOff = false;
@@ -138,7 +139,8 @@ export async function fetchVm(
         return { path: rel, size: f.size, sha256: await fileSha256(f.dest) };
       const have = existsSync(`${f.dest}.partial`) ? statSync(`${f.dest}.partial`).size : 0;
       input.onStep(
-        `downloading ${f.shown} (${(f.size / 2 ** 20).toFixed(0)} MiB${have ? `, resuming at ${(have / 2 ** 20).toFixed(0)} MiB` : ''})`,
+        `downloading ${f.shown} (${(f.size / 2 ** 20).toFixed(0)} ` +
+          `MiB${have ? `, resuming at ${(have / 2 ** 20).toFixed(0)} MiB` : ''})`,
       );
       try {
         const r = await http.download(f.url, f.dest, {
@@ -168,7 +170,12 @@ export async function fetchVm(
     const mib = total / 2 ** 20;
     return {
       outputs,
-      note: `${files.length} file(s), ${mib.toFixed(0)} MiB in ${seconds.toFixed(1)} s${resumed ? `, resumed after ${(resumed / 2 ** 20).toFixed(0)} MiB` : ''}${viaGovc ? `, ${viaGovc} via govc` : ''}${poweredOff ? '; the VM was shut down first' : ''}`,
+      note: [
+        `${files.length} file(s), ${mib.toFixed(0)} MiB in ${seconds.toFixed(1)} s`,
+        resumed ? `, resumed after ${(resumed / 2 ** 20).toFixed(0)} MiB` : '',
+        viaGovc ? `, ${viaGovc} via govc` : '',
+        poweredOff ? '; the VM was shut down first' : '',
+      ].join(''),
       details: {
         bytes: total,
         seconds: Number(seconds.toFixed(1)),

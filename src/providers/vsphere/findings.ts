@@ -6,8 +6,28 @@ import type { InventoryFacts } from '../../model/source-facts.js';
 type Raw = RawFinding;
 
 /** guestIds h2k can convert (Linux families); Windows is reported by inspection, the rest here. */
-const LINUX_GUEST =
-  /^(debian|ubuntu|rhel|centos|oracleLinux|sles|opensuse|fedora|other\d*xLinux|otherLinux|almalinux|rockylinux|photon|amazonlinux|asianux|coreos|genericLinux)/i;
+const LINUX_GUEST = new RegExp(
+  `^(${[
+    'debian',
+    'ubuntu',
+    'rhel',
+    'centos',
+    'oracleLinux',
+    'sles',
+    'opensuse',
+    'fedora',
+    'other\\d*xLinux',
+    'otherLinux',
+    'almalinux',
+    'rockylinux',
+    'photon',
+    'amazonlinux',
+    'asianux',
+    'coreos',
+    'genericLinux',
+  ].join('|')})`,
+  'i',
+);
 
 export function inventoryFindings(inv: InventoryFacts, policy: PolicySettings): Raw[] {
   const out: Raw[] = [];
@@ -16,20 +36,26 @@ export function inventoryFindings(inv: InventoryFacts, policy: PolicySettings): 
       out.push({
         code: 'source-powered-on',
         severity: 'info',
-        message: `the VM is ${inv.power_state}: FETCH will shut it down through govc (guest shutdown, at most ${policy.power_off_timeout} s) before copying its disks`,
+        message:
+          `the VM is ${inv.power_state}: FETCH will shut it down through govc (guest shutdown, at most ` +
+          `${policy.power_off_timeout} s) before copying its disks`,
       });
     else
       out.push({
         code: 'source-powered-on',
         severity: 'critical',
-        message: `the VM is ${inv.power_state}: its disks change while they are copied; shut it down, or set allow_power_off = true in the policy`,
+        message:
+          `the VM is ${inv.power_state}: its disks change while they are copied; shut it down, or set ` +
+          `allow_power_off = true in the policy`,
       });
   }
   if (inv.snapshots.length)
     out.push({
       code: 'snapshots-present',
       severity: 'info',
-      message: `${inv.snapshots.length} snapshot(s) (${inv.snapshots.map((s) => s.name).join(', ')}): the VM is migrated at its current state; snapshots are not carried over`,
+      message:
+        `${inv.snapshots.length} snapshot(s) (${inv.snapshots.map((s) => s.name).join(', ')}): the VM is ` +
+        `migrated at its current state; snapshots are not carried over`,
     });
   for (const d of inv.disks) {
     if (d.rdm)
@@ -42,13 +68,17 @@ export function inventoryFindings(inv: InventoryFacts, policy: PolicySettings): 
       out.push({
         code: 'shared-disk',
         severity: 'critical',
-        message: `${d.label} (${d.file}) is shared (${d.sharing}) with other VMs: copying it while they write gives an inconsistent disk`,
+        message:
+          `${d.label} (${d.file}) is shared (${d.sharing}) with other VMs: copying it while they write gives an ` +
+          `inconsistent disk`,
       });
     if (d.mode.startsWith('independent'))
       out.push({
         code: 'independent-disk',
         severity: 'warning',
-        message: `${d.label} (${d.file}) is ${d.mode}: snapshots never covered it${d.mode === 'independent_nonpersistent' ? ', and its changes are discarded at power-off' : ''}`,
+        message:
+          `${d.label} (${d.file}) is ${d.mode}: snapshots never covered ` +
+          `it${d.mode === 'independent_nonpersistent' ? ', and its changes are discarded at power-off' : ''}`,
       });
   }
   if (inv.passthrough.length)
@@ -80,7 +110,11 @@ export function inventoryFindings(inv: InventoryFacts, policy: PolicySettings): 
     out.push({
       code: 'guest-id-unsupported',
       severity: windows ? 'critical' : 'warning',
-      message: `guestId ${inv.guest_id || '(none)'}: ${windows ? 'Windows guests are not supported yet' : 'not a Linux guest type h2k knows; inspection decides what the disk really holds'}`,
+      message: `guestId ${inv.guest_id || '(none)'}: ${
+        windows
+          ? 'Windows guests are not supported yet'
+          : 'not a Linux guest type h2k knows; inspection decides what the disk really holds'
+      }`,
     });
   }
   return out;

@@ -20,6 +20,21 @@ export function endpointOf(source: VsphereSourceConfig): string {
 }
 
 /** One line and a hint for what govc (or an HTTPS request) said went wrong. */
+const UNREACHABLE = new RegExp(
+  [
+    'connection refused',
+    'no such host',
+    'i/o timeout',
+    'network is unreachable',
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'EOF$',
+    'socket hang up',
+    'connection reset',
+  ].join('|'),
+  'im',
+);
+
 export function explainFailure(source: VsphereSourceConfig, raw: string): VsphereError {
   const at = endpointOf(source);
   const text = raw.replace(/^\S*govc: /gm, '').trim(); // govc prefixes its argv[0]
@@ -34,11 +49,7 @@ export function explainFailure(source: VsphereSourceConfig, raw: string): Vspher
       `${source.address}: TLS: the certificate of ${at} is not trusted (${first.replace(/^.*?(x509: |tls: )/, '$1')})`,
       'set ca_file to the vCenter CA, or thumbprint to its certificate thumbprint; insecure = true only for a lab',
     );
-  if (
-    /connection refused|no such host|i\/o timeout|network is unreachable|ECONNREFUSED|ECONNRESET|EOF$|socket hang up|connection reset/im.test(
-      text,
-    )
-  )
+  if (UNREACHABLE.test(text))
     return new VsphereError(
       `${source.address}: cannot reach ${at}: ${first.replace(/^.*?: (dial tcp [^:]+:\d+: )?/, '')}`,
       'check the url and that vCenter/ESXi is up and reachable from here; run again when it is: nothing was changed',
@@ -104,7 +115,8 @@ export class Govc {
     if (r.exitCode !== 0 || r.failed) {
       if (r.timedOut)
         throw new VsphereError(
-          `${this.source.address}: ${endpointOf(this.source)} did not answer govc ${args[0]} within ${Math.round((opts.timeoutMs ?? 120_000) / 1000)} s`,
+          `${this.source.address}: ${endpointOf(this.source)} did not answer govc ${args[0]} within ` +
+            `${Math.round((opts.timeoutMs ?? 120_000) / 1000)} s`,
           'check that vCenter/ESXi is responsive; run again: nothing was changed',
         );
       throw explainFailure(this.source, `${r.stderr}\n${r.stdout}`);

@@ -42,7 +42,8 @@ function sameDir(name: string, what: string, entry: string): string {
   if (name.includes('/') || name === '..' || name === '.' || name.startsWith('[')) {
     throw new DiskChainError(
       `${entry}: ${what} ${JSON.stringify(name)} is not a file next to it`,
-      'h2k reads a disk chain only from one datastore directory; consolidate the snapshots (or storage-vMotion the VM) first',
+      'h2k reads a disk chain only from one datastore directory; consolidate the snapshots (or storage-vMotion ' +
+        'the VM) first',
     );
   }
   return name;

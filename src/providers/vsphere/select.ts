@@ -109,7 +109,8 @@ export async function locateVms(
           problem(
             vm,
             'Ambiguous discovered VM',
-            `${same.length} VMs named "${name}" match in ${where}: ${same.map((s) => s.path).join(', ')}. Narrow discover.folder so each name is unique.`,
+            `${same.length} VMs named "${name}" match in ${where}: ${same.map((s) => s.path).join(', ')}. ` +
+              `Narrow discover.folder so each name is unique.`,
           );
           continue;
         }
@@ -129,17 +130,19 @@ export async function locateVms(
         : inventory.filter((f) => wanted(source, vm, f.path));
     const what =
       vm.path !== undefined ? `path "${vm.path}"` : vm.name !== undefined ? `name "${vm.name}"` : `UUID ${vm.uuid}`;
+    const named = vm.name ?? (vm.path !== undefined ? base(vm.path) : undefined);
     if (hits.length === 0)
       problem(
         vm,
         'Unknown VM',
-        `No VM with ${what} in ${where}.${vm.name !== undefined || vm.path !== undefined ? ` ${closest(vm.name ?? base(vm.path!), found)}` : ''}`,
+        `No VM with ${what} in ${where}.${named !== undefined ? ` ${closest(named, found)}` : ''}`,
       );
     else if (hits.length > 1)
       problem(
         vm,
         'Ambiguous VM',
-        `${hits.length} VMs match ${what} in ${where}: ${hits.map((h) => h.path).join(', ')}. Select it by path or uuid instead.`,
+        `${hits.length} VMs match ${what} in ${where}: ${hits.map((h) => h.path).join(', ')}. Select it by ` +
+          `path or uuid instead.`,
       );
     else located.push({ vm, inventory: hits[0] });
   }

@@ -48,7 +48,8 @@ export function forEachInstances(attr: Attribute, ev: Evaluator, diags: Diagnost
       if (typeof item !== 'string') {
         diags.error(
           'Invalid for_each argument',
-          `A for_each list must contain only strings (they become the instance keys); found ${typeName(item)}. Use a map to iterate over objects.`,
+          `A for_each list must contain only strings (they become the instance keys); found ${typeName(item)}. ` +
+            `Use a map to iterate over objects.`,
           attr.expr.span,
         );
         return undefined;

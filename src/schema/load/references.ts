@@ -38,7 +38,8 @@ export function checkReferences({ variables, nodes }: Structure, diags: Diagnost
       if (!(root in REFERENCE_ROOTS)) {
         diags.error(
           'Invalid reference',
-          `A reference must start with var., local., source., policy. or each.; "${ref.path.join('.')}" does not. If you meant a string, put it in quotes.`,
+          `A reference must start with var., local., source., policy. or each.; "${ref.path.join('.')}" does ` +
+            `not. If you meant a string, put it in quotes.`,
           ref.span,
         );
         failed.add(owner);
@@ -47,7 +48,8 @@ export function checkReferences({ variables, nodes }: Structure, diags: Diagnost
       if (ref.path.length < REFERENCE_ROOTS[root]) {
         diags.error(
           'Invalid reference',
-          `A reference to "${root}" must name what it refers to, like ${root === 'source' ? 'source.local.NAME' : `${root}.NAME`}.`,
+          `A reference to "${root}" must name what it refers to, like ` +
+            `${root === 'source' ? 'source.local.NAME' : `${root}.NAME`}.`,
           ref.span,
         );
         failed.add(owner);
@@ -99,7 +101,8 @@ function topologicalOrder(
       const cycle = [...stack.slice(stack.indexOf(n)), n];
       diags.error(
         'Cycle in references',
-        `These objects refer to each other in a loop: ${cycle.join(' → ')}. Break the loop by removing one of the references.`,
+        `These objects refer to each other in a loop: ${cycle.join(' → ')}. Break the loop by removing one of ` +
+          `the references.`,
         nodes.get(n)!.span,
       );
       for (const c of cycle) failed.add(c);

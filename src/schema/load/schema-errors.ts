@@ -131,13 +131,12 @@ function reportSchemaError(
       diags.error('Invalid value', `The ${label} must be one of ${allowed}; got ${shown(e.data)}.`, span);
       return;
     }
-    case 'pattern':
-      diags.error(
-        'Invalid value',
-        `The ${label} must be ${(e.parentSchema as { description?: string }).description ?? `a string matching ${(e.params as { pattern: string }).pattern}`}; got ${shown(e.data)}.`,
-        span,
-      );
+    case 'pattern': {
+      const pattern = (e.params as { pattern: string }).pattern;
+      const what = (e.parentSchema as { description?: string }).description ?? `a string matching ${pattern}`;
+      diags.error('Invalid value', `The ${label} must be ${what}; got ${shown(e.data)}.`, span);
       return;
+    }
     case 'minimum':
     case 'maximum':
     case 'minItems':

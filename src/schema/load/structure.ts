@@ -89,7 +89,8 @@ export function readStructure(bodies: Body[], sourceTypes: string[], diags: Diag
       if (badLabel) {
         diags.error(
           'Invalid name',
-          `A name must start with a letter or underscore and may contain only letters, digits, underscores, and dashes; ${JSON.stringify(badLabel.value)} does not.`,
+          `A name must start with a letter or underscore and may contain only letters, digits, underscores, ` +
+            `and dashes; ${JSON.stringify(badLabel.value)} does not.`,
           badLabel.span,
         );
         continue;
@@ -124,7 +125,8 @@ export function readStructure(bodies: Body[], sourceTypes: string[], diags: Diag
               block.headerSpan,
               'Duplicate variable declaration',
               (at) =>
-                `A variable named "${l0}" was already declared at ${at}. Variable names must be unique within a configuration.`,
+                `A variable named "${l0}" was already declared at ${at}. Variable names must be unique within ` +
+                `a configuration.`,
             )
           )
             break;
@@ -140,7 +142,8 @@ export function readStructure(bodies: Body[], sourceTypes: string[], diags: Diag
                 a.nameSpan,
                 'Duplicate local value definition',
                 (at) =>
-                  `A local value named "${a.name}" was already defined at ${at}. Local value names must be unique within a configuration.`,
+                  `A local value named "${a.name}" was already defined at ${at}. Local value names must be ` +
+                  `unique within a configuration.`,
               )
             )
               continue;
@@ -220,7 +223,8 @@ function declareVariable(
           if (typeof value !== want)
             throw new DiagnosticError(
               'Incorrect attribute value type',
-              `Inappropriate value for attribute "${a.name}": ${want === 'boolean' ? 'bool' : 'string'} required, got ${typeName(value)}.`,
+              `Inappropriate value for attribute "${a.name}": ${want === 'boolean' ? 'bool' : 'string'} ` +
+                `required, got ${typeName(value)}.`,
               a.expr.span,
             );
           if (a.name === 'description') v.description = value as string;

@@ -58,7 +58,9 @@ export function verifyAudit(configDir: string, head?: string): { records: AuditR
     if (r.prev_sha256 !== prev)
       problems.push({
         line: i + 1,
-        problem: `chain broken: expected previous hash ${prev.slice(0, 12)}…, record says ${String(r.prev_sha256).slice(0, 12)}… (a record before it was changed, removed or moved)`,
+        problem:
+          `chain broken: expected previous hash ${prev.slice(0, 12)}…, record says ` +
+          `${String(r.prev_sha256).slice(0, 12)}… (a record before it was changed, removed or moved)`,
       });
     if (r.seq !== i + 1)
       problems.push({
@@ -71,7 +73,9 @@ export function verifyAudit(configDir: string, head?: string): { records: AuditR
   if (head !== undefined && prev !== head)
     problems.push({
       line: lines.length,
-      problem: `the newest record is not the one the state recorded (head ${head.slice(0, 12)}…): records were removed from the end or the file was replaced`,
+      problem:
+        `the newest record is not the one the state recorded (head ${head.slice(0, 12)}…): records were removed ` +
+        `from the end or the file was replaced`,
     });
   return { records, problems };
 }

@@ -65,12 +65,14 @@ export class StateLock implements HeldLock {
       const holder = readLock(configDir);
       if (holder && holder.host === hostname() && !alive(holder.pid))
         throw new UserError(
-          `the state is locked by ${holder.operation} (lock ID ${holder.id}), whose process ${holder.pid} on this host no longer runs`,
+          `the state is locked by ${holder.operation} (lock ID ${holder.id}), whose process ${holder.pid} on ` +
+            `this host no longer runs`,
           `if no apply is running, remove the stale lock: h2k force-unlock ${holder.id}`,
         );
       if (Date.now() >= deadline) {
         const who = holder
-          ? `${holder.operation} by ${holder.who}@${holder.host} (pid ${holder.pid}, since ${holder.created}, lock ID ${holder.id})`
+          ? `${holder.operation} by ${holder.who}@${holder.host} (pid ${holder.pid}, since ${holder.created}, ` +
+            `lock ID ${holder.id})`
           : 'another process';
         throw new UserError(`the state is locked by ${who}`, 'wait for it to finish, or retry with -lock-timeout=5m');
       }

@@ -19,7 +19,9 @@ function rewriteTable(ctx: FixContext, path: string, field: number, result: FixR
       result.findings.push({
         code: 'unresolved-device',
         severity: 'critical',
-        message: `${path}: ${spec} matches no filesystem with a ${mode.toUpperCase()}; the guest would not find it on KVM`,
+        message:
+          `${path}: ${spec} matches no filesystem with a ${mode.toUpperCase()}; the guest would not find ` +
+          `it on KVM`,
       });
       return line;
     }
@@ -32,7 +34,8 @@ function rewriteTable(ctx: FixContext, path: string, field: number, result: FixR
       path,
       text,
       out.join('\n'),
-      `${path.endsWith('crypttab') ? 'encrypted devices' : 'mounts'} by stable ${mode.toUpperCase()} instead of VMware device names`,
+      `${path.endsWith('crypttab') ? 'encrypted devices' : 'mounts'} by stable ${mode.toUpperCase()} instead ` +
+        `of VMware device names`,
     ),
   );
 }

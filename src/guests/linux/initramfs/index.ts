@@ -62,7 +62,9 @@ export function planInitramfs(ctx: FixContext): FixResult {
     result.findings.push({
       code: 'boot-space',
       severity: 'critical',
-      message: `rebuilding the initramfs needs about ${want} MiB free on /boot; only ${Math.floor(boot.free_bytes / 2 ** 20)} MiB are`,
+      message:
+        `rebuilding the initramfs needs about ${want} MiB free on /boot; only ` +
+        `${Math.floor(boot.free_bytes / 2 ** 20)} MiB are`,
     });
   }
   return result;
