@@ -76,8 +76,10 @@ export function planVm(input: PlanVmInput): VmPlan {
     findings.push({
       code: 'multi-disk-unsupported',
       severity: 'critical',
-      message: `${facts.disks.length} disks: only single-disk VMs can be applied yet`,
-      acknowledged: false,
+      message:
+        `${facts.disks.length} disks: each is flattened, fixed, converted and attached in order, but booting ` +
+        'multi-disk guests is not proven yet; acknowledge the code to apply',
+      acknowledged: vm.policy.acknowledge.includes('multi-disk-unsupported'),
     });
   const layers = facts.disks.reduce((n, d) => n + d.chain.length, 0);
   if (layers > facts.disks.length)

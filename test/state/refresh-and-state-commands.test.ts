@@ -91,6 +91,41 @@ describe('plan/apply -refresh-only (no guest inspection)', () => {
   });
 });
 
+describe('a refresh-only plan file', () => {
+  it('is saved with -out, shown, applied as it is without a prompt, and refused once the state moved', async () => {
+    const dir = setup();
+    const file = join(dir, 'refresh.json');
+    let r = await h2k(['plan', dir, '-refresh-only', '-out', file]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const plan = JSON.parse(readFileSync(file, 'utf8'));
+    assert.equal(plan.mode, 'refresh-only');
+    assert.deepEqual(plan.vms, {});
+    assert.deepEqual(
+      plan.drift.map((d: { vm: string }) => d.vm),
+      ['vm.gone'],
+    );
+    r = await h2k(['show', file]);
+    assert.match(r.stdout, /^ {2}! vm\.gone: in the state but no longer in the configuration/m);
+
+    const stale = join(dir, 'stale.json');
+    assert.equal((await h2k(['plan', dir, '-refresh-only', '-out', stale])).exitCode, 0);
+    r = await h2k(['apply', file]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /The state now matches what is on disk \(1 record\(s\) forgotten, serial 8\)/);
+    const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
+    assert.deepEqual(Object.keys(state.vms), ['vm.a']);
+
+    r = await h2k(['apply', stale]);
+    assert.equal(r.exitCode, 1);
+    assert.match(
+      r.stderr,
+      /^Error: the plan is stale: it was made against state serial 7, the state is now at serial 8/m,
+    );
+    r = await h2k(['apply', file, '-refresh-only']);
+    assert.match(r.stderr, /^Error: -refresh-only takes a configuration directory, not a plan file/m);
+  });
+});
+
 describe('state list, show, rm', () => {
   it('lists, shows one VM as JSON, and forgets one while its files stay', async () => {
     const dir = setup();
