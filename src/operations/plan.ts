@@ -54,7 +54,7 @@ export async function makePlan(config: Config, state: StateStore, opts: PlanOpti
   const warnings = problems.filter((d) => d.severity !== 'error');
   if (problems.length > warnings.length)
     throw new ConfigurationError(
-      'the configuration selects VMs that the inventory does not have',
+      'the configuration selects VMs that the inventory does not have (see above)',
       'fix the selectors; `govc find / -type m` lists the VMs of a vCenter',
       problems,
     );
