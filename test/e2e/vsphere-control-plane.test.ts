@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { h2k, writeConfig } from '../helpers.js';
-import { VC_PASSWORD, VC_USER, type Vcsim, startVcsim } from '../fixtures/vcsim.js';
+import { VC_PASSWORD, VC_USER, type Vcsim, startVcsim, vmCreate } from '../fixtures/vcsim.js';
 
 function source(vc: Vcsim, extra = 'insecure = true'): string {
   return `variable "vc_password" {
@@ -58,35 +58,10 @@ describe('vSphere control plane against vcsim (real govc)', { timeout: 5 * 60_00
 
   before(async () => {
     vc = await startVcsim();
-    await vc.govc([
-      'vm.create',
-      '-host',
-      '/DC0/host/DC0_H0/DC0_H0',
-      '-net',
-      'VM Network',
-      '-on=false',
-      '-g',
-      'debian11_64Guest',
-      '-disk',
-      '1GB',
-      'debian',
-    ]);
+    await vmCreate(vc, 'debian', ['-on=false', '-g', 'debian11_64Guest', '-disk', '1GB']);
     for (const team of ['team-a', 'team-b']) {
       await vc.govc(['folder.create', `/DC0/vm/${team}`]);
-      await vc.govc([
-        'vm.create',
-        '-host',
-        '/DC0/host/DC0_H0/DC0_H0',
-        '-net',
-        'VM Network',
-        '-on=false',
-        '-force',
-        '-folder',
-        `/DC0/vm/${team}`,
-        '-disk',
-        '1GB',
-        'dup',
-      ]);
+      await vmCreate(vc, 'dup', ['-on=false', '-force', '-folder', `/DC0/vm/${team}`, '-disk', '1GB']);
     }
     debianUuid = (await vc.govc(['vm.info', '-json', 'debian'])).stdout.match(/"Uuid": "([0-9a-f-]{36})"/)![1];
   });

@@ -20,7 +20,7 @@ import { policyDefaults } from '../../src/schema/config-schema.js';
 import type { VsphereSourceConfig } from '../../src/providers/vsphere/config.js';
 import { Sensitive } from '../../src/schema/values.js';
 import { h2k, tempDir, writeConfig } from '../helpers.js';
-import { VC_PASSWORD, VC_USER, type Vcsim, startVcsim } from '../fixtures/vcsim.js';
+import { VC_PASSWORD, VC_USER, type Vcsim, startVcsim, vmCreate } from '../fixtures/vcsim.js';
 
 describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { timeout: 5 * 60_000 }, () => {
   let vc: Vcsim;
@@ -29,19 +29,7 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
 
   /** A VM whose disk (and the disk's other files) are replaced by local files. */
   async function vmWith(name: string, files: [string, string][], on: boolean): Promise<void> {
-    await vc.govc([
-      'vm.create',
-      '-host',
-      '/DC0/host/DC0_H0/DC0_H0',
-      '-net',
-      'VM Network',
-      `-on=${on}`,
-      '-g',
-      'debian11_64Guest',
-      '-disk',
-      '16MB',
-      name,
-    ]);
+    await vmCreate(vc, name, [`-on=${on}`, '-g', 'debian11_64Guest', '-disk', '16MB']);
     for (const [file, remote] of files) await vc.govc(['datastore.upload', file, `${name}/${remote}`]);
   }
 
