@@ -36,13 +36,14 @@ export async function benchLocalApply(repo: string): Promise<Record<string, unkn
 
   const dir = configFor(fixture, sda1);
   const [apply, applyS] = await timed(() =>
-    execa(h2k, ['apply', dir, '-auto-approve', '--no-color'], { reject: false }),
+    execa(h2k, ['apply', dir, '-auto-approve', '--debug', '--no-color'], { reject: false }),
   );
   if (apply.exitCode !== 0) throw new Error(`h2k apply failed: ${apply.stderr}`);
   const convertS = Number(/convert: done in ([\d.]+) s/.exec(apply.stderr)?.[1]);
   const fixLaunches = Number(
     /fix: done in [\d.]+ s \(\d+ change\(s\), (\d+) libguestfs launch/.exec(apply.stderr)?.[1],
   );
+  const applyLaunches = Number(/libguestfs launches: (\d+)/.exec(apply.stderr)?.[1] ?? NaN);
   const h2kOut = statSync(join(dir, 'out', 'debian.qcow2')).size;
 
   const bare = join(mkdtempSync(join(tmpdir(), 'h2k-bench-')), 'bare.qcow2');
@@ -84,6 +85,7 @@ export async function benchLocalApply(repo: string): Promise<Record<string, unkn
     'output size virt-v2v (MiB)': (v2vOut / 2 ** 20).toFixed(0),
     'libguestfs launches: plan': planLaunches,
     'libguestfs launches: apply fix': fixLaunches,
+    'libguestfs launches: apply from a directory (plan + fix)': applyLaunches,
     'virt-v2v on the by-path fixture': byPathErr,
   };
 }

@@ -12,6 +12,7 @@ import type { ApplyEvent } from '../operations/apply-vm.js';
 import { readPlanFile } from '../operations/plan-file.js';
 import { renderDrift } from '../render/drift.js';
 import { renderPlanText } from '../render/plan-text.js';
+import { GuestfishSession } from '../tools/guestfish.js';
 import { EXIT, UserError } from '../util/errors.js';
 import { mapLimit } from '../util/map-limit.js';
 
@@ -89,6 +90,7 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
       },
       parseDuration(flags['lock-timeout']),
     );
+    if (this.debugMode) this.err(`libguestfs launches: ${GuestfishSession.launches}`);
     switch (result.kind) {
       case 'nothing':
         if (mode === 'normal' || saved) this.out(p.green('Nothing to do.'));
