@@ -1,24 +1,39 @@
 // Boots an image through its own bootloader on virtio (q35, virtio-blk, virtio-net with user
-// networking) from a throwaway overlay, so the image itself stays byte-identical, and decides from
-// the outside whether it works:
-//   - the guest reached its running state (its family's console evidence: systemd's default target),
-//   - the root filesystem was mounted read-write (the guest wrote to its disk: the overlay gained data),
-//   - the NIC got a DHCP lease (a DHCPACK for its MAC in a capture of its traffic).
+// networking) and decides from evidence whether it works. Everything happens on throwaway overlays:
+// a preparation layer (the family's probe, and the kernel console on the serial port, since real
+// guests print nothing there), then an empty layer the guest boots on; the image stays
+// byte-identical. The verdict needs all of:
+//   - default target: the probe found the guest's default systemd target active,
+//   - root read-write: the probe found / mounted rw, and the guest wrote to its disk (the boot layer
+//     gained data),
+//   - fstab mounted: every fstab entry that is not noauto/nofail/swap is mounted (probe),
+//   - network: an IPv4 address the probe found configured, seen in the NIC's traffic as a DHCP lease
+//     or as the source of packets (static addresses). The NIC's MAC does not matter: guests may set
+//     their own (hwaddress, cloned MACs).
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BootEvidence } from '../guests/family.js';
+import { type ProbeReport, parseProbe } from '../model/boot-probe.js';
+import type { HardwareFacts } from '../model/facts.js';
 import { guestfsEnv } from '../tools/guestfs-backend.js';
 import { findOvmf, findTool } from '../tools/locate.js';
 import { qemuImg } from '../tools/qemu-img.js';
-import type { HardwareFacts } from '../model/facts.js';
-import type { BootEvidence } from '../guests/family.js';
-import { dhcpAcks } from './dhcp-pcap.js';
+import { dhcpAcks, sourceAddresses } from './net-capture.js';
+
+export interface BootChecks {
+  default_target: boolean;
+  root_read_write: boolean;
+  fstab_mounted: boolean;
+  network: boolean;
+}
 
 export interface BootVerdict {
   passed: boolean;
   seconds: number;
-  checks: { systemd_target: boolean; root_written: boolean; dhcp_lease: boolean };
-  lease?: string;
+  checks: BootChecks;
+  /** The address that proved the network, and how. */
+  network?: { ip: string; how: 'DHCP lease' | 'in use' };
   failure?: string;
   serialLog: string;
   accel: string;
@@ -36,25 +51,70 @@ export async function chooseAccel(): Promise<string> {
   }
 }
 
-/** `images`: every disk of the VM, boot disk first; `evidence`: what the guest's family prints. */
+const CHECK_NAMES: Record<keyof BootChecks, string> = {
+  default_target: 'default target',
+  root_read_write: 'root read-write',
+  fstab_mounted: 'fstab mounted',
+  network: 'network',
+};
+
+/** PURE: the checks from the probe's report and the capture. */
+export function judge(
+  probe: ProbeReport,
+  capture: { acks: { ip: string }[]; sources: Set<string> },
+  rootWritten: boolean,
+): { checks: BootChecks; network?: BootVerdict['network']; detail: string[] } {
+  const detail: string[] = [];
+  const lease = probe.addrs.find((a) => capture.acks.some((k) => k.ip === a.ip));
+  const used = probe.addrs.find((a) => capture.sources.has(a.ip));
+  const network = lease
+    ? { ip: lease.ip, how: 'DHCP lease' as const }
+    : used
+      ? { ip: used.ip, how: 'in use' as const }
+      : undefined;
+  if (probe.target && probe.target.state !== 'active')
+    detail.push(`${probe.target.name} is ${probe.target.state || 'not active'}`);
+  if (probe.root && probe.root !== 'rw') detail.push(`/ is mounted ${probe.root}`);
+  if (probe.fstabMissing?.length) detail.push(`not mounted: ${probe.fstabMissing.join(', ')}`);
+  if (probe.ended && probe.addrs.length === 0) detail.push('no IPv4 address configured');
+  else if (probe.ended && !network) detail.push(`no traffic from ${probe.addrs.map((a) => a.ip).join(', ')}`);
+  return {
+    checks: {
+      default_target: probe.target?.state === 'active',
+      root_read_write: probe.root === 'rw' && rootWritten,
+      fstab_mounted: probe.fstabMissing !== undefined && probe.fstabMissing.length === 0,
+      network: network !== undefined,
+    },
+    ...(network ? { network } : {}),
+    detail,
+  };
+}
+
+/** `images`: every disk of the VM, boot disk first; `evidence`: what the guest's family prints;
+ *  `prepare`: readies the preparation layers (one per disk) before the boot. */
 export async function bootTest(opts: {
   images: string[];
   format: string;
   hw: HardwareFacts;
   evidence: BootEvidence;
+  prepare: (layers: string[]) => Promise<void>;
   timeoutSec: number;
   workDir: string;
 }): Promise<BootVerdict> {
   const qemu = findTool('qemu-system-x86_64');
   if (!qemu) throw new Error('qemu-system-x86_64 not found: install qemu-system-x86 (npm run setup)');
   mkdirSync(opts.workDir, { recursive: true });
-  const overlays = opts.images.map((_, i) => join(opts.workDir, `boot-overlay${i === 0 ? '' : `-disk${i}`}.qcow2`));
-  const overlay = overlays[0];
+  const named = (base: string) => opts.images.map((_, i) => join(opts.workDir, `${base}${i ? `-disk${i}` : ''}.qcow2`));
+  const prepared = named('boot-prepared');
+  const overlays = named('boot-overlay');
   const serialLog = join(opts.workDir, 'boot-serial.log');
   const pcap = join(opts.workDir, 'boot-net.pcap');
-  for (const f of [...overlays, serialLog, pcap]) rmSync(f, { force: true });
+  for (const f of [...prepared, ...overlays, serialLog, pcap]) rmSync(f, { force: true });
+  for (const [i, p] of prepared.entries())
+    await qemuImg(['create', '-q', '-f', 'qcow2', '-F', opts.format, '-b', opts.images[i], p]);
+  await opts.prepare(prepared);
   for (const [i, o] of overlays.entries())
-    await qemuImg(['create', '-q', '-f', 'qcow2', '-F', opts.format, '-b', opts.images[i], o]);
+    await qemuImg(['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', prepared[i], o]);
   const accel = await chooseAccel();
   const mac = opts.hw.nics[0]?.mac ?? '52:54:00:12:34:56';
   const args = [
@@ -88,6 +148,7 @@ export async function bootTest(opts: {
   if (opts.hw.firmware === 'uefi') {
     const ovmf = findOvmf();
     if (!ovmf) throw new Error('UEFI guest but no OVMF firmware: install ovmf (npm run setup)');
+    // A fresh variable store: the VMware NVRAM and its boot entries do not come along.
     const vars = join(opts.workDir, 'OVMF_VARS.fd');
     copyFileSync(ovmf.vars, vars);
     args.push(
@@ -103,9 +164,8 @@ export async function bootTest(opts: {
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let exited = false;
   child.on('exit', () => (exited = true));
-  const checks = { systemd_target: false, root_written: false, dhcp_lease: false };
   let failure: string | undefined;
-  let lease: string | undefined;
+  let verdict: ReturnType<typeof judge> | undefined;
   try {
     while (Date.now() - started < opts.timeoutSec * 1000) {
       await new Promise((r) => setTimeout(r, 1000));
@@ -115,16 +175,13 @@ export async function bootTest(opts: {
         failure = bad[1];
         break;
       }
-      checks.systemd_target ||= opts.evidence.target.test(serial);
-      if (!checks.dhcp_lease && existsSync(pcap)) {
-        const ack = dhcpAcks(readFileSync(pcap)).find((a) => a.mac === mac.toLowerCase());
-        if (ack) {
-          checks.dhcp_lease = true;
-          lease = ack.ip;
-        }
+      const probe = parseProbe(serial);
+      if (probe.ended) {
+        // Give the capture a moment to hold the probe's own traffic.
+        await new Promise((r) => setTimeout(r, 1000));
+        verdict = judge(probe, capture(pcap), await overlayHasData(overlays[0]));
+        break;
       }
-      if (!checks.root_written && checks.systemd_target) checks.root_written = await overlayHasData(overlay);
-      if (checks.systemd_target && checks.dhcp_lease && checks.root_written) break;
       if (exited) {
         failure = `qemu exited early: ${stderr.trim().split('\n').pop() ?? ''}`;
         break;
@@ -133,28 +190,42 @@ export async function bootTest(opts: {
   } finally {
     child.kill('SIGKILL');
     await new Promise((r) => (exited ? r(undefined) : child.once('exit', r)));
-    for (const o of overlays) rmSync(o, { force: true });
+    for (const o of [...overlays, ...prepared]) rmSync(o, { force: true });
   }
-  const passed = !failure && checks.systemd_target && checks.root_written && checks.dhcp_lease;
+  const checks = verdict?.checks ?? {
+    default_target: false,
+    root_read_write: false,
+    fstab_mounted: false,
+    network: false,
+  };
+  const passed = !failure && Object.values(checks).every(Boolean);
   if (!passed && !failure) {
-    const missing = Object.entries(checks)
-      .filter(([, ok]) => !ok)
-      .map(([k]) => k.replace('_', ' '));
-    failure = `timed out after ${opts.timeoutSec} s without: ${missing.join(', ')}`;
+    const missing = (Object.keys(checks) as (keyof BootChecks)[]).filter((k) => !checks[k]).map((k) => CHECK_NAMES[k]);
+    failure = verdict
+      ? `no evidence of: ${missing.join(', ')}${verdict.detail.length ? ` (${verdict.detail.join('; ')})` : ''}`
+      : `timed out after ${opts.timeoutSec} s without: ${missing.join(', ')} (the guest's probe never reported)`;
   }
+  const network = verdict?.network;
   writeFileSync(
     join(opts.workDir, 'boot-verdict.json'),
-    `${JSON.stringify({ passed, checks, lease, failure, accel }, null, 2)}\n`,
+    `${JSON.stringify({ passed, checks, network, failure, accel }, null, 2)}\n`,
   );
+  const seconds = (Date.now() - started) / 1000;
   return {
     passed,
-    seconds: (Date.now() - started) / 1000,
+    seconds,
     checks,
-    ...(lease ? { lease } : {}),
+    ...(network ? { network } : {}),
     ...(failure ? { failure } : {}),
     serialLog,
     accel,
   };
+}
+
+function capture(pcap: string): { acks: { ip: string }[]; sources: Set<string> } {
+  if (!existsSync(pcap)) return { acks: [], sources: new Set() };
+  const bytes = readFileSync(pcap);
+  return { acks: dhcpAcks(bytes), sources: sourceAddresses(bytes) };
 }
 
 async function overlayHasData(overlay: string): Promise<boolean> {

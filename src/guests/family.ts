@@ -18,12 +18,14 @@ export interface PlannedEdits {
   findings: RawFinding[];
 }
 
+/** Beyond the probe's report (src/model/boot-probe.ts), what a boot's serial log can tell. */
 export interface BootEvidence {
-  /** Console lines that mean the guest reached its normal running state. */
-  target: RegExp;
   /** Console lines that mean the boot failed, with the cause to report. */
   failures: [RegExp, string][];
 }
+
+/** Writes a file into the mounted throwaway overlay. */
+export type WriteGuestFile = (path: string, text: string) => Promise<void>;
 
 export interface GuestFamily<F extends GuestFacts = GuestFacts> {
   family: F['family'];
@@ -36,4 +38,6 @@ export interface GuestFamily<F extends GuestFacts = GuestFacts> {
   /** What FIX mounts before editing, / first (from the facts as the plan records them). */
   fixMounts(guest: Omit<F, 'files'>): { mountpoint: string; device: string }[];
   boot: BootEvidence;
+  /** Readies the throwaway overlay of a boot test (mounted as fixMounts says) to report evidence. */
+  prepareBoot(g: GuestfishSession, guest: Omit<F, 'files'>, write: WriteGuestFile): Promise<void>;
 }

@@ -2,7 +2,8 @@
 // src/guests/ and one entry here (and its facts in src/model/guest-facts.ts).
 import type { GuestFacts } from '../model/guest-facts.js';
 import type { PlannedGuest } from '../model/plan.js';
-import type { BootEvidence, GuestFamily } from './family.js';
+import type { GuestfishSession } from '../tools/guestfish.js';
+import type { BootEvidence, GuestFamily, WriteGuestFile } from './family.js';
 import { linux } from './linux/index.js';
 import { unknown } from './unknown.js';
 import { windows } from './windows/index.js';
@@ -21,11 +22,18 @@ export function familyOf<F extends GuestFacts>(guest: F): GuestFamily<F> {
   return FAMILIES[guest.family] as unknown as GuestFamily<F>;
 }
 
-/** What FIX mounts for a planned guest (the plan records facts without file contents). */
-export function fixMounts(guest: PlannedGuest): { mountpoint: string; device: string }[] {
-  return (FAMILIES[guest.family] as GuestFamily).fixMounts(guest as Omit<GuestFacts, 'files'>);
-}
-
-export function bootEvidence(guest: { family: GuestFacts['family'] }): BootEvidence {
-  return FAMILIES[guest.family].boot;
+/** The family module of a planned guest (the plan records facts without file contents), with the
+ *  calls that take a planned guest. */
+export function familyForGuest(guest: PlannedGuest): {
+  boot: BootEvidence;
+  fixMounts(g: PlannedGuest): { mountpoint: string; device: string }[];
+  prepareBoot(g: GuestfishSession, guest: PlannedGuest, write: WriteGuestFile): Promise<void>;
+} {
+  const family = FAMILIES[guest.family] as unknown as GuestFamily;
+  const planned = (g: PlannedGuest) => g as Omit<GuestFacts, 'files'>;
+  return {
+    boot: family.boot,
+    fixMounts: (g) => family.fixMounts(planned(g)),
+    prepareBoot: (s, g, write) => family.prepareBoot(s, planned(g), write),
+  };
 }

@@ -20,5 +20,7 @@ export const unknown: GuestFamily<UnknownGuestFacts> = {
     return { edits: [], findings: [{ code: 'unknown-guest', severity: 'critical', message }] };
   },
   fixMounts: () => [],
-  boot: { target: /$^/, failures: [] },
+  // No probe: such guests are refused at plan time, before any boot test.
+  prepareBoot: async () => undefined,
+  boot: { failures: [] },
 };

@@ -9,7 +9,8 @@ import { runFix } from '../executors/fix.js';
 import { createOverlays } from '../executors/flatten.js';
 import { domainXml } from '../executors/libvirt-xml.js';
 import { outputRecord, workspace } from '../executors/workspace.js';
-import { bootEvidence, fixMounts } from '../guests/registry.js';
+import { prepareBootOverlays } from '../guests/boot.js';
+import { familyForGuest } from '../guests/registry.js';
 import { type Action, type Stage, type VmPlan, vmSlug } from '../model/plan.js';
 import type { StageOutcome, StageResult } from '../model/state.js';
 import { sourceDriver } from '../providers/registry.js';
@@ -122,7 +123,7 @@ export async function applyVm(opts: {
         const guest = vm.facts.guest;
         if (!guest) throw new UserError('the plan has no guest facts', 'plan again without -inspect=false');
         const edits = action.edits ?? [];
-        const mounts = fixMounts(guest);
+        const mounts = familyForGuest(guest).fixMounts(guest);
         const sources = await driver.diskEntries(src, vm, ws.fetchDir);
         const r = await runFix({ overlays: ws.overlays, sources, mounts, edits, onStep: step });
         const note = `${edits.length} change(s), ${r.launches} libguestfs launch${r.launches === 1 ? '' : 'es'}`;
@@ -150,15 +151,23 @@ export async function applyVm(opts: {
     const hw = vm.facts.hardware;
     if (cfgVm.policy.boot_test && vm.facts.guest) {
       step(`booting ${vm.outputs.disks.map((d) => d.path).join(', ')} on a throwaway overlay`);
-      const evidence = bootEvidence(vm.facts.guest);
-      const timeoutSec = cfgVm.policy.boot_timeout;
-      const v = await bootTest({ images: ws.outDisks, format, hw, evidence, timeoutSec, workDir: ws.dir });
+      const guest = vm.facts.guest;
+      const v = await bootTest({
+        images: ws.outDisks,
+        format,
+        hw,
+        evidence: familyForGuest(guest).boot,
+        prepare: (layers) => prepareBootOverlays(layers, guest),
+        timeoutSec: cfgVm.policy.boot_timeout,
+        workDir: ws.dir,
+      });
       const seconds = Number(v.seconds.toFixed(1));
-      details = { boot_test: { passed: v.passed, seconds, checks: v.checks, lease: v.lease, accel: v.accel } };
+      details = { boot_test: { passed: v.passed, seconds, checks: v.checks, network: v.network, accel: v.accel } };
       if (!v.passed) throw new UserError(`boot test failed: ${v.failure}`, `serial log: ${v.serialLog}`);
+      const net = v.network ? `${v.network.ip} (${v.network.how})` : '';
       note =
-        `boot test passed in ${v.seconds.toFixed(0)} s (${v.accel}): systemd target, root written, DHCP lease ` +
-        `${v.lease}`;
+        `boot test passed in ${v.seconds.toFixed(0)} s (${v.accel}): default target, root read-write, ` +
+        `fstab mounted, network ${net}`;
     }
     writeFileSync(ws.outXml, domainXml({ name: vmSlug(vm.address), disks: ws.outDisks, format, hw }));
     const validator = findTool('virt-xml-validate');

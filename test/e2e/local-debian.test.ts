@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { prepareBootOverlays } from '../../src/guests/boot.js';
 import { linux } from '../../src/guests/linux/index.js';
+import type { PlannedGuest } from '../../src/model/plan.js';
 import { bootTest } from '../../src/executors/boot-test.js';
 import { fileSha256 } from '../../src/util/files.js';
 import { h2k, tempDir, writeConfig } from '../helpers.js';
@@ -45,9 +47,17 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
   });
 
   it('the unfixed source does not boot on virtio', async () => {
+    // What the plan would say of the unfixed guest's root and bootloader, for the probe.
+    const unfixed = {
+      family: 'linux',
+      root: '/dev/sda1',
+      mounts: [],
+      bootloader: { kind: 'grub2', config: '/boot/grub/grub.cfg' },
+    };
     const v = await bootTest({
       images: [source],
       evidence: linux.boot,
+      prepare: (layers) => prepareBootOverlays(layers, unfixed as unknown as PlannedGuest),
       format: 'vmdk',
       timeoutSec: 600,
       workDir: tempDir(),
@@ -75,8 +85,8 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
     assert.match(
       r.stderr,
       new RegExp(
-        String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): systemd target, root written, DHCP` +
-          String.raw` lease 10\.0\.2\.15\)`,
+        String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): default target, root read-write,` +
+          String.raw` fstab mounted, network 10\.0\.2\.15 \(DHCP lease\)\)`,
       ),
     );
     const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
@@ -86,10 +96,12 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
     const out = stages.convert.outputs[0];
     assert.equal(out.sha256, await fileSha256(join(dir, 'out', 'debian.qcow2')));
     assert.deepEqual(stages.validate.details.boot_test.checks, {
-      systemd_target: true,
-      root_written: true,
-      dhcp_lease: true,
+      default_target: true,
+      root_read_write: true,
+      fstab_mounted: true,
+      network: true,
     });
+    // The boot test's probe went into a throwaway overlay only: the output is what CONVERT wrote.
     const xml = readFileSync(join(dir, 'out', 'debian.xml'), 'utf8');
     assert.match(xml, /<mac address="00:50:56:8a:12:34"\/>/);
     assert.match(xml, /<type arch="x86_64" machine="q35">hvm<\/type>/);

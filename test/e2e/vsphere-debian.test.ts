@@ -250,8 +250,8 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
       assert.match(
         r.stderr,
         new RegExp(
-          String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): systemd target, root written,` +
-            String.raw` DHCP lease 10\.0\.2\.15\)`,
+          String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): default target, root` +
+            String.raw` read-write, fstab mounted, network 10\.0\.2\.15 \(DHCP lease\)\)`,
         ),
       );
 

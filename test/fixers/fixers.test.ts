@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { guestEdits } from '../../src/planner/plan-vm.js';
 import type { GuestFacts } from '../../src/model/guest-facts.js';
+import { grub2 } from '../../src/guests/linux/bootloader/grub2.js';
 import { BYPATH, UUID, guest, windowsGuest } from './synthetic-guest.js';
 import type { GuestEdit } from '../../src/model/plan.js';
 import { policyDefaults, type PolicySettings } from '../../src/schema/config-schema.js';
@@ -118,6 +119,37 @@ describe('fixers', () => {
     assert.equal(write(plan(guest(), { network: 'keep' }).edits, '/etc/network/interfaces'), undefined);
     assert.ok(
       plan(guest({ network: { backend: 'netplan' } })).findings.some((f) => f.code === 'network-backend-unsupported'),
+    );
+  });
+
+  it('network: a hwaddress MAC pin is kept (warning) when MACs are preserved, removed (info) when regenerated', () => {
+    const pinned =
+      'auto lo\niface lo inet loopback\nallow-hotplug ens192\niface ens192 inet dhcp\n' +
+      '    hwaddress ether 00:50:56:8A:12:34\n';
+    const g = guest({}, { '/etc/network/interfaces': pinned });
+    const kept = plan(g);
+    assert.equal(
+      write(kept.edits, '/etc/network/interfaces')!.after,
+      pinned.replace('allow-hotplug ens192', 'auto /e*/1=ens192'),
+    );
+    const warning = kept.findings.find((f) => f.code === 'guest-mac-pinned')!;
+    assert.equal(warning.severity, 'warning');
+    assert.match(warning.message, /00:50:56:8a:12:34/);
+    const regenerated = plan(g, { mac: 'regenerate' });
+    assert.equal(
+      write(regenerated.edits, '/etc/network/interfaces')!.after,
+      'auto lo\niface lo inet loopback\nauto /e*/1=ens192\niface ens192 inet dhcp\n',
+    );
+    assert.equal(regenerated.findings.find((f) => f.code === 'guest-mac-pin-removed')!.severity, 'info');
+    assert.ok(!plan(guest()).findings.some((f) => f.code.startsWith('guest-mac-pin')));
+  });
+
+  it('boot test copy: grub2 puts the kernel console on the serial port too, on every linux line only', () => {
+    const cfg = "menuentry 'Debian' {\n\tlinux\t/vmlinuz-6.1 root=UUID=x ro quiet\n\tinitrd\t/initrd.img\n}\n";
+    assert.equal(
+      grub2.withSerialConsole!(cfg),
+      "menuentry 'Debian' {\n\tlinux\t/vmlinuz-6.1 root=UUID=x ro quiet console=tty0 console=ttyS0,115200n8\n" +
+        '\tinitrd\t/initrd.img\n}\n',
     );
   });
 

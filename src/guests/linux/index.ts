@@ -6,6 +6,7 @@ import { planBootloader } from './bootloader/index.js';
 import { fixFstab } from './fixers/fstab.js';
 import { fixVmwareTools } from './fixers/vmware-tools.js';
 import { planInitramfs } from './initramfs/index.js';
+import { prepareLinuxBoot } from './boot-probe.js';
 import { inspectLinux } from './inspect.js';
 import type { FixResult } from './modules.js';
 import { planNetwork } from './network/index.js';
@@ -36,8 +37,8 @@ export const linux: GuestFamily<LinuxGuestFacts> = {
     return { edits, findings: results.flatMap((r) => r.findings) };
   },
   fixMounts: (guest) => [{ mountpoint: '/', device: guest.root }, ...guest.mounts],
+  prepareBoot: (g, guest, write) => prepareLinuxBoot(g, guest, write),
   boot: {
-    target: /Reached target.*(Multi-User System|Graphical Interface|multi-user\.target|graphical\.target)/,
     failures: [
       [/Kernel panic/, 'kernel panic'],
       [/Gave up waiting for root/, 'the initramfs could not find the root disk'],

@@ -44,6 +44,8 @@ export async function detect<M extends LinuxModule<never[]>>(modules: M[], probe
 export interface BootloaderModule extends LinuxModule {
   /** The configuration file holding the kernel command lines, among the files inspection read. */
   config(files: Record<string, GuestFile>): string | undefined;
+  /** That file with the kernel's console also on the first serial port (for a boot test's copy only). */
+  withSerialConsole?(text: string): string;
 }
 
 /** Given the virtio modules the initramfs must load (not built into the kernel). */

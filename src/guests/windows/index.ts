@@ -20,5 +20,7 @@ export const windows: GuestFamily<WindowsGuestFacts> = {
     return { edits: [], findings: [{ code: 'windows-unsupported', severity: 'critical', message }] };
   },
   fixMounts: () => [],
-  boot: { target: /$^/, failures: [] },
+  // No probe: such guests are refused at plan time, before any boot test.
+  prepareBoot: async () => undefined,
+  boot: { failures: [] },
 };

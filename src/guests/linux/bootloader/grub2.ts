@@ -28,6 +28,8 @@ export const grub2: BootloaderModule = {
   name: 'grub2',
   detect: async (probe) => CONFIGS.some((p) => probe.files[p]?.kind === 'file'),
   config: (files) => CONFIGS.find((p) => files[p]?.kind === 'file'),
+  withSerialConsole: (text) =>
+    text.replace(/^(\s*linux(?:16|efi)?\s+\S+.*?)\s*$/gm, '$1 console=tty0 console=ttyS0,115200n8'),
   plan(ctx: FixContext): FixResult {
     const result = nothing();
     const cfgPath = ctx.guest.bootloader.config!;

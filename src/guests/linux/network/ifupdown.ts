@@ -4,7 +4,8 @@
 // configured by the existing logical "ens192" stanza. It must be an auto line: udev's hotplug hook
 // asks `ifquery --allow hotplug -l <kernel name>`, which patterns never match, while networking.service
 // runs `ifup -a`, which expands them. MAC-pinning .link files and persistent-net rules for VMware MACs
-// are removed (see index.ts).
+// are removed (see index.ts). A `hwaddress` line makes the KVM NIC take the VMware VM's MAC: kept
+// when the policy preserves MACs, removed when it regenerates them, and a finding either way.
 import { fileText } from '../../../model/guest-facts.js';
 import { type NetworkModule, nothing, rewrite } from '../modules.js';
 
@@ -28,6 +29,19 @@ function unpinInterfaces(text: string, order: Map<string, number>): string {
     .join('\n');
 }
 
+const HWADDRESS = /^\s*hwaddress\s+(?:ether\s+)?([0-9a-f]{2}(?::[0-9a-f]{2}){5})\s*$/i;
+
+/** The `hwaddress` lines of an interfaces file: their MACs, and the text without them. */
+function hwaddressPins(text: string): { macs: string[]; without: string } {
+  const macs: string[] = [];
+  const kept = text.split('\n').filter((line) => {
+    const m = HWADDRESS.exec(line);
+    if (m) macs.push(m[1].toLowerCase());
+    return !m;
+  });
+  return { macs, without: kept.join('\n') };
+}
+
 const isInterfacesFile = (p: string) => p === '/etc/network/interfaces' || p.startsWith('/etc/network/interfaces.d/');
 
 export const ifupdown: NetworkModule = {
@@ -39,8 +53,29 @@ export const ifupdown: NetworkModule = {
     for (const path of Object.keys(ctx.guest.files).filter(isInterfacesFile).sort()) {
       const text = fileText(ctx.guest.files, path);
       if (text === undefined) continue;
-      const after = unpinInterfaces(text, order);
-      result.edits.push(...rewrite(path, text, after, 'bring up the first Ethernet NIC whatever KVM names it'));
+      const pins = hwaddressPins(text);
+      const regenerate = ctx.policy.mac === 'regenerate';
+      const after = unpinInterfaces(regenerate ? pins.without : text, order);
+      const reason = regenerate
+        ? "bring up the first Ethernet NIC whatever KVM names it, with KVM's MAC"
+        : 'bring up the first Ethernet NIC whatever KVM names it';
+      result.edits.push(...rewrite(path, text, after, reason));
+      for (const mac of pins.macs)
+        result.findings.push(
+          regenerate
+            ? {
+                code: 'guest-mac-pin-removed',
+                severity: 'info',
+                message: `${path} set the NIC's MAC to ${mac} (hwaddress); removed, so the guest uses its KVM MAC`,
+              }
+            : {
+                code: 'guest-mac-pinned',
+                severity: 'warning',
+                message:
+                  `${path} sets the NIC's MAC to ${mac} (hwaddress), kept because the policy preserves MACs: if ` +
+                  'the VMware VM runs again on the same network, two machines share one MAC',
+              },
+        );
     }
     return result;
   },

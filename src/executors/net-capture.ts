@@ -1,26 +1,45 @@
-// Reads a pcap written by QEMU's filter-dump and tells whether the DHCP server acknowledged a lease
-// for a MAC address: the guest-agnostic proof that the NIC came up and asked for an address.
+// Reads a pcap written by QEMU's filter-dump of the guest's NIC: the DHCP leases acknowledged, and
+// the IPv4 addresses packets came from (IPv4 sources and ARP senders). Guest-agnostic evidence that
+// an address a guest configured is really in use on the KVM NIC. Pure.
 
 export interface DhcpAck {
   mac: string;
   ip: string;
 }
 
-export function dhcpAcks(pcap: Buffer): DhcpAck[] {
+/** The Ethernet frames of a pcap (either byte order), in order. */
+function frames(pcap: Buffer): Buffer[] {
   if (pcap.length < 24) return [];
   const magic = pcap.readUInt32LE(0);
   const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
   if (!le && pcap.readUInt32BE(0) !== 0xa1b2c3d4 && pcap.readUInt32BE(0) !== 0xa1b23c4d) return [];
   const u32 = (o: number) => (le ? pcap.readUInt32LE(o) : pcap.readUInt32BE(o));
-  const acks: DhcpAck[] = [];
+  const out: Buffer[] = [];
   for (let off = 24; off + 16 <= pcap.length;) {
     const caplen = u32(off + 8);
-    const frame = pcap.subarray(off + 16, off + 16 + caplen);
+    out.push(pcap.subarray(off + 16, off + 16 + caplen));
     off += 16 + caplen;
-    const ack = parseFrame(frame);
-    if (ack) acks.push(ack);
   }
-  return acks;
+  return out;
+}
+
+export function dhcpAcks(pcap: Buffer): DhcpAck[] {
+  return frames(pcap).flatMap((f) => parseFrame(f) ?? []);
+}
+
+const dotted = (b: Buffer) => [...b].join('.');
+
+/** Every IPv4 address that sent a packet: IPv4 source addresses and ARP sender addresses. */
+export function sourceAddresses(pcap: Buffer): Set<string> {
+  const out = new Set<string>();
+  for (const f of frames(pcap)) {
+    if (f.length < 14) continue;
+    const type = f.readUInt16BE(12);
+    if (type === 0x0800 && f.length >= 14 + 20) out.add(dotted(f.subarray(14 + 12, 14 + 16)));
+    if (type === 0x0806 && f.length >= 14 + 28) out.add(dotted(f.subarray(14 + 14, 14 + 18)));
+  }
+  out.delete('0.0.0.0');
+  return out;
 }
 
 function parseFrame(f: Buffer): DhcpAck | undefined {

@@ -1,0 +1,74 @@
+// What a Linux guest needs for one boot test, written only into the throwaway overlay the test
+// boots (the output is never touched): the kernel's console also on the serial port (real VMware
+// guests have none there, so kernel and initramfs failures would be invisible), and a probe unit
+// that runs once the default target is reached and reports, on the serial port, the evidence the
+// verdict needs: target state, whether / is read-write, fstab entries not mounted, and the IPv4
+// addresses configured (then pings the default gateway, so the host sees traffic from them).
+import { PROBE_TAG } from '../../model/boot-probe.js';
+import type { LinuxGuestFacts } from '../../model/guest-facts.js';
+import type { GuestfishSession } from '../../tools/guestfish.js';
+import type { WriteGuestFile } from '../family.js';
+import { BOOTLOADERS } from './bootloader/index.js';
+
+const SCRIPT = `#!/bin/sh
+# Written by h2k into a throwaway copy of this disk for one boot test; reports on the serial port.
+exec >/dev/ttyS0 2>&1 || exit 0
+target=$(systemctl get-default 2>/dev/null || echo multi-user.target)
+echo "${PROBE_TAG} target $target $(systemctl is-active "$target" 2>/dev/null)"
+echo "${PROBE_TAG} root $(awk '$2 == "/" { o = $4 } END { split(o, a, ","); print a[1] }' /proc/mounts)"
+missing=""
+while read -r spec mp type opts rest; do
+  case "$spec" in ''|'#'*) continue ;; esac
+  case "$type" in swap|none) continue ;; esac
+  case ",$opts," in *,noauto,*|*,nofail,*) continue ;; esac
+  awk -v m="$mp" '$2 == m { f = 1 } END { exit !f }' /proc/mounts || missing="$missing $mp"
+done < /etc/fstab
+echo "${PROBE_TAG} fstab-missing$missing"
+i=0
+while [ $i -lt 90 ]; do
+  addrs=$(ip -o -4 addr show scope global 2>/dev/null | awk '{ print $2, $4 }')
+  [ -n "$addrs" ] && break
+  sleep 1
+  i=$((i + 1))
+done
+echo "$addrs" | while read -r dev cidr; do [ -n "$cidr" ] && echo "${PROBE_TAG} addr $dev $cidr"; done
+gw=$(ip -4 route show default 2>/dev/null | awk '{ print $3; exit }')
+[ -n "$gw" ] && command -v ping >/dev/null && ping -c 2 -W 2 "$gw" >/dev/null 2>&1
+echo "${PROBE_TAG} end"
+`;
+
+const UNIT = `[Unit]
+Description=h2k boot test probe (throwaway overlay only)
+After=multi-user.target network-online.target
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh /usr/local/sbin/h2k-boot-probe
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+/** Prepares the mounted throwaway overlay (mounted by the caller at /, with /boot as the guest has it). */
+export async function prepareLinuxBoot(
+  g: GuestfishSession,
+  guest: Pick<LinuxGuestFacts, 'bootloader'>,
+  write: WriteGuestFile,
+): Promise<void> {
+  const loader = BOOTLOADERS.find((b) => b.name === guest.bootloader.kind);
+  const config = guest.bootloader.config;
+  if (loader?.withSerialConsole && config) {
+    const text = await g.readFile(config);
+    if (text !== undefined) await write(config, loader.withSerialConsole(text));
+  }
+  await g.run('mkdir-p', '/usr/local/sbin');
+  await write('/usr/local/sbin/h2k-boot-probe', SCRIPT);
+  await write('/etc/systemd/system/h2k-boot-probe.service', UNIT);
+  await g.run('mkdir-p', '/etc/systemd/system/multi-user.target.wants');
+  await g.run(
+    'ln-sf',
+    '/etc/systemd/system/h2k-boot-probe.service',
+    '/etc/systemd/system/multi-user.target.wants/h2k-boot-probe.service',
+  );
+}
