@@ -53,7 +53,7 @@ vm "vmware_left" {
       assert.match(r.stdout, /-allow-hotplug ens192\n\s+\+auto \/e\*\/1=ens192/);
       assert.match(
         r.stdout,
-        /WARNING \[guest-mac-pinned\] \/etc\/network\/interfaces sets the NIC's MAC to 00:50:56:8a:12:34 \(hwaddress\)/,
+        /warning \[guest-mac-pinned\] \/etc\/network\/interfaces sets the NIC's MAC to 00:50:56:8a:12:34 \(hwaddress\)/,
       );
       const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
       const nic = plan.vms['vm.vmware_left'].facts.hardware.nics[0];

@@ -14,6 +14,11 @@ const SCRIPT = `#!/bin/sh
 # Written by h2k into a throwaway copy of this disk for one boot test; reports on the serial port.
 exec >/dev/ttyS0 2>&1 || exit 0
 target=$(systemctl get-default 2>/dev/null || echo multi-user.target)
+i=0
+while [ $i -lt 60 ] && [ "$(systemctl is-active "$target" 2>/dev/null)" = activating ]; do
+  sleep 1
+  i=$((i + 1))
+done
 echo "${PROBE_TAG} target $target $(systemctl is-active "$target" 2>/dev/null)"
 echo "${PROBE_TAG} root $(awk '$2 == "/" { o = $4 } END { split(o, a, ","); print a[1] }' /proc/mounts)"
 missing=""
@@ -39,7 +44,7 @@ echo "${PROBE_TAG} end"
 
 const UNIT = `[Unit]
 Description=h2k boot test probe (throwaway overlay only)
-After=multi-user.target network-online.target
+After=multi-user.target graphical.target network-online.target
 Wants=network-online.target
 
 [Service]
