@@ -2,9 +2,6 @@
 // Every file is checked against the content the plan saw before it is replaced, so a guest that
 // changed since planning is refused instead of half-fixed. The overlay is reset first, which makes
 // an interrupted FIX safe to redo from a clean start.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sha256 } from '../util/hash.js';
 import type { GuestFile } from '../model/guest-facts.js';
 import type { GuestEdit } from '../model/plan.js';
@@ -30,10 +27,8 @@ export async function runFix(opts: {
   const before = GuestfishSession.launches;
   const disks = overlays.map((path) => ({ path, format: 'qcow2' }));
   const g = await GuestfishSession.launch(disks, { readonly: false, discard: true });
-  const tmp = mkdtempSync(join(tmpdir(), 'h2k-fix-'));
   try {
     for (const m of opts.mounts) await g.run('mount', m.device, m.mountpoint);
-    let n = 0;
     for (const e of edits) {
       opts.onStep?.(describe(e));
       switch (e.kind) {
@@ -46,11 +41,7 @@ export async function runFix(opts: {
               'the source changed since planning: run h2k plan again',
             );
           if (e.kind === 'delete') await g.run('rm', e.path);
-          else {
-            const local = join(tmp, `f${n++}`);
-            writeFileSync(local, e.after);
-            await g.run('upload', local, e.path);
-          }
+          else await g.writeFile(e.path, e.after);
           break;
         }
         case 'symlink':
@@ -80,7 +71,6 @@ export async function runFix(opts: {
     return { launches: GuestfishSession.launches - before, commands: g.log.length };
   } finally {
     await g.close();
-    rmSync(tmp, { recursive: true, force: true });
   }
 }
 

@@ -24,9 +24,6 @@ export interface BootEvidence {
   failures: [RegExp, string][];
 }
 
-/** Writes a file into the mounted throwaway overlay. */
-export type WriteGuestFile = (path: string, text: string) => Promise<void>;
-
 export interface GuestFamily<F extends GuestFacts = GuestFacts> {
   family: F['family'];
   /** Whether this family handles an OS of libguestfs's inspect-get-type. */
@@ -39,5 +36,5 @@ export interface GuestFamily<F extends GuestFacts = GuestFacts> {
   fixMounts(guest: Omit<F, 'files'>): { mountpoint: string; device: string }[];
   boot: BootEvidence;
   /** Readies the throwaway overlay of a boot test (mounted as fixMounts says) to report evidence. */
-  prepareBoot(g: GuestfishSession, guest: Omit<F, 'files'>, write: WriteGuestFile): Promise<void>;
+  prepareBoot(g: GuestfishSession, guest: Omit<F, 'files'>): Promise<void>;
 }

@@ -3,7 +3,7 @@
 import type { GuestFacts } from '../model/guest-facts.js';
 import type { PlannedGuest } from '../model/plan.js';
 import type { GuestfishSession } from '../tools/guestfish.js';
-import type { BootEvidence, GuestFamily, WriteGuestFile } from './family.js';
+import type { BootEvidence, GuestFamily } from './family.js';
 import { linux } from './linux/index.js';
 import { unknown } from './unknown.js';
 import { windows } from './windows/index.js';
@@ -27,13 +27,13 @@ export function familyOf<F extends GuestFacts>(guest: F): GuestFamily<F> {
 export function familyForGuest(guest: PlannedGuest): {
   boot: BootEvidence;
   fixMounts(g: PlannedGuest): { mountpoint: string; device: string }[];
-  prepareBoot(g: GuestfishSession, guest: PlannedGuest, write: WriteGuestFile): Promise<void>;
+  prepareBoot(g: GuestfishSession, guest: PlannedGuest): Promise<void>;
 } {
   const family = FAMILIES[guest.family] as unknown as GuestFamily;
   const planned = (g: PlannedGuest) => g as Omit<GuestFacts, 'files'>;
   return {
     boot: family.boot,
     fixMounts: (g) => family.fixMounts(planned(g)),
-    prepareBoot: (s, g, write) => family.prepareBoot(s, planned(g), write),
+    prepareBoot: (s, g) => family.prepareBoot(s, planned(g)),
   };
 }

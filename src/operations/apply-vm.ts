@@ -66,6 +66,7 @@ export async function applyVm(opts: {
   const ws = workspace(config.dir, stateDir(config.dir), vm.address, vm.outputs);
   const { src, driver } = sourceOf(config, vm);
   const cfgVm = configVm(config, vm.address);
+  const format = vm.outputs.disks[0].format;
   const record = async (stage: Stage, result: StageResult) => {
     const details =
       result.status === 'done'
@@ -104,7 +105,6 @@ export async function applyVm(opts: {
 
   async function runStage(action: Action): Promise<StageOutcome> {
     const step = (message: string) => emit({ kind: 'stage-step', vm: vm.address, stage: action.stage, message });
-    const format = vm.outputs.disks[0].format;
     switch (action.stage) {
       case 'fetch': {
         if (!driver.fetch) throw new Error(`${vm.source.type} sources have no FETCH stage`);
@@ -115,7 +115,7 @@ export async function applyVm(opts: {
         await createOverlays(ws.overlays, await driver.diskEntries(src, vm, ws.fetchDir));
         return { outputs: [] };
       case 'inspect':
-        await checkUnchanged(config, vm);
+        await driver.checkUnchanged(src, vm, cfgVm);
         return { outputs: [], note: driver.fetch ? 'fetched chain intact' : 'source unchanged since the plan' };
       case 'plan':
         return { outputs: [], note: `plan ${opts.planHash.slice(0, 12)}` };
@@ -141,7 +141,6 @@ export async function applyVm(opts: {
   }
 
   async function validate(step: (m: string) => void): Promise<StageOutcome> {
-    const format = vm.outputs.disks[0].format;
     for (const disk of ws.outDisks) {
       const problem = await checkImage(disk, format);
       if (problem) throw new Error(`qemu-img check found a problem in ${disk}: ${problem}`);

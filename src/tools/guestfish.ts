@@ -2,7 +2,7 @@
 // owns the appliance; each `guestfish --remote` call runs one command in it. So inspection and
 // fixes can branch on what they find while paying for exactly one appliance launch.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -98,12 +98,21 @@ export class GuestfishSession {
   /** A guest file's exact bytes as text (`cat` output is not byte-exact), or undefined if absent. */
   async readFile(path: string): Promise<string | undefined> {
     if ((await this.try('is-file', path, 'followsymlinks:true'))?.trim() !== 'true') return undefined;
-    this.scratch ??= mkdtempSync(join(tmpdir(), 'h2k-gf-read-'));
+    this.scratch ??= mkdtempSync(join(tmpdir(), 'h2k-gf-'));
     const local = join(this.scratch, 'file');
     await this.run('download', path, local);
     const text = readFileSync(local, 'utf8');
     rmSync(local, { force: true });
     return text;
+  }
+
+  /** Replaces a guest file with exactly these bytes. */
+  async writeFile(path: string, text: string): Promise<void> {
+    this.scratch ??= mkdtempSync(join(tmpdir(), 'h2k-gf-'));
+    const local = join(this.scratch, 'file');
+    writeFileSync(local, text);
+    await this.run('upload', local, path);
+    rmSync(local, { force: true });
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,6 @@
 import { PROBE_TAG } from '../../model/boot-probe.js';
 import type { LinuxGuestFacts } from '../../model/guest-facts.js';
 import type { GuestfishSession } from '../../tools/guestfish.js';
-import type { WriteGuestFile } from '../family.js';
 import { BOOTLOADERS } from './bootloader/index.js';
 
 const SCRIPT = `#!/bin/sh
@@ -56,20 +55,16 @@ WantedBy=multi-user.target
 `;
 
 /** Prepares the mounted throwaway overlay (mounted by the caller at /, with /boot as the guest has it). */
-export async function prepareLinuxBoot(
-  g: GuestfishSession,
-  guest: Pick<LinuxGuestFacts, 'bootloader'>,
-  write: WriteGuestFile,
-): Promise<void> {
+export async function prepareLinuxBoot(g: GuestfishSession, guest: Pick<LinuxGuestFacts, 'bootloader'>): Promise<void> {
   const loader = BOOTLOADERS.find((b) => b.name === guest.bootloader.kind);
   const config = guest.bootloader.config;
   if (loader?.withSerialConsole && config) {
     const text = await g.readFile(config);
-    if (text !== undefined) await write(config, loader.withSerialConsole(text));
+    if (text !== undefined) await g.writeFile(config, loader.withSerialConsole(text));
   }
   await g.run('mkdir-p', '/usr/local/sbin');
-  await write('/usr/local/sbin/h2k-boot-probe', SCRIPT);
-  await write('/etc/systemd/system/h2k-boot-probe.service', UNIT);
+  await g.writeFile('/usr/local/sbin/h2k-boot-probe', SCRIPT);
+  await g.writeFile('/etc/systemd/system/h2k-boot-probe.service', UNIT);
   await g.run('mkdir-p', '/etc/systemd/system/multi-user.target.wants');
   await g.run(
     'ln-sf',

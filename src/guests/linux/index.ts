@@ -37,7 +37,7 @@ export const linux: GuestFamily<LinuxGuestFacts> = {
     return { edits, findings: results.flatMap((r) => r.findings) };
   },
   fixMounts: (guest) => [{ mountpoint: '/', device: guest.root }, ...guest.mounts],
-  prepareBoot: (g, guest, write) => prepareLinuxBoot(g, guest, write),
+  prepareBoot: prepareLinuxBoot,
   boot: {
     failures: [
       [/Kernel panic/, 'kernel panic'],

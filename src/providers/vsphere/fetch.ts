@@ -5,7 +5,7 @@
 // its sha256 recorded. `govc datastore.download` is the fallback when the endpoint refuses a GET.
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DiskFacts, SourceFingerprint } from '../../model/facts.js';
+import { type DiskFacts, type SourceFingerprint, changedFiles } from '../../model/facts.js';
 import type { InventoryFacts } from '../../model/source-facts.js';
 import type { OutputRecord } from '../../model/state.js';
 import { DatastoreClient, HttpStatusError } from './datastore.js';
@@ -103,16 +103,12 @@ export async function fetchVm(
         );
     }
     // Shutting the guest down writes its disks: only then may they differ from the plan's.
-    if (!poweredOff) {
-      for (const f of fingerprint.files) {
-        const was = input.fingerprint.files.find((x) => x.file === f.file);
-        if (!was || was.size !== f.size || was.mtime_ms !== f.mtime_ms || was.sample_sha256 !== f.sample_sha256)
-          throw new VsphereError(
-            `${f.file} changed since the plan was made`,
-            'the VM ran or its disk was replaced; plan again',
-          );
-      }
-    }
+    const changed = poweredOff ? [] : changedFiles(input.fingerprint.files, fingerprint.files);
+    if (changed.length)
+      throw new VsphereError(
+        `${changed[0]} changed since the plan was made`,
+        'the VM ran or its disk was replaced; plan again',
+      );
     const files = chains.flatMap((chain, i) => {
       const { datastore } = parseDatastorePath(input.disks[i].name);
       return chain.layers
