@@ -13,6 +13,7 @@ export function normalise(text: string, fixture: string, dir: string): string {
     .replaceAll(dir, '<config>')
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
     .replace(/\b[0-9a-f]{8}-0\d\b/g, '<partuuid>')
+    .replace(/\b[0-9A-F]{4}-[0-9A-F]{4}\b/g, '<vfat-uuid>')
     .replace(/\b(sha256:)?[0-9a-f]{64}\b/g, '<sha256>')
     .replace(/\b\d+\.\d+\.\d+-\d+-amd64\b/g, '<kernel>')
     .replace(/"(mtime_ms|size|free_bytes|total_bytes|allocated_bytes|initrd_bytes|serial)": \d+/g, '"$1": <n>')

@@ -7,15 +7,18 @@
 //   - root read-write: the probe found / mounted rw, and the guest wrote to its disk (the boot layer
 //     gained data),
 //   - fstab mounted: every fstab entry that is not noauto/nofail/swap is mounted (probe),
-//   - network: an IPv4 address the probe found configured, seen in the NIC's traffic as a DHCP lease
-//     or as the source of packets (static addresses). The NIC's MAC does not matter: guests may set
-//     their own (hwaddress, cloned MACs).
+//   - network, as the guest's own configuration intends it (the plan's `network`): each static
+//     address configured and the source of packets in the NIC's traffic; a DHCP lease for an address
+//     the probe found when an interface is DHCP. With nothing known of the guest's intent, any
+//     configured address leased or in use. The NIC's MAC does not matter: guests may set their own
+//     (hwaddress, cloned MACs).
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BootEvidence } from '../guests/family.js';
 import { type ProbeReport, parseProbe } from '../model/boot-probe.js';
 import type { HardwareFacts } from '../model/facts.js';
+import { type NicIntent, staticAddresses } from '../model/guest-network.js';
 import { guestfsEnv } from '../tools/guestfs-backend.js';
 import { findOvmf, findTool } from '../tools/locate.js';
 import { qemuImg } from '../tools/qemu-img.js';
@@ -33,7 +36,7 @@ export interface BootVerdict {
   seconds: number;
   checks: BootChecks;
   /** The address that proved the network, and how. */
-  network?: { ip: string; how: 'DHCP lease' | 'in use' };
+  network?: { ip: string; how: 'DHCP lease' | 'in use' | 'static, in use' };
   failure?: string;
   serialLog: string;
   accel: string;
@@ -51,6 +54,12 @@ export async function chooseAccel(): Promise<string> {
   }
 }
 
+/** What the firmware prints on the serial port when it finds nothing to boot, whatever the guest. */
+const FIRMWARE_FAILURES: [RegExp, string][] = [
+  [/No bootable option or device was found|UEFI Interactive Shell|Shell> /, 'the UEFI firmware found nothing to boot'],
+  [/Boot failed: not a bootable disk|No bootable device/, 'the BIOS found nothing to boot'],
+];
+
 const CHECK_NAMES: Record<keyof BootChecks, string> = {
   default_target: 'default target',
   root_read_write: 'root read-write',
@@ -58,26 +67,37 @@ const CHECK_NAMES: Record<keyof BootChecks, string> = {
   network: 'network',
 };
 
-/** PURE: the checks from the probe's report and the capture. */
+/** PURE: the checks from the probe's report and the capture, against the guest's intended network. */
 export function judge(
   probe: ProbeReport,
   capture: { acks: { ip: string }[]; sources: Set<string> },
   rootWritten: boolean,
+  intended: NicIntent[] = [],
 ): { checks: BootChecks; network?: BootVerdict['network']; detail: string[] } {
   const detail: string[] = [];
+  const configured = new Set(probe.addrs.map((a) => a.ip));
   const lease = probe.addrs.find((a) => capture.acks.some((k) => k.ip === a.ip));
-  const used = probe.addrs.find((a) => capture.sources.has(a.ip));
-  const network = lease
-    ? { ip: lease.ip, how: 'DHCP lease' as const }
-    : used
-      ? { ip: used.ip, how: 'in use' as const }
-      : undefined;
+  const wanted = staticAddresses(intended);
+  const wantsDhcp = intended.some((n) => n.method === 'dhcp');
+  let network: BootVerdict['network'];
+  if (wanted.length || wantsDhcp) {
+    for (const ip of wanted)
+      if (!configured.has(ip)) detail.push(`static address ${ip} not configured`);
+      else if (!capture.sources.has(ip)) detail.push(`static address ${ip} configured but no traffic from it`);
+    if (wantsDhcp && !lease) detail.push('no DHCP lease for an interface configured by DHCP');
+    const ok = wanted.every((ip) => configured.has(ip) && capture.sources.has(ip)) && (!wantsDhcp || lease);
+    if (ok)
+      network = wanted.length ? { ip: wanted.join(', '), how: 'static, in use' } : { ip: lease!.ip, how: 'DHCP lease' };
+  } else {
+    const used = probe.addrs.find((a) => capture.sources.has(a.ip));
+    network = lease ? { ip: lease.ip, how: 'DHCP lease' } : used ? { ip: used.ip, how: 'in use' } : undefined;
+    if (probe.ended && probe.addrs.length === 0) detail.push('no IPv4 address configured');
+    else if (probe.ended && !network) detail.push(`no traffic from ${probe.addrs.map((a) => a.ip).join(', ')}`);
+  }
   if (probe.target && probe.target.state !== 'active')
-    detail.push(`${probe.target.name} is ${probe.target.state || 'not active'}`);
-  if (probe.root && probe.root !== 'rw') detail.push(`/ is mounted ${probe.root}`);
-  if (probe.fstabMissing?.length) detail.push(`not mounted: ${probe.fstabMissing.join(', ')}`);
-  if (probe.ended && probe.addrs.length === 0) detail.push('no IPv4 address configured');
-  else if (probe.ended && !network) detail.push(`no traffic from ${probe.addrs.map((a) => a.ip).join(', ')}`);
+    detail.unshift(`${probe.target.name} is ${probe.target.state || 'not active'}`);
+  if (probe.root && probe.root !== 'rw') detail.unshift(`/ is mounted ${probe.root}`);
+  if (probe.fstabMissing?.length) detail.unshift(`not mounted: ${probe.fstabMissing.join(', ')}`);
   return {
     checks: {
       default_target: probe.target?.state === 'active',
@@ -98,6 +118,8 @@ export async function bootTest(opts: {
   hw: HardwareFacts;
   evidence: BootEvidence;
   prepare: (layers: string[]) => Promise<void>;
+  /** The network the guest's configuration intends (the plan's `network`). */
+  network?: NicIntent[];
   timeoutSec: number;
   workDir: string;
 }): Promise<BootVerdict> {
@@ -170,7 +192,7 @@ export async function bootTest(opts: {
     while (Date.now() - started < opts.timeoutSec * 1000) {
       await new Promise((r) => setTimeout(r, 1000));
       const serial = existsSync(serialLog) ? readFileSync(serialLog, 'latin1') : '';
-      const bad = opts.evidence.failures.find(([re]) => re.test(serial));
+      const bad = [...FIRMWARE_FAILURES, ...opts.evidence.failures].find(([re]) => re.test(serial));
       if (bad) {
         failure = bad[1];
         break;
@@ -179,7 +201,7 @@ export async function bootTest(opts: {
       if (probe.ended) {
         // Give the capture a moment to hold the probe's own traffic.
         await new Promise((r) => setTimeout(r, 1000));
-        verdict = judge(probe, capture(pcap), await overlayHasData(overlays[0]));
+        verdict = judge(probe, capture(pcap), await overlayHasData(overlays[0]), opts.network);
         break;
       }
       if (exited) {

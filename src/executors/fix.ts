@@ -2,6 +2,7 @@
 // Every file is checked against the content the plan saw before it is replaced, so a guest that
 // changed since planning is refused instead of half-fixed. The overlay is reset first, which makes
 // an interrupted FIX safe to redo from a clean start.
+import { posix } from 'node:path';
 import { sha256 } from '../util/hash.js';
 import type { GuestFile } from '../model/guest-facts.js';
 import type { GuestEdit } from '../model/plan.js';
@@ -47,6 +48,17 @@ export async function runFix(opts: {
         case 'symlink':
           await g.run('ln-sf', e.target, e.path);
           break;
+        case 'copy': {
+          const seen = (await g.try('checksum', 'sha256', e.from))?.trim();
+          if (seen !== e.sha256)
+            throw new FixError(
+              `${e.from} in the guest is not what the plan saw`,
+              'the source changed since planning: run h2k plan again',
+            );
+          await g.run('mkdir-p', posix.dirname(e.path));
+          await g.run('cp', e.from, e.path);
+          break;
+        }
         case 'run':
           // libguestfs runs the command chrooted in the guest with /dev, /proc and /sys bound.
           await g.run('sh', `SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH} ${e.command.map(shellQuote).join(' ')}`);
@@ -58,9 +70,13 @@ export async function runFix(opts: {
     }
     // Read back what was written: FIX is done only if the guest now holds exactly the planned files.
     for (const e of edits) {
-      if (e.kind !== 'write') continue;
-      const now = await g.readFile(e.path);
-      if (now === undefined || sha256(now) !== sha256(e.after))
+      if (e.kind !== 'write' && e.kind !== 'copy') continue;
+      const now = e.kind === 'write' ? await g.readFile(e.path) : undefined;
+      const ok =
+        e.kind === 'copy'
+          ? (await g.try('checksum', 'sha256', e.path))?.trim() === e.sha256
+          : now !== undefined && sha256(now) === sha256(e.after);
+      if (!ok)
         throw new FixError(
           `${e.path} does not hold the planned content after writing`,
           'this is a bug in h2k; run with --debug',
@@ -95,6 +111,8 @@ function describe(e: GuestEdit): string {
       return `delete ${e.path}`;
     case 'symlink':
       return `link ${e.path} -> ${e.target}`;
+    case 'copy':
+      return `copy ${e.from} to ${e.path}`;
     case 'run':
       return `run ${e.command.join(' ')}`;
     case 'trim':

@@ -2,6 +2,7 @@
 // pure), what FIX mounts, and what a boot test looks for. One folder per family under src/guests/.
 import type { GuestEdit, RawFinding } from '../model/plan.js';
 import type { GuestFacts, OsFacts, FilesystemFact } from '../model/guest-facts.js';
+import type { NicBinding, NicIntent } from '../model/guest-network.js';
 import type { PolicySettings } from '../schema/config-schema.js';
 import type { GuestfishSession } from '../tools/guestfish.js';
 
@@ -16,6 +17,8 @@ export interface InspectionBase {
 export interface PlannedEdits {
   edits: GuestEdit[];
   findings: RawFinding[];
+  /** The network the guest will configure after FIX, when its configuration could be read. */
+  network?: NicIntent[];
 }
 
 /** Beyond the probe's report (src/model/boot-probe.ts), what a boot's serial log can tell. */
@@ -30,8 +33,8 @@ export interface GuestFamily<F extends GuestFacts = GuestFacts> {
   handles(osType: string): boolean;
   /** Reads the guest in the (read-only) appliance; the root is not mounted yet. */
   inspect(g: GuestfishSession, base: InspectionBase): Promise<F>;
-  /** PURE: the edits FIX makes in this guest under a policy, and what is risky. */
-  plan(guest: F, policy: PolicySettings): PlannedEdits;
+  /** PURE: the edits FIX makes in this guest under a policy for the KVM NICs, and what is risky. */
+  plan(guest: F, policy: PolicySettings, nics: NicBinding[]): PlannedEdits;
   /** What FIX mounts before editing, / first (from the facts as the plan records them). */
   fixMounts(guest: Omit<F, 'files'>): { mountpoint: string; device: string }[];
   boot: BootEvidence;

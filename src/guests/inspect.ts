@@ -13,6 +13,12 @@ export async function inspectGuest(disks: GuestDisk[]): Promise<GuestFacts> {
   try {
     const filesystems = await listFilesystems(g, disks.length);
     const roots = lines(await g.run('inspect-os'));
+    const locked = filesystems.filter((f) => f.type === 'crypto_LUKS').map((f) => f.device);
+    if (roots.length === 0 && locked.length)
+      throw new InspectionError(
+        `no operating system found outside LUKS-encrypted volumes (${locked.join(', ')})`,
+        'h2k cannot open an encrypted root without its key: decrypt it or migrate this VM another way',
+      );
     if (roots.length === 0) {
       throw new InspectionError(
         filesystems.length ? 'no operating system found on the disks' : 'no filesystems found on the disks',

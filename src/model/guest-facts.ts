@@ -33,8 +33,12 @@ export type VirtioState = 'builtin' | 'module' | 'missing';
 export interface KernelFact {
   version: string;
   virtio: Record<string, VirtioState>;
+  /** Its initramfs (/boot/initrd.img-V on Debian and Ubuntu, /boot/initramfs-V.img on the RHEL family). */
+  initrd?: string;
   /** Size of its current initramfs, to check /boot has room for a rebuild. */
   initrd_bytes?: number;
+  /** The virtio drivers its current initramfs holds (absent when it could not be read). */
+  initrd_virtio?: string[];
 }
 
 interface GuestBase {
@@ -48,6 +52,8 @@ export interface LinuxGuestFacts extends GuestBase {
   family: 'linux';
   /** Appliance device holding /. */
   root: string;
+  /** The filesystem type of / (vfs-type). */
+  root_fs: string;
   /** What FIX mounts besides /: mountpoint → appliance device, in mount order. */
   mounts: { mountpoint: string; device: string }[];
   kernels: KernelFact[];
@@ -56,6 +62,8 @@ export interface LinuxGuestFacts extends GuestBase {
   bootloader: { kind: string; config?: string };
   network: { backend: string };
   vmware_tools: { installed: boolean; units: string[] };
+  /** UEFI guests: the files under the ESP's \EFI directory (path → sha256), as /boot/efi mounts it. */
+  efi_files?: Record<string, string>;
   space: Record<string, { free_bytes: number; total_bytes: number }>;
   /** Guest files the planner reads, by path. */
   files: Record<string, GuestFile>;

@@ -2,6 +2,7 @@
 // Its JSON (canonical, snake_case keys) is the plan file format; PLAN_FORMAT_VERSION names it.
 import type { DiskFacts, HardwareFacts, SourceFingerprint, SourceHardware } from './facts.js';
 import type { GuestFacts, GuestFile } from './guest-facts.js';
+import type { NicIntent } from './guest-network.js';
 import type { SourceFacts } from './source-facts.js';
 
 /** 1.1: snake_case fact keys, one output per disk, typed guest files, a plan mode. */
@@ -28,6 +29,8 @@ export type GuestEdit =
   | { kind: 'write'; path: string; before: string; after: string; reason: string }
   | { kind: 'delete'; path: string; before: GuestFile; reason: string }
   | { kind: 'symlink'; path: string; target: string; reason: string }
+  /** A binary file copied inside the guest (a UEFI fallback loader); `sha256` is what the plan saw at `from`. */
+  | { kind: 'copy'; from: string; path: string; sha256: string; reason: string }
   | { kind: 'run'; command: string[]; reason: string }
   | { kind: 'trim'; reason: string };
 
@@ -75,6 +78,9 @@ export interface VmPlan {
   actions: Action[];
   findings: Finding[];
   outputs: VmOutputs;
+  /** The interfaces the guest configures after FIX (absent when its network backend is not read):
+   *  VALIDATE's boot test holds the guest to them. */
+  network?: NicIntent[];
 }
 
 export interface Drift {

@@ -157,6 +157,7 @@ export async function applyVm(opts: {
         hw,
         evidence: familyForGuest(guest).boot,
         prepare: (layers) => prepareBootOverlays(layers, guest),
+        ...(vm.network ? { network: vm.network } : {}),
         timeoutSec: cfgVm.policy.boot_timeout,
         workDir: ws.dir,
       });

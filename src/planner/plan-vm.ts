@@ -2,7 +2,9 @@
 // No process, no disk: everything here is golden-testable.
 import { posix } from 'node:path';
 import type { SourceFingerprint } from '../model/facts.js';
+import type { HardwareFacts, SourceHardware } from '../model/facts.js';
 import type { GuestFacts } from '../model/guest-facts.js';
+import type { NicBinding } from '../model/guest-network.js';
 import {
   type Action,
   type Finding,
@@ -16,6 +18,7 @@ import {
   type VmPlan,
   vmSlug,
 } from '../model/plan.js';
+import type { PlannedEdits } from '../guests/family.js';
 import { familyOf } from '../guests/registry.js';
 import type { VmConfig } from '../schema/config.js';
 import { hashOf, sha256 } from '../util/hash.js';
@@ -34,16 +37,19 @@ export interface PlanVmInput {
   freeBytes?: number;
 }
 
-export function guestEdits(
-  guest: GuestFacts | undefined,
-  vm: VmConfig,
-): { edits: GuestEdit[]; findings: RawFinding[] } {
+/** The KVM NICs paired with the VMware NICs they replace (same order), for rebinding guest configs. */
+export function nicBindings(vm: VmConfig, source: SourceHardware, kvm: HardwareFacts): NicBinding[] {
+  const vmware = vm.nics?.length ? vm.nics : source.nics;
+  return kvm.nics.map((n, i) => ({ mac: n.mac, ...(vmware[i]?.mac ? { vmware_mac: vmware[i].mac } : {}) }));
+}
+
+export function guestEdits(guest: GuestFacts | undefined, vm: VmConfig, nics: NicBinding[]): PlannedEdits {
   if (!guest) {
     const message =
       'planned from the inventory only (-inspect=false): no guest changes are known, so this plan cannot be applied';
     return { edits: [], findings: [{ code: 'guest-not-inspected', severity: 'warning', message }] };
   }
-  return familyOf(guest).plan(guest, vm.policy);
+  return familyOf(guest).plan(guest, vm.policy, nics);
 }
 
 /** Disk 0 is <vm>.<ext>, disk N is <vm>-disk<N>.<ext>, in the VM's disk order. */
@@ -65,22 +71,17 @@ export function planVm(input: PlanVmInput): VmPlan {
   const outDisks = outputs.disks.map((d) => d.path);
   const outXml = outputs.domain_xml.path;
   const hardware = kvmHardware(vm, facts.hardware, facts.guest?.firmware);
-  const { edits, findings: guestFindings } = guestEdits(facts.guest, vm);
+  const {
+    edits,
+    findings: guestFindings,
+    network,
+  } = guestEdits(facts.guest, vm, nicBindings(vm, facts.hardware, hardware));
   const raw = [...guestFindings, ...input.source.findings];
   const copies = input.source.fetches ? 2 : 1; // the fetched copy, then the output
   const allocated = facts.disks.reduce((n, d) => n + d.allocated_bytes, 0);
   const space = spaceFinding(copies * allocated, input.freeBytes, vm.policy.output_dir);
   if (space) raw.push(space);
   const findings: Finding[] = raw.map((f) => ({ ...f, acknowledged: vm.policy.acknowledge.includes(f.code) }));
-  if (facts.disks.length > 1)
-    findings.push({
-      code: 'multi-disk-unsupported',
-      severity: 'critical',
-      message:
-        `${facts.disks.length} disks: each is flattened, fixed, converted and attached in order, but booting ` +
-        'multi-disk guests is not proven yet; acknowledge the code to apply',
-      acknowledged: vm.policy.acknowledge.includes('multi-disk-unsupported'),
-    });
   const layers = facts.disks.reduce((n, d) => n + d.chain.length, 0);
   if (layers > facts.disks.length)
     findings.push({
@@ -115,7 +116,7 @@ export function planVm(input: PlanVmInput): VmPlan {
     ],
     [
       'validate',
-      { boot, timeout, hw: hardware, outXml },
+      { boot, timeout, hw: hardware, outXml, ...(network ? { network } : {}) },
       boot
         ? `qemu-img check, boot test (≤ ${timeout} s), libvirt XML ${outXml}`
         : `qemu-img check, libvirt XML ${outXml} (boot test off)`,
@@ -146,6 +147,7 @@ export function planVm(input: PlanVmInput): VmPlan {
       (a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.code < b.code ? -1 : 1),
     ),
     outputs,
+    ...(network ? { network } : {}),
   };
 }
 

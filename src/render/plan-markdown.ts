@@ -13,6 +13,8 @@ function editMarkdown(e: GuestEdit): string {
       return `- \`- ${e.path}\` — ${e.reason}`;
     case 'symlink':
       return `- \`+ ${e.path} -> ${e.target}\` — ${e.reason}`;
+    case 'copy':
+      return `- \`+ ${e.path} <- ${e.from}\` (sha256 \`${e.sha256}\`) — ${e.reason}`;
     case 'run':
       return `- \`! ${e.command.join(' ')}\` — ${e.reason}`;
     case 'trim':

@@ -1,5 +1,6 @@
 // The plan for humans: what happens to each VM, the exact guest-file diffs, and the findings.
 // PURE; colour comes from the Paint passed in (none in CI logs).
+import { describeIntent } from '../model/guest-network.js';
 import type { Paint } from './paint.js';
 import { unifiedDiff } from '../util/unified-diff.js';
 import { type Action, type GuestEdit, type Plan, type VmPlan, describeDrift } from '../model/plan.js';
@@ -20,6 +21,10 @@ function renderEdit(e: GuestEdit, p: Paint): string[] {
       return [`${p.red('-')} ${p.bold(e.path)}  ${p.dim(`# ${e.reason}`)}`];
     case 'symlink':
       return [`${p.green('+')} ${p.bold(e.path)} -> ${e.target}  ${p.dim(`# ${e.reason}`)}`];
+    case 'copy':
+      return [
+        `${p.green('+')} ${p.bold(e.path)} <- ${e.from} (sha256 ${e.sha256.slice(0, 12)}…)  ${p.dim(`# ${e.reason}`)}`,
+      ];
     case 'run':
       return [`${p.cyan('!')} run ${p.bold(e.command.join(' '))}  ${p.dim(`# ${e.reason}`)}`];
     case 'trim':
@@ -64,6 +69,7 @@ function factLines(vm: VmPlan): string[] {
       return `  disk ${d.name}: ${sizes}, ${d.chain.length} layer(s)`;
     }),
     g ? `  guest: ${g.os.distro} ${g.os.product}, ${g.firmware}${root}` : '  guest: not inspected (-inspect=false)',
+    ...(vm.network ?? []).map((n) => `  network: ${describeIntent(n)}`),
     `  output: ${outputs}, ${vm.outputs.domain_xml.path}`,
   ];
 }

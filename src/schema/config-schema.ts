@@ -19,9 +19,11 @@ const policyProperties = {
     description: 'How fragile device names in fstab/crypttab are rewritten.',
   },
   network: {
-    enum: ['dhcp', 'keep'],
-    default: 'dhcp',
-    description: 'dhcp: unpin the NIC from the VMware MAC/name so the KVM NIC gets DHCP.',
+    enum: ['preserve', 'dhcp', 'keep'],
+    default: 'preserve',
+    description:
+      "preserve: rebind the guest's network configuration to the KVM NICs, static stays static; " +
+      'dhcp: the same, every interface by DHCP; keep: change nothing.',
   },
   remove_vmware_tools: {
     type: 'boolean',
@@ -196,7 +198,7 @@ export type PolicySettings = {
   compress: boolean;
   trim: boolean;
   fstab_mode: 'uuid' | 'partuuid' | 'label' | 'keep';
-  network: 'dhcp' | 'keep';
+  network: 'preserve' | 'dhcp' | 'keep';
   remove_vmware_tools: boolean;
   initramfs_drivers: string[];
   boot_test: boolean;

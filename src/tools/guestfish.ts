@@ -3,7 +3,7 @@
 // fixes can branch on what they find while paying for exactly one appliance launch.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { type GuestfsEnv, guestfsEnv } from './guestfs-backend.js';
@@ -62,6 +62,8 @@ export class GuestfishSession {
         ];
         await s.run('add-drive', d.path, ...params);
       }
+      // FIX rebuilds initramfs images, which is CPU work: give that appliance the host's cores.
+      if (!opts.readonly) await s.run('set-smp', String(Math.min(4, availableParallelism())));
       await s.run('run');
       const pid = Number((await s.run('get-pid')).trim());
       if (Number.isInteger(pid) && pid > 0) GuestfishSession.appliancePids.add(pid);
@@ -97,13 +99,18 @@ export class GuestfishSession {
 
   /** A guest file's exact bytes as text (`cat` output is not byte-exact), or undefined if absent. */
   async readFile(path: string): Promise<string | undefined> {
+    return (await this.readBytes(path))?.toString('utf8');
+  }
+
+  /** A guest file's bytes, or undefined if absent. */
+  async readBytes(path: string): Promise<Buffer | undefined> {
     if ((await this.try('is-file', path, 'followsymlinks:true'))?.trim() !== 'true') return undefined;
     this.scratch ??= mkdtempSync(join(tmpdir(), 'h2k-gf-'));
     const local = join(this.scratch, 'file');
     await this.run('download', path, local);
-    const text = readFileSync(local, 'utf8');
+    const bytes = readFileSync(local);
     rmSync(local, { force: true });
-    return text;
+    return bytes;
   }
 
   /** Replaces a guest file with exactly these bytes. */

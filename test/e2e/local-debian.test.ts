@@ -4,12 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { prepareBootOverlays } from '../../src/guests/boot.js';
-import { linux } from '../../src/guests/linux/index.js';
-import type { PlannedGuest } from '../../src/model/plan.js';
-import { bootTest } from '../../src/executors/boot-test.js';
 import { fileSha256 } from '../../src/util/files.js';
-import { h2k, tempDir, writeConfig } from '../helpers.js';
+import { h2k, writeConfig } from '../helpers.js';
+import { bootUnfixed } from './unfixed-boot.js';
 import { golden, normalise } from '../golden.js';
 import { debianFixture } from '../fixtures/debian-guest.js';
 
@@ -47,22 +44,7 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
   });
 
   it('the unfixed source does not boot on virtio', async () => {
-    // What the plan would say of the unfixed guest's root and bootloader, for the probe.
-    const unfixed = {
-      family: 'linux',
-      root: '/dev/sda1',
-      mounts: [],
-      bootloader: { kind: 'grub2', config: '/boot/grub/grub.cfg' },
-    };
-    const v = await bootTest({
-      images: [source],
-      evidence: linux.boot,
-      prepare: (layers) => prepareBootOverlays(layers, unfixed as unknown as PlannedGuest),
-      format: 'vmdk',
-      timeoutSec: 600,
-      workDir: tempDir(),
-      hw: { cpus: 2, memory_mib: 1024, firmware: 'bios', nics: [{ mac: '52:54:00:00:00:01', model: 'virtio' }] },
-    });
+    const v = await bootUnfixed({ images: [source], guest: { root: '/dev/sda1', bootloader: '/boot/grub/grub.cfg' } });
     assert.equal(v.passed, false);
     assert.equal(v.failure, 'the initramfs could not find the root disk');
     assert.match(readFileSync(v.serialLog, 'latin1'), /ALERT!\s+\/dev\/sda1 does not exist/);

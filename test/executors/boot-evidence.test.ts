@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { judge } from '../../src/executors/boot-test.js';
 import { dhcpAcks, sourceAddresses } from '../../src/executors/net-capture.js';
 import { parseProbe } from '../../src/model/boot-probe.js';
+import type { NicIntent } from '../../src/model/guest-network.js';
 
 const probeLines = (...lines: string[]) => `[    1.0] kernel noise\n${lines.map((l) => `H2K-PROBE ${l}`).join('\n')}\n`;
 const HEALTHY = probeLines(
@@ -125,5 +126,30 @@ describe('boot test evidence', () => {
       true,
     );
     assert.deepEqual(degraded.detail, ['graphical.target is inactive']);
+  });
+
+  it('holds the guest to its own network configuration: each static address configured and in use', () => {
+    const intended: NicIntent[] = [
+      { config: '/etc/netplan/00.yaml', name: 'ens192', method: 'static', addresses: ['192.168.50.20/24'], dns: [] },
+    ];
+    const statik = parseProbe(HEALTHY.replace('10.0.2.15/24', '192.168.50.20/24'));
+    const ok = judge(statik, { acks: [], sources: new Set(['192.168.50.20']) }, true, intended);
+    assert.deepEqual(ok.network, { ip: '192.168.50.20', how: 'static, in use' });
+    // The guest fell back to DHCP: a lease, but not the address its configuration asks for.
+    const fellBack = judge(parseProbe(HEALTHY), { acks: [{ ip: '10.0.2.15' }], sources: new Set() }, true, intended);
+    assert.equal(fellBack.checks.network, false);
+    assert.deepEqual(fellBack.detail, ['static address 192.168.50.20 not configured']);
+    const silent = judge(statik, { acks: [], sources: new Set(['10.0.2.2']) }, true, intended);
+    assert.deepEqual(silent.detail, ['static address 192.168.50.20 configured but no traffic from it']);
+    const dhcp: NicIntent[] = [{ ...intended[0], method: 'dhcp', addresses: [] }];
+    const noLease = judge(parseProbe(HEALTHY), { acks: [], sources: new Set(['10.0.2.15']) }, true, dhcp);
+    assert.deepEqual(noLease.detail, ['no DHCP lease for an interface configured by DHCP']);
+  });
+
+  it('reports swap that is not active among the fstab entries', () => {
+    const p = parseProbe(HEALTHY.replace('fstab-missing', 'fstab-missing swap:/dev/sda3'));
+    const v = judge(p, { acks: [{ ip: '10.0.2.15' }], sources: new Set() }, true);
+    assert.equal(v.checks.fstab_mounted, false);
+    assert.deepEqual(v.detail, ['not mounted: swap:/dev/sda3']);
   });
 });

@@ -15,7 +15,8 @@ const vm = (policy: Partial<PolicySettings> = {}): VmConfig => ({
   policy: { ...policyDefaults(), ...policy },
   disks: ['d.vmdk'],
 });
-const plan = (g: GuestFacts, policy: Partial<PolicySettings> = {}) => guestEdits(g, vm(policy));
+const KVM_NIC = { mac: '52:54:00:aa:bb:cc', vmware_mac: '00:50:56:8a:12:34' };
+const plan = (g: GuestFacts, policy: Partial<PolicySettings> = {}) => guestEdits(g, vm(policy), [KVM_NIC]);
 const write = (edits: GuestEdit[], path: string) =>
   edits.find((e): e is Extract<GuestEdit, { kind: 'write' }> => e.kind === 'write' && e.path === path);
 
@@ -98,8 +99,10 @@ describe('fixers', () => {
     assert.ok(plan(none).findings.some((f) => f.code === 'no-virtio-kernel' && f.severity === 'critical'));
   });
 
-  it('initramfs: dracut is reported, not half-handled; a full /boot is critical', () => {
-    assert.ok(plan(guest({ initramfs_tool: 'dracut' })).findings.some((f) => f.code === 'initramfs-tool-unsupported'));
+  it('initramfs: mkinitcpio is reported, not half-handled; a full /boot is critical', () => {
+    assert.ok(
+      plan(guest({ initramfs_tool: 'mkinitcpio' })).findings.some((f) => f.code === 'initramfs-tool-unsupported'),
+    );
     assert.ok(
       plan(guest({ space: { '/': { free_bytes: 1e6, total_bytes: 2e9 } } })).findings.some(
         (f) => f.code === 'boot-space' && f.severity === 'critical',
@@ -118,7 +121,7 @@ describe('fixers', () => {
     assert.ok(!deleted.includes('/etc/systemd/network/20-other.link'));
     assert.equal(write(plan(guest(), { network: 'keep' }).edits, '/etc/network/interfaces'), undefined);
     assert.ok(
-      plan(guest({ network: { backend: 'netplan' } })).findings.some((f) => f.code === 'network-backend-unsupported'),
+      plan(guest({ network: { backend: 'wicked' } })).findings.some((f) => f.code === 'network-backend-unsupported'),
     );
   });
 

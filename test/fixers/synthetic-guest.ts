@@ -34,6 +34,7 @@ export function guest(over: Partial<LinuxGuestFacts> = {}, files: Record<string,
       { device: '/dev/sda5', disk_index: 0, partition: 5, type: 'swap', uuid: 'swap-uuid' },
     ],
     root: '/dev/sda1',
+    root_fs: 'ext4',
     mounts: [],
     kernels: [
       {

@@ -2,8 +2,8 @@
 // boots (the output is never touched): the kernel's console also on the serial port (real VMware
 // guests have none there, so kernel and initramfs failures would be invisible), and a probe unit
 // that runs once the default target is reached and reports, on the serial port, the evidence the
-// verdict needs: target state, whether / is read-write, fstab entries not mounted, and the IPv4
-// addresses configured (then pings the default gateway, so the host sees traffic from them).
+// verdict needs: target state, whether / is read-write, fstab entries not mounted (swap: not active),
+// and the IPv4 addresses configured (then sends traffic to the default gateway, so the host sees it).
 import { PROBE_TAG } from '../../model/boot-probe.js';
 import type { LinuxGuestFacts } from '../../model/guest-facts.js';
 import type { GuestfishSession } from '../../tools/guestfish.js';
@@ -23,8 +23,15 @@ echo "${PROBE_TAG} root $(awk '$2 == "/" { o = $4 } END { split(o, a, ","); prin
 missing=""
 while read -r spec mp type opts rest; do
   case "$spec" in ''|'#'*) continue ;; esac
-  case "$type" in swap|none) continue ;; esac
   case ",$opts," in *,noauto,*|*,nofail,*) continue ;; esac
+  if [ "$type" = swap ]; then
+    dev=$spec
+    case "$spec" in *=*) dev=$(findfs "$spec" 2>/dev/null || echo "$spec") ;; esac
+    dev=$(readlink -f "$dev" 2>/dev/null || echo "$dev")
+    awk -v d="$dev" 'NR > 1 && $1 == d { f = 1 } END { exit !f }' /proc/swaps || missing="$missing swap:$spec"
+    continue
+  fi
+  [ "$type" = none ] && continue
   awk -v m="$mp" '$2 == m { f = 1 } END { exit !f }' /proc/mounts || missing="$missing $mp"
 done < /etc/fstab
 echo "${PROBE_TAG} fstab-missing$missing"
@@ -37,7 +44,13 @@ while [ $i -lt 90 ]; do
 done
 echo "$addrs" | while read -r dev cidr; do [ -n "$cidr" ] && echo "${PROBE_TAG} addr $dev $cidr"; done
 gw=$(ip -4 route show default 2>/dev/null | awk '{ print $3; exit }')
-[ -n "$gw" ] && command -v ping >/dev/null && ping -c 2 -W 2 "$gw" >/dev/null 2>&1
+# Traffic from the configured addresses, so the capture shows them in use: ping, or a TCP connection
+# attempt (bash, as every distro has it) where ping is not installed. Either makes the guest ARP.
+if [ -n "$gw" ]; then
+  if command -v ping >/dev/null; then ping -c 2 -W 2 "$gw" >/dev/null 2>&1
+  elif command -v bash >/dev/null; then timeout 4 bash -c ": </dev/tcp/$gw/9" >/dev/null 2>&1
+  fi
+fi
 echo "${PROBE_TAG} end"
 `;
 

@@ -4,6 +4,8 @@ import type { GuestEdit } from '../../model/plan.js';
 import type { GuestFamily } from '../family.js';
 import { planBootloader } from './bootloader/index.js';
 import { fixFstab } from './fixers/fstab.js';
+import { fixLvm } from './fixers/lvm.js';
+import { layoutFindings } from './fixers/unsupported-layouts.js';
 import { fixVmwareTools } from './fixers/vmware-tools.js';
 import { planInitramfs } from './initramfs/index.js';
 import { prepareLinuxBoot } from './boot-probe.js';
@@ -15,14 +17,16 @@ export const linux: GuestFamily<LinuxGuestFacts> = {
   family: 'linux',
   handles: (osType) => osType === 'linux',
   inspect: inspectLinux,
-  plan(guest, policy) {
+  plan(guest, policy, nics) {
     if (guest.os.distro === 'unknown') {
       const message = `the guest OS is not recognised (type linux, distro unknown); h2k cannot plan its fixes`;
       return { edits: [], findings: [{ code: 'unknown-guest', severity: 'critical', message }] };
     }
-    const ctx = { guest, policy };
+    const ctx = { guest, policy, nics };
     const results: FixResult[] = [
+      layoutFindings(ctx),
       fixFstab(ctx),
+      fixLvm(ctx),
       planBootloader(ctx),
       planInitramfs(ctx),
       planNetwork(ctx),
@@ -34,7 +38,8 @@ export const linux: GuestFamily<LinuxGuestFacts> = {
     const order = (e: GuestEdit) => (e.kind === 'run' ? 1 : e.kind === 'trim' ? 2 : 0);
     edits.sort((a, b) => order(a) - order(b));
     if (policy.trim) edits.push({ kind: 'trim', reason: 'discard unused blocks so CONVERT copies only live data' });
-    return { edits, findings: results.flatMap((r) => r.findings) };
+    const network = results.find((r) => r.network)?.network;
+    return { edits, findings: results.flatMap((r) => r.findings), ...(network ? { network } : {}) };
   },
   fixMounts: (guest) => [{ mountpoint: '/', device: guest.root }, ...guest.mounts],
   prepareBoot: prepareLinuxBoot,
@@ -46,7 +51,7 @@ export const linux: GuestFamily<LinuxGuestFacts> = {
       [/Dropping to a shell/, 'the initramfs dropped to a shell'],
       [/emergency mode/i, 'systemd entered emergency mode'],
       [/Timed out waiting for device/, 'systemd timed out waiting for a device in fstab'],
-      [/No bootable device/, 'no bootable device'],
+      [/Warning: \/dev\/\S+ does not exist/, 'the initramfs could not find the root disk'],
     ],
   },
 };

@@ -5,6 +5,7 @@
 import { posix } from 'node:path';
 import type { GuestFile, KernelFact, LinuxGuestFacts, VirtioState } from '../../model/guest-facts.js';
 import { type GuestfishSession, lines } from '../../tools/guestfish.js';
+import { initramfsFiles } from '../../tools/initramfs.js';
 import type { InspectionBase } from '../family.js';
 import { BOOTLOADERS } from './bootloader/index.js';
 import { resolveSpec } from './device-names.js';
@@ -24,6 +25,10 @@ const WATCHED = [
   '/etc/initramfs-tools/initramfs.conf',
   '/etc/initramfs-tools/modules',
   '/etc/dracut.conf',
+  '/etc/kernel/cmdline',
+  '/etc/lvm/lvm.conf',
+  '/etc/lvm/devices/system.devices',
+  '/etc/multipath.conf',
   '/etc/network/interfaces',
   '/etc/udev/rules.d/70-persistent-net.rules',
   '/etc/os-release',
@@ -32,6 +37,8 @@ const WATCHED_DIRS: [string, RegExp][] = [
   ['/etc/network/interfaces.d', /./],
   ['/etc/systemd/network', /\.(link|network)$/],
   ['/etc/netplan', /\.ya?ml$/],
+  ['/etc/dracut.conf.d', /\.conf$/],
+  ['/boot/loader/entries', /\.conf$/],
   ['/etc/NetworkManager/system-connections', /./],
   ['/etc/systemd/system/multi-user.target.wants', /^(open-vm-tools|vmtoolsd|vmware-tools|vgauth)/],
 ];
@@ -84,6 +91,8 @@ export async function inspectLinux(g: GuestfishSession, base: InspectionBase): P
   }
   const uefi =
     base.partition_table === 'gpt' && filesystems.some((f) => f.type === 'vfat') && fstab.includes('/boot/efi');
+  const efi = uefi && mounts.some((m) => m.mountpoint === '/boot/efi') ? await efiFiles(g) : undefined;
+  for (const p of Object.keys(efi ?? {})) if (/^\/boot\/efi\/EFI\/[^/]+\/grub\.cfg$/i.test(p)) await read(p);
   const facts: LinuxGuestFacts = {
     family: 'linux',
     os: base.os,
@@ -91,12 +100,14 @@ export async function inspectLinux(g: GuestfishSession, base: InspectionBase): P
     partition_table: base.partition_table,
     filesystems,
     root,
+    root_fs: (await g.run('vfs-type', root)).trim(),
     mounts,
     kernels: await kernelFacts(g),
     initramfs_tool: (await detect(INITRAMFS_TOOLS, probe))?.name ?? 'unknown',
     bootloader: bootloader ? { kind: bootloader.name, config: bootloader.config(files) } : { kind: 'unknown' },
     network: { backend: (await detect(NETWORK_BACKENDS, probe))?.name ?? 'none' },
     vmware_tools: { installed: tools, units },
+    ...(efi ? { efi_files: efi } : {}),
     space,
     files,
   };
@@ -123,6 +134,8 @@ export function parseFstabMounts(text: string): { spec: string; mountpoint: stri
     .map(([spec, mountpoint, type]) => ({ spec, mountpoint, type }));
 }
 
+const modulePattern = (m: string) => new RegExp(`/${m}\\.ko(\\.[a-z]+)?$`);
+
 async function kernelFacts(g: GuestfishSession): Promise<KernelFact[]> {
   if ((await g.try('is-dir', '/lib/modules'))?.trim() !== 'true') return [];
   const out: KernelFact[] = [];
@@ -135,8 +148,27 @@ async function kernelFacts(g: GuestfishSession): Promise<KernelFact[]> {
       const file = new RegExp(`/${m}\\.ko(\\.[a-z]+)?[:\\n]`);
       virtio[m] = file.test(builtin) ? 'builtin' : file.test(modules) ? 'module' : 'missing';
     }
-    const initrd = (await g.try('filesize', `/boot/initrd.img-${version}`))?.trim();
-    out.push({ version, virtio, ...(initrd ? { initrd_bytes: Number(initrd) } : {}) });
+    let initrd: Pick<KernelFact, 'initrd' | 'initrd_bytes' | 'initrd_virtio'> | undefined;
+    for (const path of [`/boot/initrd.img-${version}`, `/boot/initramfs-${version}.img`]) {
+      const size = (await g.try('filesize', path))?.trim();
+      if (!size || initrd) continue;
+      initrd = { initrd: path, initrd_bytes: Number(size) };
+      const bytes = await g.readBytes(path);
+      const names = bytes && (await initramfsFiles(bytes).catch(() => undefined));
+      if (names) initrd.initrd_virtio = VIRTIO_MODULES.filter((m) => names.some((n) => modulePattern(m).test(n)));
+    }
+    out.push({ version, virtio, ...initrd });
+  }
+  return out;
+}
+
+/** Every file under /boot/efi/EFI with its sha256 (the ESP's names are case-insensitive; kept as found). */
+async function efiFiles(g: GuestfishSession): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  if ((await g.try('is-dir', '/boot/efi/EFI'))?.trim() !== 'true') return out;
+  for (const rel of lines(await g.run('find', '/boot/efi/EFI')).sort()) {
+    const path = `/boot/efi/EFI/${rel}`;
+    if ((await g.try('is-file', path))?.trim() === 'true') out[path] = (await g.run('checksum', 'sha256', path)).trim();
   }
   return out;
 }

@@ -2,6 +2,7 @@
 // registry (bootloader/, initramfs/, network/) of modules like these. A module without `plan` is
 // recognised and reported but not fixed yet.
 import type { GuestFile, LinuxGuestFacts } from '../../model/guest-facts.js';
+import type { NicBinding, NicIntent } from '../../model/guest-network.js';
 import type { GuestEdit, RawFinding } from '../../model/plan.js';
 import type { PolicySettings } from '../../schema/config-schema.js';
 
@@ -15,11 +16,15 @@ export interface GuestProbe {
 export interface FixContext {
   guest: LinuxGuestFacts;
   policy: PolicySettings;
+  /** The KVM NICs, in order, that network configurations bind to. */
+  nics: NicBinding[];
 }
 
 export interface FixResult {
   edits: GuestEdit[];
   findings: RawFinding[];
+  /** Network modules: the interfaces the guest configures, as they will be after FIX. */
+  network?: NicIntent[];
 }
 
 export interface LinuxModule<P extends unknown[] = []> {
@@ -33,6 +38,16 @@ export const nothing = (): FixResult => ({ edits: [], findings: [] });
 /** A write edit, or nothing when the content does not change (idempotence). */
 export function rewrite(path: string, before: string, after: string, reason: string): GuestEdit[] {
   return before === after ? [] : [{ kind: 'write', path, before, after, reason }];
+}
+
+/** The guest's files as they will be once `edits` are done (writes and deletes). */
+export function afterEdits(files: Record<string, GuestFile>, edits: GuestEdit[]): Record<string, GuestFile> {
+  const out = { ...files };
+  for (const e of edits) {
+    if (e.kind === 'write') out[e.path] = { kind: 'file', text: e.after };
+    else if (e.kind === 'delete') delete out[e.path];
+  }
+  return out;
 }
 
 /** The first module that recognises the guest, by registry order. */
@@ -51,4 +66,7 @@ export interface BootloaderModule extends LinuxModule {
 /** Given the virtio modules the initramfs must load (not built into the kernel). */
 export type InitramfsModule = LinuxModule<[modules: string[]]>;
 
-export type NetworkModule = LinuxModule;
+export interface NetworkModule extends LinuxModule {
+  /** PURE: the interfaces the guest's files configure, as they are. */
+  read?(files: Record<string, GuestFile>): NicIntent[];
+}

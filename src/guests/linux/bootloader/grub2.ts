@@ -37,6 +37,23 @@ export const grub2: BootloaderModule = {
     result.edits.push(
       ...rewrite(cfgPath, cfg, fixRootArgs(cfg, ctx, cfgPath, result), 'kernel command line finds / by UUID'),
     );
+    // BLS entries (the RHEL family's kernels), /etc/kernel/cmdline (what kernel-install writes into
+    // new entries) and a full grub.cfg on the ESP (older UEFI installs) carry command lines too.
+    const others = Object.keys(ctx.guest.files)
+      .filter(
+        (p) =>
+          (p.startsWith('/boot/loader/entries/') && p.endsWith('.conf')) ||
+          p === '/etc/kernel/cmdline' ||
+          /^\/boot\/efi\/EFI\/[^/]+\/grub\.cfg$/i.test(p),
+      )
+      .sort();
+    for (const p of others) {
+      const text = fileText(ctx.guest.files, p);
+      if (text !== undefined)
+        result.edits.push(
+          ...rewrite(p, text, fixRootArgs(text, ctx, p, result), 'kernel command line finds / by UUID'),
+        );
+    }
     const dflt = fileText(ctx.guest.files, '/etc/default/grub');
     if (dflt !== undefined) {
       const after = fixRootArgs(dflt, ctx, '/etc/default/grub', result).replace(

@@ -2,6 +2,7 @@
 // kernel checks are common; adding the drivers is the job of the guest's initramfs tool module.
 import type { FixContext, FixResult, InitramfsModule } from '../modules.js';
 import { nothing } from '../modules.js';
+import { dracut } from './dracut.js';
 import { initramfsTools } from './initramfs-tools.js';
 
 const recognised = (name: string, probe: string): InitramfsModule => ({
@@ -9,10 +10,10 @@ const recognised = (name: string, probe: string): InitramfsModule => ({
   detect: (p) => p.exists(probe),
 });
 
-/** In detection order; dracut and mkinitcpio are recognised, not fixed yet. */
+/** In detection order; mkinitcpio is recognised, not fixed yet. */
 export const INITRAMFS_TOOLS: InitramfsModule[] = [
   initramfsTools,
-  recognised('dracut', '/usr/bin/dracut'),
+  dracut,
   recognised('mkinitcpio', '/usr/bin/mkinitcpio'),
 ];
 
@@ -43,6 +44,17 @@ export function planInitramfs(ctx: FixContext): FixResult {
   const modules = policy.initramfs_drivers.filter(
     (m) => newest.virtio[m] !== 'builtin' && newest.virtio[m] !== 'missing',
   );
+  // An initramfs that already carries the drivers (initramfs-tools' MODULES=most, a generic dracut
+  // image) boots on KVM as it is: udev in it loads them. Rebuilding would only cost time.
+  const carried = kernels.every((k) => !k.initrd || modules.every((m) => k.initrd_virtio?.includes(m)));
+  if (modules.length && carried && kernels.some((k) => k.initrd)) {
+    result.findings.push({
+      code: 'initramfs-has-virtio',
+      severity: 'info',
+      message: `every initramfs already holds ${modules.join(', ')}: none is rebuilt`,
+    });
+    return result;
+  }
   const tool = INITRAMFS_TOOLS.find((t) => t.name === guest.initramfs_tool);
   if (!tool?.plan) {
     result.findings.push({

@@ -7,7 +7,10 @@
 // are removed (see index.ts). A `hwaddress` line makes the KVM NIC take the VMware VM's MAC: kept
 // when the policy preserves MACs, removed when it regenerates them, and a finding either way.
 import { fileText } from '../../../model/guest-facts.js';
-import { type NetworkModule, nothing, rewrite } from '../modules.js';
+import type { NicIntent } from '../../../model/guest-network.js';
+import type { GuestFile } from '../../../model/guest-facts.js';
+import { type NetworkModule, afterEdits, nothing, rewrite } from '../modules.js';
+import { macPinFinding } from './mac-pins.js';
 
 const PHYSICAL = /^(en|eth)[a-z0-9]*$/;
 
@@ -44,9 +47,49 @@ function hwaddressPins(text: string): { macs: string[]; without: string } {
 
 const isInterfacesFile = (p: string) => p === '/etc/network/interfaces' || p.startsWith('/etc/network/interfaces.d/');
 
+function toCidr(address: string, netmask?: string): string {
+  if (address.includes('/') || !netmask) return address;
+  const bits = netmask.split('.').reduce((n, o) => n + (Number(o) >>> 0).toString(2).replace(/0/g, '').length, 0);
+  return `${address}/${bits}`;
+}
+
+/** The inet stanzas of interfaces(5) files: the addressing each physical interface asks for. */
+function readInterfaces(files: Record<string, GuestFile>): NicIntent[] {
+  const out: NicIntent[] = [];
+  for (const path of Object.keys(files).filter(isInterfacesFile).sort()) {
+    let current: (NicIntent & { netmask?: string }) | undefined;
+    const flush = () => {
+      if (!current) return;
+      const { netmask, ...intent } = current;
+      if (intent.method === 'static') intent.addresses = intent.addresses.map((a) => toCidr(a, netmask));
+      out.push(intent);
+      current = undefined;
+    };
+    for (const line of (fileText(files, path) ?? '').split('\n')) {
+      const words = line.trim().split(/\s+/);
+      if (words[0] === 'iface') {
+        flush();
+        if (words[2] === 'inet' && PHYSICAL.test(words[1]) && (words[3] === 'dhcp' || words[3] === 'static'))
+          current = { config: path, name: words[1], method: words[3], addresses: [], dns: [] };
+        continue;
+      }
+      if (/^(auto|allow-|source|mapping)/.test(words[0])) flush();
+      if (!current || !/^\s/.test(line)) continue;
+      if (words[0] === 'address') current.addresses.push(words[1]);
+      else if (words[0] === 'netmask') current.netmask = words[1];
+      else if (words[0] === 'gateway') current.gateway = words[1];
+      else if (words[0] === 'dns-nameservers') current.dns.push(...words.slice(1));
+      else if (words[0] === 'hwaddress') current.mac = (words[1] === 'ether' ? words[2] : words[1])?.toLowerCase();
+    }
+    flush();
+  }
+  return out;
+}
+
 export const ifupdown: NetworkModule = {
   name: 'ifupdown',
   detect: async (p) => p.files['/etc/network/interfaces']?.kind === 'file' && (await p.exists('/sbin/ifup')),
+  read: readInterfaces,
   plan(ctx) {
     const result = nothing();
     const order = new Map<string, number>();
@@ -60,23 +103,23 @@ export const ifupdown: NetworkModule = {
         ? "bring up the first Ethernet NIC whatever KVM names it, with KVM's MAC"
         : 'bring up the first Ethernet NIC whatever KVM names it';
       result.edits.push(...rewrite(path, text, after, reason));
-      for (const mac of pins.macs)
-        result.findings.push(
-          regenerate
-            ? {
-                code: 'guest-mac-pin-removed',
-                severity: 'info',
-                message: `${path} set the NIC's MAC to ${mac} (hwaddress); removed, so the guest uses its KVM MAC`,
-              }
-            : {
-                code: 'guest-mac-pinned',
-                severity: 'warning',
-                message:
-                  `${path} sets the NIC's MAC to ${mac} (hwaddress), kept because the policy preserves MACs: if ` +
-                  'the VMware VM runs again on the same network, two machines share one MAC',
-              },
-        );
+      for (const mac of pins.macs) result.findings.push(macPinFinding(path, mac, 'hwaddress', regenerate));
+      if (ctx.policy.network === 'dhcp') result.findings.push(...staticToDhcp(path, text));
     }
+    result.network = readInterfaces(afterEdits(ctx.guest.files, result.edits));
     return result;
   },
 };
+
+/** ifupdown static stanzas are not rewritten to DHCP yet: say so rather than half-do it. */
+function staticToDhcp(path: string, text: string) {
+  return /^\s*iface\s+\S+\s+inet\s+static/m.test(text)
+    ? [
+        {
+          code: 'network-dhcp-unsupported',
+          severity: 'warning' as const,
+          message: `${path}: static stanzas stay static (policy network = "dhcp" is not done for ifupdown yet)`,
+        },
+      ]
+    : [];
+}

@@ -1,18 +1,23 @@
-// The network must come up on KVM's NIC. NIC-name pins to VMware MACs are removed whatever the
-// backend; the backend's own configuration is the job of its module.
+// The network must come up on KVM's NIC as the guest's own configuration intends it. NIC-name pins
+// to VMware MACs are removed whatever the backend; rebinding each configuration to the KVM NIC and
+// keeping its addressing is the job of the backend's module. policy network: "preserve" (static
+// stays static, DHCP stays DHCP), "dhcp" (every interface by DHCP), "keep" (no change at all).
 import { fileText } from '../../../model/guest-facts.js';
+import { VMWARE_MAC } from '../../../model/guest-network.js';
 import type { FixContext, FixResult, NetworkModule } from '../modules.js';
 import { nothing } from '../modules.js';
 import { ifupdown } from './ifupdown.js';
+import { netplan } from './netplan.js';
+import { networkd } from './networkd.js';
+import { networkManager } from './networkmanager.js';
 
-const VMWARE_MAC = /\b(00:50:56|00:0c:29|00:05:69|00:1c:14):[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}\b/i;
-
-/** In detection order; the others are recognised, not rewritten yet. */
+/** In detection order: a guest with netplan also has networkd or NetworkManager as its renderer. */
 export const NETWORK_BACKENDS: NetworkModule[] = [
   ifupdown,
-  { name: 'netplan', detect: async (p) => Object.keys(p.files).some((f) => f.startsWith('/etc/netplan/')) },
-  { name: 'networkmanager', detect: (p) => p.exists('/usr/sbin/NetworkManager') },
-  { name: 'systemd-networkd', detect: async (p) => Object.keys(p.files).some((f) => f.endsWith('.network')) },
+  netplan,
+  networkManager,
+  networkd,
+  { name: 'wicked', detect: (p) => p.exists('/usr/sbin/wicked') },
 ];
 
 /** MAC-pinning .link files and persistent-net rules for VMware MACs keep the KVM NIC unnamed. */
@@ -34,15 +39,22 @@ function unpinNics(ctx: FixContext): FixResult {
 }
 
 export function planNetwork(ctx: FixContext): FixResult {
-  if (ctx.policy.network === 'keep') return nothing();
-  const result = unpinNics(ctx);
   const backend = ctx.guest.network.backend;
-  if (backend === 'none') return result;
   const module = NETWORK_BACKENDS.find((m) => m.name === backend);
+  if (ctx.policy.network === 'keep') return { ...nothing(), network: module?.read?.(ctx.guest.files) };
+  const result = unpinNics(ctx);
+  if (backend === 'none') return result;
   if (module?.plan) {
     const planned = module.plan(ctx);
     result.edits.push(...planned.edits);
     result.findings.push(...planned.findings);
+    result.network = planned.network;
+    if (planned.network?.length === 0)
+      result.findings.push({
+        code: 'network-unconfigured',
+        severity: 'warning',
+        message: `${backend} configures no Ethernet interface: the guest may have no network on KVM`,
+      });
   } else {
     result.findings.push({
       code: 'network-backend-unsupported',

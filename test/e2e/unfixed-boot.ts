@@ -1,0 +1,38 @@
+// Boots a source disk as it is, unfixed, through h2k's own boot test on KVM's virtio hardware: each
+// fixture must fail there (that is what makes it a fixture worth converting). The probe goes into a
+// throwaway overlay, as for a converted guest; `guest` says where its root and bootloader are.
+import { prepareBootOverlays } from '../../src/guests/boot.js';
+import { linux } from '../../src/guests/linux/index.js';
+import { type BootVerdict, bootTest } from '../../src/executors/boot-test.js';
+import type { NicIntent } from '../../src/model/guest-network.js';
+import type { PlannedGuest } from '../../src/model/plan.js';
+import { tempDir } from '../helpers.js';
+
+export function bootUnfixed(opts: {
+  images: string[];
+  guest: { root: string; mounts?: { mountpoint: string; device: string }[]; bootloader: string };
+  firmware?: 'bios' | 'uefi';
+  network?: NicIntent[];
+}): Promise<BootVerdict> {
+  const planned = {
+    family: 'linux',
+    root: opts.guest.root,
+    mounts: opts.guest.mounts ?? [],
+    bootloader: { kind: 'grub2', config: opts.guest.bootloader },
+  } as unknown as PlannedGuest;
+  return bootTest({
+    images: opts.images,
+    evidence: linux.boot,
+    prepare: (layers) => prepareBootOverlays(layers, planned),
+    format: 'vmdk',
+    timeoutSec: 600,
+    workDir: tempDir(),
+    ...(opts.network ? { network: opts.network } : {}),
+    hw: {
+      cpus: 2,
+      memory_mib: 1024,
+      firmware: opts.firmware ?? 'bios',
+      nics: [{ mac: '52:54:00:00:00:01', model: 'virtio' }],
+    },
+  });
+}

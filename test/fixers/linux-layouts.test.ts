@@ -1,0 +1,258 @@
+// The fixers for enterprise and Ubuntu-style layouts, on guest facts shaped like the E and U fixtures
+// (the e2e tests run the same modules on the real fixtures): network rebinding that keeps static
+// addressing (netplan, NetworkManager, systemd-networkd), dracut, the UEFI fallback loader, LVM's
+// devices file, and the findings for layouts not converted yet.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { GuestFacts, LinuxGuestFacts } from '../../src/model/guest-facts.js';
+import type { NicBinding } from '../../src/model/guest-network.js';
+import type { GuestEdit } from '../../src/model/plan.js';
+import { guestEdits } from '../../src/planner/plan-vm.js';
+import { policyDefaults, type PolicySettings } from '../../src/schema/config-schema.js';
+import type { VmConfig } from '../../src/schema/config.js';
+import { guest } from './synthetic-guest.js';
+
+const KVM_MAC = '52:54:00:aa:bb:cc';
+const vm = (policy: Partial<PolicySettings>): VmConfig => ({
+  address: 'vm.t',
+  source: 'source.local.s',
+  policyAddress: null,
+  policy: { ...policyDefaults(), ...policy },
+  disks: ['d.vmdk'],
+});
+const plan = (g: GuestFacts, policy: Partial<PolicySettings> = {}, nics: NicBinding[] = [{ mac: KVM_MAC }]) =>
+  guestEdits(g, vm(policy), nics);
+const written = (edits: GuestEdit[], path: string) =>
+  edits.find((e): e is Extract<GuestEdit, { kind: 'write' }> => e.kind === 'write' && e.path === path)?.after;
+
+const NETPLAN = `# This is the network config written by 'subiquity'
+network:
+  ethernets:
+    ens192:
+      match:
+        macaddress: 00:50:56:8a:56:78
+      set-name: ens192
+      addresses:
+      - 192.168.50.20/24
+      nameservers:
+        addresses:
+        - 192.168.50.1
+      routes:
+      - to: default
+        via: 192.168.50.1
+  renderer: networkd
+  version: 2
+`;
+const netplanGuest = (text = NETPLAN) =>
+  guest({ network: { backend: 'netplan' } }, { '/etc/netplan/00-installer-config.yaml': text });
+
+const KEYFILE = `[connection]
+id=ens192
+uuid=3c4f8a2e-1b7d-4e9a-8c6f-5d2b0a9e7f13
+type=ethernet
+interface-name=ens192
+
+[ethernet]
+mac-address=00:50:56:8A:9A:BC
+
+[ipv4]
+address1=192.168.60.30/24,192.168.60.1
+dns=192.168.60.1;
+method=manual
+
+[ipv6]
+method=ignore
+`;
+const KEYFILE_PATH = '/etc/NetworkManager/system-connections/ens192.nmconnection';
+const nmGuest = (text = KEYFILE) => guest({ network: { backend: 'networkmanager' } }, { [KEYFILE_PATH]: text });
+
+const ESP = '/boot/efi/EFI/';
+const uefiGuest = (efi: Record<string, string>, over: Partial<LinuxGuestFacts> = {}) =>
+  guest({ firmware: 'uefi', partition_table: 'gpt', efi_files: efi, ...over });
+
+describe('fixers for real estates (E and U layouts)', () => {
+  it('netplan: the MAC match moves to the KVM NIC, only that line changes, the static address stays', () => {
+    const r = plan(netplanGuest());
+    const after = written(r.edits, '/etc/netplan/00-installer-config.yaml');
+    assert.equal(after, NETPLAN.replace('macaddress: 00:50:56:8a:56:78', `macaddress: ${KVM_MAC}`));
+    assert.deepEqual(r.network, [
+      {
+        config: '/etc/netplan/00-installer-config.yaml',
+        name: 'ens192',
+        mac: KVM_MAC,
+        method: 'static',
+        addresses: ['192.168.50.20/24'],
+        gateway: '192.168.50.1',
+        dns: ['192.168.50.1'],
+      },
+    ]);
+  });
+
+  it('netplan: bound by name only, it gets a MAC match and keeps its name; network = "dhcp" makes it DHCP', () => {
+    const byName = NETPLAN.replace('      match:\n        macaddress: 00:50:56:8a:56:78\n      set-name: ens192\n', '');
+    const after = written(plan(netplanGuest(byName)).edits, '/etc/netplan/00-installer-config.yaml')!;
+    assert.match(after, new RegExp(`match:\\n\\s+macaddress: ${KVM_MAC}\\n\\s+set-name: ens192`));
+    assert.match(after, /addresses:\n {6}- 192\.168\.50\.20\/24/, 'the list style of the file is kept');
+    const dhcp = plan(netplanGuest(), { network: 'dhcp' });
+    const text = written(dhcp.edits, '/etc/netplan/00-installer-config.yaml')!;
+    assert.match(text, /dhcp4: true/);
+    assert.doesNotMatch(text, /192\.168\.50\.20|routes/);
+    assert.equal(dhcp.network?.[0].method, 'dhcp');
+  });
+
+  it('netplan: the configuration already matching the KVM MAC is left alone (idempotent)', () => {
+    const r = plan(netplanGuest(NETPLAN.replace('00:50:56:8a:56:78', KVM_MAC)));
+    assert.equal(written(r.edits, '/etc/netplan/00-installer-config.yaml'), undefined);
+    assert.equal(r.network?.[0].addresses[0], '192.168.50.20/24');
+  });
+
+  it('NetworkManager: the keyfile binds to the KVM MAC (upper case as written), loses the VMware name', () => {
+    const r = plan(nmGuest());
+    const after = written(r.edits, KEYFILE_PATH)!;
+    assert.equal(
+      after,
+      KEYFILE.replace('interface-name=ens192\n', '').replace('00:50:56:8A:9A:BC', KVM_MAC.toUpperCase()),
+    );
+    assert.deepEqual(r.network?.[0], {
+      config: KEYFILE_PATH,
+      name: 'ens192',
+      mac: KVM_MAC,
+      method: 'static',
+      addresses: ['192.168.60.30/24'],
+      gateway: '192.168.60.1',
+      dns: ['192.168.60.1'],
+    });
+    const dhcp = written(plan(nmGuest(), { network: 'dhcp' }).edits, KEYFILE_PATH)!;
+    assert.match(dhcp, /\[ipv4\]\nmethod=auto\n/);
+  });
+
+  it('NetworkManager: a cloned MAC is a pin: kept with a warning, removed when MACs are regenerated', () => {
+    const pinned = KEYFILE.replace(
+      'mac-address=00:50:56:8A:9A:BC',
+      'mac-address=00:50:56:8A:9A:BC\ncloned-mac-address=00:50:56:8A:9A:BC',
+    );
+    assert.ok(plan(nmGuest(pinned)).findings.some((f) => f.code === 'guest-mac-pinned'));
+    const regen = plan(nmGuest(pinned), { mac: 'regenerate' });
+    assert.doesNotMatch(written(regen.edits, KEYFILE_PATH)!, /cloned-mac-address/);
+  });
+
+  it('a configuration bound to the VMware MAC of NIC 2 goes to KVM NIC 2 (the source says which MAC)', () => {
+    const nics = [
+      { mac: '52:54:00:00:00:01', vmware_mac: '00:50:56:00:00:01' },
+      { mac: '52:54:00:00:00:02', vmware_mac: '00:50:56:8a:9a:bc' },
+    ];
+    const after = written(plan(nmGuest(), {}, nics).edits, KEYFILE_PATH)!;
+    assert.match(after, /mac-address=52:54:00:00:00:02/);
+    const none = plan(nmGuest(), {}, [{ mac: '52:54:00:00:00:01', vmware_mac: '00:50:56:00:00:01' }]);
+    assert.ok(none.findings.some((f) => f.code === 'network-unbound'));
+  });
+
+  it('systemd-networkd: [Match] moves to the KVM MAC, the addresses stay', () => {
+    const unit = '[Match]\nName=ens192\n\n[Network]\nAddress=192.168.70.5/24\nGateway=192.168.70.1\nDNS=192.168.70.1\n';
+    const g = guest({ network: { backend: 'systemd-networkd' } }, { '/etc/systemd/network/10-ens192.network': unit });
+    const r = plan(g);
+    assert.equal(
+      written(r.edits, '/etc/systemd/network/10-ens192.network'),
+      unit.replace('Name=ens192', `MACAddress=${KVM_MAC}`),
+    );
+    assert.deepEqual(r.network?.[0].addresses, ['192.168.70.5/24']);
+  });
+
+  it('dracut: a drop-in adds the virtio drivers, each kernel is rebuilt at its own initrd path', () => {
+    const g = guest({
+      initramfs_tool: 'dracut',
+      kernels: [
+        {
+          version: '6.1.0-50-amd64',
+          virtio: { virtio_blk: 'module', virtio_net: 'module', virtio_pci: 'module', virtio_scsi: 'module' },
+          initrd: '/boot/initramfs-6.1.0-50-amd64.img',
+          initrd_bytes: 3e7,
+        },
+      ],
+    });
+    const r = plan(g);
+    assert.match(
+      written(r.edits, '/etc/dracut.conf.d/90-h2k-virtio.conf')!,
+      /^add_drivers\+=" virtio_blk virtio_net virtio_pci virtio_scsi "$/m,
+    );
+    const runs = r.edits.filter((e) => e.kind === 'run').map((e) => (e as { command: string[] }).command);
+    assert.deepEqual(runs, [
+      ['dracut', '--force', '--reproducible', '/boot/initramfs-6.1.0-50-amd64.img', '6.1.0-50-amd64'],
+    ]);
+    assert.ok(!r.findings.some((f) => f.code === 'initramfs-tool-unsupported'));
+    const omitting = guest(
+      { initramfs_tool: 'dracut' },
+      { '/etc/dracut.conf.d/10-x.conf': 'omit_drivers+=" virtio_blk "\n' },
+    );
+    assert.ok(plan(omitting).findings.some((f) => f.code === 'initramfs-omits-virtio' && f.severity === 'critical'));
+  });
+
+  it('UEFI: the distro loader is copied to the removable path, through shim when the guest uses it', () => {
+    const grubOnly = plan(uefiGuest({ [`${ESP}debian/grubx64.efi`]: 'aa'.repeat(32) }));
+    const copies = grubOnly.edits.filter((e) => e.kind === 'copy');
+    assert.deepEqual(copies, [
+      {
+        kind: 'copy',
+        from: `${ESP}debian/grubx64.efi`,
+        path: `${ESP}BOOT/BOOTX64.EFI`,
+        sha256: 'aa'.repeat(32),
+        reason: 'a fresh KVM NVRAM has no boot entry; firmware boots the removable path',
+      },
+    ]);
+    const shim = plan(
+      uefiGuest({ [`${ESP}redhat/shimx64.efi`]: 'bb'.repeat(32), [`${ESP}redhat/grubx64.efi`]: 'cc'.repeat(32) }),
+    );
+    assert.deepEqual(
+      shim.edits.filter((e) => e.kind === 'copy').map((e) => [(e as { from: string }).from, e.path]),
+      [
+        [`${ESP}redhat/shimx64.efi`, `${ESP}BOOT/BOOTX64.EFI`],
+        [`${ESP}redhat/grubx64.efi`, `${ESP}BOOT/grubx64.efi`],
+      ],
+    );
+    const present = plan(uefiGuest({ [`${ESP}debian/grubx64.efi`]: 'aa', [`${ESP}Boot/bootx64.efi`]: 'aa' }));
+    assert.equal(present.edits.filter((e) => e.kind === 'copy').length, 0, 'an existing fallback (any case) stays');
+    const empty = plan(uefiGuest({}));
+    assert.ok(empty.findings.some((f) => f.code === 'uefi-no-loader' && f.severity === 'critical'));
+  });
+
+  it('LVM: a devices file naming VMware disks is removed; /dev/mapper names stay; sdX filters are reported', () => {
+    const devices =
+      '# LVM uses devices listed in this file.\nVERSION=1.1.1\n' +
+      'IDTYPE=sys_wwid IDNAME=naa.6000c29a1b2c3d4e5f60718293a4b5c6 DEVNAME=/dev/sda3 PVID=abc PART=3\n';
+    const g = guest(
+      {},
+      {
+        '/etc/lvm/devices/system.devices': devices,
+        '/etc/lvm/lvm.conf': 'devices {\n\tfilter = [ "a|/dev/sda|", "r|.*|" ]\n}\n',
+        '/etc/fstab': '/dev/mapper/rhel-root / xfs defaults 0 0\n',
+      },
+    );
+    const r = plan(g);
+    const del = r.edits.find((e) => e.kind === 'delete' && e.path === '/etc/lvm/devices/system.devices');
+    assert.match((del as { reason: string }).reason, /naa\.6000c29a1b2c3d4e5f60718293a4b5c6/);
+    assert.equal(written(r.edits, '/etc/fstab'), undefined);
+    assert.ok(r.findings.some((f) => f.code === 'lvm-device-filter'));
+  });
+
+  it('layouts not converted yet are findings with stable codes', () => {
+    const codes = (g: LinuxGuestFacts) => plan(g).findings.map((f) => f.code);
+    assert.ok(codes(guest({ root_fs: 'btrfs' })).includes('btrfs-root'));
+    assert.ok(codes(guest({ root: '/dev/md0' })).includes('md-raid-root'));
+    assert.ok(codes(guest({ root: '/dev/mapper/luks-0b1c' })).includes('luks-root'));
+    assert.ok(codes(guest({}, { '/etc/multipath.conf': 'defaults {}\n' })).includes('multipath'));
+    assert.ok(codes(guest({ network: { backend: 'wicked' } })).includes('network-backend-unsupported'));
+    const two = guest({
+      kernels: [
+        {
+          version: '4.9.0-old',
+          virtio: { virtio_blk: 'missing', virtio_net: 'missing', virtio_pci: 'missing', virtio_scsi: 'missing' },
+        },
+        {
+          version: '6.1.0-50-amd64',
+          virtio: { virtio_blk: 'module', virtio_net: 'module', virtio_pci: 'module', virtio_scsi: 'module' },
+        },
+      ],
+    });
+    assert.ok(codes(two).includes('kernel-without-virtio'));
+  });
+});
