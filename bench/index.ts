@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, printed as figures and ratios against a peer in the same run.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchFixtures } from './fixtures.js';
 import { benchLocalApply } from './local-apply.js';
 import { benchParse } from './parse.js';
 import { benchVsphere } from './vsphere.js';
@@ -11,6 +12,7 @@ const benches: [string, () => Promise<Record<string, unknown>>][] = [
   ['parse', () => benchParse(repo)],
   ['local-apply', () => benchLocalApply(repo)],
   ['vsphere', () => benchVsphere(repo)],
+  ['fixtures', () => benchFixtures(repo)],
 ];
 for (const [name, run] of benches) {
   if (only.length && !only.includes(name)) continue;

@@ -35,14 +35,18 @@ export async function runFix(opts: {
       switch (e.kind) {
         case 'write':
         case 'delete': {
-          const expected: GuestFile = e.kind === 'write' ? { kind: 'file', text: e.before } : e.before;
+          const expected: GuestFile | undefined =
+            e.kind === 'delete' ? e.before : e.create ? undefined : { kind: 'file', text: e.before };
           if (!(await holds(g, e.path, expected)))
             throw new FixError(
               `${e.path} in the guest is not what the plan saw`,
               'the source changed since planning: run h2k plan again',
             );
           if (e.kind === 'delete') await g.run('rm', e.path);
-          else await g.writeFile(e.path, e.after);
+          else {
+            if (e.create) await g.run('mkdir-p', posix.dirname(e.path));
+            await g.writeFile(e.path, e.after);
+          }
           break;
         }
         case 'symlink':
@@ -91,8 +95,9 @@ export async function runFix(opts: {
 }
 
 /** Whether the guest path holds what the plan saw: files by content (read as inspection read them),
- *  symlinks as links, never through their target. */
-async function holds(g: GuestfishSession, path: string, expected: GuestFile): Promise<boolean> {
+ *  symlinks as links, never through their target; undefined: nothing there. */
+async function holds(g: GuestfishSession, path: string, expected: GuestFile | undefined): Promise<boolean> {
+  if (!expected) return (await g.try('exists', path))?.trim() === 'false';
   if (expected.kind === 'symlink')
     return ((await g.try('readlink', path)) ?? '').replace(/\n$/, '') === expected.target;
   const text = await g.readFile(path);

@@ -26,7 +26,8 @@ export type RawFinding = Omit<Finding, 'acknowledged'>;
 
 /** One change inside the guest, exactly as FIX will perform it. */
 export type GuestEdit =
-  | { kind: 'write'; path: string; before: string; after: string; reason: string }
+  /** `create`: the file does not exist yet (`before` is then empty). */
+  | { kind: 'write'; path: string; before: string; after: string; reason: string; create?: true }
   | { kind: 'delete'; path: string; before: GuestFile; reason: string }
   | { kind: 'symlink'; path: string; target: string; reason: string }
   /** A binary file copied inside the guest (a UEFI fallback loader); `sha256` is what the plan saw at `from`. */

@@ -6,7 +6,7 @@ import type { GuestEdit, Plan } from '../model/plan.js';
 function editMarkdown(e: GuestEdit): string {
   switch (e.kind) {
     case 'write': {
-      const diff = unifiedDiff(e.before, e.after, `a${e.path}`, `b${e.path}`).trimEnd();
+      const diff = unifiedDiff(e.before, e.after, e.create ? '/dev/null' : `a${e.path}`, `b${e.path}`).trimEnd();
       return `- \`~ ${e.path}\` — ${e.reason}\n\n\`\`\`diff\n${diff}\n\`\`\``;
     }
     case 'delete':

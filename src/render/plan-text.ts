@@ -11,9 +11,11 @@ const fmtBytes = (n: number) => (n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : `${(
 function renderEdit(e: GuestEdit, p: Paint): string[] {
   switch (e.kind) {
     case 'write': {
-      const diff = unifiedDiff(e.before, e.after, `a${e.path}`, `b${e.path}`).trimEnd().split('\n');
+      const diff = unifiedDiff(e.before, e.after, e.create ? '/dev/null' : `a${e.path}`, `b${e.path}`)
+        .trimEnd()
+        .split('\n');
       return [
-        `${p.yellow('~')} ${p.bold(e.path)}  ${p.dim(`# ${e.reason}`)}`,
+        `${e.create ? p.green('+') : p.yellow('~')} ${p.bold(e.path)}  ${p.dim(`# ${e.reason}`)}`,
         ...diff.map((l) => `    ${colourDiffLine(l, p)}`),
       ];
     }

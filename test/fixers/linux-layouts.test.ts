@@ -255,4 +255,23 @@ describe('fixers for real estates (E and U layouts)', () => {
     });
     assert.ok(codes(two).includes('kernel-without-virtio'));
   });
+
+  it('BLS entries and /etc/kernel/cmdline get root by UUID like grub.cfg', () => {
+    const entry = 'title Linux\nlinux /vmlinuz-6.1\noptions root=/dev/sda1 ro crashkernel=auto\n';
+    const g = guest({}, { '/boot/loader/entries/abc-6.1.conf': entry, '/etc/kernel/cmdline': 'root=/dev/sda1 ro\n' });
+    const r = plan(g);
+    assert.match(written(r.edits, '/boot/loader/entries/abc-6.1.conf')!, /^options root=UUID=[0-9a-f-]{36} ro/m);
+    assert.match(written(r.edits, '/etc/kernel/cmdline')!, /^root=UUID=/);
+  });
+
+  it('a file the guest does not have yet is a create edit (FIX refuses it if the file appeared since)', () => {
+    const g = guest({ initramfs_tool: 'dracut', kernels: guest().kernels.map((k) => ({ ...k, initrd: '/boot/x' })) });
+    const e = plan(g).edits.find((x) => x.kind === 'write' && x.path === '/etc/dracut.conf.d/90-h2k-virtio.conf');
+    assert.deepEqual([e?.kind === 'write' && e.create, e?.kind === 'write' && e.before], [true, '']);
+    const again = guest(
+      { initramfs_tool: 'dracut' },
+      { '/etc/dracut.conf.d/90-h2k-virtio.conf': (e as { after: string }).after },
+    );
+    assert.equal(written(plan(again).edits, '/etc/dracut.conf.d/90-h2k-virtio.conf'), undefined, 'idempotent');
+  });
 });

@@ -75,6 +75,9 @@ export async function prepareLinuxBoot(g: GuestfishSession, guest: Pick<LinuxGue
     const text = await g.readFile(config);
     if (text !== undefined) await g.writeFile(config, loader.withSerialConsole(text));
   }
+  // The console on ttyS0 makes systemd start a serial getty there, whose vhangup() would cut the
+  // probe's output off mid-report: no login prompt on this boot.
+  await g.run('ln-sf', '/dev/null', '/etc/systemd/system/serial-getty@ttyS0.service');
   await g.run('mkdir-p', '/usr/local/sbin');
   await g.writeFile('/usr/local/sbin/h2k-boot-probe', SCRIPT);
   await g.writeFile('/etc/systemd/system/h2k-boot-probe.service', UNIT);

@@ -150,8 +150,9 @@ async function kernelFacts(g: GuestfishSession): Promise<KernelFact[]> {
     }
     let initrd: Pick<KernelFact, 'initrd' | 'initrd_bytes' | 'initrd_virtio'> | undefined;
     for (const path of [`/boot/initrd.img-${version}`, `/boot/initramfs-${version}.img`]) {
-      const size = (await g.try('filesize', path))?.trim();
-      if (!size || initrd) continue;
+      // is-file first: guestfish's remote server exits when filesize is asked about a missing file.
+      if (initrd || (await g.try('is-file', path))?.trim() !== 'true') continue;
+      const size = (await g.run('filesize', path)).trim();
       initrd = { initrd: path, initrd_bytes: Number(size) };
       const bytes = await g.readBytes(path);
       const names = bytes && (await initramfsFiles(bytes).catch(() => undefined));
@@ -167,7 +168,7 @@ async function efiFiles(g: GuestfishSession): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   if ((await g.try('is-dir', '/boot/efi/EFI'))?.trim() !== 'true') return out;
   for (const rel of lines(await g.run('find', '/boot/efi/EFI')).sort()) {
-    const path = `/boot/efi/EFI/${rel}`;
+    const path = posix.join('/boot/efi/EFI', rel);
     if ((await g.try('is-file', path))?.trim() === 'true') out[path] = (await g.run('checksum', 'sha256', path)).trim();
   }
   return out;

@@ -35,9 +35,12 @@ export interface LinuxModule<P extends unknown[] = []> {
 
 export const nothing = (): FixResult => ({ edits: [], findings: [] });
 
-/** A write edit, or nothing when the content does not change (idempotence). */
-export function rewrite(path: string, before: string, after: string, reason: string): GuestEdit[] {
-  return before === after ? [] : [{ kind: 'write', path, before, after, reason }];
+/** A write edit, or nothing when the content does not change (idempotence); `before` undefined: a new file. */
+export function rewrite(path: string, before: string | undefined, after: string, reason: string): GuestEdit[] {
+  if (before === after) return [];
+  return [
+    { kind: 'write', path, before: before ?? '', after, reason, ...(before === undefined ? { create: true } : {}) },
+  ];
 }
 
 /** The guest's files as they will be once `edits` are done (writes and deletes). */

@@ -30,7 +30,7 @@ export const dracut: InitramfsModule = {
           });
       }
     }
-    const before = fileText(ctx.guest.files, DROP_IN) ?? '';
+    const before = fileText(ctx.guest.files, DROP_IN);
     const after =
       "# added by h2k: drivers for KVM's virtio disks and NICs, whatever host-only mode detects\n" +
       `add_drivers+=" ${modules.join(' ')} "\n`;

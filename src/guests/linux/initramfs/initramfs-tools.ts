@@ -10,7 +10,8 @@ export const initramfsTools: InitramfsModule = {
   detect: (p) => p.exists('/usr/sbin/update-initramfs'),
   plan(ctx, modules) {
     const result = nothing();
-    const before = fileText(ctx.guest.files, MODULES_FILE) ?? '';
+    const current = fileText(ctx.guest.files, MODULES_FILE);
+    const before = current ?? '';
     const listed = new Set(
       before
         .split('\n')
@@ -23,7 +24,7 @@ export const initramfsTools: InitramfsModule = {
     const added = missing.map((m) => `${m}\n`).join('');
     const after = `${before}${sep}# added by h2k: drivers for KVM's virtio disks and NICs\n${added}`;
     result.edits.push(
-      ...rewrite(MODULES_FILE, before, after, 'the initramfs must load virtio drivers to find / on KVM'),
+      ...rewrite(MODULES_FILE, current, after, 'the initramfs must load virtio drivers to find / on KVM'),
     );
     result.edits.push({
       kind: 'run',

@@ -1,0 +1,132 @@
+// The fixture matrix, side by side with virt-v2v: for each real fixture (D, D with a hwaddress pin,
+// U, E), does h2k convert it, does virt-v2v, and does each output boot — judged by h2k's own boot
+// test, with the network the guest's configuration intends (from h2k's plan) — plus the times and
+// the apply/virt-v2v time ratio. Both tools run in the same script, one after the other.
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { bootTest } from '../src/executors/boot-test.js';
+import { prepareBootOverlays } from '../src/guests/boot.js';
+import { familyForGuest } from '../src/guests/registry.js';
+import type { VmPlan } from '../src/model/plan.js';
+import { timed } from './timed.js';
+
+const GUESTFS = {
+  LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? 'direct',
+  LIBGUESTFS_BACKEND_SETTINGS: process.env.LIBGUESTFS_BACKEND_SETTINGS ?? 'force_tcg',
+};
+
+interface Fixture {
+  name: string;
+  script: string;
+  disks: string[];
+}
+
+const FIXTURES: Fixture[] = [
+  { name: 'D (Debian, by-path root, ifupdown)', script: 'build-debian-guest.sh', disks: ['debian-vmware-sparse.vmdk'] },
+  { name: 'D, hwaddress pin', script: 'build-debian-guest.sh', disks: ['debian-hwaddr-sparse.vmdk'] },
+  { name: 'U (Ubuntu layout, netplan static)', script: 'build-ubuntu-guest.sh', disks: ['ubuntu-vmware-sparse.vmdk'] },
+  {
+    name: 'E (EL layout, UEFI, LVM, dracut, NM static, 2 disks)',
+    script: 'build-enterprise-guest.sh',
+    disks: ['enterprise-vmware-sparse.vmdk', 'enterprise-data-sparse.vmdk'],
+  },
+];
+
+function config(fixture: string, disks: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'h2k-bench-'));
+  const list = disks.map((d) => `"${d}"`).join(', ');
+  writeFileSync(
+    join(dir, 'main.h2k.hcl'),
+    `source "local" "fx" {\n  directory = "${fixture}"\n}\npolicy "p" {\n  output_dir = "./out"\n  boot_test  = false\n}\n` +
+      `vm "g" {\n  source = source.local.fx\n  disks  = [${list}]\n  policy = policy.p\n  memory = 1024\n}\n`,
+  );
+  return dir;
+}
+
+/** virt-v2v takes several disks only through a libvirt XML description of the VM. */
+function v2vInput(fixture: string, disks: string[], uefi: boolean): string[] {
+  if (disks.length === 1) return ['-i', 'disk', join(fixture, disks[0])];
+  const xml = join(mkdtempSync(join(tmpdir(), 'h2k-bench-v2v-')), 'g.xml');
+  const devs = disks
+    .map(
+      (d, i) =>
+        `<disk type="file" device="disk"><driver name="qemu" type="vmdk"/><source file="${join(fixture, d)}"/>` +
+        `<target dev="sd${String.fromCharCode(97 + i)}" bus="scsi"/></disk>`,
+    )
+    .join('');
+  writeFileSync(
+    xml,
+    `<domain type="kvm"><name>g</name><memory unit="MiB">1024</memory><vcpu>2</vcpu>` +
+      `<os${uefi ? ' firmware="efi"' : ''}><type arch="x86_64">hvm</type></os><devices>${devs}</devices></domain>`,
+  );
+  return ['-i', 'libvirtxml', xml];
+}
+
+async function boots(vm: VmPlan, images: string[], format: string, workDir: string): Promise<string> {
+  const guest = vm.facts.guest!;
+  const v = await bootTest({
+    images,
+    format,
+    hw: vm.facts.hardware,
+    evidence: familyForGuest(guest).boot,
+    prepare: (layers) => prepareBootOverlays(layers, guest),
+    ...(vm.network ? { network: vm.network } : {}),
+    timeoutSec: 900,
+    workDir,
+  });
+  return v.passed ? `yes (${v.seconds.toFixed(0)} s)` : `no: ${v.failure}`;
+}
+
+export async function benchFixtures(repo: string): Promise<Record<string, unknown>> {
+  const h2k = join(repo, 'bin/h2k');
+  const out: Record<string, unknown> = {};
+  const rows: string[] = ['fixture | h2k converts | h2k boots | h2k s | virt-v2v converts | v2v boots | v2v s | ratio'];
+  for (const f of FIXTURES) {
+    const fixture = (await execa('bash', [join(repo, 'test/fixtures', f.script)])).stdout.trim().split('\n').pop()!;
+    const dir = config(fixture, f.disks);
+    const [plan, planS] = await timed(() =>
+      execa(h2k, ['plan', dir, '-out', join(dir, 'plan.json'), '--no-color'], { reject: false }),
+    );
+    const [apply, applyS] = await timed(() =>
+      execa(h2k, ['apply', join(dir, 'plan.json'), '--no-color'], { reject: false }),
+    );
+    const converted = plan.exitCode === 0 && apply.exitCode === 0;
+    const vm = converted ? (JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')).vms['vm.g'] as VmPlan) : undefined;
+    const h2kBoots = vm
+      ? await boots(
+          vm,
+          vm.outputs.disks.map((d) => join(dir, d.path)),
+          'qcow2',
+          join(dir, 'boot-h2k'),
+        )
+      : 'n/a';
+    const v2vDir = mkdtempSync(join(tmpdir(), 'h2k-bench-v2v-'));
+    const uefi = vm?.facts.guest?.firmware === 'uefi';
+    const [v2v, v2vS] = await timed(() =>
+      execa('virt-v2v', [...v2vInput(fixture, f.disks, uefi), '-o', 'local', '-os', v2vDir, '-of', 'qcow2'], {
+        env: GUESTFS,
+        reject: false,
+      }),
+    );
+    const v2vOk = v2v.exitCode === 0;
+    const v2vImages = readdirSync(v2vDir)
+      .filter((n) => !n.endsWith('.xml'))
+      .sort()
+      .map((n) => join(v2vDir, n));
+    const v2vBoots = v2vOk && vm ? await boots(vm, v2vImages, 'qcow2', join(v2vDir, 'boot')) : 'n/a';
+    const why = v2vOk
+      ? 'yes'
+      : `no: ${(v2v.stderr.split('\n').find((l) => /error/i.test(l)) ?? '').trim().slice(0, 100)}`;
+    const h2kS = planS + applyS;
+    const ratio = converted && v2vOk ? (h2kS / v2vS).toFixed(2) : 'n/a';
+    const h2kWhy = converted ? 'yes' : `no: ${(apply.stderr || plan.stderr).trim().split('\n').pop()}`;
+    rows.push(
+      `${f.name} | ${h2kWhy} | ${h2kBoots} | ${h2kS.toFixed(1)} | ${why} | ${v2vBoots} | ${v2vS.toFixed(1)} | ${ratio}`,
+    );
+  }
+  out["matrix (h2k plan + apply with boot test off vs virt-v2v; then h2k's boot test on each output)"] =
+    `\n    ${rows.join('\n    ')}`;
+  return out;
+}
