@@ -39,7 +39,8 @@ function config(fixture: string, disks: string[]): string {
   const list = disks.map((d) => `"${d}"`).join(', ');
   writeFileSync(
     join(dir, 'main.h2k.hcl'),
-    `source "local" "fx" {\n  directory = "${fixture}"\n}\npolicy "p" {\n  output_dir = "./out"\n  boot_test  = false\n}\n` +
+    `source "local" "fx" {\n  directory = "${fixture}"\n}\n` +
+      `policy "p" {\n  output_dir = "./out"\n  boot_test  = false\n}\n` +
       `vm "g" {\n  source = source.local.fx\n  disks  = [${list}]\n  policy = policy.p\n  memory = 1024\n}\n`,
   );
   return dir;

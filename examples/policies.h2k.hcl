@@ -10,7 +10,7 @@ policy "base" {
 policy "linux" {
   extends             = policy.base
   fstab_mode          = "uuid"
-  network             = "dhcp"
+  network             = "preserve" # rebind to the KVM NICs, static stays static ("dhcp": all by DHCP)
   remove_vmware_tools = true
   initramfs_drivers   = ["virtio_blk", "virtio_net", "virtio_pci", "virtio_scsi"]
 }

@@ -60,3 +60,26 @@ export function exampleFiles(): string[] {
   walk('examples');
   return out.sort();
 }
+
+/** A configuration directory with one local source over `fixture` and one VM of `disks` booted with
+ *  1024 MiB; `vmExtra` adds lines to the vm block. */
+export function localVmConfig(fixture: string, vm: string, disks: string[], vmExtra = ''): string {
+  return writeConfig({
+    'main.h2k.hcl': `source "local" "fx" {
+  directory = "${fixture}"
+}
+
+policy "p" {
+  output_dir   = "./out"
+  boot_timeout = 900
+}
+
+vm "${vm}" {
+  source = source.local.fx
+  disks  = [${disks.map((d) => `"${d}"`).join(', ')}]
+  policy = policy.p
+  memory = 1024
+${vmExtra}}
+`,
+  });
+}

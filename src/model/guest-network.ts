@@ -21,6 +21,8 @@ export interface NicIntent {
 export interface NicBinding {
   mac: string;
   vmware_mac?: string;
+  /** The vm block's per-NIC override of policy `network`. */
+  addressing?: 'preserve' | 'dhcp';
 }
 
 /** One line for the plan: "ens192 static 192.168.50.20/24 via 192.168.50.1 (/etc/netplan/x.yaml)". */

@@ -40,7 +40,11 @@ export interface PlanVmInput {
 /** The KVM NICs paired with the VMware NICs they replace (same order), for rebinding guest configs. */
 export function nicBindings(vm: VmConfig, source: SourceHardware, kvm: HardwareFacts): NicBinding[] {
   const vmware = vm.nics?.length ? vm.nics : source.nics;
-  return kvm.nics.map((n, i) => ({ mac: n.mac, ...(vmware[i]?.mac ? { vmware_mac: vmware[i].mac } : {}) }));
+  return kvm.nics.map((n, i) => ({
+    mac: n.mac,
+    ...(vmware[i]?.mac ? { vmware_mac: vmware[i].mac } : {}),
+    ...(vm.nics?.[i]?.addressing ? { addressing: vm.nics[i].addressing } : {}),
+  }));
 }
 
 export function guestEdits(guest: GuestFacts | undefined, vm: VmConfig, nics: NicBinding[]): PlannedEdits {

@@ -182,6 +182,11 @@ export function configSchema(sourceTypes: SourceSchema[]) {
                 },
                 network: { type: 'string' },
                 model: { enum: ['virtio', 'e1000', 'e1000e', 'rtl8139'], default: 'virtio' },
+                addressing: {
+                  enum: ['preserve', 'dhcp'],
+                  description:
+                    "this NIC's guest configuration: keep its addressing, or DHCP (overrides policy network)",
+                },
               },
             },
           },

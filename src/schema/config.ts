@@ -16,6 +16,8 @@ export interface VariableConfig {
 export interface NicConfig {
   mac?: string;
   network?: string;
+  /** Overrides policy `network` for the guest configuration bound to this NIC. */
+  addressing?: 'preserve' | 'dhcp';
   model: 'virtio' | 'e1000' | 'e1000e' | 'rtl8139';
 }
 

@@ -15,7 +15,7 @@ import { initramfsFiles } from '../../src/tools/initramfs.js';
 import { fileSha256 } from '../../src/util/files.js';
 import { enterpriseFixture } from '../fixtures/debian-guest.js';
 import { golden, normalise } from '../golden.js';
-import { h2k, writeConfig } from '../helpers.js';
+import { h2k, localVmConfig } from '../helpers.js';
 import { bootUnfixed } from './unfixed-boot.js';
 
 const DISKS = ['enterprise-vmware-sparse.vmdk', 'enterprise-data-sparse.vmdk'];
@@ -31,24 +31,7 @@ describe(
     before(async () => {
       fixture = await enterpriseFixture();
       for (const d of DISKS) shas[d] = await fileSha256(join(fixture, d));
-      dir = writeConfig({
-        'main.h2k.hcl': `source "local" "fx" {
-  directory = "${fixture}"
-}
-
-policy "p" {
-  output_dir   = "./out"
-  boot_timeout = 900
-}
-
-vm "el" {
-  source = source.local.fx
-  disks  = ["${DISKS[0]}", "${DISKS[1]}"]
-  policy = policy.p
-  memory = 1024
-}
-`,
-      });
+      dir = localVmConfig(fixture, 'el', DISKS);
     });
 
     it('the unfixed source does not boot on KVM: a fresh NVRAM finds no loader', async () => {
@@ -77,7 +60,9 @@ vm "el" {
       assert.equal(vm.facts.guest.firmware, 'uefi');
       assert.equal(vm.facts.hardware.firmware, 'uefi');
       const edits = vm.actions.find((a: { stage: string }) => a.stage === 'fix').edits;
-      const paths = edits.map((e: { path?: string; command?: string[] }) => e.path ?? e.command!.join(' '));
+      const paths = edits.map(
+        (e: { kind: string; path?: string; command?: string[] }) => e.path ?? e.command?.join(' ') ?? e.kind,
+      );
       assert.ok(paths.includes('/boot/efi/EFI/BOOT/BOOTX64.EFI'), paths.join('\n'));
       assert.ok(paths.includes('/etc/dracut.conf.d/90-h2k-virtio.conf'));
       assert.ok(paths.includes('/etc/lvm/devices/system.devices'));

@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 import { fileSha256 } from '../../src/util/files.js';
 import { ubuntuFixture } from '../fixtures/debian-guest.js';
 import { golden, normalise } from '../golden.js';
-import { h2k, writeConfig } from '../helpers.js';
+import { h2k, localVmConfig } from '../helpers.js';
 import { bootUnfixed } from './unfixed-boot.js';
 
 const STATIC = {
@@ -36,24 +36,7 @@ describe(
       source = join(fixture, 'ubuntu-vmware-sparse.vmdk');
       sourceSha = await fileSha256(source);
       // No nics block: a local source does not know the VMware MAC, so the KVM NIC gets a derived one.
-      dir = writeConfig({
-        'main.h2k.hcl': `source "local" "fx" {
-  directory = "${fixture}"
-}
-
-policy "p" {
-  output_dir   = "./out"
-  boot_timeout = 900
-}
-
-vm "ubuntu" {
-  source = source.local.fx
-  disks  = ["ubuntu-vmware-sparse.vmdk"]
-  policy = policy.p
-  memory = 1024
-}
-`,
-      });
+      dir = localVmConfig(fixture, 'ubuntu', ['ubuntu-vmware-sparse.vmdk']);
     });
 
     it('the unfixed source does not come up as configured on KVM', async () => {

@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 import { dhcpAcks } from '../../src/executors/net-capture.js';
 import { fileSha256 } from '../../src/util/files.js';
 import { debianFixture } from '../fixtures/debian-guest.js';
-import { h2k, writeConfig } from '../helpers.js';
+import { h2k, localVmConfig } from '../helpers.js';
 
 const VMWARE_MAC = '00:50:56:8a:12:34';
 
@@ -27,24 +27,7 @@ describe(
       source = join(fixture, 'debian-hwaddr-sparse.vmdk');
       sourceSha = await fileSha256(source);
       // No nics block: the KVM NIC gets a MAC h2k derives, and the guest overrides it with its own.
-      dir = writeConfig({
-        'main.h2k.hcl': `source "local" "fx" {
-  directory = "${fixture}"
-}
-
-policy "p" {
-  output_dir   = "./out"
-  boot_timeout = 900
-}
-
-vm "vmware_left" {
-  source = source.local.fx
-  disks  = ["debian-hwaddr-sparse.vmdk"]
-  policy = policy.p
-  memory = 1024
-}
-`,
-      });
+      dir = localVmConfig(fixture, 'vmware_left', ['debian-hwaddr-sparse.vmdk']);
     });
 
     it('plans the interfaces rewrite, keeps the pin (MACs are preserved) and says so', async () => {

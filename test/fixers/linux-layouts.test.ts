@@ -124,6 +124,11 @@ describe('fixers for real estates (E and U layouts)', () => {
     });
     const dhcp = written(plan(nmGuest(), { network: 'dhcp' }).edits, KEYFILE_PATH)!;
     assert.match(dhcp, /\[ipv4\]\nmethod=auto\n/);
+    // A NIC's own `addressing` overrides the policy, either way.
+    const perNic = plan(nmGuest(), {}, [{ mac: KVM_MAC, addressing: 'dhcp' }]);
+    assert.equal(perNic.network?.[0].method, 'dhcp');
+    const kept = plan(nmGuest(), { network: 'dhcp' }, [{ mac: KVM_MAC, addressing: 'preserve' }]);
+    assert.equal(kept.network?.[0].method, 'static');
   });
 
   it('NetworkManager: a cloned MAC is a pin: kept with a warning, removed when MACs are regenerated', () => {

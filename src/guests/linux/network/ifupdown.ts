@@ -10,7 +10,7 @@ import { fileText } from '../../../model/guest-facts.js';
 import type { NicIntent } from '../../../model/guest-network.js';
 import type { GuestFile } from '../../../model/guest-facts.js';
 import { type NetworkModule, afterEdits, nothing, rewrite } from '../modules.js';
-import { macPinFinding } from './mac-pins.js';
+import { macPinFinding } from './common.js';
 
 const PHYSICAL = /^(en|eth)[a-z0-9]*$/;
 

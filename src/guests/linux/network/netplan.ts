@@ -3,14 +3,14 @@
 // NIC's MAC there (its `set-name` then gives the KVM NIC the old name, so nothing else that names
 // it breaks); one bound only by its name (the id, or `match: name`) gets a MAC match and a
 // `set-name` with that name, since KVM names the NIC differently. A `macaddress:` that sets the
-// NIC's own MAC is a pin (see mac-pins.ts). Changes to scalars are spliced into the text, so the
+// NIC's own MAC is a pin (see common.ts). Changes to scalars are spliced into the text, so the
 // diff shows exactly them; structural changes re-serialise the file.
 import { type Document, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { type GuestFile, fileText } from '../../../model/guest-facts.js';
-import { type NicIntent, rebindMac } from '../../../model/guest-network.js';
+import { type NicBinding, type NicIntent, rebindMac } from '../../../model/guest-network.js';
 import type { RawFinding } from '../../../model/plan.js';
 import { type FixContext, type NetworkModule, afterEdits, nothing, rewrite } from '../modules.js';
-import { macPinFinding, unboundFinding } from './mac-pins.js';
+import { macPinFinding, rebindReason, unboundFinding, wantsDhcp } from './common.js';
 
 const isNetplan = (p: string) => p.startsWith('/etc/netplan/') && /\.ya?ml$/.test(p);
 const files = (all: Record<string, GuestFile>) => Object.keys(all).filter(isNetplan).sort();
@@ -54,32 +54,41 @@ function readNetplan(all: Record<string, GuestFile>): NicIntent[] {
   });
 }
 
-function planFile(ctx: FixContext, path: string, text: string, used: Map<string, number>, findings: RawFinding[]) {
+/** The file rebound (and whether an interface in it became DHCP). */
+function planFile(
+  ctx: FixContext,
+  path: string,
+  text: string,
+  used: Map<string, number>,
+  findings: RawFinding[],
+): { text: string; dhcp: boolean } {
   const doc = parseDocument(text);
   if (doc.errors.length) {
     const why = doc.errors[0].message.split('\n')[0];
     const message = `${path} is not valid YAML (${why}): its interfaces are left as they are`;
     findings.push({ code: 'network-config-unreadable', severity: 'warning', message });
-    return text;
+    return { text, dhcp: false };
   }
   const splices: { from: number; to: number; text: string }[] = [];
   let structural = false;
+  let dhcp = false;
   const regenerate = ctx.policy.mac === 'regenerate';
   for (const [name, eth] of ethernets(doc)) {
     if (!isMap(eth)) continue;
     const at = ['network', 'ethernets', name];
     const match = eth.get('match', true);
     const macNode = isMap(match) ? match.get('macaddress', true) : undefined;
+    let target: NicBinding | undefined;
     if (isScalar(macNode)) {
       const mac = String(macNode.value);
-      const target = rebindMac(mac, ctx.nics, used);
+      target = rebindMac(mac, ctx.nics, used);
       if (!target) findings.push(unboundFinding(path, mac));
       else if (target.mac.toLowerCase() !== mac.toLowerCase()) {
         macNode.value = target.mac;
         if (macNode.range) splices.push({ from: macNode.range[0], to: macNode.range[1], text: target.mac });
       }
     } else {
-      const target = rebindMac(`name:${name}`, ctx.nics, used);
+      target = rebindMac(`name:${name}`, ctx.nics, used);
       if (target) {
         const current = isMap(match) ? String(match.get('name') ?? name) : name;
         doc.setIn([...at, 'match'], doc.createNode({ macaddress: target.mac }));
@@ -95,17 +104,18 @@ function planFile(ctx: FixContext, path: string, text: string, used: Map<string,
         structural = true;
       }
     }
-    if (ctx.policy.network === 'dhcp' && eth.has('addresses')) {
+    if (wantsDhcp(ctx.policy, target) && eth.has('addresses')) {
+      dhcp = true;
       for (const key of ['addresses', 'gateway4', 'routes']) doc.deleteIn([...at, key]);
       doc.setIn([...at, 'dhcp4'], true);
       structural = true;
     }
   }
   // Keep the file's own list style: curtin writes "key:\n- item" at the key's indentation.
-  if (structural) return doc.toString({ indentSeq: !/^( *)[^\s-][^\n]*:\n\1- /m.test(text) });
+  if (structural) return { text: doc.toString({ indentSeq: !/^( *)[^\s-][^\n]*:\n\1- /m.test(text) }), dhcp };
   let out = text;
   for (const s of splices.sort((a, b) => b.from - a.from)) out = out.slice(0, s.from) + s.text + out.slice(s.to);
-  return out;
+  return { text: out, dhcp };
 }
 
 export const netplan: NetworkModule = {
@@ -118,11 +128,7 @@ export const netplan: NetworkModule = {
     for (const path of files(ctx.guest.files)) {
       const text = fileText(ctx.guest.files, path) ?? '';
       const after = planFile(ctx, path, text, used, result.findings);
-      const reason =
-        ctx.policy.network === 'dhcp'
-          ? 'bind the interfaces to the KVM NICs, addressed by DHCP (policy network = "dhcp")'
-          : "bind the interfaces to the KVM NICs' MACs, keeping their addressing";
-      result.edits.push(...rewrite(path, text, after, reason));
+      result.edits.push(...rewrite(path, text, after.text, rebindReason(after.dhcp, 'each interface')));
     }
     result.network = readNetplan(afterEdits(ctx.guest.files, result.edits));
     return result;

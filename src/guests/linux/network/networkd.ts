@@ -6,7 +6,7 @@ import { type GuestFile, fileText } from '../../../model/guest-facts.js';
 import { type NicIntent, rebindMac } from '../../../model/guest-network.js';
 import { type NetworkModule, afterEdits, nothing, rewrite } from '../modules.js';
 import { IniFile } from './ini.js';
-import { unboundFinding } from './mac-pins.js';
+import { rebindReason, unboundFinding, wantsDhcp } from './common.js';
 
 const DIR = '/etc/systemd/network/';
 const units = (all: Record<string, GuestFile>) =>
@@ -53,15 +53,13 @@ export const networkd: NetworkModule = {
         ini.set('Match', 'MACAddress', target.mac);
         ini.remove('Match', 'Name');
       }
-      if (ctx.policy.network === 'dhcp' && intent.method === 'static') {
+      const dhcp = wantsDhcp(ctx.policy, target);
+      if (dhcp && intent.method === 'static') {
         ini.remove('Network', /^(Address|Gateway)$/);
         ini.remove('Address', 'Address');
         ini.set('Network', 'DHCP', 'ipv4');
       }
-      const reason =
-        ctx.policy.network === 'dhcp'
-          ? 'match the KVM NIC, addressed by DHCP (policy network = "dhcp")'
-          : "match the KVM NIC's MAC instead of the VMware NIC, keeping the addressing";
+      const reason = rebindReason(dhcp, 'the unit');
       result.edits.push(...rewrite(path, text, ini.toString(), reason));
     }
     result.network = readUnits(afterEdits(ctx.guest.files, result.edits));

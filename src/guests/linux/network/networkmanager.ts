@@ -4,12 +4,12 @@
 // loses the name (KVM names the NIC differently: enp1s0 under libvirt, another slot in the boot
 // test) and is bound by the KVM MAC instead. Addressing stays as it is ([ipv4] method=manual with
 // its addresses, gateway and DNS), or becomes DHCP under policy network = "dhcp". A
-// cloned-mac-address is a MAC pin (see mac-pins.ts).
+// cloned-mac-address is a MAC pin (see common.ts).
 import { type GuestFile, fileText } from '../../../model/guest-facts.js';
 import { type NicIntent, rebindMac } from '../../../model/guest-network.js';
 import { type NetworkModule, afterEdits, nothing, rewrite } from '../modules.js';
 import { IniFile } from './ini.js';
-import { macPinFinding, unboundFinding } from './mac-pins.js';
+import { macPinFinding, rebindReason, unboundFinding, wantsDhcp } from './common.js';
 
 const DIR = '/etc/NetworkManager/system-connections/';
 const keyfiles = (all: Record<string, GuestFile>) =>
@@ -68,14 +68,12 @@ export const networkManager: NetworkModule = {
         result.findings.push(macPinFinding(path, pin, 'cloned-mac-address', regenerate));
         if (regenerate) ini.remove(eth, 'cloned-mac-address');
       }
-      if (ctx.policy.network === 'dhcp' && ini.get('ipv4', 'method') === 'manual') {
+      const dhcp = wantsDhcp(ctx.policy, target);
+      if (dhcp && ini.get('ipv4', 'method') === 'manual') {
         ini.remove('ipv4', /^(address(es)?\d*|gateway|dns)$/);
         ini.set('ipv4', 'method', 'auto');
       }
-      const reason =
-        ctx.policy.network === 'dhcp'
-          ? 'bind the connection to the KVM NIC, addressed by DHCP (policy network = "dhcp")'
-          : "bind the connection to the KVM NIC's MAC instead of the VMware NIC, keeping its addressing";
+      const reason = rebindReason(dhcp, 'the connection');
       result.edits.push(...rewrite(path, text, ini.toString(), reason));
     }
     result.network = readKeyfiles(afterEdits(ctx.guest.files, result.edits));
