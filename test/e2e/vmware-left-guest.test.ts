@@ -10,7 +10,9 @@ import { before, describe, it } from 'node:test';
 import { dhcpAcks } from '../../src/executors/net-capture.js';
 import { fileSha256 } from '../../src/util/files.js';
 import { debianFixture } from '../fixtures/debian-guest.js';
+import { golden, normalise } from '../golden.js';
 import { h2k, localVmConfig } from '../helpers.js';
+import { bootUnfixed } from './unfixed-boot.js';
 
 const VMWARE_MAC = '00:50:56:8a:12:34';
 
@@ -19,20 +21,30 @@ describe(
   { timeout: 40 * 60_000 },
   () => {
     let dir: string;
+    let fixture: string;
     let source: string;
     let sourceSha: string;
 
     before(async () => {
-      const fixture = await debianFixture();
+      fixture = await debianFixture();
       source = join(fixture, 'debian-hwaddr-sparse.vmdk');
       sourceSha = await fileSha256(source);
       // No nics block: the KVM NIC gets a MAC h2k derives, and the guest overrides it with its own.
       dir = localVmConfig(fixture, 'vmware_left', ['debian-hwaddr-sparse.vmdk']);
     });
 
+    it('the unfixed source does not boot on virtio', async () => {
+      const v = await bootUnfixed({
+        images: [source],
+        guest: { root: '/dev/sda1', bootloader: '/boot/grub/grub.cfg' },
+      });
+      assert.equal(v.failure, 'the initramfs could not find the root disk');
+    });
+
     it('plans the interfaces rewrite, keeps the pin (MACs are preserved) and says so', async () => {
       const r = await h2k(['plan', dir, '-out', join(dir, 'plan.json'), '--no-color']);
       assert.equal(r.exitCode, 0, r.stderr);
+      golden('vmware-left-guest.plan.txt', normalise(r.stdout, fixture, dir));
       assert.match(r.stdout, /-allow-hotplug ens192\n\s+\+auto \/e\*\/1=ens192/);
       assert.match(
         r.stdout,

@@ -267,6 +267,12 @@ describe('fixers for real estates (E and U layouts)', () => {
     const r = plan(g);
     assert.match(written(r.edits, '/boot/loader/entries/abc-6.1.conf')!, /^options root=UUID=[0-9a-f-]{36} ro/m);
     assert.match(written(r.edits, '/etc/kernel/cmdline')!, /^root=UUID=/);
+    // A full grub.cfg on the ESP (older UEFI installs) carries command lines too.
+    const esp = guest(
+      {},
+      { '/boot/efi/EFI/redhat/grub.cfg': 'menuentry x {\n\tlinuxefi /vmlinuz root=/dev/sda1 ro\n}\n' },
+    );
+    assert.match(written(plan(esp).edits, '/boot/efi/EFI/redhat/grub.cfg')!, /linuxefi \/vmlinuz root=UUID=/);
   });
 
   it('a file the guest does not have yet is a create edit (FIX refuses it if the file appeared since)', () => {
@@ -278,5 +284,33 @@ describe('fixers for real estates (E and U layouts)', () => {
       { '/etc/dracut.conf.d/90-h2k-virtio.conf': (e as { after: string }).after },
     );
     assert.equal(written(plan(again).edits, '/etc/dracut.conf.d/90-h2k-virtio.conf'), undefined, 'idempotent');
+  });
+
+  it('ifcfg (network-scripts, NetworkManager ifcfg-rh): HWADDR rebound, DEVICE kept, static addressing kept', () => {
+    const ifcfg =
+      'TYPE=Ethernet\nBOOTPROTO=none\nNAME=ens192\nDEVICE=ens192\nONBOOT=yes\nHWADDR=00:50:56:8A:9A:BC\n' +
+      'IPADDR=192.168.60.30\nPREFIX=24\nGATEWAY=192.168.60.1\nDNS1=192.168.60.1\n';
+    const path = '/etc/sysconfig/network-scripts/ifcfg-ens192';
+    for (const backend of ['network-scripts', 'networkmanager']) {
+      const r = plan(guest({ network: { backend } }, { [path]: ifcfg }));
+      assert.equal(written(r.edits, path), ifcfg.replace('00:50:56:8A:9A:BC', KVM_MAC.toUpperCase()), backend);
+      assert.deepEqual(r.network, [
+        {
+          config: path,
+          name: 'ens192',
+          mac: KVM_MAC,
+          method: 'static',
+          addresses: ['192.168.60.30/24'],
+          gateway: '192.168.60.1',
+          dns: ['192.168.60.1'],
+        },
+      ]);
+    }
+    const dhcp = written(
+      plan(guest({ network: { backend: 'network-scripts' } }, { [path]: ifcfg }), { network: 'dhcp' }).edits,
+      path,
+    )!;
+    assert.match(dhcp, /^BOOTPROTO=dhcp$/m);
+    assert.doesNotMatch(dhcp, /IPADDR|PREFIX|GATEWAY/);
   });
 });

@@ -40,6 +40,7 @@ const WATCHED_DIRS: [string, RegExp][] = [
   ['/etc/dracut.conf.d', /\.conf$/],
   ['/boot/loader/entries', /\.conf$/],
   ['/etc/NetworkManager/system-connections', /./],
+  ['/etc/sysconfig/network-scripts', /^ifcfg-/],
   ['/etc/systemd/system/multi-user.target.wants', /^(open-vm-tools|vmtoolsd|vmware-tools|vgauth)/],
 ];
 const TOOLS_UNITS = '/etc/systemd/system/multi-user.target.wants/';

@@ -6,6 +6,7 @@ import { fileText } from '../../../model/guest-facts.js';
 import { VMWARE_MAC } from '../../../model/guest-network.js';
 import type { FixContext, FixResult, NetworkModule } from '../modules.js';
 import { nothing } from '../modules.js';
+import { ifcfgFiles, planIfcfg, readIfcfg } from './ifcfg.js';
 import { ifupdown } from './ifupdown.js';
 import { netplan } from './netplan.js';
 import { networkd } from './networkd.js';
@@ -16,6 +17,12 @@ export const NETWORK_BACKENDS: NetworkModule[] = [
   ifupdown,
   netplan,
   networkManager,
+  {
+    name: 'network-scripts',
+    detect: async (p) => ifcfgFiles(p.files).length > 0,
+    read: readIfcfg,
+    plan: (ctx) => planIfcfg(ctx, new Map()),
+  },
   networkd,
   { name: 'wicked', detect: (p) => p.exists('/usr/sbin/wicked') },
 ];

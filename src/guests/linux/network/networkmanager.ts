@@ -8,6 +8,7 @@
 import { type GuestFile, fileText } from '../../../model/guest-facts.js';
 import { type NicIntent, rebindMac } from '../../../model/guest-network.js';
 import { type NetworkModule, afterEdits, nothing, rewrite } from '../modules.js';
+import { planIfcfg, readIfcfg } from './ifcfg.js';
 import { IniFile } from './ini.js';
 import { macPinFinding, rebindReason, unboundFinding, wantsDhcp } from './common.js';
 
@@ -37,8 +38,9 @@ function intentOf(path: string, ini: IniFile): NicIntent | undefined {
   return { ...base, method: 'static', addresses, ...(gateway ? { gateway } : {}), dns };
 }
 
+/** Keyfiles, then ifcfg files (NetworkManager reads both, through its ifcfg-rh plugin on EL). */
 function readKeyfiles(all: Record<string, GuestFile>): NicIntent[] {
-  return keyfiles(all).flatMap((p) => intentOf(p, new IniFile(fileText(all, p) ?? '')) ?? []);
+  return [...keyfiles(all).flatMap((p) => intentOf(p, new IniFile(fileText(all, p) ?? '')) ?? []), ...readIfcfg(all)];
 }
 
 export const networkManager: NetworkModule = {
@@ -76,6 +78,9 @@ export const networkManager: NetworkModule = {
       const reason = rebindReason(dhcp, 'the connection');
       result.edits.push(...rewrite(path, text, ini.toString(), reason));
     }
+    const ifcfg = planIfcfg(ctx, used);
+    result.edits.push(...ifcfg.edits);
+    result.findings.push(...ifcfg.findings);
     result.network = readKeyfiles(afterEdits(ctx.guest.files, result.edits));
     return result;
   },
