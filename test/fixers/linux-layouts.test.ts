@@ -63,6 +63,16 @@ method=manual
 [ipv6]
 method=ignore
 `;
+/** What E's static connection is after FIX, whichever file configures it. */
+const E_STATIC = (config: string) => ({
+  config,
+  name: 'ens192',
+  mac: KVM_MAC,
+  method: 'static',
+  addresses: ['192.168.60.30/24'],
+  gateway: '192.168.60.1',
+  dns: ['192.168.60.1'],
+});
 const KEYFILE_PATH = '/etc/NetworkManager/system-connections/ens192.nmconnection';
 const nmGuest = (text = KEYFILE) => guest({ network: { backend: 'networkmanager' } }, { [KEYFILE_PATH]: text });
 
@@ -113,15 +123,7 @@ describe('fixers for real estates (E and U layouts)', () => {
       after,
       KEYFILE.replace('interface-name=ens192\n', '').replace('00:50:56:8A:9A:BC', KVM_MAC.toUpperCase()),
     );
-    assert.deepEqual(r.network?.[0], {
-      config: KEYFILE_PATH,
-      name: 'ens192',
-      mac: KVM_MAC,
-      method: 'static',
-      addresses: ['192.168.60.30/24'],
-      gateway: '192.168.60.1',
-      dns: ['192.168.60.1'],
-    });
+    assert.deepEqual(r.network, [E_STATIC(KEYFILE_PATH)]);
     const dhcp = written(plan(nmGuest(), { network: 'dhcp' }).edits, KEYFILE_PATH)!;
     assert.match(dhcp, /\[ipv4\]\nmethod=auto\n/);
     // A NIC's own `addressing` overrides the policy, either way.
@@ -294,17 +296,7 @@ describe('fixers for real estates (E and U layouts)', () => {
     for (const backend of ['network-scripts', 'networkmanager']) {
       const r = plan(guest({ network: { backend } }, { [path]: ifcfg }));
       assert.equal(written(r.edits, path), ifcfg.replace('00:50:56:8A:9A:BC', KVM_MAC.toUpperCase()), backend);
-      assert.deepEqual(r.network, [
-        {
-          config: path,
-          name: 'ens192',
-          mac: KVM_MAC,
-          method: 'static',
-          addresses: ['192.168.60.30/24'],
-          gateway: '192.168.60.1',
-          dns: ['192.168.60.1'],
-        },
-      ]);
+      assert.deepEqual(r.network, [E_STATIC(path)]);
     }
     const dhcp = written(
       plan(guest({ network: { backend: 'network-scripts' } }, { [path]: ifcfg }), { network: 'dhcp' }).edits,
