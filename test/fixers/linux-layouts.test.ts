@@ -110,6 +110,16 @@ describe('fixers for real estates (E and U layouts)', () => {
     assert.equal(dhcp.network?.[0].method, 'dhcp');
   });
 
+  it("netplan: a name pattern stays; a match on VMware's driver becomes a MAC match", () => {
+    const pattern =
+      'network:\n  version: 2\n  ethernets:\n    id0:\n      match:\n        name: "en*"\n      dhcp4: true\n';
+    assert.equal(written(plan(netplanGuest(pattern)).edits, '/etc/netplan/00-installer-config.yaml'), undefined);
+    const driver = pattern.replace('name: "en*"', 'driver: vmxnet3');
+    const after = written(plan(netplanGuest(driver)).edits, '/etc/netplan/00-installer-config.yaml')!;
+    assert.match(after, new RegExp(`macaddress: ${KVM_MAC}`));
+    assert.doesNotMatch(after, /vmxnet3|set-name/);
+  });
+
   it('netplan: the configuration already matching the KVM MAC is left alone (idempotent)', () => {
     const r = plan(netplanGuest(NETPLAN.replace('00:50:56:8a:56:78', KVM_MAC)));
     assert.equal(written(r.edits, '/etc/netplan/00-installer-config.yaml'), undefined);

@@ -1,8 +1,9 @@
 // netplan (Ubuntu): each `network.ethernets.<id>` is rebound from the VMware NIC to the KVM NIC that
 // replaces it, keeping its addressing. An interface matched by `match: macaddress` gets the KVM
 // NIC's MAC there (its `set-name` then gives the KVM NIC the old name, so nothing else that names
-// it breaks); one bound only by its name (the id, or `match: name`) gets a MAC match and a
-// `set-name` with that name, since KVM names the NIC differently. A `macaddress:` that sets the
+// it breaks); one bound only by its name (the id, or `match: name`) or by VMware's driver gets a MAC
+// match and a `set-name` with that name, since KVM names the NIC differently; a name pattern
+// (`en*`) already matches and stays. A `macaddress:` that sets the
 // NIC's own MAC is a pin (see common.ts). Changes to scalars are spliced into the text, so the
 // diff shows exactly them; structural changes re-serialise the file.
 import { type Document, isMap, isScalar, isSeq, parseDocument } from 'yaml';
@@ -87,12 +88,17 @@ function planFile(
         macNode.value = target.mac;
         if (macNode.range) splices.push({ from: macNode.range[0], to: macNode.range[1], text: target.mac });
       }
+    } else if (isMap(match) && /[*?[]/.test(String(match.get('name') ?? '')) && !match.has('driver')) {
+      // A name pattern (cloud images' "en*") matches the KVM NIC as it is.
+      target = rebindMac(`name:${name}`, ctx.nics, used);
     } else {
       target = rebindMac(`name:${name}`, ctx.nics, used);
       if (target) {
+        // Bound by name (the id or match.name): set-name keeps that name; by driver, there is none.
+        const byName = !isMap(match) || match.has('name');
         const current = isMap(match) ? String(match.get('name') ?? name) : name;
         doc.setIn([...at, 'match'], doc.createNode({ macaddress: target.mac }));
-        if (!eth.has('set-name')) doc.setIn([...at, 'set-name'], current);
+        if (byName && !eth.has('set-name')) doc.setIn([...at, 'set-name'], current);
         structural = true;
       }
     }
