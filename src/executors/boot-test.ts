@@ -81,12 +81,18 @@ export function judge(
   const wantsDhcp = intended.some((n) => n.method === 'dhcp');
   let network: BootVerdict['network'];
   if (wanted.length || wantsDhcp) {
-    for (const ip of wanted)
-      if (!configured.has(ip)) detail.push(`static address ${ip} not configured`);
-      else if (!capture.sources.has(ip)) detail.push(`static address ${ip} configured but no traffic from it`);
-    if (wantsDhcp && !lease) detail.push('no DHCP lease for an interface configured by DHCP');
-    const ok = wanted.every((ip) => configured.has(ip) && capture.sources.has(ip)) && (!wantsDhcp || lease);
-    if (ok)
+    const missing = [
+      ...wanted.flatMap((ip) =>
+        !configured.has(ip)
+          ? [`static address ${ip} not configured`]
+          : !capture.sources.has(ip)
+            ? [`static address ${ip} configured but no traffic from it`]
+            : [],
+      ),
+      ...(wantsDhcp && !lease ? ['no DHCP lease for an interface configured by DHCP'] : []),
+    ];
+    detail.push(...missing);
+    if (missing.length === 0)
       network = wanted.length ? { ip: wanted.join(', '), how: 'static, in use' } : { ip: lease!.ip, how: 'DHCP lease' };
   } else {
     const used = probe.addrs.find((a) => capture.sources.has(a.ip));

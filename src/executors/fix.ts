@@ -53,8 +53,7 @@ export async function runFix(opts: {
           await g.run('ln-sf', e.target, e.path);
           break;
         case 'copy': {
-          const seen = (await g.try('checksum', 'sha256', e.from))?.trim();
-          if (seen !== e.sha256)
+          if (!(await hasSha256(g, e.from, e.sha256)))
             throw new FixError(
               `${e.from} in the guest is not what the plan saw`,
               'the source changed since planning: run h2k plan again',
@@ -75,11 +74,10 @@ export async function runFix(opts: {
     // Read back what was written: FIX is done only if the guest now holds exactly the planned files.
     for (const e of edits) {
       if (e.kind !== 'write' && e.kind !== 'copy') continue;
-      const now = e.kind === 'write' ? await g.readFile(e.path) : undefined;
       const ok =
         e.kind === 'copy'
-          ? (await g.try('checksum', 'sha256', e.path))?.trim() === e.sha256
-          : now !== undefined && sha256(now) === sha256(e.after);
+          ? await hasSha256(g, e.path, e.sha256)
+          : await holds(g, e.path, { kind: 'file', text: e.after });
       if (!ok)
         throw new FixError(
           `${e.path} does not hold the planned content after writing`,
@@ -102,6 +100,11 @@ async function holds(g: GuestfishSession, path: string, expected: GuestFile | un
     return ((await g.try('readlink', path)) ?? '').replace(/\n$/, '') === expected.target;
   const text = await g.readFile(path);
   return text !== undefined && sha256(text) === sha256(expected.text);
+}
+
+/** Whether a (binary) guest file has this sha256, as libguestfs computes it in the appliance. */
+async function hasSha256(g: GuestfishSession, path: string, sha: string): Promise<boolean> {
+  return (await g.try('checksum', 'sha256', path))?.trim() === sha;
 }
 
 function shellQuote(s: string): string {

@@ -33,6 +33,14 @@ export function describeIntent(n: NicIntent): string {
   return `${n.name}${n.mac ? ` (${n.mac})` : ''} ${how} (${n.config})`;
 }
 
+/** 255.255.255.0 → 24. */
+export const prefixLength = (netmask: string): number =>
+  netmask.split('.').reduce((n, o) => n + (Number(o) >>> 0).toString(2).replace(/0/g, '').length, 0);
+
+/** `mac` written the way `like` is (NetworkManager and ifcfg files often use upper case). */
+export const macLike = (mac: string, like: string | undefined): string =>
+  like && like === like.toUpperCase() ? mac.toUpperCase() : mac;
+
 export const staticAddresses = (intents: NicIntent[]): string[] =>
   intents.flatMap((n) => (n.method === 'static' ? n.addresses.map((a) => a.split('/')[0]) : []));
 

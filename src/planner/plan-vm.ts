@@ -1,14 +1,12 @@
 // PURE: one VM's facts + policy + recorded stage results → its actions, guest edits and findings.
 // No process, no disk: everything here is golden-testable.
 import { posix } from 'node:path';
-import type { SourceFingerprint } from '../model/facts.js';
-import type { HardwareFacts, SourceHardware } from '../model/facts.js';
+import type { HardwareFacts, SourceFingerprint, SourceHardware } from '../model/facts.js';
 import type { GuestFacts } from '../model/guest-facts.js';
 import type { NicBinding } from '../model/guest-network.js';
 import {
   type Action,
   type Finding,
-  type GuestEdit,
   type PlannedFacts,
   type RawFinding,
   type Stage,

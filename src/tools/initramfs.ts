@@ -17,9 +17,9 @@ const COMPRESSORS: [Buffer, string[]][] = [
 
 const align4 = (n: number) => (n + 3) & ~3;
 
-/** Walks newc archives from `at`; returns the names and where the plain part ends. */
-function walkCpio(b: Buffer, at: number, names: string[]): number {
-  let off = at;
+/** Walks the newc archives at the start of `b` into `names`; returns where the plain part ends. */
+function walkCpio(b: Buffer, names: string[]): number {
+  let off = 0;
   for (;;) {
     while (off < b.length && b[off] === 0) off++; // padding between archives
     if (off + 110 > b.length) return off;
@@ -39,7 +39,7 @@ export async function initramfsFiles(bytes: Buffer): Promise<string[]> {
   const names: string[] = [];
   let rest = bytes;
   for (let depth = 0; depth < 8 && rest.length; depth++) {
-    const end = walkCpio(rest, 0, names);
+    const end = walkCpio(rest, names);
     if (end >= rest.length) break;
     const tail = rest.subarray(end);
     const tool = COMPRESSORS.find(([magic]) => tail.subarray(0, magic.length).equals(magic));

@@ -151,13 +151,12 @@ async function kernelFacts(g: GuestfishSession): Promise<KernelFact[]> {
     }
     let initrd: Pick<KernelFact, 'initrd' | 'initrd_bytes' | 'initrd_virtio'> | undefined;
     for (const path of [`/boot/initrd.img-${version}`, `/boot/initramfs-${version}.img`]) {
-      // is-file first: guestfish's remote server exits when filesize is asked about a missing file.
-      if (initrd || (await g.try('is-file', path))?.trim() !== 'true') continue;
-      const size = (await g.run('filesize', path)).trim();
-      initrd = { initrd: path, initrd_bytes: Number(size) };
       const bytes = await g.readBytes(path);
-      const names = bytes && (await initramfsFiles(bytes).catch(() => undefined));
+      if (!bytes) continue;
+      initrd = { initrd: path, initrd_bytes: bytes.length };
+      const names = await initramfsFiles(bytes).catch(() => undefined);
       if (names) initrd.initrd_virtio = VIRTIO_MODULES.filter((m) => names.some((n) => modulePattern(m).test(n)));
+      break;
     }
     out.push({ version, virtio, ...initrd });
   }

@@ -32,13 +32,9 @@ export const grub2: BootloaderModule = {
     text.replace(/^(\s*linux(?:16|efi)?\s+\S+.*?)\s*$/gm, '$1 console=tty0 console=ttyS0,115200n8'),
   plan(ctx: FixContext): FixResult {
     const result = nothing();
-    const cfgPath = ctx.guest.bootloader.config!;
-    const cfg = fileText(ctx.guest.files, cfgPath) ?? '';
-    result.edits.push(
-      ...rewrite(cfgPath, cfg, fixRootArgs(cfg, ctx, cfgPath, result), 'kernel command line finds / by UUID'),
-    );
-    // BLS entries (the RHEL family's kernels), /etc/kernel/cmdline (what kernel-install writes into
-    // new entries) and a full grub.cfg on the ESP (older UEFI installs) carry command lines too.
+    // Beside grub.cfg, BLS entries (the RHEL family's kernels), /etc/kernel/cmdline (what
+    // kernel-install writes into new entries) and a full grub.cfg on the ESP (older UEFI installs)
+    // carry command lines too.
     const others = Object.keys(ctx.guest.files)
       .filter(
         (p) =>
@@ -47,7 +43,7 @@ export const grub2: BootloaderModule = {
           /^\/boot\/efi\/EFI\/[^/]+\/grub\.cfg$/i.test(p),
       )
       .sort();
-    for (const p of others) {
+    for (const p of [ctx.guest.bootloader.config!, ...others]) {
       const text = fileText(ctx.guest.files, p);
       if (text !== undefined)
         result.edits.push(

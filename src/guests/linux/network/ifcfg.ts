@@ -4,7 +4,7 @@
 // only by DEVICE gets HWADDR. Addressing (BOOTPROTO, IPADDRn/PREFIXn or NETMASKn, GATEWAY, DNSn)
 // stays, or becomes BOOTPROTO=dhcp under network = "dhcp". MACADDR (the NIC's own MAC) is a pin.
 import { type GuestFile, fileText } from '../../../model/guest-facts.js';
-import { type NicIntent, rebindMac } from '../../../model/guest-network.js';
+import { type NicIntent, macLike, prefixLength, rebindMac } from '../../../model/guest-network.js';
 import { type FixContext, type FixResult, afterEdits, nothing, rewrite } from '../modules.js';
 import { macPinFinding, rebindReason, unboundFinding, wantsDhcp } from './common.js';
 
@@ -31,9 +31,6 @@ function assign(text: string, key: string, value: string | undefined): string {
   return `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${key}=${value}\n`;
 }
 
-const prefixOf = (mask: string) =>
-  mask.split('.').reduce((n, o) => n + (Number(o) >>> 0).toString(2).replace(/0/g, '').length, 0);
-
 function intentOf(path: string, v: Map<string, string>): NicIntent | undefined {
   if ((v.get('TYPE') ?? 'Ethernet') !== 'Ethernet') return undefined;
   const name = v.get('DEVICE') ?? v.get('NAME') ?? path.slice(`${DIR}ifcfg-`.length);
@@ -46,7 +43,7 @@ function intentOf(path: string, v: Map<string, string>): NicIntent | undefined {
     .sort()
     .map((k) => {
       const n = k.slice('IPADDR'.length);
-      const prefix = v.get(`PREFIX${n}`) ?? (v.get(`NETMASK${n}`) ? String(prefixOf(v.get(`NETMASK${n}`)!)) : '');
+      const prefix = v.get(`PREFIX${n}`) ?? (v.get(`NETMASK${n}`) ? String(prefixLength(v.get(`NETMASK${n}`)!)) : '');
       return prefix ? `${v.get(k)}/${prefix}` : v.get(k)!;
     });
   if (addresses.length === 0) return undefined;
@@ -74,8 +71,7 @@ export function planIfcfg(ctx: FixContext, used: Map<string, number>): FixResult
     const target = rebindMac(mac ?? `name:${intent.name}`, ctx.nics, used);
     let after = text;
     if (!target) result.findings.push(unboundFinding(path, mac ?? intent.name));
-    else if (target.mac.toLowerCase() !== mac?.toLowerCase())
-      after = assign(after, 'HWADDR', mac && mac === mac.toUpperCase() ? target.mac.toUpperCase() : target.mac);
+    else if (target.mac.toLowerCase() !== mac?.toLowerCase()) after = assign(after, 'HWADDR', macLike(target.mac, mac));
     const pin = v.get('MACADDR');
     if (pin) {
       const regenerate = ctx.policy.mac === 'regenerate';

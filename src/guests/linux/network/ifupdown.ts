@@ -7,7 +7,7 @@
 // are removed (see index.ts). A `hwaddress` line makes the KVM NIC take the VMware VM's MAC: kept
 // when the policy preserves MACs, removed when it regenerates them, and a finding either way.
 import { fileText } from '../../../model/guest-facts.js';
-import type { NicIntent } from '../../../model/guest-network.js';
+import { type NicIntent, prefixLength } from '../../../model/guest-network.js';
 import type { GuestFile } from '../../../model/guest-facts.js';
 import { type NetworkModule, afterEdits, nothing, rewrite } from '../modules.js';
 import { macPinFinding } from './common.js';
@@ -49,8 +49,7 @@ const isInterfacesFile = (p: string) => p === '/etc/network/interfaces' || p.sta
 
 function toCidr(address: string, netmask?: string): string {
   if (address.includes('/') || !netmask) return address;
-  const bits = netmask.split('.').reduce((n, o) => n + (Number(o) >>> 0).toString(2).replace(/0/g, '').length, 0);
-  return `${address}/${bits}`;
+  return `${address}/${prefixLength(netmask)}`;
 }
 
 /** The inet stanzas of interfaces(5) files: the addressing each physical interface asks for. */

@@ -6,7 +6,7 @@
 // its addresses, gateway and DNS), or becomes DHCP under policy network = "dhcp". A
 // cloned-mac-address is a MAC pin (see common.ts).
 import { type GuestFile, fileText } from '../../../model/guest-facts.js';
-import { type NicIntent, rebindMac } from '../../../model/guest-network.js';
+import { type NicIntent, macLike, rebindMac } from '../../../model/guest-network.js';
 import { type NetworkModule, afterEdits, nothing, rewrite } from '../modules.js';
 import { planIfcfg, readIfcfg } from './ifcfg.js';
 import { IniFile } from './ini.js';
@@ -60,8 +60,7 @@ export const networkManager: NetworkModule = {
       const target = rebindMac(mac ?? `name:${name ?? path}`, ctx.nics, used);
       if (!target) result.findings.push(unboundFinding(path, mac ?? name ?? path));
       else if (mac || name) {
-        // Keep the file's case style (NetworkManager writes MACs in upper case).
-        ini.set(eth, 'mac-address', mac && mac === mac.toUpperCase() ? target.mac.toUpperCase() : target.mac);
+        ini.set(eth, 'mac-address', macLike(target.mac, mac));
         ini.remove('connection', 'interface-name');
       }
       const pin = ini.get(eth, 'cloned-mac-address');
