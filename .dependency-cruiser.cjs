@@ -50,10 +50,10 @@ module.exports = {
     },
     {
       name: 'source-drivers-are-sealed',
-      comment: 'a source driver folder imports no other driver folder (shared code: providers/*.ts, providers/vmdk/)',
+      comment: 'a source driver folder imports no other driver folder (shared code: providers/*.ts, providers/disk-chain/)',
       severity: 'error',
       from: { path: '^src/providers/([^/]+)/' },
-      to: { path: '^src/providers/[^/]+/', pathNot: ['^src/providers/$1/', '^src/providers/vmdk/'] },
+      to: { path: '^src/providers/[^/]+/', pathNot: ['^src/providers/$1/', '^src/providers/disk-chain/'] },
     },
     {
       name: 'guest-families-are-sealed',

@@ -4,9 +4,9 @@ import { readFileSync, readdirSync, renameSync, symlinkSync, truncateSync, write
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { DiskChainError } from '../../src/providers/vmdk/chain.js';
-import { resolveChain } from '../../src/providers/vmdk/file-reader.js';
-import { parseVmdkDescriptor } from '../../src/providers/vmdk/descriptor.js';
+import { DiskChainError } from '../../src/providers/disk-chain/errors.js';
+import { resolveChain } from '../../src/providers/disk-chain/file-reader.js';
+import { parseVmdkDescriptor } from '../../src/providers/disk-chain/descriptor.js';
 import { DatastoreClient } from '../../src/providers/vsphere/datastore.js';
 import { resolveRemoteChain } from '../../src/providers/vsphere/remote-chain.js';
 import { Sensitive } from '../../src/schema/values.js';

@@ -8,8 +8,12 @@ import type { DiskFacts, SourceFingerprint } from '../../model/facts.js';
 import type { LocalSourceConfig } from './config.js';
 import { checkImage, infoChain } from '../../tools/qemu-img.js';
 import { sampledHash } from '../sampling.js';
-import { DiskChainError } from '../vmdk/chain.js';
-import { fileReader, resolveChain } from '../vmdk/file-reader.js';
+import { DiskChainError } from '../disk-chain/errors.js';
+import { fileReader, resolveChain } from '../disk-chain/file-reader.js';
+
+/** Formats whose metadata qemu-img check can verify. */
+const CHECKED = ['vmdk', 'qcow2', 'vhdx'];
+const isSparse = (e: { type: string }) => e.type === 'SPARSE' || e.type === 'VMFSSPARSE' || e.type === 'SESPARSE';
 
 /** Samples per file: local reads are cheap. */
 const SAMPLES = 64;
@@ -32,13 +36,10 @@ export async function localDisks(source: LocalSourceConfig, disks: string[]): Pr
     const chain = await resolveChain(entry, { allowAbsolute: source.allow_absolute_paths });
     for (const link of chain) {
       if (link.descriptor) descriptors.push(JSON.stringify(link.descriptor));
-      // Sparse data (monolithicSparse, streamOptimized, deltas) is checked for truncation here;
-      // flat extents were checked against their declared size by resolveChain.
-      if (
-        link.kind === 'vmdk' &&
-        link.descriptor!.extents.some((e) => e.type === 'SPARSE' || e.type === 'VMFSSPARSE' || e.type === 'SESPARSE')
-      ) {
-        const problem = await checkImage(link.file, 'vmdk');
+      // Sparse data (monolithicSparse, streamOptimized, deltas, qcow2, VHDX) is checked for
+      // truncation here; flat extents were checked against their declared size by resolveChain.
+      if (CHECKED.includes(link.format) && (link.format !== 'vmdk' || link.descriptor!.extents.some(isSparse))) {
+        const problem = await checkImage(link.file, link.format);
         if (problem)
           throw new DiskChainError(
             `${link.file} is damaged or truncated: ${problem}`,
@@ -48,17 +49,20 @@ export async function localDisks(source: LocalSourceConfig, disks: string[]): Pr
     }
     let info;
     try {
-      info = await infoChain(entry);
+      // The format is the one read from the file's bytes: qemu never guesses.
+      info = await infoChain(entry, chain[0].format);
     } catch (err) {
       throw new DiskChainError(
         `qemu-img cannot read ${entry}: ${(err as Error).message}`,
         'the file is damaged, truncated, or not a disk image',
       );
     }
-    if (info.length !== chain.length)
+    const seen = info.map((i) => i.format).join(' ← ');
+    const read = chain.map((l) => l.format).join(' ← ');
+    if (seen !== read)
       throw new DiskChainError(
-        `${entry}: qemu-img sees ${info.length} layer(s) but the descriptors name ${chain.length}`,
-        'the chain is inconsistent; re-export the VM',
+        `${entry}: qemu-img reads the chain as ${seen}, but its files hold ${read}`,
+        "a layer names its parent's format wrongly; rebase it with qemu-img rebase -F",
       );
     paths.push({ path: entry, format: info[0].format });
     facts.push({

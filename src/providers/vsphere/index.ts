@@ -3,7 +3,7 @@
 // inspected through nbdkit without downloading; FETCH copies the chain before FLATTEN.
 import type { VmPlan } from '../../model/plan.js';
 import type { InventoryFacts } from '../../model/source-facts.js';
-import { resolveChain } from '../vmdk/file-reader.js';
+import { resolveChain } from '../disk-chain/file-reader.js';
 import type { SourceDriver } from '../driver.js';
 import { asVsphere, vsphereSchema } from './config.js';
 import { DatastoreClient } from './datastore.js';

@@ -1,12 +1,13 @@
 // A vSphere disk's chain, read from the datastore without downloading it: the one chain walker
-// (../vmdk/chain.ts) over HTTP Range reads, with the same refusals as for local disks; every file
+// (../disk-chain/chain.ts) over HTTP Range reads, with the same refusals as for local disks; every file
 // must sit in the disk's own datastore directory. Each file also gets a sampled hash (16 × 4 KiB),
 // which FETCH compares before copying.
 import { posix } from 'node:path';
 import type { VsphereSourceConfig } from './config.js';
 import { sampledHash } from '../sampling.js';
-import { type ChainReader, DiskChainError, walkChain } from '../vmdk/chain.js';
-import type { VmdkDescriptor } from '../vmdk/descriptor.js';
+import { type ChainReader, walkChain } from '../disk-chain/chain.js';
+import { DiskChainError } from '../disk-chain/errors.js';
+import type { VmdkDescriptor } from '../disk-chain/descriptor.js';
 import { type DatastoreClient, type DatastoreFile, HttpStatusError, datastoreUrl } from './datastore.js';
 
 export interface RemoteLayer {

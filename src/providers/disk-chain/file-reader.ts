@@ -2,7 +2,8 @@
 // stay inside the entry disk's directory (absolute names only when the source allows them).
 import { closeSync, existsSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { type ChainLayer, type ChainReader, DiskChainError, walkChain } from './chain.js';
+import { type ChainLayer, type ChainReader, walkChain } from './chain.js';
+import { DiskChainError } from './errors.js';
 
 export function fileReader(entry: string, opts: { allowAbsolute: boolean }): ChainReader {
   const baseDir = dirname(resolve(entry));

@@ -1,9 +1,8 @@
-// A disk's chain (VMDK descriptor → extents → parent deltas), walked through a reader so the same
-// rules hold for local files and for datastore files read over HTTP. Hostile layouts are refused
-// before any tool follows a path: names the reader does not allow (outside the disk's directory,
-// absolute), parent loops, broken CID chains, missing extents, flat extents shorter than their
-// descriptor says, and raw device mappings.
-import { UserError } from '../../util/errors.js';
+// A disk's chain (VMDK descriptor → extents → parent deltas; a qcow2 or VHD and the parent it
+// names), walked through a reader so the same rules hold for local files and for datastore files
+// read over HTTP or SFTP. Hostile layouts are refused before any tool follows a path: names the
+// reader does not allow (outside the disk's directory, absolute), parent loops, broken CID chains,
+// missing extents, flat extents shorter than their descriptor says, and raw device mappings.
 import {
   type VmdkDescriptor,
   VmdkDescriptorError,
@@ -11,11 +10,8 @@ import {
   hasParent,
   parseVmdkDescriptor,
 } from './descriptor.js';
-
-/** A failure the user can act on: one line and a hint. */
-export class DiskChainError extends UserError {
-  declare readonly hint: string;
-}
+import { DiskChainError } from './errors.js';
+import { type ImageFormat, sniffImage } from './image-format.js';
 
 /** Where the chain's files are read from: local files, or a datastore over HTTP. */
 export interface ChainReader {
@@ -28,14 +24,15 @@ export interface ChainReader {
   shown(file: string): string;
   /** What makes two names one file (parent loops). */
   identity(file: string): string;
-  /** true: a file that is not a VMDK (qcow2, raw) ends the chain; false: it is refused. */
+  /** true: a file that is not a VMDK (qcow2, VHD, VHDX, raw) is a layer too; false: it is refused. */
   otherFormats: boolean;
 }
 
 export interface ChainLayer {
   /** This layer's entry file (descriptor or image), as the reader names it. */
   file: string;
-  kind: 'vmdk' | 'other';
+  /** As qemu names it; read from the file's bytes. */
+  format: 'vmdk' | ImageFormat;
   descriptor?: VmdkDescriptor;
   /** The files holding this layer's data: extents, or the file itself. */
   dataFiles: string[];
@@ -128,8 +125,22 @@ export async function walkChain(reader: ChainReader, entry: string): Promise<Cha
           `${reader.shown(file)} is neither a VMDK descriptor nor a sparse VMDK`,
           "h2k converts VMDK disks; check the VM's disk backing",
         );
-      chain.push({ file, kind: 'other', dataFiles: [file] });
-      return chain;
+      const image = await sniffImage({
+        size,
+        shown: reader.shown(file),
+        read: (offset, length) => reader.read(file, offset, length),
+      });
+      chain.push({ file, format: image.format, dataFiles: [file] });
+      if (image.parent === undefined) return chain;
+      const parent = reader.resolve(image.parent, file, 'parent');
+      if (image.unreadable)
+        throw new DiskChainError(
+          `${reader.shown(file)} is a differencing disk (parent ${image.parent})`,
+          image.unreadable,
+        );
+      file = parent;
+      child = undefined;
+      continue;
     }
     const { descriptor, embedded } = read;
     if (child && child.parentCid !== descriptor.cid) {
@@ -143,7 +154,7 @@ export async function walkChain(reader: ChainReader, entry: string): Promise<Cha
     // A sparse file with an embedded descriptor holds its own data, whatever name its extent line
     // carries (it keeps the name the file had at export; renaming the file is fine).
     const dataFiles = embedded ? [file] : await extentFiles(reader, descriptor, file);
-    chain.push({ file, kind: 'vmdk', descriptor, dataFiles });
+    chain.push({ file, format: 'vmdk', descriptor, dataFiles });
     if (!hasParent(descriptor)) return chain;
     if (!descriptor.parentFileNameHint)
       throw new DiskChainError(
