@@ -53,4 +53,17 @@ export interface VsphereSourceFacts {
   inventory: InventoryFacts;
 }
 
-export type SourceFacts = LocalSourceFacts | VsphereSourceFacts;
+/** What an OVF descriptor says about the VirtualSystem a vm block selected. */
+export interface OvaSourceFacts {
+  type: 'ova';
+  /** An .ova archive, or an .ovf descriptor with its files beside it. */
+  package: 'ova' | 'ovf';
+  system: string;
+  os_type?: string;
+  /** The manifest's digest algorithm, or none when the package has no manifest. */
+  manifest: 'sha1' | 'sha256' | 'sha512' | 'none';
+  disks: { href: string; capacity_bytes: number; controller: { type: string; bus: number; unit: number } }[];
+  nics: { mac?: string; network?: string; adapter?: string }[];
+}
+
+export type SourceFacts = LocalSourceFacts | VsphereSourceFacts | OvaSourceFacts;

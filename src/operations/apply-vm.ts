@@ -109,7 +109,7 @@ export async function applyVm(opts: {
       case 'fetch': {
         if (!driver.fetch) throw new Error(`${vm.source.type} sources have no FETCH stage`);
         const input = { source: src, vm, policy: cfgVm.policy, dir: ws.fetchDir, configDir: config.dir };
-        return driver.fetch({ ...input, onStep: step });
+        return driver.fetch.run({ ...input, onStep: step });
       }
       case 'flatten':
         await createOverlays(ws.overlays, await driver.diskEntries(src, vm, ws.fetchDir));

@@ -76,7 +76,10 @@ export async function makePlan(config: Config, state: StateStore, opts: PlanOpti
       vm: g.vm,
       facts: g.facts,
       fingerprint: g.fingerprint,
-      source: { fetches: driver.fetch !== undefined, findings: driver.findings(g.facts.source, g.vm.policy) },
+      source: {
+        ...(driver.fetch ? { fetch: driver.fetch.summary } : {}),
+        findings: driver.findings(g.facts.source, g.vm.policy),
+      },
       recorded: replaced ? {} : refreshed.recorded,
       freeBytes: freeBytesAt(resolve(config.dir, g.vm.policy.output_dir)),
     });

@@ -28,7 +28,8 @@ export interface PlanVmInput {
   facts: VmFacts;
   fingerprint: SourceFingerprint;
   /** What the source driver says: whether FETCH copies the disks first, and its own findings. */
-  source: { fetches: boolean; findings: RawFinding[] };
+  /** `fetch`: what the source's FETCH stage does, for sources that have one. */
+  source: { fetch?: string; findings: RawFinding[] };
   /** Recorded results of earlier applies for this VM, by stage. */
   recorded: Partial<Record<Stage, StageRecord>>;
   /** Free bytes where apply writes (the output directory's filesystem), when known. */
@@ -79,7 +80,7 @@ export function planVm(input: PlanVmInput): VmPlan {
     network,
   } = guestEdits(facts.guest, vm, nicBindings(vm, facts.hardware, hardware));
   const raw = [...guestFindings, ...input.source.findings];
-  const copies = input.source.fetches ? 2 : 1; // the fetched copy, then the output
+  const copies = input.source.fetch ? 2 : 1; // the fetched copy, then the output
   const allocated = facts.disks.reduce((n, d) => n + d.allocated_bytes, 0);
   const space = spaceFinding(copies * allocated, input.freeBytes, vm.policy.output_dir);
   if (space) raw.push(space);
@@ -105,7 +106,7 @@ export function planVm(input: PlanVmInput): VmPlan {
   const { boot_test: boot, boot_timeout: timeout, compress, trim } = vm.policy;
   const written = outDisks.join(', ');
   const stageInputs: [Stage, unknown, string][] = [];
-  if (input.source.fetches) stageInputs.push(['fetch', fingerprint, 'download the disks from the datastore']);
+  if (input.source.fetch) stageInputs.push(['fetch', fingerprint, input.source.fetch]);
   stageInputs.push(
     ['flatten', fingerprint, 'qcow2 overlay over the source chain; the source is only read'],
     ['inspect', facts, 'confirm the source still matches the facts this plan used'],

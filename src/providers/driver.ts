@@ -64,8 +64,9 @@ export interface SourceDriver {
   ): Promise<Located>;
   /** PURE: what the source's own facts say is risky. */
   findings(facts: SourceFacts, policy: PolicySettings): RawFinding[];
-  /** Copies the disks before FLATTEN; absent when the disks are local files already. */
-  fetch?(input: FetchInput): Promise<StageOutcome>;
+  /** Copies (or verifies) the disks before FLATTEN; absent when the disks are local files already.
+   *  `summary` is what the plan says the stage does. */
+  fetch?: { summary: string; run(input: FetchInput): Promise<StageOutcome> };
   /** Refuses (with a UserError) when the source no longer matches what the plan saw. */
   checkUnchanged(source: SourceConfig, vm: VmPlan, cfgVm: VmConfig): Promise<void>;
   /** Each disk's top file, which FLATTEN puts an overlay on, in disk order; `fetchDir` holds FETCH's copies. */

@@ -3,9 +3,10 @@
 // src/model/source-facts.ts).
 import type { SourceDriver } from './driver.js';
 import { local } from './local/index.js';
+import { ova } from './ova/index.js';
 import { vsphere } from './vsphere/index.js';
 
-const DRIVERS: Record<string, SourceDriver> = { local, vsphere };
+const DRIVERS: Record<string, SourceDriver> = { local, ova, vsphere };
 
 /** The configuration language's view of every source type. */
 export const SOURCE_SCHEMAS = Object.values(DRIVERS).map((d) => d.schema);

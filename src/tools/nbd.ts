@@ -51,6 +51,8 @@ export function bytesFromStats(text: string): number {
 
 export interface NbdExport {
   plugin: string;
+  /** Filters between the plugin and the byte count (e.g. tar: a member of the plugin's file). */
+  filters?: string[];
   /** Plugin parameters (key=value), never secret. */
   params: string[];
   /** Secret parameters, passed as key=+FIFO. */
@@ -74,7 +76,8 @@ export class NbdMounts {
     const id = `n${this.n++}`;
     const sock = join(this.dir, `${id}.sock`);
     const stats = join(this.dir, `${id}.stats`);
-    const args = ['-f', '--exit-with-parent', '-r', '-U', sock, '--filter=stats', exp.plugin, ...exp.params];
+    const filters = [...(exp.filters ?? []), 'stats'].map((f) => `--filter=${f}`);
+    const args = ['-f', '--exit-with-parent', '-r', '-U', sock, ...filters, exp.plugin, ...exp.params];
     const fifos: [string, string][] = [];
     for (const [key, value] of Object.entries(exp.secrets ?? {})) {
       const fifo = join(this.dir, `${id}.${key}`);

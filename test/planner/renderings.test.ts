@@ -25,7 +25,7 @@ function samplePlan(recordedFix?: string): Plan {
   };
   const input = {
     vm,
-    source: { fetches: false, findings: [] },
+    source: { findings: [] },
     facts: {
       source: { type: 'local' as const },
       disks: [
@@ -101,7 +101,7 @@ describe('acknowledged findings', () => {
         guest: windows,
         hardware: { cpus: 1, memory_mib: 512, firmware: 'bios' as const, nics: [] },
       };
-      const source = { fetches: false, findings: [] };
+      const source = { findings: [] };
       return assemblePlan({
         configHash: 'x',
         serial: 0,

@@ -48,17 +48,20 @@ export const vsphere: SourceDriver = {
     }
   },
   findings: (facts, policy) => (facts.type === 'vsphere' ? inventoryFindings(facts.inventory, policy) : []),
-  fetch: (input) =>
-    fetchVm({
-      source: asVsphere(input.source),
-      inventory: inventoryOf(input.vm),
-      disks: input.vm.facts.disks,
-      fingerprint: input.vm.source.fingerprint,
-      policy: input.policy,
-      dir: input.dir,
-      configDir: input.configDir,
-      onStep: input.onStep,
-    }),
+  fetch: {
+    summary: 'download the disks from the datastore',
+    run: (input) =>
+      fetchVm({
+        source: asVsphere(input.source),
+        inventory: inventoryOf(input.vm),
+        disks: input.vm.facts.disks,
+        fingerprint: input.vm.source.fingerprint,
+        policy: input.policy,
+        dir: input.dir,
+        configDir: input.configDir,
+        onStep: input.onStep,
+      }),
+  },
   // FETCH checks the datastore against the plan before it copies anything.
   checkUnchanged: async () => undefined,
   async diskEntries(_source, vm, fetchDir) {
