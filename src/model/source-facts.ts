@@ -66,4 +66,19 @@ export interface OvaSourceFacts {
   nics: { mac?: string; network?: string; adapter?: string }[];
 }
 
-export type SourceFacts = LocalSourceFacts | VsphereSourceFacts | OvaSourceFacts;
+/** What a standalone ESXi host's files say about a VM (its .vmx, .vmsd and lock). */
+export interface EsxiSourceFacts {
+  type: 'esxi';
+  /** "[datastore] dir/name.vmx" */
+  path: string;
+  name: string;
+  uuid?: string;
+  guest_os?: string;
+  /** A .vmx.lck next to the .vmx: the host runs the VM. */
+  powered_on: boolean;
+  snapshots: string[];
+  disks: { file: string; controller: { type: string; bus: number; unit: number } }[];
+  nics: { mac?: string; adapter?: string; network?: string }[];
+}
+
+export type SourceFacts = LocalSourceFacts | VsphereSourceFacts | OvaSourceFacts | EsxiSourceFacts;

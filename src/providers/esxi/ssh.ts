@@ -1,0 +1,184 @@
+// One SSH connection to an ESXi host (ssh2): SFTP for the datastore files, exec for vim-cmd. The
+// host key is checked against the pinned SHA256 fingerprint before any credential is sent; the
+// key seen is kept so nbdkit's ssh plugin can be given exactly that key as its known host.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import ssh2 from 'ssh2';
+import type { SFTPWrapper } from 'ssh2';
+import { UserError } from '../../util/errors.js';
+import type { EsxiSourceConfig } from './config.js';
+
+export class EsxiError extends UserError {}
+
+export interface RemoteStat {
+  size: number;
+  mtime_ms: number;
+  directory: boolean;
+}
+
+/** "SHA256:…" as ssh-keygen -l prints it, of a public key blob. */
+export function fingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The known_hosts line for the key, as libssh (nbdkit's ssh plugin) reads it. */
+function knownHostsLine(host: string, port: number, blob: Buffer): string {
+  const type = blob.subarray(4, 4 + blob.readUInt32BE(0)).toString('latin1');
+  return `${port === 22 ? host : `[${host}]:${port}`} ${type} ${blob.toString('base64')}\n`;
+}
+
+export class EsxiSession {
+  private constructor(
+    readonly source: EsxiSourceConfig,
+    private readonly client: ssh2.Client,
+    private readonly sftp: SFTPWrapper,
+    /** A known_hosts line holding the host key this session verified. */
+    readonly knownHosts: string,
+  ) {}
+
+  get where(): string {
+    return `${this.source.username}@${this.source.host}:${this.source.port}`;
+  }
+
+  static async connect(source: EsxiSourceConfig): Promise<EsxiSession> {
+    const client = new ssh2.Client();
+    let seen: Buffer | undefined;
+    const where = `${source.host}:${source.port}`;
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve());
+      client.once('error', (err: Error & { level?: string; code?: string }) => {
+        if (seen && source.host_key && fingerprint(seen) !== source.host_key)
+          reject(
+            new EsxiError(
+              `${source.address}: the host key of ${where} is ${fingerprint(seen)}, not the pinned ${source.host_key}`,
+              'if the host was reinstalled, check the new key on its console (ssh-keygen -lf /etc/ssh/ssh_host_rsa_key.pub) and update host_key',
+            ),
+          );
+        else if (err.level === 'client-authentication')
+          reject(
+            new EsxiError(
+              `${source.address}: ${source.username}@${where} refused the ${source.password ? 'password' : 'key'}`,
+              'check username and password (or private_key_file); ESXi must allow SSH logins for that user',
+            ),
+          );
+        else if (
+          err.level === 'client-timeout' ||
+          err.code === 'ECONNREFUSED' ||
+          err.code === 'EHOSTUNREACH' ||
+          err.code === 'ENOTFOUND'
+        )
+          reject(
+            new EsxiError(
+              `${source.address}: cannot reach ${where} (${err.code ?? err.message})`,
+              'check host and port, and that SSH is enabled on the ESXi host',
+            ),
+          );
+        else
+          reject(
+            new EsxiError(`${source.address}: SSH to ${where} failed: ${err.message}`, 'run with --debug for details'),
+          );
+      });
+      let privateKey: Buffer | undefined;
+      try {
+        privateKey = source.private_key_file ? readFileSync(source.private_key_file) : undefined;
+      } catch (err) {
+        reject(
+          new EsxiError(`${source.address}: cannot read private_key_file: ${(err as Error).message}`, 'check the path'),
+        );
+        return;
+      }
+      client.connect({
+        host: source.host,
+        port: source.port,
+        username: source.username,
+        ...(source.password ? { password: String(source.password.reveal()) } : {}),
+        ...(privateKey ? { privateKey } : {}),
+        readyTimeout: 30_000,
+        hostVerifier: (key: Buffer) => {
+          seen = key;
+          return source.insecure && !source.host_key ? true : fingerprint(key) === source.host_key;
+        },
+      });
+    });
+    try {
+      const sftp = await new Promise<SFTPWrapper>((res, rej) => client.sftp((err, s) => (err ? rej(err) : res(s))));
+      return new EsxiSession(source, client, sftp, knownHostsLine(source.host, source.port, seen!));
+    } catch (err) {
+      client.end();
+      throw new EsxiError(
+        `${source.address}: ${where} offers no SFTP: ${(err as Error).message}`,
+        'enable the SFTP subsystem of the host',
+      );
+    }
+  }
+
+  /** The file's size and time, or undefined when it does not exist. */
+  stat(path: string): Promise<RemoteStat | undefined> {
+    return new Promise((resolve, reject) =>
+      this.sftp.stat(path, (err, st) => {
+        if (err)
+          return (err as { code?: number }).code === 2 ? resolve(undefined) : reject(this.failed('stat', path, err));
+        resolve({ size: st.size, mtime_ms: st.mtime * 1000, directory: st.isDirectory() });
+      }),
+    );
+  }
+
+  list(path: string): Promise<string[]> {
+    return new Promise((resolve, reject) =>
+      this.sftp.readdir(path, (err, list) =>
+        err ? reject(this.failed('list', path, err)) : resolve(list.map((e) => e.filename).sort()),
+      ),
+    );
+  }
+
+  async read(path: string, offset: number, length: number): Promise<Buffer> {
+    const handle = await new Promise<Buffer>((res, rej) =>
+      this.sftp.open(path, 'r', (err, h) => (err ? rej(this.failed('open', path, err)) : res(h))),
+    );
+    try {
+      const buf = Buffer.alloc(length);
+      let done = 0;
+      while (done < length) {
+        const n = await new Promise<number>((res, rej) =>
+          this.sftp.read(handle, buf, done, length - done, offset + done, (err, bytes) =>
+            err ? rej(this.failed('read', path, err)) : res(bytes),
+          ),
+        );
+        if (n === 0) break;
+        done += n;
+      }
+      return buf.subarray(0, done);
+    } finally {
+      await new Promise<void>((res) => this.sftp.close(handle, () => res()));
+    }
+  }
+
+  readStream(path: string, start: number): NodeJS.ReadableStream {
+    return this.sftp.createReadStream(path, { start, highWaterMark: 256 * 1024 });
+  }
+
+  /** Runs a command; undefined when the host has no such command (exit 127). */
+  exec(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) =>
+      this.client.exec(command, (err, stream) => {
+        if (err) return reject(this.failed('run', command, err));
+        let stdout = '';
+        let stderr = '';
+        stream.on('data', (b: Buffer) => (stdout += b.toString()));
+        stream.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+        stream.on('close', (code: number | null) => resolve({ code: code ?? -1, stdout, stderr }));
+      }),
+    );
+  }
+
+  private failed(what: string, path: string, err: Error): EsxiError {
+    return new EsxiError(
+      `${this.source.address}: cannot ${what} ${path} on ${this.source.host}: ${err.message}`,
+      "check the datastore path and the user's permissions",
+    );
+  }
+
+  close(): void {
+    this.client.end();
+  }
+}
