@@ -2,10 +2,9 @@
 // VM is the one planned, is not running, and its files are unchanged. Each file downloads to
 // .partial and resumes from the byte where it stopped; its size is verified and its sha256 recorded.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { type DiskFacts, type SourceFingerprint, changedFiles } from '../../model/facts.js';
 import type { EsxiSourceFacts } from '../../model/source-facts.js';
 import type { OutputRecord } from '../../model/state.js';
@@ -81,20 +80,20 @@ export async function fetchEsxiVm(
       const hash = have ? await hashFile(partial) : createHash('sha256');
       let done = have;
       let last = 0;
-      const tap = new Transform({
-        transform(chunk: Buffer, _e, cb) {
+      const out = await open(partial, have ? 'a' : 'w');
+      try {
+        await session.copy(remote, have, size, async (chunk) => {
           hash.update(chunk);
+          await out.write(chunk);
           done += chunk.length;
           if (done - last >= 128 * 2 ** 20) {
             last = done;
             input.onStep(`${shown}: ${mib(done)} of ${mib(size)} MiB`);
           }
-          cb(null, chunk);
-        },
-      });
-      if (size > have)
-        await pipeline(session.readStream(remote, have), tap, createWriteStream(partial, { flags: have ? 'a' : 'w' }));
-      else if (!have) createWriteStream(partial).end();
+        });
+      } finally {
+        await out.close();
+      }
       const got = existsSync(partial) ? statSync(partial).size : 0;
       if (got !== size)
         throw new EsxiError(`downloaded ${got} of ${size} bytes of ${shown}`, 'run h2k apply again: it resumes');

@@ -10,6 +10,9 @@ import type { EsxiSourceConfig } from './config.js';
 
 export class EsxiError extends UserError {}
 
+const READ_CHUNK = 256 * 1024;
+const READS_IN_FLIGHT = 32;
+
 export interface RemoteStat {
   size: number;
   mtime_ms: number;
@@ -131,30 +134,73 @@ export class EsxiSession {
     );
   }
 
-  async read(path: string, offset: number, length: number): Promise<Buffer> {
-    const handle = await new Promise<Buffer>((res, rej) =>
+  private open(path: string): Promise<Buffer> {
+    return new Promise((res, rej) =>
       this.sftp.open(path, 'r', (err, h) => (err ? rej(this.failed('open', path, err)) : res(h))),
     );
+  }
+
+  private closeHandle(handle: Buffer): Promise<void> {
+    return new Promise((res) => this.sftp.close(handle, () => res()));
+  }
+
+  /** Exactly `length` bytes at `offset` (fewer only at the end of the file): servers may answer short. */
+  private async readAt(handle: Buffer, path: string, offset: number, length: number): Promise<Buffer> {
+    const buf = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const n = await new Promise<number>((res, rej) =>
+        this.sftp.read(handle, buf, done, length - done, offset + done, (err, bytes) =>
+          err ? rej(this.failed('read', path, err)) : res(bytes),
+        ),
+      );
+      if (n === 0) break;
+      done += n;
+    }
+    return buf.subarray(0, done);
+  }
+
+  async read(path: string, offset: number, length: number): Promise<Buffer> {
+    const handle = await this.open(path);
     try {
-      const buf = Buffer.alloc(length);
-      let done = 0;
-      while (done < length) {
-        const n = await new Promise<number>((res, rej) =>
-          this.sftp.read(handle, buf, done, length - done, offset + done, (err, bytes) =>
-            err ? rej(this.failed('read', path, err)) : res(bytes),
-          ),
-        );
-        if (n === 0) break;
-        done += n;
-      }
-      return buf.subarray(0, done);
+      return await this.readAt(handle, path, offset, length);
     } finally {
-      await new Promise<void>((res) => this.sftp.close(handle, () => res()));
+      await this.closeHandle(handle);
     }
   }
 
-  readStream(path: string, start: number): NodeJS.ReadableStream {
-    return this.sftp.createReadStream(path, { start, highWaterMark: 256 * 1024 });
+  /** Streams [start, size) of a file to `sink` in order, with many reads in flight: one SFTP read
+   *  at a time waits a round trip per chunk (measured 22 MiB/s on loopback, against 240 for sftp). */
+  async copy(path: string, start: number, size: number, sink: (chunk: Buffer) => Promise<void>): Promise<void> {
+    const handle = await this.open(path);
+    const pending = new Map<number, Promise<Buffer>>();
+    let next = start;
+    const issue = () => {
+      while (pending.size < READS_IN_FLIGHT && next < size) {
+        const len = Math.min(READ_CHUNK, size - next);
+        const p = this.readAt(handle, path, next, len);
+        p.catch(() => undefined); // awaited in order below; a failure surfaces there
+        pending.set(next, p);
+        next += len;
+      }
+    };
+    try {
+      for (let at = start; at < size;) {
+        issue();
+        const chunk = await pending.get(at)!;
+        pending.delete(at);
+        if (chunk.length === 0)
+          throw new EsxiError(
+            `${path} on ${this.source.host} ended at byte ${at} of ${size}`,
+            'the file changed; plan again',
+          );
+        await sink(chunk);
+        at += chunk.length;
+      }
+    } finally {
+      await Promise.allSettled(pending.values());
+      await this.closeHandle(handle);
+    }
   }
 
   /** Runs a command; undefined when the host has no such command (exit 127). */
