@@ -21,7 +21,8 @@ const SAMPLES = 64;
 function packageReader(pkg: OvfPackage): ChainReader {
   const at = (href: string): PackageFile => pkg.files.get(href)!;
   return {
-    otherFormats: true,
+    // A member that is not a VMDK (a text file, the manifest) is refused, not read as a raw disk.
+    otherFormats: false,
     resolve(name, from, what) {
       throw new DiskChainError(
         `${from} in ${pkg.path} names ${what} ${JSON.stringify(name)}`,
