@@ -155,8 +155,9 @@ export async function esxiVmFacts(
 ): Promise<SourceVmFacts> {
   const base = { source: vm.facts, hardware: esxiHardware(vm) };
   if (!opts.inspect) {
+    const root = session.source.datastore_root;
     const disks = vm.facts.disks.map((d) => ({
-      name: d.file,
+      name: datastorePath(root, diskPath(vm, d.file, root)),
       format: 'vmdk',
       virtual_bytes: 0,
       allocated_bytes: 0,

@@ -1,0 +1,161 @@
+// The esxi source against a real OpenSSH server on loopback standing in for an ESXi host (not
+// ESXi: no vim-cmd, so VMs are found by listing the datastores). Planned through the real CLI;
+// the refusals here happen before any appliance starts.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { SSH_USER, type Sshd, esxiVm, startSshd } from '../fixtures/sshd.js';
+import { h2k, tempDir, writeConfig } from '../helpers.js';
+
+const MAC = '00:50:56:8a:33:01';
+
+function esxiConfig(sshd: Sshd, opts: { auth?: string; pin?: string; vm?: string } = {}): string {
+  return writeConfig({
+    'main.h2k.hcl': `variable "esxi_password" {
+  type      = string
+  sensitive = true
+}
+
+source "esxi" "host" {
+  host           = "127.0.0.1"
+  port           = ${sshd.port}
+  username       = "${SSH_USER}"
+  ${opts.auth ?? 'password       = var.esxi_password'}
+  ${opts.pin ?? `host_key       = "${sshd.hostKey}"`}
+  datastore_root = "${sshd.datastores}"
+}
+
+vm "app" {
+  source = source.esxi.host
+  ${opts.vm ?? 'name   = "app01"'}
+}
+`,
+  });
+}
+
+describe('esxi source over SSH (OpenSSH standing in for ESXi)', () => {
+  let sshd: Sshd;
+  let env: Record<string, string>;
+
+  before(async () => {
+    sshd = await startSshd();
+    env = { H2K_VAR_esxi_password: sshd.password };
+    const flat = join(tempDir(), 'app01-flat.bin');
+    await execa('qemu-img', ['create', '-q', '-f', 'raw', flat, '16M']);
+    esxiVm(sshd.datastores, { ds: 'datastore1', name: 'app01', flat, sectors: 32768, mac: MAC, uuid: '42 00 00 01' });
+    const hostile = esxiVm(sshd.datastores, {
+      ds: 'datastore2',
+      name: 'evil01',
+      flat,
+      sectors: 32768,
+      mac: MAC,
+      uuid: '42 00 00 02',
+    });
+    const vmdk = join(hostile, 'evil01.vmdk');
+    writeFileSync(
+      vmdk,
+      readFileSync(vmdk, 'utf8').replace('"evil01-flat.vmdk"', '"../../datastore1/app01/app01-flat.vmdk"'),
+    );
+    const running = esxiVm(sshd.datastores, {
+      ds: 'datastore1',
+      name: 'db01',
+      flat,
+      sectors: 32768,
+      mac: MAC,
+      uuid: '42 00 00 03',
+    });
+    writeFileSync(join(running, 'db01.vmx.lck'), '');
+    writeFileSync(
+      join(running, 'db01.vmsd'),
+      '.encoding = "UTF-8"\nsnapshot.numSnapshots = "1"\nsnapshot0.displayName = "before-upgrade"\n',
+    );
+  });
+  after(async () => sshd?.stop());
+
+  it('finds the VM by listing the datastores and reads its hardware from the .vmx', async () => {
+    const dir = esxiConfig(sshd);
+    const r = await h2k(['plan', dir, '-out', join(dir, 'plan.json'), '-inspect=false', '--no-color'], { env });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stderr, /3 VM\(s\) found by a datastore listing/);
+    assert.match(r.stdout, /kvm: 2 vCPU, 1024 MiB, bios, virtio 00:50:56:8a:33:01 \(VM Network\)/);
+    const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
+    const src = plan.vms['vm.app'].facts.source;
+    assert.equal(src.path, '[datastore1] app01/app01.vmx');
+    // The CD-ROM on sata0:0 is not a disk.
+    assert.deepEqual(
+      src.disks.map((d: { file: string }) => d.file),
+      ['app01.vmdk'],
+    );
+    assert.doesNotMatch(readFileSync(join(dir, 'plan.json'), 'utf8'), new RegExp(sshd.password));
+  });
+
+  it('logs in with a private key too, and reads the chain over SFTP', async () => {
+    const dir = esxiConfig(sshd, { auth: `private_key_file = "${sshd.clientKey}"` });
+    const r = await h2k(['plan', dir, '-out', join(dir, 'plan.json'), '--no-color'], { env });
+    // The 16 MiB blank disk has no OS: the chain was read, then inspection found nothing to convert.
+    assert.match(r.stderr, /vm\.app: no filesystems found on the disks/);
+    assert.doesNotMatch(r.stderr, /refused the|host key/);
+  });
+
+  it('refuses an unknown host key in one line that names both keys', async () => {
+    const wrong = 'SHA256:' + 'A'.repeat(43);
+    const r = await h2k(['plan', esxiConfig(sshd, { pin: `host_key = "${wrong}"` }), '-inspect=false', '--no-color'], {
+      env,
+    });
+    assert.equal(r.exitCode, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `the host key of 127\\.0\\.0\\.1:${sshd.port} is ${sshd.hostKey.replace(/[+/]/g, '\\$&')}, not the pinned ${wrong}`,
+      ),
+    );
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  it('refuses a wrong password in one line, without echoing it', async () => {
+    const r = await h2k(['plan', esxiConfig(sshd), '-inspect=false', '--no-color'], {
+      env: { H2K_VAR_esxi_password: 'not-the-password' },
+    });
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, new RegExp(`${SSH_USER}@127\\.0\\.0\\.1:${sshd.port} refused the password`));
+    assert.doesNotMatch(r.stderr, /not-the-password/);
+  });
+
+  it('an unpinned host key without insecure = true is a configuration error', async () => {
+    const r = await h2k(['validate', esxiConfig(sshd, { pin: '' }), '--no-color'], { env });
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /Unpinned host key/);
+    assert.match(r.stderr, /main\.h2k\.hcl:\d+:\d+/);
+  });
+
+  it('refuses an extent path that leaves the disk directory before any tool reads it', async () => {
+    const r = await h2k(['plan', esxiConfig(sshd, { vm: 'name = "evil01"' }), '--no-color'], { env });
+    assert.equal(r.exitCode, 1);
+    assert.match(
+      r.stderr,
+      /extent path "\.\.\/\.\.\/datastore1\/app01\/app01-flat\.vmdk" in \[datastore2\] evil01\/evil01\.vmdk leaves/,
+    );
+  });
+
+  it('reports a running VM (its .vmx.lck) as critical and its snapshots', async () => {
+    const r = await h2k(
+      ['plan', esxiConfig(sshd, { vm: 'path = "[datastore1] db01/db01.vmx"' }), '-inspect=false', '--no-color'],
+      {
+        env,
+      },
+    );
+    assert.match(r.stdout, /CRITICAL \[source-powered-on\] \[datastore1\] db01\/db01\.vmx is running/);
+    assert.match(r.stdout, /\[snapshots-present\] .*1 snapshot\(s\) \(before-upgrade\)/);
+  });
+
+  it('names the VMs it has when a name matches none', async () => {
+    const r = await h2k(['plan', esxiConfig(sshd, { vm: 'name = "app02"' }), '-inspect=false', '--no-color'], { env });
+    assert.equal(r.exitCode, 1);
+    assert.match(
+      r.stderr,
+      /No VM with name "app02" on 127\.0\.0\.1\. Its VMs: app01 \(\[datastore1\] app01\/app01\.vmx\)/,
+    );
+  });
+});
