@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { benchFixtures } from './fixtures.js';
 import { benchLocalApply } from './local-apply.js';
 import { benchParse } from './parse.js';
+import { benchSources } from './sources.js';
 import { benchVsphere } from './vsphere.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -12,6 +13,7 @@ const benches: [string, () => Promise<Record<string, unknown>>][] = [
   ['parse', () => benchParse(repo)],
   ['local-apply', () => benchLocalApply(repo)],
   ['vsphere', () => benchVsphere(repo)],
+  ['sources', () => benchSources(repo)],
   ['fixtures', () => benchFixtures(repo)],
 ];
 for (const [name, run] of benches) {
