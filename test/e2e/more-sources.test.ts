@@ -131,14 +131,18 @@ vm "from_hyperv" {
     assert.equal(r.exitCode, 0, r.stderr);
     assert.match(
       r.stderr,
-      /vm\.exported: fetch: done in [\d.]+ s \(1 disk\(s\) extracted, \d+ MiB in [\d.]+ s, verified against the sha256 manifest\)/,
+      new RegExp(
+        String.raw`vm\.exported: fetch: done in [\d.]+ s \(1 disk\(s\) extracted, \d+ MiB in [\d.]+ s, ` +
+          String.raw`verified against the sha256 manifest\)`,
+      ),
     );
     assert.match(r.stderr, /vm\.on_esxi: fetch: done in [\d.]+ s \(2 file\(s\), 2048 MiB over SFTP/);
     for (const vm of VMS)
       assert.match(
         r.stderr,
         new RegExp(
-          `${vm.replace('.', '\\.')}: validate: done in [\\d.]+ s \\(boot test passed in \\d+ s \\(\\w+\\): default target`,
+          `${vm.replace('.', '\\.')}: validate: done in [\\d.]+ s ` +
+            String.raw`\(boot test passed in \d+ s \(\w+\): default target`,
         ),
       );
     const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));

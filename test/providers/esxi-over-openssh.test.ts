@@ -108,7 +108,8 @@ describe('esxi source over SSH (OpenSSH standing in for ESXi)', () => {
     assert.match(
       r.stderr,
       new RegExp(
-        `the host key of 127\\.0\\.0\\.1:${sshd.port} is ${sshd.hostKey.replace(/[+/]/g, '\\$&')}, not the pinned ${wrong}`,
+        `the host key of 127\\.0\\.0\\.1:${sshd.port} is ${sshd.hostKey.replace(/[+/]/g, '\\$&')}, ` +
+          `not the pinned ${wrong}`,
       ),
     );
     assert.doesNotMatch(r.stderr, /\n\s+at /);

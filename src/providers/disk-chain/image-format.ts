@@ -73,7 +73,8 @@ async function vhd(src: ByteSource, footer: Buffer): Promise<SniffedImage> {
   if (relative !== undefined) return { format: 'vpc', parent: relative.replace(/\\/g, '/'), unreadable };
   const absolute = locators[W2KU];
   throw new DiskChainError(
-    `${src.shown} is a differencing VHD whose parent is ${absolute ? `the absolute Windows path ${absolute}` : 'unnamed'}`,
+    `${src.shown} is a differencing VHD whose parent is ` +
+      (absolute ? `the absolute Windows path ${absolute}` : 'unnamed'),
     unreadable,
   );
 }

@@ -62,7 +62,8 @@ export const esxiSchema: SourceSchema = {
     const hostKey = str('host_key');
     if (!hostKey && !insecure) {
       const detail =
-        'Pin the host key with host_key = "SHA256:…" (ssh-keygen -lf on the host\'s key, or from the first connection\'s error), or set insecure = true.';
+        'Pin the host key with host_key = "SHA256:…" (ssh-keygen -lf on the host\'s key, or from the ' +
+        "first connection's error), or set insecure = true.";
       diags.error('Unpinned host key', detail, at);
       return undefined;
     }
@@ -90,7 +91,9 @@ export const esxiSchema: SourceSchema = {
   checkVm({ values, nameSpan, position, header, diags }) {
     const foreign = FOREIGN.filter((k) => k in values).sort((a, b) => position(a) - position(b));
     if (foreign.length) {
-      const detail = `"${foreign[0]}" does not apply to an esxi source: a VM is picked by "name" or "path" ("[datastore] dir/vm.vmx").`;
+      const detail =
+        `"${foreign[0]}" does not apply to an esxi source: a VM is picked by "name" or ` +
+        '"path" ("[datastore] dir/vm.vmx").';
       diags.error('Unsupported argument', detail, nameSpan(foreign[0]));
       return false;
     }

@@ -106,7 +106,9 @@ export async function fetchEsxiVm(
   const seconds = (Date.now() - started) / 1000;
   return {
     outputs,
-    note: `${outputs.length} file(s), ${(bytes / 2 ** 20).toFixed(0)} MiB over SFTP in ${seconds.toFixed(1)} s${resumed ? `, resumed after ${(resumed / 2 ** 20).toFixed(0)} MiB` : ''}`,
+    note:
+      `${outputs.length} file(s), ${(bytes / 2 ** 20).toFixed(0)} MiB over SFTP in ${seconds.toFixed(1)} s` +
+      (resumed ? `, resumed after ${(resumed / 2 ** 20).toFixed(0)} MiB` : ''),
     details: { bytes, seconds: Number(seconds.toFixed(1)), resumed_from: resumed },
   };
 }

@@ -43,7 +43,8 @@ export const esxi: SourceDriver = {
         if (hits.length !== 1) {
           const known = all.map((v) => `${v.facts.name} (${v.facts.path})`).join(', ') || 'none';
           const detail = hits.length
-            ? `${hits.length} VMs on ${src.host} have ${what}: ${hits.map((h) => h.facts.path).join(', ')}. Select it by "path".`
+            ? `${hits.length} VMs on ${src.host} have ${what}: ${hits.map((h) => h.facts.path).join(', ')}. ` +
+              'Select it by "path".'
             : `No VM with ${what} on ${src.host}. Its VMs: ${known}.`;
           problems.push({
             severity: 'error',
@@ -68,13 +69,17 @@ export const esxi: SourceDriver = {
       out.push({
         severity: 'critical' as const,
         code: 'source-powered-on',
-        message: `${facts.path} is running (its .vmx.lck exists): shut it down before apply; h2k does not power off ESXi guests over SSH`,
+        message:
+          `${facts.path} is running (its .vmx.lck exists): shut it down before apply; h2k does not power ` +
+          'off ESXi guests over SSH',
       });
     if (facts.snapshots.length)
       out.push({
         severity: 'info' as const,
         code: 'snapshots-present',
-        message: `${facts.path} has ${facts.snapshots.length} snapshot(s) (${facts.snapshots.join(', ')}): the current state is converted, through its delta chain`,
+        message:
+          `${facts.path} has ${facts.snapshots.length} snapshot(s) (${facts.snapshots.join(', ')}): the ` +
+          'current state is converted, through its delta chain',
       });
     return out;
   },

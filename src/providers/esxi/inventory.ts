@@ -29,19 +29,23 @@ export function hostPath(root: string, dsPath: string): string | undefined {
 
 const VMFS_UUID = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** `vim-cmd vmsvc/getallvms` output (Vmid, Name, File, Guest OS, Version, Annotation columns) →
+ *  the .vmx files, as absolute paths; names may hold spaces, the File column is "[ds] dir/x.vmx". */
+export function parseGetAllVms(stdout: string, root: string): string[] {
+  return stdout
+    .split('\n')
+    .map((l) => /^\s*\d+\s+.*?\s(\[[^\]]+\]\s+\S.*?\.vmx)(\s|$)/.exec(l)?.[1])
+    .filter((p): p is string => !!p)
+    .map((p) => hostPath(root, p))
+    .filter((p): p is string => !!p)
+    .sort();
+}
+
 /** Every .vmx on the host, as absolute paths. */
 export async function vmxFiles(session: EsxiSession): Promise<{ files: string[]; via: string }> {
   const root = session.source.datastore_root;
   const vim = await session.exec('vim-cmd vmsvc/getallvms');
-  if (vim.code === 0) {
-    const files = vim.stdout
-      .split('\n')
-      .map((l) => /^\s*\d+\s+.*?\s(\[[^\]]+\]\s+\S.*?\.vmx)\s/.exec(l)?.[1])
-      .filter((p): p is string => !!p)
-      .map((p) => hostPath(root, p))
-      .filter((p): p is string => !!p);
-    return { files: files.sort(), via: 'vim-cmd' };
-  }
+  if (vim.code === 0) return { files: parseGetAllVms(vim.stdout, root), via: 'vim-cmd' };
   const top = await session.stat(root);
   if (!top?.directory)
     throw new EsxiError(

@@ -54,7 +54,8 @@ export class EsxiSession {
           reject(
             new EsxiError(
               `${source.address}: the host key of ${where} is ${fingerprint(seen)}, not the pinned ${source.host_key}`,
-              'if the host was reinstalled, check the new key on its console (ssh-keygen -lf /etc/ssh/ssh_host_rsa_key.pub) and update host_key',
+              'if the host was reinstalled, check the new key on its console ' +
+                '(ssh-keygen -lf /etc/ssh/ssh_host_rsa_key.pub) and update host_key',
             ),
           );
         else if (err.level === 'client-authentication')

@@ -37,7 +37,9 @@ export const ovaSchema: SourceSchema = {
   checkVm({ values, nameSpan, position, diags }) {
     const foreign = FOREIGN.filter((k) => k in values).sort((a, b) => position(a) - position(b));
     if (foreign.length) {
-      const detail = `"${foreign[0]}" does not apply to an ova source: its VMs and disks come from the OVF descriptor; "name" picks a VirtualSystem.`;
+      const detail =
+        `"${foreign[0]}" does not apply to an ova source: its VMs and disks come from the OVF ` +
+        'descriptor; "name" picks a VirtualSystem.';
       diags.error('Unsupported argument', detail, nameSpan(foreign[0]));
       return false;
     }

@@ -107,7 +107,8 @@ export async function fetchPackage(
         throw new UserError(
           want === undefined
             ? `${pkg.path}: the manifest does not list ${href}`
-            : `${pkg.path}: ${href} does not match the manifest (${pkg.manifest.algorithm} ${got}, manifest says ${want})`,
+            : `${pkg.path}: ${href} does not match the manifest ` +
+                `(${pkg.manifest.algorithm} ${got}, manifest says ${want})`,
           'the package was modified or damaged after export; export it again',
         );
       }
@@ -125,7 +126,9 @@ export async function fetchPackage(
       : `${outputs.length} disk file(s) in place`;
   return {
     outputs,
-    note: `${what} in ${seconds.toFixed(1)} s, ${verified}${resumed ? `, resumed after ${(resumed / 2 ** 20).toFixed(0)} MiB` : ''}`,
+    note:
+      `${what} in ${seconds.toFixed(1)} s, ${verified}` +
+      (resumed ? `, resumed after ${(resumed / 2 ** 20).toFixed(0)} MiB` : ''),
     details: {
       bytes,
       seconds: Number(seconds.toFixed(1)),
