@@ -2,10 +2,16 @@
 // ESXi: no vim-cmd, so VMs are found by listing the datastores). Planned through the real CLI;
 // the refusals here happen before any appliance starts.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
+import { fetchEsxiVm } from '../../src/providers/esxi/fetch.js';
+import { readVm } from '../../src/providers/esxi/inventory.js';
+import { EsxiSession } from '../../src/providers/esxi/ssh.js';
+import { esxiDiskFacts } from '../../src/providers/esxi/vm-facts.js';
+import { Sensitive } from '../../src/schema/values.js';
+import { fileSha256 } from '../../src/util/files.js';
 import { SSH_USER, type Sshd, esxiVm, startSshd } from '../fixtures/sshd.js';
 import { h2k, tempDir, writeConfig } from '../helpers.js';
 
@@ -149,6 +155,39 @@ describe('esxi source over SSH (OpenSSH standing in for ESXi)', () => {
     );
     assert.match(r.stdout, /CRITICAL \[source-powered-on\] \[datastore1\] db01\/db01\.vmx is running/);
     assert.match(r.stdout, /\[snapshots-present\] .*1 snapshot\(s\) \(before-upgrade\)/);
+  });
+
+  it('FETCH resumes a partial download at the byte where it stopped, byte-identical', async () => {
+    const source = {
+      type: 'esxi' as const,
+      address: 'source.esxi.host',
+      host: '127.0.0.1',
+      port: sshd.port,
+      username: SSH_USER,
+      password: new Sensitive(sshd.password),
+      host_key: sshd.hostKey,
+      insecure: false,
+      datastore_root: sshd.datastores,
+    };
+    const session = await EsxiSession.connect(source);
+    try {
+      const vmx = join(sshd.datastores, 'datastore1', 'app01', 'app01.vmx');
+      const vm = await readVm(session, vmx);
+      const facts = await esxiDiskFacts(session, vm);
+      const dir = tempDir();
+      const flat = join(sshd.datastores, 'datastore1', 'app01', 'app01-flat.vmdk');
+      mkdirSync(join(dir, 'disk0'));
+      writeFileSync(join(dir, 'disk0', 'app01-flat.vmdk.partial'), readFileSync(flat).subarray(0, 5_000_000));
+      const input = { session, planned: vm.facts, vmx, disks: facts.disks, fingerprint: facts.fingerprint, dir };
+      const r = await fetchEsxiVm({ ...input, configDir: dir, onStep: () => undefined });
+      assert.equal(r.details.resumed_from, 5_000_000);
+      assert.equal(await fileSha256(join(dir, 'disk0', 'app01-flat.vmdk')), await fileSha256(flat));
+      const out = r.outputs.find((o) => o.path.endsWith('app01-flat.vmdk'))!;
+      assert.equal(out.sha256, await fileSha256(flat));
+      assert.ok(!existsSync(join(dir, 'disk0', 'app01-flat.vmdk.partial')));
+    } finally {
+      session.close();
+    }
   });
 
   it('names the VMs it has when a name matches none', async () => {

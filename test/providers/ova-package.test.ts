@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { fetchPackage } from '../../src/providers/ova/fetch.js';
+import { parseOvf } from '../../src/providers/ova/ovf.js';
 import { openPackage } from '../../src/providers/ova/package.js';
 import { fileDigest, makeOvfPackage, ovfDescriptor, writeTar } from '../fixtures/ova.js';
 import { h2k, tempDir, writeConfig } from '../helpers.js';
@@ -205,6 +206,28 @@ describe('OVF packages', () => {
       { name: 'web.mf', data: Buffer.from(`SHA256(web.ovf)= ${digest}\n`) },
     ]);
     assert.match(await planError(mf), /references web\.mf, which is not a disk/);
+  });
+
+  it('reads every VirtualSystem of a collection; a vm without a name is then ambiguous', async () => {
+    const one = (id: string, cpus: number) =>
+      `<VirtualSystem ovf:id="${id}"><Name>${id}</Name><VirtualHardwareSection><Item>` +
+      `<rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType>` +
+      `<rasd:VirtualQuantity>${cpus}</rasd:VirtualQuantity></Item></VirtualHardwareSection></VirtualSystem>`;
+    const xml =
+      '<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1" ' +
+      'xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData">' +
+      `<References/><VirtualSystemCollection ovf:id="app">${one('front', 2)}${one('back', 8)}` +
+      '</VirtualSystemCollection></Envelope>';
+    assert.deepEqual(
+      parseOvf(xml).systems.map((s) => [s.name, s.cpus]),
+      [
+        ['front', 2],
+        ['back', 8],
+      ],
+    );
+    const path = join(work, 'two.ova');
+    writeTar(path, [{ name: 'app.ovf', data: Buffer.from(xml) }]);
+    assert.match(await planError(path), /The package holds 2 VirtualSystems \("front", "back"\); pick one with name/);
   });
 
   it('names the VirtualSystem a vm asks for when the package lacks it', async () => {
