@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, printed as figures and ratios against a peer in the same run.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchFaults } from './faults.js';
 import { benchFixtures } from './fixtures.js';
 import { benchLocalApply } from './local-apply.js';
 import { benchParse } from './parse.js';
@@ -15,6 +16,7 @@ const benches: [string, () => Promise<Record<string, unknown>>][] = [
   ['vsphere', () => benchVsphere(repo)],
   ['sources', () => benchSources(repo)],
   ['fixtures', () => benchFixtures(repo)],
+  ['faults', () => benchFaults()],
 ];
 for (const [name, run] of benches) {
   if (only.length && !only.includes(name)) continue;

@@ -23,6 +23,7 @@ import { guestfsEnv } from '../tools/guestfs-backend.js';
 import { findOvmf, findTool } from '../tools/locate.js';
 import { qemuImg } from '../tools/qemu-img.js';
 import { dhcpAcks, sourceAddresses } from './net-capture.js';
+import { reaped, reapWithUs } from '../tools/reaper.js';
 
 export interface BootChecks {
   default_target: boolean;
@@ -188,10 +189,14 @@ export async function bootTest(opts: {
   }
   const started = Date.now();
   const child = spawn(qemu, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  reapWithUs(child.pid);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let exited = false;
-  child.on('exit', () => (exited = true));
+  child.on('exit', () => {
+    exited = true;
+    reaped(child.pid);
+  });
   let failure: string | undefined;
   let verdict: ReturnType<typeof judge> | undefined;
   try {

@@ -16,7 +16,13 @@ export async function convertImage(opts: {
   const args = ['convert', '-q', '-f', 'qcow2', '-O', opts.format];
   if (opts.format === 'qcow2' && opts.compress) args.push('-c');
   if (opts.format === 'raw') args.push('-S', '4k');
-  await qemuImg([...args, opts.overlay, partial]);
+  try {
+    await qemuImg([...args, opts.overlay, partial]);
+  } catch (err) {
+    // A failed conversion (a full disk) frees what it wrote; a killed one is removed by the next run.
+    rmSync(partial, { force: true });
+    throw err;
+  }
   renameSync(partial, opts.out);
 }
 

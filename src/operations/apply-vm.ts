@@ -1,14 +1,15 @@
 // Runs one VM's planned actions in stage order. Each completed stage is recorded in state with the
 // input hash the plan gave it and its outputs (size, sha256), so a killed apply resumes at the
 // first stage not recorded done, and redoes that one from a clean start.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statfsSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { bootTest } from '../executors/boot-test.js';
 import { convertImages } from '../executors/convert.js';
 import { runFix } from '../executors/fix.js';
 import { createOverlays } from '../executors/flatten.js';
 import { domainXml } from '../executors/libvirt-xml.js';
-import { outputRecord, workspace } from '../executors/workspace.js';
+import { type Workspace, outputRecord, workspace } from '../executors/workspace.js';
 import { prepareBootOverlays } from '../guests/boot.js';
 import { familyForGuest } from '../guests/registry.js';
 import { type Action, type Stage, type VmPlan, vmSlug } from '../model/plan.js';
@@ -55,6 +56,26 @@ export async function checkUnchanged(config: Config, vm: VmPlan): Promise<void> 
   await driver.checkUnchanged(src, vm, configVm(config, vm.address));
 }
 
+/** A full filesystem, said in one line naming the directory the stage writes and what it needs there. */
+function diskFull(err: unknown, stage: Stage, ws: Workspace, vm: VmPlan): UserError | undefined {
+  const e = err as { code?: string; message?: string };
+  if (e?.code !== 'ENOSPC' && !/no space left on device/i.test(String(e?.message ?? ''))) return undefined;
+  const dir = stage === 'fetch' ? ws.fetchDir : stage === 'convert' ? dirname(ws.outDisks[0]) : ws.dir;
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  const need = vm.facts.disks.reduce((n, d) => n + d.allocated_bytes, 0);
+  let free = '';
+  try {
+    const s = statfsSync(dir);
+    free = `, ${mib(s.bavail * s.bsize)} free now`;
+  } catch {
+    // the directory may not exist yet
+  }
+  return new UserError(
+    `${dir}: no space left on device during ${stage.toUpperCase()} (it needs up to ${mib(need)} there${free})`,
+    'free space there (or set output_dir elsewhere), then run h2k apply again: completed stages are not redone',
+  );
+}
+
 export async function applyVm(opts: {
   config: Config;
   vm: VmPlan;
@@ -88,8 +109,8 @@ export async function applyVm(opts: {
     let outcome: StageOutcome;
     try {
       outcome = await runStage(action);
-    } catch (err) {
-      const e = err as Error & { hint?: string };
+    } catch (caught) {
+      const e = (diskFull(caught, action.stage, ws, vm) ?? caught) as Error & { hint?: string };
       const message = e.message.split('\n')[0];
       await record(action.stage, { status: 'failed', ...base, outputs: [], ...times(), error: message });
       emit({ kind: 'stage-failed', vm: vm.address, stage: action.stage, error: message });
@@ -98,6 +119,10 @@ export async function applyVm(opts: {
       throw new StageError(vm.address, action.stage, message, hint);
     }
     const { outputs, note, details } = outcome;
+    // Fault injection for the kill-anywhere test: a crash in the instant between a stage's work and
+    // its state record cannot be timed from outside. Named for what it does; nothing sets it but a test.
+    if (process.env.H2K_FAULT_CRASH_BEFORE_RECORD === `${vm.address}:${action.stage}`)
+      process.kill(process.pid, 'SIGKILL');
     await record(action.stage, { status: 'done', ...base, outputs, ...times(), ...(details ? { details } : {}) });
     const seconds = (Date.now() - started.getTime()) / 1000;
     emit({ kind: 'stage-done', vm: vm.address, stage: action.stage, seconds, ...(note ? { note } : {}) });

@@ -1,15 +1,16 @@
 // plan: refresh the state against what is on disk, gather facts through the source drivers, and
 // run the pure planner. In refresh-only mode, only the refresh. What plan and apply share.
-import { existsSync, statfsSync } from 'node:fs';
+import { existsSync, statSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Drift, Plan, PlanMode, VmPlan } from '../model/plan.js';
 import { assemblePlan } from '../planner/plan.js';
-import { planVm } from '../planner/plan-vm.js';
+import { type Room, planVm } from '../planner/plan-vm.js';
 import { sourceDriver } from '../providers/registry.js';
 import { configHash } from '../schema/config-hash.js';
 import { addressIn, selectTargets } from '../schema/config-vm.js';
 import type { Config } from '../schema/config.js';
 import { ConfigurationError, type Diagnostic } from '../schema/diagnostics.js';
+import { stateDir } from '../state/local/paths.js';
 import type { StateStore } from '../state/store.js';
 import { gatherVms } from './gather.js';
 import { orphans, refreshOnly, refreshVm } from './refresh.js';
@@ -30,16 +31,22 @@ export interface PlanResult {
   warnings: Diagnostic[];
 }
 
-/** Free bytes of the filesystem that holds (or will hold) dir. */
-function freeBytesAt(dir: string): number | undefined {
+/** Free bytes of the filesystem that holds (or will hold) dir, and its device. */
+function roomAt(dir: string): Room | undefined {
   let d = dir;
   while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
   try {
     const s = statfsSync(d);
-    return s.bavail * s.bsize;
+    return { free: s.bavail * s.bsize, device: statSync(d).dev };
   } catch {
     return undefined;
   }
+}
+
+function space(outputDir: string, workDir: string): { space?: { output: Room; work: Room } } {
+  const output = roomAt(outputDir);
+  const work = roomAt(workDir);
+  return output && work ? { space: { output, work } } : {};
 }
 
 export async function makePlan(config: Config, state: StateStore, opts: PlanOptions): Promise<PlanResult> {
@@ -81,7 +88,7 @@ export async function makePlan(config: Config, state: StateStore, opts: PlanOpti
         findings: driver.findings(g.facts.source, g.vm.policy),
       },
       recorded: replaced ? {} : refreshed.recorded,
-      freeBytes: freeBytesAt(resolve(config.dir, g.vm.policy.output_dir)),
+      ...space(resolve(config.dir, g.vm.policy.output_dir), stateDir(config.dir)),
     });
     // A converted VM whose source no longer matches: say so, besides planning it again.
     const flattenAgain = vmPlan.actions.some((a) => a.stage === 'flatten');

@@ -27,13 +27,33 @@ export interface PlanVmInput {
   vm: VmConfig;
   facts: VmFacts;
   fingerprint: SourceFingerprint;
-  /** What the source driver says: whether FETCH copies the disks first, and its own findings. */
-  /** `fetch`: what the source's FETCH stage does, for sources that have one. */
+  /** What the source driver says: what its FETCH stage does (for sources that have one), and its own findings. */
   source: { fetch?: string; findings: RawFinding[] };
   /** Recorded results of earlier applies for this VM, by stage. */
   recorded: Partial<Record<Stage, StageRecord>>;
-  /** Free bytes where apply writes (the output directory's filesystem), when known. */
-  freeBytes?: number;
+  /** Where apply writes, when known: the output directory and the workspace (fetched copies, overlays). */
+  space?: { output: Room; work: Room };
+}
+
+/** Free bytes of a filesystem, and which one it is. */
+export interface Room {
+  free: number;
+  device: number;
+}
+
+/** The output needs up to the disks' allocated bytes in output_dir; a fetched copy as much again in
+ *  the workspace. Where both are one filesystem, they add up. */
+function spaceFindings(input: PlanVmInput, outputDir: string): RawFinding[] {
+  if (!input.space) return [];
+  const allocated = input.facts.disks.reduce((n, d) => n + d.allocated_bytes, 0);
+  const { output, work } = input.space;
+  const needs = [{ where: outputDir, room: output, bytes: allocated }];
+  if (input.source.fetch) {
+    if (work.device === output.device)
+      needs[0] = { where: `${outputDir} and .h2k`, room: output, bytes: 2 * allocated };
+    else needs.push({ where: '.h2k', room: work, bytes: allocated });
+  }
+  return needs.flatMap((n) => spaceFinding(n.bytes, n.room.free, n.where) ?? []);
 }
 
 /** The KVM NICs paired with the VMware NICs they replace (same order), for rebinding guest configs. */
@@ -87,10 +107,7 @@ export function planVm(input: PlanVmInput): VmPlan {
     network,
   } = guestEdits(facts.guest, vm, nicBindings(vm, facts.hardware, hardware));
   const raw = [...guestFindings, ...input.source.findings];
-  const copies = input.source.fetch ? 2 : 1; // the fetched copy, then the output
-  const allocated = facts.disks.reduce((n, d) => n + d.allocated_bytes, 0);
-  const space = spaceFinding(copies * allocated, input.freeBytes, vm.policy.output_dir);
-  if (space) raw.push(space);
+  raw.push(...spaceFindings(input, vm.policy.output_dir));
   const findings: Finding[] = raw.map((f) => ({ ...f, acknowledged: vm.policy.acknowledge.includes(f.code) }));
   const layers = facts.disks.reduce((n, d) => n + d.chain.length, 0);
   if (layers > facts.disks.length)

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { type GuestfsEnv, guestfsEnv } from './guestfs-backend.js';
 import { findTool } from './locate.js';
+import { reaped, reapWithUs } from './reaper.js';
 
 export interface GuestDisk {
   path: string;
@@ -32,6 +33,7 @@ export class GuestfishSession {
   /** Commands run, for --debug and for counting launches in benchmarks. */
   readonly log: string[] = [];
   private closed = false;
+  private appliance?: number;
 
   private constructor(
     private readonly bin: string,
@@ -52,6 +54,7 @@ export class GuestfishSession {
     if (!bin) throw new Error('guestfish not found: install libguestfs-tools (npm run setup)');
     const { env } = await guestfsEnv();
     const pid = await startListener(bin, ['--listen'], env);
+    reapWithUs(Number(pid));
     const s = new GuestfishSession(bin, pid, env);
     try {
       for (const d of disks) {
@@ -66,7 +69,11 @@ export class GuestfishSession {
       if (!opts.readonly) await s.run('set-smp', String(Math.min(4, availableParallelism())));
       await s.run('run');
       const pid = Number((await s.run('get-pid')).trim());
-      if (Number.isInteger(pid) && pid > 0) GuestfishSession.appliancePids.add(pid);
+      if (Number.isInteger(pid) && pid > 0) {
+        GuestfishSession.appliancePids.add(pid);
+        s.appliance = pid;
+        reapWithUs(pid);
+      }
     } catch (err) {
       await s.close();
       throw err;
@@ -130,6 +137,8 @@ export class GuestfishSession {
       env: { ...process.env, ...this.env },
       reject: false,
     });
+    reaped(Number(this.pid));
+    reaped(this.appliance);
   }
 }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../util/errors.js';
 import { findTool } from './locate.js';
+import { reaped, reapWithUs } from './reaper.js';
 
 interface Helper {
   child: ChildProcess;
@@ -19,9 +20,15 @@ interface Helper {
 
 function startHelper(bin: string, args: string[]): Helper {
   const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  reapWithUs(child.pid);
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<void>((res) => child.once('exit', () => res()));
+  const exited = new Promise<void>((res) =>
+    child.once('exit', () => {
+      reaped(child.pid);
+      res();
+    }),
+  );
   return { child, exited, stderr: () => stderr };
 }
 

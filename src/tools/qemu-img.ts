@@ -2,6 +2,7 @@
 // on, let alone write to, a source image.
 import { execa } from 'execa';
 import { findTool } from './locate.js';
+import { reaped, reapWithUs } from './reaper.js';
 
 export interface QemuImgInfo {
   filename: string;
@@ -20,7 +21,13 @@ function bin(): string {
 }
 
 export async function qemuImg(args: string[], opts: { reject?: boolean } = {}) {
-  return execa(bin(), args, { reject: opts.reject ?? true });
+  const p = execa(bin(), args, { reject: opts.reject ?? true });
+  reapWithUs(p.pid);
+  try {
+    return await p;
+  } finally {
+    reaped(p.pid);
+  }
 }
 
 export async function infoChain(path: string, format?: string): Promise<QemuImgInfo[]> {

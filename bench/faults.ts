@@ -1,0 +1,42 @@
+// Kill -9 anywhere, in full: 20 seeded points (H2K_KILL_SEED, default 1; H2K_KILL_POINTS) across a
+// whole apply of the Debian fixture from a real vcsim with the boot test on, each resumed until
+// done and checked against an uninterrupted run (test/e2e/kill-anywhere.ts). Prints every point,
+// the stage it hit, and the count that passed.
+import { debianFixture } from '../test/fixtures/debian-guest.js';
+import { describePoint, killPoints, referenceRun, runPoint, vsphereScenario } from '../test/e2e/kill-anywhere.js';
+
+export async function benchFaults(): Promise<Record<string, unknown>> {
+  const seed = Number(process.env.H2K_KILL_SEED ?? 1);
+  const count = Number(process.env.H2K_KILL_POINTS ?? 20);
+  const scenario = await vsphereScenario(await debianFixture(), { boot: true });
+  const out: Record<string, unknown> = {};
+  try {
+    const reference = await referenceRun(scenario);
+    out['uninterrupted apply'] = `${reference.seconds.toFixed(1)} s`;
+    let passed = 0;
+    const stages: Record<string, number> = {};
+    for (const point of killPoints(seed, count, reference.seconds)) {
+      const started = Date.now();
+      const r = await runPoint(scenario, point, reference).catch((err: Error) => ({
+        point,
+        stage: '?',
+        killed: false,
+        runs: 0,
+        problems: [err.message.split('\n')[0]],
+      }));
+      if (r.problems.length === 0) passed++;
+      stages[r.stage] = (stages[r.stage] ?? 0) + 1;
+      const took = ((Date.now() - started) / 1000).toFixed(0);
+      out[describePoint(point)] =
+        `in ${r.stage}, ${r.killed ? 'killed' : 'finished first'}, ${r.runs} resume run(s), ${took} s: ` +
+        (r.problems.length ? `FAILED: ${r.problems.join('; ')}` : 'ok');
+    }
+    out['stages hit'] = Object.entries(stages)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ');
+    out['passed'] = `${passed}/${count} (seed ${seed})`;
+  } finally {
+    await scenario.stop();
+  }
+  return out;
+}

@@ -1,0 +1,117 @@
+// A filesystem that fills up under FETCH and under CONVERT, for real: two size-limited tmpfs mounts
+// made by the test (the workspace's and the output directory's), an OVA of the Debian fixture as the
+// source. The plan predicts both; apply fails at each with one line naming the directory; nothing
+// half-written is presented as done; once the test grows the mount, the next apply goes on.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { debianFixture } from '../fixtures/debian-guest.js';
+import { makeOvfPackage, streamOptimizedDisk } from '../fixtures/ova.js';
+import { h2k, tempDir } from '../helpers.js';
+
+const mount = (dir: string, size: string) => execa('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+const grow = (dir: string, size: string) => execa('mount', ['-o', `remount,size=${size}`, dir]);
+
+describe('a full disk during FETCH and CONVERT (real fixture, tmpfs mounts)', { timeout: 30 * 60_000 }, () => {
+  let work: string;
+  let config: string;
+  let output: string;
+  const mounted: string[] = [];
+  const stages = () =>
+    Object.keys(JSON.parse(readFileSync(join(config, '.h2k', 'state.json'), 'utf8')).vms['vm.web']?.stages ?? {});
+  const done = () => {
+    const s = JSON.parse(readFileSync(join(config, '.h2k', 'state.json'), 'utf8')).vms['vm.web']?.stages ?? {};
+    return Object.keys(s).filter((k) => s[k].status === 'done');
+  };
+
+  before(async () => {
+    const fixture = await debianFixture();
+    work = tempDir('h2k-full-');
+    const stream = join(work, 'stream.vmdk');
+    await streamOptimizedDisk(join(fixture, 'debian-vmware-sparse.vmdk'), stream);
+    const ova = await makeOvfPackage(join(work, 'export'), stream, {
+      name: 'web',
+      mac: '00:50:56:8a:60:01',
+      ova: true,
+      capacityBytes: 2 * 2 ** 30,
+    });
+    // The workspace's filesystem holds less than the 226 MiB disk member; the output's less than the output.
+    config = join(work, 'config');
+    output = join(work, 'output');
+    mkdirSync(config);
+    mkdirSync(output);
+    await mount(config, '120m');
+    mounted.push(config);
+    await mount(output, '200m');
+    mounted.push(output);
+    writeFileSync(
+      join(config, 'main.h2k.hcl'),
+      `source "ova" "exports" {\n  path = "${ova}"\n}\n\npolicy "p" {\n  output_dir  = "${output}"\n` +
+        `  boot_test   = false\n  acknowledge = ["insufficient-space"]\n}\n\nvm "web" {\n` +
+        `  source = source.ova.exports\n  policy = policy.p\n}\n`,
+    );
+  });
+  after(async () => {
+    for (const m of mounted.reverse()) await execa('umount', ['-l', m], { reject: false });
+  });
+
+  it('the plan predicts both: the workspace and the output directory are too small', async () => {
+    const r = await h2k(['plan', config, '--no-color']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /\[insufficient-space\] apply needs up to 226 MiB in \.h2k but only 1\d\d MiB is free/);
+    assert.match(
+      r.stdout,
+      new RegExp(`\\[insufficient-space\\] apply needs up to 226 MiB in ${output} but only 200 MiB`),
+    );
+  });
+
+  it('FETCH on a full disk: one line naming the directory, nothing recorded done', async () => {
+    const r = await h2k(['apply', config, '-auto-approve', '--no-color']);
+    assert.equal(r.exitCode, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `${join(config, '.h2k', 'fetch', 'web')}: no space left on device during FETCH ` +
+          String.raw`\(it needs up to 226 MiB there, 0 MiB free now\)`,
+      ),
+    );
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.deepEqual(done(), []);
+    assert.deepEqual(stages(), ['fetch']);
+    // What was copied is kept as .partial (FETCH resumes from it), never under the disk's name.
+    assert.deepEqual(readdirSync(join(config, '.h2k', 'fetch', 'web', 'disk0')), ['web-disk1.vmdk.partial']);
+  });
+
+  it('CONVERT on a full disk once the workspace grew: FETCH resumed, no half-written output', async () => {
+    await grow(config, '1g');
+    const r = await h2k(['apply', config, '-auto-approve', '--no-color']);
+    assert.equal(r.exitCode, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        String.raw`fetch: done in [\d.]+ s \(1 disk\(s\) extracted, \d+ MiB in [\d.]+ s, verified against the ` +
+          String.raw`sha256 manifest, resumed after \d+ MiB\)`,
+      ),
+    );
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `${output}: no space left on device during CONVERT \\(it needs up to 226 MiB there, \\d+ MiB free now\\)`,
+      ),
+    );
+    assert.deepEqual(readdirSync(output), []);
+    assert.ok(done().includes('fix'));
+    assert.ok(!done().includes('convert'));
+  });
+
+  it('with space freed, the next apply converts without redoing anything before CONVERT', async () => {
+    await grow(output, '1500m');
+    const r = await h2k(['apply', config, '-auto-approve', '--no-color']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /(fetch|fix): started/);
+    assert.match(r.stderr, /convert: done/);
+    assert.ok(existsSync(join(output, 'web.qcow2')));
+  });
+});
