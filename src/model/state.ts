@@ -11,7 +11,8 @@ export interface OutputRecord {
 }
 
 export interface StageResult {
-  status: 'done' | 'failed';
+  /** interrupted: SIGINT/SIGTERM arrived while the stage ran; it is redone from a clean start. */
+  status: 'done' | 'failed' | 'interrupted';
   input_hash: string;
   plan_hash?: string;
   outputs: OutputRecord[];
@@ -49,6 +50,7 @@ export type AuditEvent =
   | 'apply-finished'
   | 'stage-done'
   | 'stage-failed'
+  | 'stage-interrupted'
   | 'state-rm'
   | 'state-refresh'
   | 'force-unlock';

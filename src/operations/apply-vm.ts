@@ -56,6 +56,16 @@ export async function checkUnchanged(config: Config, vm: VmPlan): Promise<void> 
   await driver.checkUnchanged(src, vm, configVm(config, vm.address));
 }
 
+/** The stage each VM is in, as a way to record it interrupted. */
+const running = new Map<string, (signal: string) => Promise<void>>();
+
+/** Records every running stage as interrupted (SIGINT/SIGTERM), so state says where apply stopped. */
+export async function recordInterrupted(signal: string): Promise<void> {
+  const pending = [...running.values()];
+  running.clear();
+  await Promise.allSettled(pending.map((r) => r(signal)));
+}
+
 /** A full filesystem, said in one line naming the directory the stage writes and what it needs there. */
 function diskFull(err: unknown, stage: Stage, ws: Workspace, vm: VmPlan): UserError | undefined {
   const e = err as { code?: string; message?: string };
@@ -93,7 +103,7 @@ export async function applyVm(opts: {
       result.status === 'done'
         ? { input_hash: result.input_hash, outputs: result.outputs }
         : { error: result.error ?? 'failed' };
-    const event = result.status === 'done' ? 'stage-done' : 'stage-failed';
+    const event = `stage-${result.status}` as const;
     await state.update(
       (d) => {
         (d.vms[vm.address] ??= { stages: {} }).stages[stage] = result;
@@ -106,18 +116,32 @@ export async function applyVm(opts: {
     const times = () => ({ started_at: started.toISOString(), finished_at: new Date().toISOString() });
     const base = { input_hash: action.input_hash, plan_hash: opts.planHash };
     emit({ kind: 'stage-start', vm: vm.address, stage: action.stage });
+    running.set(vm.address, (signal) =>
+      record(action.stage, {
+        status: 'interrupted',
+        ...base,
+        outputs: [],
+        ...times(),
+        error: `interrupted by ${signal}`,
+      }),
+    );
     let outcome: StageOutcome;
     try {
       outcome = await runStage(action);
     } catch (caught) {
+      running.delete(vm.address);
       const e = (diskFull(caught, action.stage, ws, vm) ?? caught) as Error & { hint?: string };
-      const message = e.message.split('\n')[0];
-      await record(action.stage, { status: 'failed', ...base, outputs: [], ...times(), error: message });
+      let message = e.message.split('\n')[0];
+      // The failure is told even when it cannot be recorded (a full disk holds the state too).
+      await record(action.stage, { status: 'failed', ...base, outputs: [], ...times(), error: message }).catch(
+        (err: Error) => (message += ` (not recorded in state: ${err.message.split('\n')[0]})`),
+      );
       emit({ kind: 'stage-failed', vm: vm.address, stage: action.stage, error: message });
       const hint =
         e.hint ?? 'see the message above; fix the cause and run h2k apply again: completed stages are not redone';
       throw new StageError(vm.address, action.stage, message, hint);
     }
+    running.delete(vm.address);
     const { outputs, note, details } = outcome;
     // Fault injection for the kill-anywhere test: a crash in the instant between a stage's work and
     // its state record cannot be timed from outside. Named for what it does; nothing sets it but a test.

@@ -8,7 +8,7 @@ import type { Config } from '../schema/config.js';
 import type { StateBackend } from '../state/backend.js';
 import { StateStore } from '../state/store.js';
 import { UserError } from '../util/errors.js';
-import { type ApplyEvent, StageError, applyVm, checkUnchanged } from './apply-vm.js';
+import { type ApplyEvent, StageError, applyVm, checkUnchanged, recordInterrupted } from './apply-vm.js';
 import { acceptDrift } from './refresh.js';
 import { type PlanOptions, makePlan } from './plan.js';
 
@@ -74,9 +74,19 @@ export async function apply(
   lockTimeoutMs = 0,
 ): Promise<ApplyResult> {
   const lock = await backend.lock('apply', lockTimeoutMs);
-  // An interrupted apply releases its lock; its state holds every stage completed so far.
+  // An interrupted apply records the stages it was in as interrupted and releases its lock; its
+  // state holds every stage completed so far, and its helpers end with it (tools/reaper.ts). A
+  // second signal finds no handler and ends h2k at once (Node's default).
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
-    const h = () => void lock.release().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+    const h = () => {
+      const again = sig === 'SIGINT' ? 'Ctrl-C again' : 'a second signal';
+      process.stderr.write(
+        `\n${sig}: stopping (the stages in progress are recorded as interrupted; ${again} forces)\n`,
+      );
+      void recordInterrupted(sig)
+        .finally(() => lock.release())
+        .finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+    };
     process.once(sig, h);
     return [sig, h] as const;
   });

@@ -19,8 +19,9 @@ export interface StateBackend {
   readLock(): Promise<LockInfo | undefined>;
   /** Removes the lock whose ID is given; returns who held it. */
   forceUnlock(id: string): Promise<LockInfo>;
-  /** Appends one record, chained to the previous one; returns the new head hash. */
-  appendAudit(entry: AuditEntry): Promise<string>;
+  /** Appends one record, chained to the previous one; returns the new head hash, and `undo` to take
+   *  the record back when the state write that goes with it fails. */
+  appendAudit(entry: AuditEntry): Promise<{ head: string; undo(): Promise<void> }>;
   /** Reads the journal and checks its chain against `head` (the state's audit_head). */
   verifyAudit(head?: string): Promise<{ records: AuditRecord[]; problems: AuditProblem[] }>;
 }

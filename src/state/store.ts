@@ -28,12 +28,21 @@ export class StateStore {
   /** Applies a change and persists it in one write, with its audit record when given; the serial
    *  moves only when the VM records changed. */
   async update(change: (d: StateData) => void, audit?: AuditEntry): Promise<void> {
-    const before = JSON.stringify(this.doc.vms);
+    const was = structuredClone(this.doc);
     change(this.doc);
-    const changed = JSON.stringify(this.doc.vms) !== before;
+    const changed = JSON.stringify(this.doc.vms) !== JSON.stringify(was.vms);
     if (changed) this.doc.serial++;
-    if (audit) this.doc.audit_head = await this.backend.appendAudit(audit);
-    if (changed || audit) await this.backend.write(this.doc);
+    // The journal and the state move together: a state that cannot be written (a full disk) takes
+    // its audit record back, so `audit verify` never sees a record the state does not name.
+    const appended = audit ? await this.backend.appendAudit(audit) : undefined;
+    if (appended) this.doc.audit_head = appended.head;
+    try {
+      if (changed || audit) await this.backend.write(this.doc);
+    } catch (err) {
+      await appended?.undo();
+      this.doc = was;
+      throw err;
+    }
   }
 
   /** Appends an audit record that goes with no state change (the head is still remembered). */

@@ -1,6 +1,6 @@
 // File helpers every layer uses: streaming sha256, atomic replacement, config-relative names.
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export async function fileSha256(path: string): Promise<string> {
@@ -20,12 +20,18 @@ export function writeFileAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    // A full disk must not leave temp files behind (nor take the place of the file).
+    rmSync(tmp, { force: true });
+    throw err;
   }
-  renameSync(tmp, path);
   const dfd = openSync(dirname(path), 'r');
   try {
     fsyncSync(dfd);

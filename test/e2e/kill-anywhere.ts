@@ -69,6 +69,39 @@ export async function killedApply(dir: string, vm: string, point: KillPoint, env
   return { killed: signal === 'SIGKILL', code, stage, stderr: err };
 }
 
+/** Runs one apply and sends `signal` to h2k alone (not its group: h2k must end its own helpers)
+ *  once its progress matches `when`; a second signal follows after `againMs` when given. */
+export async function signalledApply(
+  dir: string,
+  env: Record<string, string>,
+  signal: 'SIGTERM' | 'SIGINT',
+  when: RegExp,
+  againMs?: number,
+) {
+  const child = spawn(H2K, APPLY(dir), { env: { ...process.env, NO_COLOR: '1', ...env } });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout.resume();
+  let sentAt = 0;
+  const t = setInterval(() => {
+    if (sentAt || !when.test(err)) return;
+    sentAt = Date.now();
+    child.kill(signal);
+    if (againMs !== undefined) setTimeout(() => child.kill(signal), againMs);
+  }, 50);
+  const [code, sig] = await new Promise<[number | null, string | null]>((res) =>
+    child.once('exit', (c, s) => res([c, s])),
+  );
+  clearInterval(t);
+  return { code, signal: sig, stderr: err, stoppedMs: sentAt ? Date.now() - sentAt : -1 };
+}
+
+/** Helper processes still running whose command line names `dir` (after `graceMs`). */
+export async function helpersOf(dir: string, graceMs = 2500): Promise<string[]> {
+  await new Promise((r) => setTimeout(r, graceMs));
+  return (await leftovers(dir)).filter((l) => l.startsWith('process:'));
+}
+
 /** Applies again (clearing the dead run's lock, as a user would) until the apply succeeds. */
 export async function resumeUntilDone(dir: string, env: Record<string, string>): Promise<number> {
   for (let runs = 1; runs <= 3; runs++) {
@@ -236,6 +269,15 @@ export async function runPoint(
   const k = await killedApply(dir, s.vm, point, s.env);
   // Nothing is cleaned up here: what the killed run left running is h2k's to end (src/tools/reaper.ts).
   const runs = k.code === 0 ? 0 : await resumeUntilDone(dir, s.env);
+  return { point, stage: k.stage, killed: k.killed, runs, problems: await checkFinished(s, dir, reference) };
+}
+
+/** Everything a finished apply after a fault must satisfy, as problems (none when all hold). */
+export async function checkFinished(
+  s: Scenario,
+  dir: string,
+  reference: { content: Record<string, string>; sourceSha: string; paths: string[] },
+): Promise<string[]> {
   const problems: string[] = [];
   const content = await guestContent(join(dir, 'out', `${s.slug}.qcow2`), reference.paths);
   for (const [p, want] of Object.entries(reference.content))
@@ -245,5 +287,5 @@ export async function runPoint(
   if (state) problems.push(state);
   problems.push(...(await leftovers(dir)));
   if ((await fileSha256(s.sourceFile)) !== reference.sourceSha) problems.push('the source disk changed');
-  return { point, stage: k.stage, killed: k.killed, runs, problems };
+  return problems;
 }

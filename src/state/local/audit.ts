@@ -1,7 +1,7 @@
 // The audit journal: append-only JSONL next to the state. Each record carries the sha256 of the
 // previous record's line, so editing, deleting or reordering records breaks the chain; the head
 // hash is also kept in the state file, so removing the newest records is caught as well.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { canonicalize, sha256 } from '../../util/hash.js';
@@ -22,7 +22,8 @@ function readLines(path: string): string[] {
 }
 
 /** Appends one record and returns the new head hash (to be stored in state). */
-export function appendAudit(configDir: string, entry: AuditEntry): string {
+/** Appends a record; `undo` takes it back (the state that was to name it could not be written). */
+export function appendAudit(configDir: string, entry: AuditEntry): { head: string; undo(): void } {
   const path = auditPath(configDir);
   const lines = readLines(path);
   const last = lines[lines.length - 1];
@@ -36,8 +37,16 @@ export function appendAudit(configDir: string, entry: AuditEntry): string {
   };
   const line = JSON.stringify(canonicalize(record));
   mkdirSync(stateDir(configDir), { recursive: true });
-  appendFileSync(path, `${line}\n`, { mode: 0o600 });
-  return sha256(line);
+  const size = existsSync(path) ? statSync(path).size : 0;
+  const undo = () => truncateSync(path, size);
+  try {
+    appendFileSync(path, `${line}\n`, { mode: 0o600 });
+  } catch (err) {
+    // A full disk may have taken part of the line: the journal stays as it was.
+    if (existsSync(path)) undo();
+    throw err;
+  }
+  return { head: sha256(line), undo };
 }
 
 /** Checks the chain; `head` is the hash the state file recorded for the newest record. */

@@ -38,8 +38,9 @@ export class LocalBackend implements StateBackend {
     return lock;
   }
 
-  async appendAudit(entry: AuditEntry): Promise<string> {
-    return appendAudit(this.configDir, entry);
+  async appendAudit(entry: AuditEntry): Promise<{ head: string; undo(): Promise<void> }> {
+    const { head, undo } = appendAudit(this.configDir, entry);
+    return { head, undo: async () => undo() };
   }
 
   async verifyAudit(head?: string) {
