@@ -2,7 +2,7 @@
 // ESXi: no vim-cmd, so VMs are found by listing the datastores). Planned through the real CLI;
 // the refusals here happen before any appliance starts.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -44,6 +44,17 @@ vm "app" {
 describe('esxi source over SSH (OpenSSH standing in for ESXi)', () => {
   let sshd: Sshd;
   let env: Record<string, string>;
+  const source = () => ({
+    type: 'esxi' as const,
+    address: 'source.esxi.host',
+    host: '127.0.0.1',
+    port: sshd.port,
+    username: SSH_USER,
+    password: new Sensitive(sshd.password),
+    host_key: sshd.hostKey,
+    insecure: false,
+    datastore_root: sshd.datastores,
+  });
 
   before(async () => {
     sshd = await startSshd();
@@ -158,18 +169,7 @@ describe('esxi source over SSH (OpenSSH standing in for ESXi)', () => {
   });
 
   it('FETCH resumes a partial download at the byte where it stopped, byte-identical', async () => {
-    const source = {
-      type: 'esxi' as const,
-      address: 'source.esxi.host',
-      host: '127.0.0.1',
-      port: sshd.port,
-      username: SSH_USER,
-      password: new Sensitive(sshd.password),
-      host_key: sshd.hostKey,
-      insecure: false,
-      datastore_root: sshd.datastores,
-    };
-    const session = await EsxiSession.connect(source);
+    const session = await EsxiSession.connect(source());
     try {
       const vmx = join(sshd.datastores, 'datastore1', 'app01', 'app01.vmx');
       const vm = await readVm(session, vmx);
@@ -188,6 +188,45 @@ describe('esxi source over SSH (OpenSSH standing in for ESXi)', () => {
     } finally {
       session.close();
     }
+  });
+
+  it('the host going away mid-FETCH: one line naming it; the next FETCH resumes where it stopped', async () => {
+    const big = join(tempDir(), 'big-flat.bin');
+    await execa('truncate', ['-s', '1G', big]);
+    const vmDir = esxiVm(sshd.datastores, {
+      ds: 'datastore3',
+      name: 'big01',
+      flat: big,
+      sectors: 2097152,
+      mac: MAC,
+      uuid: '42 00 00 09',
+    });
+    const vmx = join(vmDir, 'big01.vmx');
+    const dir = tempDir();
+    const fetchOnce = async () => {
+      const session = await EsxiSession.connect(source());
+      try {
+        const vm = await readVm(session, vmx);
+        const facts = await esxiDiskFacts(session, vm);
+        const input = { session, planned: vm.facts, vmx, disks: facts.disks, fingerprint: facts.fingerprint, dir };
+        return await fetchEsxiVm({ ...input, configDir: dir, onStep: () => undefined });
+      } finally {
+        session.close();
+      }
+    };
+    const first = fetchOnce();
+    const partial = join(dir, 'disk0', 'big01-flat.vmdk.partial');
+    while (!existsSync(partial) || statSync(partial).size < 64 * 2 ** 20) await new Promise((r) => setTimeout(r, 50));
+    await sshd.crash();
+    await assert.rejects(first, (e: Error) => {
+      assert.match(e.message, new RegExp(`the connection to 127\\.0\\.0\\.1:${sshd.port} was lost while reading`));
+      assert.doesNotMatch(e.message, /\n/);
+      return true;
+    });
+    await sshd.restart();
+    const r = await fetchOnce();
+    assert.ok(Number(r.details.resumed_from) >= 64 * 2 ** 20, JSON.stringify(r.details));
+    assert.equal(await fileSha256(join(dir, 'disk0', 'big01-flat.vmdk')), await fileSha256(big));
   });
 
   it('names the VMs it has when a name matches none', async () => {

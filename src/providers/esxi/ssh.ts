@@ -31,13 +31,19 @@ function knownHostsLine(host: string, port: number, blob: Buffer): string {
 }
 
 export class EsxiSession {
+  /** The connection closed under us (the host went away). */
+  private lost = false;
+
   private constructor(
     readonly source: EsxiSourceConfig,
     private readonly client: ssh2.Client,
     private readonly sftp: SFTPWrapper,
     /** A known_hosts line holding the host key this session verified. */
     readonly knownHosts: string,
-  ) {}
+  ) {
+    client.on('close', () => this.failAll());
+    client.on('error', () => this.failAll());
+  }
 
   get where(): string {
     return `${this.source.username}@${this.source.host}:${this.source.port}`;
@@ -116,33 +122,61 @@ export class EsxiSession {
     }
   }
 
+  /** Requests in flight: a connection that closes under them fails them (ssh2 would leave them
+   *  pending forever, and h2k would end with nothing left to wait for). */
+  private readonly pending = new Set<() => void>();
+
+  private failAll(): void {
+    this.lost = true;
+    for (const fail of [...this.pending]) fail();
+  }
+
+  /** One SFTP or exec request, answered by `done`, failed if the connection goes. */
+  private request<T>(what: string, path: string, start: (done: (err: Error | undefined, v?: T) => void) => void) {
+    return new Promise<T>((resolve, reject) => {
+      const fail = () => {
+        this.pending.delete(fail);
+        reject(this.failed(what, path, new Error('connection closed')));
+      };
+      if (this.lost) return fail();
+      this.pending.add(fail);
+      start((err, v) => {
+        this.pending.delete(fail);
+        if (err) reject(err);
+        else resolve(v as T);
+      });
+    });
+  }
+
   /** The file's size and time, or undefined when it does not exist. */
-  stat(path: string): Promise<RemoteStat | undefined> {
-    return new Promise((resolve, reject) =>
-      this.sftp.stat(path, (err, st) => {
-        if (err)
-          return (err as { code?: number }).code === 2 ? resolve(undefined) : reject(this.failed('stat', path, err));
-        resolve({ size: st.size, mtime_ms: st.mtime * 1000, directory: st.isDirectory() });
-      }),
+  async stat(path: string): Promise<RemoteStat | undefined> {
+    const st = await this.request<import('ssh2').Stats | undefined>('stat', path, (done) =>
+      this.sftp.stat(path, (err, s) =>
+        err && (err as { code?: number }).code === 2
+          ? done(undefined, undefined)
+          : done(err ? this.failed('stat', path, err) : undefined, s),
+      ),
     );
+    return st ? { size: st.size, mtime_ms: st.mtime * 1000, directory: st.isDirectory() } : undefined;
   }
 
   list(path: string): Promise<string[]> {
-    return new Promise((resolve, reject) =>
+    return this.request('list', path, (done) =>
       this.sftp.readdir(path, (err, list) =>
-        err ? reject(this.failed('list', path, err)) : resolve(list.map((e) => e.filename).sort()),
+        done(err ? this.failed('list', path, err) : undefined, list?.map((e) => e.filename).sort()),
       ),
     );
   }
 
   private open(path: string): Promise<Buffer> {
-    return new Promise((res, rej) =>
-      this.sftp.open(path, 'r', (err, h) => (err ? rej(this.failed('open', path, err)) : res(h))),
+    return this.request('open', path, (done) =>
+      this.sftp.open(path, 'r', (err, h) => done(err ? this.failed('open', path, err) : undefined, h)),
     );
   }
 
-  private closeHandle(handle: Buffer): Promise<void> {
-    return new Promise((res) => this.sftp.close(handle, () => res()));
+  private async closeHandle(handle: Buffer): Promise<void> {
+    if (this.lost) return;
+    await this.request<void>('close', 'a file', (done) => this.sftp.close(handle, () => done(undefined)));
   }
 
   /** Exactly `length` bytes at `offset` (fewer only at the end of the file): servers may answer short. */
@@ -150,9 +184,9 @@ export class EsxiSession {
     const buf = Buffer.alloc(length);
     let done = 0;
     while (done < length) {
-      const n = await new Promise<number>((res, rej) =>
+      const n = await this.request<number>('read', path, (answer) =>
         this.sftp.read(handle, buf, done, length - done, offset + done, (err, bytes) =>
-          err ? rej(this.failed('read', path, err)) : res(bytes),
+          answer(err ? this.failed('read', path, err) : undefined, bytes),
         ),
       );
       if (n === 0) break;
@@ -206,19 +240,25 @@ export class EsxiSession {
 
   /** Runs a command; undefined when the host has no such command (exit 127). */
   exec(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) =>
+    return this.request('run', command, (done) =>
       this.client.exec(command, (err, stream) => {
-        if (err) return reject(this.failed('run', command, err));
+        if (err) return done(this.failed('run', command, err));
         let stdout = '';
         let stderr = '';
         stream.on('data', (b: Buffer) => (stdout += b.toString()));
         stream.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-        stream.on('close', (code: number | null) => resolve({ code: code ?? -1, stdout, stderr }));
+        stream.on('close', (code: number | null) => done(undefined, { code: code ?? -1, stdout, stderr }));
       }),
     );
   }
 
   private failed(what: string, path: string, err: Error): EsxiError {
+    if (this.lost)
+      return new EsxiError(
+        `${this.source.address}: the connection to ${this.source.host}:${this.source.port} was lost while ` +
+          `${what === 'run' ? 'running' : 'reading'} ${path}`,
+        'check that the host is up and SSH is enabled, then run h2k again: FETCH resumes where it stopped',
+      );
     return new EsxiError(
       `${this.source.address}: cannot ${what} ${path} on ${this.source.host}: ${err.message}`,
       "check the datastore path and the user's permissions",
@@ -226,6 +266,7 @@ export class EsxiSession {
   }
 
   close(): void {
+    this.client.removeAllListeners('close');
     this.client.end();
   }
 }
