@@ -35,6 +35,10 @@ export interface PlanVmInput {
   space?: { output: Room; work: Room };
 }
 
+/** The host's free space changes between runs without anything about the VM changing: its finding
+ *  is not part of what a recorded stage was planned from (a run after freeing space redoes nothing). */
+const SPACE = 'insufficient-space';
+
 /** Free bytes of a filesystem, and which one it is. */
 export interface Room {
   free: number;
@@ -134,7 +138,7 @@ export function planVm(input: PlanVmInput): VmPlan {
   stageInputs.push(
     ['flatten', fingerprint, 'qcow2 overlay over the source chain; the source is only read'],
     ['inspect', settled(facts), 'confirm the source still matches the facts this plan used'],
-    ['plan', { edits, findings }, 'record the accepted plan for this VM'],
+    ['plan', { edits, findings: findings.filter((f) => f.code !== SPACE) }, 'record the accepted plan for this VM'],
     ['fix', edits, `${edits.length} change(s) inside the guest, in one libguestfs session`],
     [
       'convert',
