@@ -76,18 +76,26 @@ export async function apply(
   const lock = await backend.lock('apply', lockTimeoutMs);
   // An interrupted apply records the stages it was in as interrupted and releases its lock; its
   // state holds every stage completed so far, and its helpers end with it (tools/reaper.ts). A
-  // second signal finds no handler and ends h2k at once (Node's default).
+  // second signal ends h2k at once. The handlers stay registered until apply returns: without
+  // them, execa's exit hook would re-raise the signal and h2k would die of it before recording.
+  let stopping = false;
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
+    const code = sig === 'SIGINT' ? 130 : 143;
     const h = () => {
+      if (stopping) {
+        void lock.release();
+        process.exit(code);
+      }
+      stopping = true;
       const again = sig === 'SIGINT' ? 'Ctrl-C again' : 'a second signal';
       process.stderr.write(
         `\n${sig}: stopping (the stages in progress are recorded as interrupted; ${again} forces)\n`,
       );
       void recordInterrupted(sig)
         .finally(() => lock.release())
-        .finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+        .finally(() => process.exit(code));
     };
-    process.once(sig, h);
+    process.on(sig, h);
     return [sig, h] as const;
   });
   try {

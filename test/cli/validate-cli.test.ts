@@ -117,7 +117,9 @@ describe('h2k schema', () => {
     assert.deepEqual(Object.keys(s.definitions).sort(), [
       'policy',
       'policy_overrides',
+      'source_esxi',
       'source_local',
+      'source_ova',
       'source_vsphere',
       'variable',
       'vm',

@@ -239,7 +239,14 @@ const CASES: Case[] = [
   {
     name: 'unknown source type',
     text: 'source "s3" "x" {\n}\n',
-    want: [[1, 8, 'Unknown source type', 'There is no source type "s3"; the source types are "local" and "vsphere".']],
+    want: [
+      [
+        1,
+        8,
+        'Unknown source type',
+        'There is no source type "s3"; the source types are "esxi", "local", "ova" and "vsphere".',
+      ],
+    ],
   },
   {
     name: 'reference to the wrong kind of block',

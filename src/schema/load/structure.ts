@@ -152,7 +152,8 @@ export function readStructure(bodies: Body[], sourceTypes: string[], diags: Diag
           break;
         case 'source':
           if (!sourceTypes.includes(l0)) {
-            const known = sourceTypes.map((t) => `"${t}"`).join(' and ');
+            const quoted = sourceTypes.map((t) => `"${t}"`);
+            const known = quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}` : quoted[0];
             const detail = `There is no source type "${l0}"; the source types are ${known}.${suggest(l0, sourceTypes)}`;
             diags.error('Unknown source type', detail, block.labels[0].span);
             break;
