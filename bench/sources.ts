@@ -14,10 +14,9 @@ import { EsxiSession } from '../src/providers/esxi/ssh.js';
 import { esxiDiskFacts } from '../src/providers/esxi/vm-facts.js';
 import { fetchPackage } from '../src/providers/ova/fetch.js';
 import { openPackage } from '../src/providers/ova/package.js';
-import { Sensitive } from '../src/schema/values.js';
 import { debianFixture } from '../test/fixtures/debian-guest.js';
 import { makeOvfPackage, streamOptimizedDisk } from '../test/fixtures/ova.js';
-import { SSH_USER, esxiVm, startSshd } from '../test/fixtures/sshd.js';
+import { SSH_USER, esxiSource, esxiVm, startSshd } from '../test/fixtures/sshd.js';
 import { timed } from './timed.js';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
@@ -80,17 +79,7 @@ export async function benchSources(repo: string): Promise<Record<string, unknown
           `  datastore_root = "${sshd.datastores}"\n}\nvm "web" {\n  source = source.esxi.h\n  name = "web"\n}\n`,
         { H2K_VAR_pw: sshd.password },
       );
-      const source = {
-        type: 'esxi' as const,
-        address: 'source.esxi.bench',
-        host: '127.0.0.1',
-        port: sshd.port,
-        username: SSH_USER,
-        password: new Sensitive(sshd.password),
-        host_key: sshd.hostKey,
-        insecure: false,
-        datastore_root: sshd.datastores,
-      };
+      const source = esxiSource(sshd, 'source.esxi.bench');
       const session = await EsxiSession.connect(source);
       const flat = join(vmDir, 'web-flat.vmdk');
       const size = statSync(flat).size;

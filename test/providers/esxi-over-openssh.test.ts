@@ -10,9 +10,8 @@ import { fetchEsxiVm } from '../../src/providers/esxi/fetch.js';
 import { readVm } from '../../src/providers/esxi/inventory.js';
 import { EsxiSession } from '../../src/providers/esxi/ssh.js';
 import { esxiDiskFacts } from '../../src/providers/esxi/vm-facts.js';
-import { Sensitive } from '../../src/schema/values.js';
 import { fileSha256 } from '../../src/util/files.js';
-import { SSH_USER, type Sshd, esxiVm, startSshd } from '../fixtures/sshd.js';
+import { SSH_USER, type Sshd, esxiSource, esxiVm, startSshd } from '../fixtures/sshd.js';
 import { h2k, tempDir, writeConfig } from '../helpers.js';
 
 const MAC = '00:50:56:8a:33:01';
@@ -44,17 +43,7 @@ vm "app" {
 describe('esxi source over SSH (OpenSSH standing in for ESXi)', () => {
   let sshd: Sshd;
   let env: Record<string, string>;
-  const source = () => ({
-    type: 'esxi' as const,
-    address: 'source.esxi.host',
-    host: '127.0.0.1',
-    port: sshd.port,
-    username: SSH_USER,
-    password: new Sensitive(sshd.password),
-    host_key: sshd.hostKey,
-    insecure: false,
-    datastore_root: sshd.datastores,
-  });
+  const source = () => esxiSource(sshd);
 
   before(async () => {
     sshd = await startSshd();
