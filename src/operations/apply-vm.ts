@@ -1,7 +1,7 @@
 // Runs one VM's planned actions in stage order. Each completed stage is recorded in state with the
 // input hash the plan gave it and its outputs (size, sha256), so a killed apply resumes at the
 // first stage not recorded done, and redoes that one from a clean start.
-import { existsSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { bootTest } from '../executors/boot-test.js';
@@ -22,6 +22,7 @@ import type { StateStore } from '../state/store.js';
 import { findTool } from '../tools/locate.js';
 import { checkImage } from '../tools/qemu-img.js';
 import { UserError } from '../util/errors.js';
+import { roomAt } from '../util/files.js';
 
 export type ApplyEvent =
   | { kind: 'stage-start'; vm: string; stage: Stage }
@@ -73,13 +74,8 @@ function diskFull(err: unknown, stage: Stage, ws: Workspace, vm: VmPlan): UserEr
   const dir = stage === 'fetch' ? ws.fetchDir : stage === 'convert' ? dirname(ws.outDisks[0]) : ws.dir;
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
   const need = vm.facts.disks.reduce((n, d) => n + d.allocated_bytes, 0);
-  let free = '';
-  try {
-    const s = statfsSync(dir);
-    free = `, ${mib(s.bavail * s.bsize)} free now`;
-  } catch {
-    // the directory may not exist yet
-  }
+  const room = roomAt(dir);
+  const free = room ? `, ${mib(room.free)} free now` : '';
   return new UserError(
     `${dir}: no space left on device during ${stage.toUpperCase()} (it needs up to ${mib(need)} there${free})`,
     'free space there (or set output_dir elsewhere), then run h2k apply again: completed stages are not redone',

@@ -1,7 +1,6 @@
 // plan: refresh the state against what is on disk, gather facts through the source drivers, and
 // run the pure planner. In refresh-only mode, only the refresh. What plan and apply share.
-import { existsSync, statSync, statfsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Drift, Plan, PlanMode, VmPlan } from '../model/plan.js';
 import { assemblePlan } from '../planner/plan.js';
 import { type Room, planVm } from '../planner/plan-vm.js';
@@ -12,6 +11,7 @@ import type { Config } from '../schema/config.js';
 import { ConfigurationError, type Diagnostic } from '../schema/diagnostics.js';
 import { stateDir } from '../state/local/paths.js';
 import type { StateStore } from '../state/store.js';
+import { roomAt } from '../util/files.js';
 import { gatherVms } from './gather.js';
 import { orphans, refreshOnly, refreshVm } from './refresh.js';
 
@@ -29,18 +29,6 @@ export interface PlanResult {
   plan: Plan;
   /** Warnings about the configuration found while planning (e.g. a discovery that matched nothing). */
   warnings: Diagnostic[];
-}
-
-/** Free bytes of the filesystem that holds (or will hold) dir, and its device. */
-function roomAt(dir: string): Room | undefined {
-  let d = dir;
-  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
-  try {
-    const s = statfsSync(d);
-    return { free: s.bavail * s.bsize, device: statSync(d).dev };
-  } catch {
-    return undefined;
-  }
 }
 
 function space(outputDir: string, workDir: string): { space?: { output: Room; work: Room } } {

@@ -20,7 +20,7 @@ import type { PlannedEdits } from '../guests/family.js';
 import { familyOf } from '../guests/registry.js';
 import type { VmConfig } from '../schema/config.js';
 import { hashOf, sha256 } from '../util/hash.js';
-import { spaceFinding } from './findings.js';
+import { SPACE_FINDING, spaceFinding } from './findings.js';
 import { kvmHardware } from './kvm-hardware.js';
 
 export interface PlanVmInput {
@@ -34,10 +34,6 @@ export interface PlanVmInput {
   /** Where apply writes, when known: the output directory and the workspace (fetched copies, overlays). */
   space?: { output: Room; work: Room };
 }
-
-/** The host's free space changes between runs without anything about the VM changing: its finding
- *  is not part of what a recorded stage was planned from (a run after freeing space redoes nothing). */
-const SPACE = 'insufficient-space';
 
 /** Free bytes of a filesystem, and which one it is. */
 export interface Room {
@@ -138,7 +134,13 @@ export function planVm(input: PlanVmInput): VmPlan {
   stageInputs.push(
     ['flatten', fingerprint, 'qcow2 overlay over the source chain; the source is only read'],
     ['inspect', settled(facts), 'confirm the source still matches the facts this plan used'],
-    ['plan', { edits, findings: findings.filter((f) => f.code !== SPACE) }, 'record the accepted plan for this VM'],
+    // The host's free space changes between runs without anything about the VM changing: its finding
+    // is not part of what the recorded stage was planned from (a run after freeing space redoes nothing).
+    [
+      'plan',
+      { edits, findings: findings.filter((f) => f.code !== SPACE_FINDING) },
+      'record the accepted plan for this VM',
+    ],
     ['fix', edits, `${edits.length} change(s) inside the guest, in one libguestfs session`],
     [
       'convert',

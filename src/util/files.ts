@@ -1,6 +1,18 @@
 // File helpers every layer uses: streaming sha256, atomic replacement, config-relative names.
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  statfsSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 export async function fileSha256(path: string): Promise<string> {
@@ -37,5 +49,17 @@ export function writeFileAtomic(path: string, text: string): void {
     fsyncSync(dfd);
   } finally {
     closeSync(dfd);
+  }
+}
+
+/** Free bytes of the filesystem that holds (or will hold) dir, and which filesystem it is. */
+export function roomAt(dir: string): { free: number; device: number } | undefined {
+  let d = dir;
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  try {
+    const s = statfsSync(d);
+    return { free: s.bavail * s.bsize, device: statSync(d).dev };
+  } catch {
+    return undefined;
   }
 }

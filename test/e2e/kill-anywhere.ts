@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import { GuestfishSession } from '../../src/tools/guestfish.js';
 import { initramfsFiles } from '../../src/tools/initramfs.js';
 import { fileSha256 } from '../../src/util/files.js';
-import { VC_PASSWORD, VC_USER, createFixtureVm, startVcsim } from '../fixtures/vcsim.js';
+import { LAB_SOURCE, VC_PASSWORD, createFixtureVm, startVcsim } from '../fixtures/vcsim.js';
 import { H2K, h2k, writeConfig } from '../helpers.js';
 
 export const STAGES = ['fetch', 'flatten', 'inspect', 'plan', 'fix', 'convert', 'validate'];
@@ -204,24 +204,7 @@ export async function vsphereScenario(fixture: string, opts: { boot: boolean }):
   const vc = await startVcsim();
   await createFixtureVm(vc, 'debian', { upload: [[join(fixture, 'debian-vmware-sparse.vmdk'), 'debian.vmdk']] });
   const info = JSON.parse((await vc.govc(['datastore.info', '-json', 'LocalDS_0'])).stdout);
-  const config = `variable "vc_url" {
-  type = string
-}
-
-variable "vc_password" {
-  type      = string
-  sensitive = true
-}
-
-source "vsphere" "lab" {
-  url        = var.vc_url
-  username   = "${VC_USER}"
-  password   = var.vc_password
-  insecure   = true
-  datacenter = "DC0"
-}
-
-policy "p" {
+  const config = `${LAB_SOURCE}policy "p" {
   output_dir   = "./out"
   boot_test    = ${opts.boot}
   boot_timeout = 900

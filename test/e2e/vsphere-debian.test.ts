@@ -11,28 +11,11 @@ import { after, before, describe, it } from 'node:test';
 import { fileSha256 } from '../../src/util/files.js';
 import { h2k, writeConfig } from '../helpers.js';
 import { debianFixture } from '../fixtures/debian-guest.js';
-import { VC_PASSWORD, VC_USER, type Vcsim, createFixtureVm, startVcsim } from '../fixtures/vcsim.js';
+import { LAB_SOURCE, VC_PASSWORD, type Vcsim, createFixtureVm, startVcsim } from '../fixtures/vcsim.js';
 import { golden, normalise } from '../golden.js';
 import { killedAt, unlock } from './interrupt.js';
 
-const CONFIG = `variable "vc_url" {
-  type = string
-}
-
-variable "vc_password" {
-  type      = string
-  sensitive = true
-}
-
-source "vsphere" "lab" {
-  url        = var.vc_url
-  username   = "${VC_USER}"
-  password   = var.vc_password
-  insecure   = true
-  datacenter = "DC0"
-}
-
-policy "p" {
+const CONFIG = `${LAB_SOURCE}policy "p" {
   output_dir   = "./out"
   boot_timeout = 900
 }

@@ -10,7 +10,8 @@ import { execa } from 'execa';
 import { fetchPackage } from '../../src/providers/ova/fetch.js';
 import { parseOvf } from '../../src/providers/ova/ovf.js';
 import { openPackage } from '../../src/providers/ova/package.js';
-import { fileDigest, makeOvfPackage, ovfDescriptor, writeTar } from '../fixtures/ova.js';
+import { fileSha256 } from '../../src/util/files.js';
+import { makeOvfPackage, ovfDescriptor, writeTar } from '../fixtures/ova.js';
 import { h2k, tempDir, writeConfig } from '../helpers.js';
 
 const MAC = '00:50:56:8a:aa:01';
@@ -130,8 +131,8 @@ describe('OVF packages', () => {
     const r = await fetchPackage({ pkg, hrefs: ['web-disk1.vmdk'], dir: out, configDir: out, onStep: () => undefined });
     assert.match(r.note, /resumed after 0 MiB/);
     assert.equal(r.details.resumed_from, half);
-    assert.equal(r.outputs[0].sha256, await fileDigest(disk));
-    assert.equal(await fileDigest(join(out, 'disk0', 'web-disk1.vmdk')), await fileDigest(disk));
+    assert.equal(r.outputs[0].sha256, await fileSha256(disk));
+    assert.equal(await fileSha256(join(out, 'disk0', 'web-disk1.vmdk')), await fileSha256(disk));
     assert.ok(!existsSync(join(out, 'disk0', 'web-disk1.vmdk.partial')));
   });
 

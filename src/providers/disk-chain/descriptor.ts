@@ -75,6 +75,11 @@ export function parseVmdkDescriptor(text: string): VmdkDescriptor {
   };
 }
 
+/** The disk's size as the guest sees it: its extents' sectors. */
+export function virtualBytes(d: VmdkDescriptor): number {
+  return d.extents.reduce((n, e) => n + e.sectors, 0) * 512;
+}
+
 export function hasParent(d: VmdkDescriptor): boolean {
   return d.parentCid !== NO_PARENT;
 }

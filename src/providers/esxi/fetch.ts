@@ -8,7 +8,7 @@ import { join, posix } from 'node:path';
 import { type DiskFacts, type SourceFingerprint, changedFiles } from '../../model/facts.js';
 import type { EsxiSourceFacts } from '../../model/source-facts.js';
 import type { OutputRecord } from '../../model/state.js';
-import { configRelative } from '../../util/files.js';
+import { configRelative, fileSha256 } from '../../util/files.js';
 import { readVm } from './inventory.js';
 import { EsxiError, type EsxiSession } from './ssh.js';
 import { esxiDiskFacts } from './vm-facts.js';
@@ -69,7 +69,7 @@ export async function fetchEsxiVm(
         outputs.push({
           path: configRelative(dest, input.configDir),
           size,
-          sha256: (await hashFile(dest)).digest('hex'),
+          sha256: await fileSha256(dest),
         });
         continue;
       }

@@ -2,11 +2,12 @@
 // descriptors only, through the shared chain walker), a fingerprint FETCH checks before copying,
 // hardware from the .vmx, and inspection through nbdkit's ssh plugin (no download), the host key
 // pinned to the one this session verified and the password through a FIFO.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { DiskFacts, SourceFingerprint, SourceHardware } from '../../model/facts.js';
 import { sha256 } from '../../util/hash.js';
 import { type ChainLayer, type ChainReader, walkChain } from '../disk-chain/chain.js';
+import { virtualBytes } from '../disk-chain/descriptor.js';
 import { DiskChainError } from '../disk-chain/errors.js';
 import type { InspectionDisks, SourceVmFacts } from '../driver.js';
 import { mountRemoteChains } from '../remote-mounts.js';
@@ -92,7 +93,7 @@ export async function esxiDiskFacts(
     disks.push({
       name: datastorePath(root, c.entry),
       format: 'vmdk',
-      virtual_bytes: c.layers[0].descriptor!.extents.reduce((n, e) => n + e.sectors, 0) * 512,
+      virtual_bytes: virtualBytes(c.layers[0].descriptor!),
       allocated_bytes: allocated,
       chain: c.layers.map((l) => ({ file: name(l.file), format: 'vmdk', data_files: l.dataFiles.map(name) })),
     });
@@ -125,11 +126,11 @@ function openChains(session: EsxiSession, chains: EsxiChain[]): Promise<Inspecti
   return mountRemoteChains(
     chains.map((c) => ({
       files: c.files.map((f) => posix.basename(f)),
-      virtual_bytes: c.layers[0].descriptor!.extents.reduce((n, e) => n + e.sectors, 0) * 512,
+      virtual_bytes: virtualBytes(c.layers[0].descriptor!),
     })),
     (d, file, dir) => {
       const known = join(dir, 'known_hosts');
-      writeFileSync(known, session.knownHosts, { mode: 0o600 });
+      if (!existsSync(known)) writeFileSync(known, session.knownHosts, { mode: 0o600 });
       const params = [
         `host=${src.host}`,
         `port=${src.port}`,

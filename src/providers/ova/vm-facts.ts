@@ -8,7 +8,8 @@ import { basename, dirname, join, relative } from 'node:path';
 import type { DiskFacts, SourceFingerprint, SourceHardware } from '../../model/facts.js';
 import type { OvaSourceFacts } from '../../model/source-facts.js';
 import { NbdMounts } from '../../tools/nbd.js';
-import { type ChainLayer, type ChainReader, walkChain } from '../disk-chain/chain.js';
+import { type ChainReader, walkChain } from '../disk-chain/chain.js';
+import { virtualBytes } from '../disk-chain/descriptor.js';
 import { DiskChainError } from '../disk-chain/errors.js';
 import type { InspectionDisks, SourceVmFacts } from '../driver.js';
 import { sampledHash } from '../sampling.js';
@@ -86,23 +87,20 @@ export async function packageFingerprint(pkg: OvfPackage, sys: OvfSystem): Promi
   return { files: out, descriptor_sha256: pkg.descriptor_sha256 };
 }
 
-async function diskFacts(pkg: OvfPackage, sys: OvfSystem): Promise<{ facts: DiskFacts[]; layers: ChainLayer[] }> {
+async function diskFacts(pkg: OvfPackage, sys: OvfSystem): Promise<DiskFacts[]> {
   const reader = packageReader(pkg);
   const facts: DiskFacts[] = [];
-  const layers: ChainLayer[] = [];
   for (const d of sys.disks) {
     const [top] = await walkChain(reader, d.href);
-    layers.push(top);
-    const sectors = top.descriptor?.extents.reduce((n, e) => n + e.sectors, 0);
     facts.push({
       name: d.href,
       format: top.format,
-      virtual_bytes: sectors ? sectors * 512 : d.capacity_bytes,
+      virtual_bytes: top.descriptor ? virtualBytes(top.descriptor) : d.capacity_bytes,
       allocated_bytes: pkg.files.get(d.href)!.size,
       chain: [{ file: d.href, format: top.format, data_files: [d.href] }],
     });
   }
-  return { facts, layers };
+  return facts;
 }
 
 /** Each disk as a file libguestfs can open read-only: the file itself, or the archive member
@@ -137,7 +135,7 @@ async function openDisks(pkg: OvfPackage, sys: OvfSystem, formats: string[]): Pr
 }
 
 export async function ovaVmFacts(pkg: OvfPackage, sys: OvfSystem, opts: { inspect: boolean }): Promise<SourceVmFacts> {
-  const { facts } = await diskFacts(pkg, sys);
+  const facts = await diskFacts(pkg, sys);
   return {
     source: ovaSourceFacts(pkg, sys),
     disks: facts,

@@ -5,6 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VsphereSourceConfig } from './config.js';
 import type { NbdExport } from '../../tools/nbd.js';
+import { virtualBytes } from '../disk-chain/descriptor.js';
 import { type MountedChains, mountRemoteChains } from '../remote-mounts.js';
 import { VsphereError } from './govc.js';
 import { type RemoteChain, chainFile } from './remote-chain.js';
@@ -41,7 +42,7 @@ export function openRemoteDisks(
   return mountRemoteChains(
     chains.map((c) => ({
       files: c.layers.flatMap((l) => l.files.map((f) => f.file)),
-      virtual_bytes: c.layers[0].descriptor.extents.reduce((n, e) => n + e.sectors, 0) * 512,
+      virtual_bytes: virtualBytes(c.layers[0].descriptor),
     })),
     curlExport,
     'check the datastore is reachable and the credentials are right (npm run setup installs nbdkit and nbdfuse)',

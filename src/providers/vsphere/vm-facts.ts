@@ -4,6 +4,7 @@
 import { sha256 } from '../../util/hash.js';
 import type { DiskFacts, SourceFingerprint, SourceHardware } from '../../model/facts.js';
 import type { InventoryFacts } from '../../model/source-facts.js';
+import { virtualBytes } from '../disk-chain/descriptor.js';
 import type { InspectionDisks, SourceVmFacts } from '../driver.js';
 import { type DatastoreClient, dcPathOf } from './datastore.js';
 import { parseDatastorePath, siblingOf } from './inventory.js';
@@ -45,7 +46,7 @@ export async function remoteDiskFacts(
     return {
       name: d.file,
       format: 'vmdk',
-      virtual_bytes: c.layers[0].descriptor.extents.reduce((n, e) => n + e.sectors, 0) * 512,
+      virtual_bytes: virtualBytes(c.layers[0].descriptor),
       allocated_bytes: files.reduce((n, f) => n + f.size, 0),
       chain: c.layers.map((l) => ({ file: l.file, format: 'vmdk', data_files: l.dataFiles })),
     };

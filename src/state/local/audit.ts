@@ -21,8 +21,8 @@ function readLines(path: string): string[] {
     .filter((l) => l !== '');
 }
 
-/** Appends one record and returns the new head hash (to be stored in state). */
-/** Appends a record; `undo` takes it back (the state that was to name it could not be written). */
+/** Appends one record; returns the new head hash (to be stored in state), and `undo` to take the
+ *  record back when the state that was to name it cannot be written. */
 export function appendAudit(configDir: string, entry: AuditEntry): { head: string; undo(): void } {
   const path = auditPath(configDir);
   const lines = readLines(path);
