@@ -66,4 +66,29 @@ build_govmomi() {
 }
 build_govmomi
 
+# HashiCorp's HCL from Debian (2.14) is the reference h2k's parser is tested against: its spec suite
+# runner, and our oracle program (scripts/hcl-oracle) that prints what HCL makes of a file. The
+# oracle is rebuilt whenever its source changes (the binary's name carries the source's hash).
+build_hcl_reference() {
+  install_packages golang-go golang-github-hashicorp-hcl-v2-dev
+  local src_hash oracle
+  src_hash=$(sha256sum "$(dirname "$0")/hcl-oracle/main.go" | cut -c1-12)
+  oracle="$TOOLS_DIR/bin/hcl-oracle-$src_hash"
+  if [ -x "$oracle" ] && [ -x "$TOOLS_DIR/bin/hclspecsuite" ]; then
+    log "HCL reference tools present in $TOOLS_DIR/bin"
+    return 0
+  fi
+  local work
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' RETURN
+  mkdir -p "$TOOLS_DIR/bin"
+  log "building HashiCorp's hclspecsuite and h2k's HCL oracle"
+  rm -f "$TOOLS_DIR"/bin/hcl-oracle-*
+  GOPATH=/usr/share/gocode GO111MODULE=off GOCACHE="$work/cache" GOFLAGS= \
+    go build -o "$TOOLS_DIR/bin/hclspecsuite" github.com/hashicorp/hcl/v2/cmd/hclspecsuite
+  GOPATH=/usr/share/gocode GO111MODULE=off GOCACHE="$work/cache" GOFLAGS= \
+    go build -o "$oracle" "$(dirname "$0")/hcl-oracle/main.go"
+}
+build_hcl_reference
+
 log "done. Tools: $TOOLS_DIR/bin (h2k finds them there; or set H2K_TOOLS_DIR)"

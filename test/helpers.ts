@@ -9,7 +9,8 @@ import { SOURCE_SCHEMAS } from '../src/providers/registry.js';
 import { loadConfig, type LoadOptions } from '../src/schema/load.js';
 import { parseExpression } from '../src/schema/parser.js';
 import { SourceFile } from '../src/schema/source-file.js';
-import type { Value } from '../src/schema/values.js';
+import { HclNumber } from '../src/schema/number.js';
+import { type Value, fromPlain, isObject } from '../src/schema/values.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const H2K = join(REPO, 'bin', 'h2k');
@@ -33,9 +34,22 @@ export function load(files: Record<string, string>, opts: Partial<Omit<LoadOptio
   return { dir, ...loadConfig({ dir, env: {}, sourceTypes: SOURCE_SCHEMAS, ...opts }) };
 }
 
-export function evalExpr(src: string, scope: Partial<Scope> = {}): Value {
-  const full: Scope = { var: {}, local: {}, source: {}, policy: {}, fn: { baseDir: REPO, env: {} }, ...scope };
+/** Evaluates one expression; numbers come back as JS numbers (evalExact keeps HCL's numbers). */
+export function evalExpr(src: string, scope: Partial<Scope> = {}): unknown {
+  return jsNumbers(evalExact(src, scope));
+}
+
+export function evalExact(src: string, scope: Partial<Scope> = {}): Value {
+  const given = { ...scope, ...(scope.var ? { var: fromPlain(scope.var) as Record<string, Value> } : {}) };
+  const full: Scope = { var: {}, local: {}, source: {}, policy: {}, fn: { baseDir: REPO, env: {} }, ...given };
   return new Evaluator(full).evaluate(parseExpression(new SourceFile('<test>', src)));
+}
+
+export function jsNumbers(v: Value): unknown {
+  if (v instanceof HclNumber) return v.toNumber();
+  if (Array.isArray(v)) return v.map(jsNumbers);
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsNumbers(x)]));
+  return v;
 }
 
 export function h2k(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}) {

@@ -1,12 +1,16 @@
 // Syntax tree of an HCL file. Every node keeps its span so any later stage can point at it.
+import type { HclNumber } from './number.js';
 import type { Span } from './source-file.js';
 
 export type Expr =
-  | { kind: 'literal'; value: null | boolean | number | string; span: Span }
-  | { kind: 'template'; parts: (string | Expr)[]; span: Span }
+  | { kind: 'literal'; value: null | boolean | HclNumber | string; span: Span }
+  | TemplateExpr
+  | { kind: 'templateIf'; cond: Expr; then: TemplateExpr; else?: TemplateExpr; span: Span }
+  | { kind: 'templateFor'; keyVar?: string; valueVar: string; collection: Expr; body: TemplateExpr; span: Span }
   | { kind: 'scope'; name: string; span: Span }
-  | { kind: 'getattr'; target: Expr; name: string; nameSpan: Span; span: Span }
-  | { kind: 'index'; target: Expr; key: Expr; span: Span }
+  /** stepSpan: the `.name` or `[key]` step, dot or brackets included, where HCL points its errors. */
+  | { kind: 'getattr'; target: Expr; name: string; stepSpan: Span; span: Span }
+  | { kind: 'index'; target: Expr; key: Expr; stepSpan: Span; span: Span }
   | { kind: 'call'; name: string; nameSpan: Span; args: Expr[]; expandFinal: boolean; span: Span }
   | { kind: 'tuple'; items: Expr[]; span: Span }
   | { kind: 'object'; items: ObjectItem[]; span: Span }
@@ -14,8 +18,18 @@ export type Expr =
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; span: Span }
   | { kind: 'conditional'; cond: Expr; then: Expr; else: Expr; span: Span }
   | { kind: 'paren'; expr: Expr; span: Span }
+  /** `source[*].each` or `source.*.each`: `each` is evaluated once per element, on a splatItem. */
+  | { kind: 'splat'; source: Expr; each: Expr; span: Span }
+  | { kind: 'splatItem'; span: Span }
   | ForExpr
   | TypeExpr;
+
+/** A quoted string or heredoc: literal text and interpolations; directives are parts too. */
+export interface TemplateExpr {
+  kind: 'template';
+  parts: (string | Expr)[];
+  span: Span;
+}
 
 export interface ObjectItem {
   /** A bare identifier key is a literal name, not a variable reference. */

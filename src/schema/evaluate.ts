@@ -1,7 +1,9 @@
 // Expression evaluation and static reference analysis.
-import type { Expr } from './ast.js';
+import type { Expr, TemplateExpr } from './ast.js';
 import { DiagnosticError } from './diagnostics.js';
 import { type FunctionContext, FunctionError, coerceArg, paramAt, signature } from './functions.js';
+import { HclNumber } from './number.js';
+import { stringToNumber } from './types.js';
 import {
   BlockRef,
   type ObjectValue,
@@ -66,6 +68,23 @@ export function references(expr: Expr, bound: Set<string> = new Set()): Referenc
     switch (e.kind) {
       case 'template':
         for (const p of e.parts) if (typeof p !== 'string') walk(p, b);
+        return;
+      case 'templateIf':
+        walk(e.cond, b);
+        walk(e.then, b);
+        if (e.else) walk(e.else, b);
+        return;
+      case 'templateFor': {
+        walk(e.collection, b);
+        const inner = new Set(b);
+        inner.add(e.valueVar);
+        if (e.keyVar) inner.add(e.keyVar);
+        walk(e.body, inner);
+        return;
+      }
+      case 'splat':
+        walk(e.source, b);
+        walk(e.each, b);
         return;
       case 'getattr':
         walk(e.target, b);
@@ -138,6 +157,37 @@ export class Evaluator {
         return ev(expr.expr);
       case 'template':
         return this.template(expr, locals);
+      case 'templateIf': {
+        const [c, s] = deepUnmark(ev(expr.cond));
+        const cond = this.bool(c, expr.cond.span, 'condition');
+        const branch = cond ? expr.then : expr.else;
+        return mark(branch ? this.templateString(branch, locals) : '', s);
+      }
+      case 'templateFor': {
+        let out = '';
+        let sensitive = false;
+        for (const [k, v] of this.iterate(expr.collection, locals)) {
+          const inner = new Map(locals);
+          inner.set(expr.valueVar, v);
+          if (expr.keyVar) inner.set(expr.keyVar, k);
+          const [text, s] = deepUnmark(this.templateString(expr.body, inner));
+          sensitive ||= s;
+          out += text as string;
+        }
+        return mark(out, sensitive);
+      }
+      case 'splat': {
+        const [src, s] = deepUnmark(ev(expr.source));
+        if (src === null) return [];
+        // A value that is not a list is treated as a list of that one value, as HCL does.
+        const items = Array.isArray(src) ? src : [src];
+        return mark(
+          items.map((item) => this.evaluate(expr.each, new Map(locals).set(SPLAT_ITEM, item))),
+          s,
+        );
+      }
+      case 'splatItem':
+        return locals.get(SPLAT_ITEM)!;
       case 'scope':
         if (locals.has(expr.name)) return locals.get(expr.name)!;
         if (expr.name in REFERENCE_ROOTS) throw this.incomplete(expr.name, expr.span);
@@ -156,8 +206,8 @@ export class Evaluator {
           if (path.length === need) return this.resolve(path, expr.span);
         }
         const target = ev(expr.target);
-        if (expr.kind === 'getattr') return this.getAttr(target, expr.name, expr.nameSpan);
-        return this.index(target, ev(expr.key), expr.key.span);
+        if (expr.kind === 'getattr') return this.getAttr(target, expr.name, expr.stepSpan);
+        return this.index(target, ev(expr.key), expr.stepSpan);
       }
       case 'call':
         return this.call(expr, locals);
@@ -173,7 +223,7 @@ export class Evaluator {
               'A sensitive value cannot be used as an object key.',
               item.key.span,
             );
-          if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean')
+          if (typeof k !== 'string' && !(k instanceof HclNumber) && typeof k !== 'boolean')
             throw new DiagnosticError(
               'Invalid object key',
               `An object key must be a string, got ${typeName(k)}.`,
@@ -186,14 +236,31 @@ export class Evaluator {
       case 'unary': {
         const [v, s] = deepUnmark(ev(expr.operand));
         if (expr.op === '!') return mark(!this.bool(v, expr.operand.span, 'operand'), s);
-        return mark(-this.number(v, expr.operand.span, 'operand'), s);
+        return mark(this.number(v, expr.operand.span, 'operand').neg(), s);
       }
       case 'binary':
         return this.binary(expr, locals);
       case 'conditional': {
         const [c, s] = deepUnmark(ev(expr.cond));
         const cond = this.bool(c, expr.cond.span, 'condition');
-        return mark(ev(cond ? expr.then : expr.else), s);
+        // Both results are converted to one type, as HCL does: `true ? 1 : "x"` is "1".
+        // The other branch only lends its type: its errors are not reported, as in HCL.
+        const chosen = ev(cond ? expr.then : expr.else);
+        let other: Value = null;
+        try {
+          other = ev(cond ? expr.else : expr.then);
+        } catch (err) {
+          if (!(err instanceof DiagnosticError)) throw err;
+        }
+        const unified = unify(chosen, other);
+        if (unified === INCONSISTENT)
+          throw new DiagnosticError(
+            'Inconsistent conditional result types',
+            `The true and false result expressions must have consistent types. The 'true' value is ` +
+              `${typeName(cond ? chosen : other)}, but the 'false' value is ${typeName(cond ? other : chosen)}.`,
+            expr.span.file.span(expr.then.span.start, expr.else.span.end),
+          );
+        return mark(unified, s);
       }
       case 'for':
         return this.forExpr(expr, locals);
@@ -273,9 +340,10 @@ export class Evaluator {
     const [k, s2] = deepUnmark(key);
     const obj = t instanceof BlockRef ? t.attrs : t;
     if (Array.isArray(obj)) {
-      const n = typeof k === 'string' ? Number(k) : k;
-      if (typeof n !== 'number' || !Number.isInteger(n))
+      const num = typeof k === 'string' ? stringToNumber(k) : k;
+      if (!(num instanceof HclNumber) || !num.isInteger)
         throw new DiagnosticError('Invalid index', `A list index must be a whole number, got ${typeName(k)}.`, span);
+      const n = num.toNumber();
       if (n < 0 || n >= obj.length)
         throw new DiagnosticError(
           'Invalid index',
@@ -285,15 +353,17 @@ export class Evaluator {
       return mark(obj[n], s1 || s2);
     }
     if (isObject(obj)) {
-      if (typeof k !== 'string')
+      // A number or bool key converts to its string (the legacy `m.1` too).
+      if (typeof k !== 'string' && !(k instanceof HclNumber) && typeof k !== 'boolean')
         throw new DiagnosticError('Invalid index', `A map key must be a string, got ${typeName(k)}.`, span);
-      if (!Object.prototype.hasOwnProperty.call(obj, k))
+      const key = String(k);
+      if (!Object.prototype.hasOwnProperty.call(obj, key))
         throw new DiagnosticError(
           'Invalid index',
-          `The given key ${JSON.stringify(k)} does not identify an element in this collection value.`,
+          `The given key ${JSON.stringify(key)} does not identify an element in this collection value.`,
           span,
         );
-      return mark(obj[k], s1 || s2);
+      return mark(obj[key], s1 || s2);
     }
     throw new DiagnosticError('Invalid index', `This value of type ${typeName(t)} does not have any indices.`, span);
   }
@@ -355,9 +425,15 @@ export class Evaluator {
     }
   }
 
-  private template(expr: Extract<Expr, { kind: 'template' }>, locals: Map<string, Value>): Value {
+  private template(expr: TemplateExpr, locals: Map<string, Value>): Value {
     // "${x}" alone yields x itself, not its string form (so lists and numbers pass through).
-    if (expr.parts.length === 1 && typeof expr.parts[0] !== 'string') return this.evaluate(expr.parts[0], locals);
+    const only = expr.parts.length === 1 ? expr.parts[0] : undefined;
+    if (only !== undefined && typeof only !== 'string' && only.kind !== 'templateIf' && only.kind !== 'templateFor')
+      return this.evaluate(only, locals);
+    return this.templateString(expr, locals);
+  }
+
+  private templateString(expr: TemplateExpr, locals: Map<string, Value>): Value {
     let out = '';
     let sensitive = false;
     for (const part of expr.parts) {
@@ -373,7 +449,7 @@ export class Evaluator {
           'The expression result is null. Cannot include a null value in a string template.',
           part.span,
         );
-      if (typeof v === 'object')
+      if (typeof v === 'object' && !(v instanceof HclNumber))
         throw new DiagnosticError(
           'Invalid template interpolation value',
           `Cannot include the given value in a string template: string required, got ${typeName(v)}.`,
@@ -381,70 +457,70 @@ export class Evaluator {
         );
       out += String(v);
     }
-    return mark(out, sensitive);
+    return mark(out.normalize('NFC'), sensitive);
   }
 
   private binary(expr: Extract<Expr, { kind: 'binary' }>, locals: Map<string, Value>): Value {
+    // HCL evaluates and type-checks both operands, also of && and || (no short-circuit).
     const [l, ls] = deepUnmark(this.evaluate(expr.left, locals));
-    // && and || short-circuit: the right side of `false && x` is never evaluated.
-    if (expr.op === '&&' || expr.op === '||') {
-      const lb = this.bool(l, expr.left.span, 'left operand');
-      if (expr.op === '&&' ? !lb : lb) return mark(lb, ls);
-      const [r, rs] = deepUnmark(this.evaluate(expr.right, locals));
-      return mark(this.bool(r, expr.right.span, 'right operand'), ls || rs);
-    }
     const [r, rs] = deepUnmark(this.evaluate(expr.right, locals));
     const s = ls || rs;
+    if (expr.op === '&&' || expr.op === '||') {
+      const lb = this.bool(l, expr.left.span, 'left operand');
+      const rb = this.bool(r, expr.right.span, 'right operand');
+      return mark(expr.op === '&&' ? lb && rb : lb || rb, s);
+    }
     if (expr.op === '==') return mark(deepEqual(l, r), s);
     if (expr.op === '!=') return mark(!deepEqual(l, r), s);
     const a = this.number(l, expr.left.span, 'left operand');
     const b = this.number(r, expr.right.span, 'right operand');
-    switch (expr.op) {
-      case '<':
-        return mark(a < b, s);
-      case '>':
-        return mark(a > b, s);
-      case '<=':
-        return mark(a <= b, s);
-      case '>=':
-        return mark(a >= b, s);
-      case '+':
-        return mark(a + b, s);
-      case '-':
-        return mark(a - b, s);
-      case '*':
-        return mark(a * b, s);
-      case '/':
-        if (b === 0) throw new DiagnosticError('Operation failed', "Can't divide by zero.", expr.right.span);
-        return mark(a / b, s);
-      case '%':
-        if (b === 0)
-          throw new DiagnosticError(
-            'Operation failed',
-            "Can't compute the remainder of a division by zero.",
-            expr.right.span,
-          );
-        return mark(a % b, s);
+    try {
+      switch (expr.op) {
+        case '<':
+          return mark(a.cmp(b) < 0, s);
+        case '>':
+          return mark(a.cmp(b) > 0, s);
+        case '<=':
+          return mark(a.cmp(b) <= 0, s);
+        case '>=':
+          return mark(a.cmp(b) >= 0, s);
+        case '+':
+          return mark(a.add(b), s);
+        case '-':
+          return mark(a.sub(b), s);
+        case '*':
+          return mark(a.mul(b), s);
+        case '/':
+          return mark(a.div(b), s);
+        case '%':
+          return mark(a.mod(b), s);
+      }
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      throw new DiagnosticError('Operation failed', `Error during operation: ${err.message}.`, expr.span);
     }
   }
 
-  private forExpr(expr: Extract<Expr, { kind: 'for' }>, locals: Map<string, Value>): Value {
-    const [coll, s] = deepUnmark(this.evaluate(expr.collection, locals));
-    let entries: [Value, Value][];
-    if (Array.isArray(coll)) entries = coll.map((v, i) => [i, v]);
-    else if (isObject(coll))
-      entries = Object.keys(coll)
+  /** The (key, value) pairs a for expression or directive iterates: list indexes, sorted map keys. */
+  private iterate(collection: Expr, locals: Map<string, Value>): [Value, Value][] {
+    const [coll, s] = deepUnmark(this.evaluate(collection, locals));
+    if (Array.isArray(coll)) return coll.map((v, i) => [HclNumber.of(i), mark(v, s)]);
+    if (isObject(coll))
+      return Object.keys(coll)
         .sort()
-        .map((k) => [k, coll[k]]);
-    else
-      throw new DiagnosticError(
-        'Iteration over non-iterable value',
-        `A value of type ${typeName(coll)} cannot be used as the collection in a for expression.`,
-        expr.collection.span,
-      );
+        .map((k) => [mark(k, s), mark(coll[k], s)]);
+    throw new DiagnosticError(
+      'Iteration over non-iterable value',
+      `A value of type ${typeName(coll)} cannot be used as the collection in a for expression.`,
+      collection.span,
+    );
+  }
+
+  private forExpr(expr: Extract<Expr, { kind: 'for' }>, locals: Map<string, Value>): Value {
+    const [, s] = deepUnmark(this.evaluate(expr.collection, locals));
     const listOut: Value[] = [];
     const objOut: Record<string, Value[] | Value> = {};
-    for (const [k, v] of entries) {
+    for (const [k, v] of this.iterate(expr.collection, locals)) {
       const inner = new Map(locals);
       inner.set(expr.valueVar, v);
       if (expr.keyVar) inner.set(expr.keyVar, k);
@@ -457,13 +533,15 @@ export class Evaluator {
         listOut.push(value);
         continue;
       }
-      const [key] = deepUnmark(this.evaluate(expr.keyExpr, inner));
-      if (typeof key !== 'string')
+      const [rawKey] = deepUnmark(this.evaluate(expr.keyExpr, inner));
+      // Keys become strings, as HCL converts them: 1 is "1", true is "true".
+      if (typeof rawKey !== 'string' && !(rawKey instanceof HclNumber) && typeof rawKey !== 'boolean')
         throw new DiagnosticError(
           'Invalid object key',
-          `The key expression produced ${typeName(key)}; a string is required.`,
+          `The key expression produced ${typeName(rawKey)}; a string is required.`,
           expr.keyExpr.span,
         );
+      const key = String(rawKey);
       if (expr.grouping) ((objOut[key] ??= []) as Value[]).push(value);
       else if (key in objOut)
         throw new DiagnosticError(
@@ -486,15 +564,46 @@ export class Evaluator {
     );
   }
 
-  private number(v: Value, span: Span, what: string): number {
-    if (typeof v === 'number') return v;
-    if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  private number(v: Value, span: Span, what: string): HclNumber {
+    if (v instanceof HclNumber) return v;
+    const n = typeof v === 'string' ? stringToNumber(v) : undefined;
+    if (n) return n;
     throw new DiagnosticError(
       'Invalid operand',
       `Unsuitable value for ${what}: a number is required, got ${typeName(v)}.`,
       span,
     );
   }
+}
+
+/** Where a splat's current element sits among the locals: not a name any expression can spell. */
+const SPLAT_ITEM = '\u0000splat';
+
+const INCONSISTENT = Symbol('inconsistent');
+
+/** A conditional's result in the type both branches share: a number or bool becomes a string when
+ *  the other branch is a string, element by element in same-shaped collections. */
+function unify(chosen: Value, other: Value): Value | typeof INCONSISTENT {
+  const [c, sensitive] = deepUnmark(chosen);
+  const [o] = deepUnmark(other);
+  if (c === null || o === null || c instanceof BlockRef || o instanceof BlockRef) return chosen;
+  const scalar = (v: Value) => typeof v === 'string' || typeof v === 'boolean' || v instanceof HclNumber;
+  if (scalar(c) && scalar(o)) {
+    if (typeName(c) === typeName(o)) return chosen;
+    if (typeof o === 'string' || typeof c === 'string') return mark(String(c), sensitive);
+    return INCONSISTENT;
+  }
+  if (scalar(c) !== scalar(o)) return INCONSISTENT;
+  if (Array.isArray(c) && Array.isArray(o) && c.length === o.length) {
+    const out: Value[] = [];
+    for (let i = 0; i < c.length; i++) {
+      const u = unify(c[i], o[i]);
+      if (u === INCONSISTENT) return u;
+      out.push(u);
+    }
+    return mark(out, sensitive);
+  }
+  return chosen;
 }
 
 export function undeclared(path: string[], span: Span): DiagnosticError {

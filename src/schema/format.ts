@@ -18,8 +18,9 @@ interface Line {
 /** Throws DiagnosticError on a syntax error: an unparseable file is never rewritten. */
 export function formatHcl(filename: string, text: string): string {
   const file = new SourceFile(filename, text);
-  parseFile(file);
-  const tokens = tokenize(file, true);
+  const { errors } = parseFile(file);
+  if (errors.length) throw errors[0];
+  const { tokens } = tokenize(file, { keepComments: true });
   const rawLines = text.split('\n');
   const lines: Line[] = rawLines.map((t) => ({ text: t, tokens: [], depth: 0, verbatim: false }));
   const lineOf = (offset: number) => file.pos(offset).line - 1;

@@ -2,7 +2,10 @@
 // implementations see plain values (the evaluator re-marks the result if any argument was secret).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type ObjectValue, type Value, isObject, typeName } from './values.js';
+import { graphemes } from './graphemes.js';
+import { HclNumber } from './number.js';
+import { stringToNumber } from './types.js';
+import { type ObjectValue, type Value, deepEqual, isObject, typeName } from './values.js';
 
 type ParamType = 'string' | 'number' | 'list' | 'map' | 'any';
 interface Param {
@@ -39,21 +42,21 @@ function formatVerb(verb: string, flags: string, v: Value): string {
   switch (verb) {
     case 's':
     case 'v':
+      if (v instanceof HclNumber) return v.toString();
       return typeof v === 'string' ? v : JSON.stringify(v);
     case 'q':
       return JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v));
     case 'd': {
-      const n = typeof v === 'string' ? Number(v) : v;
-      if (typeof n !== 'number' || !Number.isInteger(n))
+      const n = typeof v === 'string' ? stringToNumber(v) : v;
+      if (!(n instanceof HclNumber) || !n.isInteger)
         throw new FunctionError(`%d requires a whole number, got ${JSON.stringify(v)}`);
-      return String(n);
+      return n.toString();
     }
     case 'f': {
-      const n = typeof v === 'string' ? Number(v) : v;
-      if (typeof n !== 'number' || Number.isNaN(n))
-        throw new FunctionError(`%f requires a number, got ${JSON.stringify(v)}`);
+      const n = typeof v === 'string' ? stringToNumber(v) : v;
+      if (!(n instanceof HclNumber)) throw new FunctionError(`%f requires a number, got ${JSON.stringify(v)}`);
       const precision = /\.(\d+)/.exec(flags);
-      return n.toFixed(precision ? Number(precision[1]) : 6);
+      return n.toNumber().toFixed(precision ? Number(precision[1]) : 6);
     }
     case 't':
       if (typeof v !== 'boolean') throw new FunctionError(`%t requires a bool, got ${JSON.stringify(v)}`);
@@ -109,7 +112,7 @@ export const FUNCTIONS: Record<string, FunctionDef> = {
       if (lists.length === 0) throw new FunctionError('at least one list is required');
       const items = lists.flatMap((l) => list(l));
       for (const it of items)
-        if (typeof it !== 'string' && typeof it !== 'number' && typeof it !== 'boolean')
+        if (typeof it !== 'string' && !(it instanceof HclNumber) && typeof it !== 'boolean')
           throw new FunctionError(`every element must be a string, got ${typeName(it)}`, 1);
       return items.map(String).join(str(sep));
     },
@@ -161,24 +164,25 @@ export const FUNCTIONS: Record<string, FunctionDef> = {
     params: [{ name: 'v', type: 'any' }],
     impl: ([v]) => {
       if (v === null || typeof v === 'string') return v;
-      if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+      if (v instanceof HclNumber || typeof v === 'boolean') return String(v);
       throw new FunctionError(`cannot convert ${typeName(v)} to string`, 0);
     },
   },
   tonumber: {
     params: [{ name: 'v', type: 'any' }],
     impl: ([v]) => {
-      if (v === null || typeof v === 'number') return v;
-      if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+      if (v === null || v instanceof HclNumber) return v;
+      const n = typeof v === 'string' ? stringToNumber(v) : undefined;
+      if (n) return n;
       throw new FunctionError(`cannot convert ${JSON.stringify(v)} to number`, 0);
     },
   },
   length: {
     params: [{ name: 'value', type: 'any' }],
     impl: ([v]) => {
-      if (typeof v === 'string') return [...v].length;
-      if (Array.isArray(v)) return v.length;
-      if (isObject(v)) return Object.keys(v).length;
+      if (typeof v === 'string') return HclNumber.of(graphemes(v));
+      if (Array.isArray(v)) return HclNumber.of(v.length);
+      if (isObject(v)) return HclNumber.of(Object.keys(v).length);
       throw new FunctionError(`cannot find the length of ${typeName(v)}`, 0);
     },
   },
@@ -195,7 +199,7 @@ export const FUNCTIONS: Record<string, FunctionDef> = {
       { name: 'list', type: 'list' },
       { name: 'value', type: 'any' },
     ],
-    impl: ([l, v]) => list(l).some((x) => JSON.stringify(x) === JSON.stringify(v)),
+    impl: ([l, v]) => list(l).some((x) => deepEqual(x, v)),
   },
 };
 
@@ -206,12 +210,14 @@ export function coerceArg(v: Value, p: Param): Value {
       return v;
     case 'string':
       if (typeof v === 'string') return v;
-      if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+      if (v instanceof HclNumber || typeof v === 'boolean') return String(v);
       break;
-    case 'number':
-      if (typeof v === 'number') return v;
-      if (typeof v === 'string' && Number.isFinite(Number(v)) && v.trim() !== '') return Number(v);
+    case 'number': {
+      if (v instanceof HclNumber) return v;
+      const n = typeof v === 'string' ? stringToNumber(v) : undefined;
+      if (n) return n;
       break;
+    }
     case 'list':
       if (Array.isArray(v)) return v;
       break;

@@ -105,14 +105,9 @@ export function resolveInputs(
       continue;
     }
     const file = new SourceFile(input.path, readFileSync(input.path, 'utf8'));
-    let body: Body;
-    try {
-      body = parseFile(file);
-    } catch (err) {
-      if (!(err instanceof DiagnosticError)) throw err;
-      diags.error(err.summary, err.detail, err.span);
-      continue;
-    }
+    const { body, errors } = parseFile(file);
+    for (const err of errors) diags.error(err.summary, err.detail, err.span);
+    if (errors.length) continue;
     for (const block of body.blocks)
       diags.error(
         'Unexpected block in variables file',

@@ -1,5 +1,6 @@
 // Tokenizer for HCL native syntax. Quoted strings and heredocs are templates: the lexer switches
-// into a template mode and emits literal / interpolation tokens, so `${ "a${b}" }` nests properly.
+// into a template mode and emits literal / interpolation / directive tokens, so `${ "a${b}" }`
+// nests properly. Errors are collected, not thrown, so one pass reports every problem it can.
 import { DiagnosticError } from './diagnostics.js';
 import type { SourceFile } from './source-file.js';
 
@@ -13,9 +14,11 @@ export type TokenType =
   | 'cquote'
   | 'oheredoc' // <<EOF / <<-EOF
   | 'cheredoc'
-  | 'lit' // literal template text, escapes already decoded
-  | 'interp' // ${
-  | 'interpEnd' // } closing an interpolation
+  | 'lit' // literal template text, escapes already decoded; in a heredoc, at most one line
+  | 'interp' // ${ or ${~
+  | 'control' // %{ or %{~
+  | 'interpEnd' // } or ~} closing an interpolation or directive
+  | 'invalid' // a character the language does not use (already diagnosed)
   | 'comment';
 
 export interface Token {
@@ -27,28 +30,50 @@ export interface Token {
   flush?: boolean;
 }
 
+export interface Lexed {
+  tokens: Token[];
+  errors: DiagnosticError[];
+}
+
 const PUNCT3 = ['...'];
 const PUNCT2 = ['==', '!=', '<=', '>=', '&&', '||', '=>'];
 const PUNCT1 = '{}[]()=,.:?!+-*/%<>';
+// The spec's identifiers: a Unicode letter (or underscore), then letters, digits, marks, `_`, `-`.
+const IDENT_START = /[\p{ID_Start}_]/u;
+const IDENT_PART = /[\p{ID_Continue}-]/u;
 
-type Mode = { kind: 'normal'; braces: number } | { kind: 'quote' } | { kind: 'heredoc'; marker: string };
+/** `bare`: the whole text is a template (a JSON string's value), ending where the text ends. */
+type Mode =
+  { kind: 'normal'; braces: number } | { kind: 'quote' } | { kind: 'heredoc'; marker: string } | { kind: 'bare' };
 
-export function tokenize(file: SourceFile, keepComments = false): Token[] {
+export interface LexOptions {
+  keepComments?: boolean;
+  /** Where to start (the text before is not part of what is lexed). */
+  start?: number;
+  /** Lex the text as a template, not as a configuration body. */
+  template?: boolean;
+}
+
+export function tokenize(file: SourceFile, opts: LexOptions = {}): Lexed {
   const src = file.text;
+  const keepComments = opts.keepComments ?? false;
   const out: Token[] = [];
-  const modes: Mode[] = [{ kind: 'normal', braces: 0 }];
-  let i = 0;
-  const fail = (summary: string, detail: string, at: number, end = at + 1): never => {
-    throw new DiagnosticError(summary, detail, file.span(at, Math.min(end, src.length)));
+  const errors: DiagnosticError[] = [];
+  const modes: Mode[] = [opts.template ? { kind: 'bare' } : { kind: 'normal', braces: 0 }];
+  let i = opts.start ?? 0;
+  const error = (summary: string, detail: string, at: number, end = at + 1): void => {
+    errors.push(new DiagnosticError(summary, detail, file.span(at, Math.min(end, src.length))));
   };
   const push = (type: TokenType, start: number, end: number, text = src.slice(start, end), flush?: boolean) => {
     out.push({ type, text, start, end, ...(flush === undefined ? {} : { flush }) });
   };
 
-  while (i <= src.length) {
+  lex: while (i <= src.length) {
     const mode = modes[modes.length - 1];
-    if (mode.kind === 'quote' || mode.kind === 'heredoc') {
-      i = lexTemplateText(mode);
+    if (mode.kind !== 'normal') {
+      const next = lexTemplateText(mode);
+      if (next < 0) break;
+      i = next;
       continue;
     }
     if (i === src.length) break;
@@ -71,22 +96,32 @@ export function tokenize(file: SourceFile, keepComments = false): Token[] {
     }
     if (c === '/' && src[i + 1] === '*') {
       const j = src.indexOf('*/', i + 2);
-      if (j < 0) fail('Unterminated comment', 'There is no closing marker for this multi-line comment.', i, i + 2);
+      if (j < 0) {
+        // Like HCL: without its end, "/*" is no comment but two operators (the parser reports them).
+        push('punct', i, i + 1);
+        i++;
+        continue;
+      }
       if (keepComments) push('comment', i, j + 2);
       // A block comment spanning lines still ends the line for attribute purposes.
       if (src.slice(i, j).includes('\n')) push('newline', j + 1, j + 2, '\n');
       i = j + 2;
       continue;
     }
-    if (/[A-Za-z_]/.test(c)) {
-      let j = i + 1;
-      while (j < src.length && /[A-Za-z0-9_-]/.test(src[j])) j++;
+    const cp = String.fromCodePoint(src.codePointAt(i)!);
+    if (IDENT_START.test(cp)) {
+      let j = i + cp.length;
+      while (j < src.length) {
+        const next = String.fromCodePoint(src.codePointAt(j)!);
+        if (!IDENT_PART.test(next)) break;
+        j += next.length;
+      }
       push('ident', i, j);
       i = j;
       continue;
     }
-    if (/[0-9]/.test(c)) {
-      const m = /^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(src.slice(i))!;
+    if (c >= '0' && c <= '9') {
+      const m = /^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(src.slice(i, i + 4096))!;
       push('number', i, i + m[0].length);
       i += m[0].length;
       continue;
@@ -98,7 +133,7 @@ export function tokenize(file: SourceFile, keepComments = false): Token[] {
       continue;
     }
     if (c === '<' && src[i + 1] === '<') {
-      const m = /^<<(-?)([A-Za-z_][A-Za-z0-9_-]*)\r?\n/.exec(src.slice(i));
+      const m = /^<<(-?)([\p{ID_Start}_][\p{ID_Continue}-]*)\r?\n/u.exec(src.slice(i, i + 1024));
       if (m) {
         push('oheredoc', i, i + m[0].length, m[0], m[1] === '-');
         modes.push({ kind: 'heredoc', marker: m[2] });
@@ -106,12 +141,20 @@ export function tokenize(file: SourceFile, keepComments = false): Token[] {
         continue;
       }
     }
+    if (c === '~' && src[i + 1] === '}' && mode.braces === 0 && modes.length > 1) {
+      push('interpEnd', i, i + 2);
+      modes.pop();
+      i += 2;
+      continue;
+    }
     const p3 = PUNCT3.find((p) => src.startsWith(p, i));
     const p2 = p3 ? undefined : PUNCT2.find((p) => src.startsWith(p, i));
     const p = p3 ?? p2 ?? (PUNCT1.includes(c) ? c : undefined);
     if (p === undefined) {
-      fail('Invalid character', `This character is not used within the language: ${JSON.stringify(c)}.`, i);
-      return out;
+      error('Invalid character', `This character is not used within the language: ${JSON.stringify(cp)}.`, i);
+      push('invalid', i, i + cp.length);
+      i += cp.length;
+      continue lex;
     }
     if (p === '{') mode.braces++;
     if (p === '}') {
@@ -126,66 +169,89 @@ export function tokenize(file: SourceFile, keepComments = false): Token[] {
     push('punct', i, i + p.length);
     i += p.length;
   }
-  if (modes.length > 1) {
-    const open = [...out].reverse().find((t) => t.type === 'oquote' || t.type === 'oheredoc' || t.type === 'interp');
+  if (modes.length > 1 && modes[0].kind === 'normal' && errors.length === 0) {
+    const open = [...out]
+      .reverse()
+      .find((t) => t.type === 'oquote' || t.type === 'oheredoc' || t.type === 'interp' || t.type === 'control');
     const at = open?.start ?? src.length;
     if (modes[modes.length - 1].kind === 'normal')
-      fail(
+      error(
         'Unterminated template interpolation',
         'There is no closing brace for this interpolation sequence.',
         at,
         at + 2,
       );
-    fail('Unterminated template string', 'No closing marker was found for the string.', at);
   }
   push('eof', src.length, src.length, '');
-  return out;
+  return { tokens: out, errors };
 
-  // Lexes literal text up to the next interpolation or closing marker; returns the new index.
+  // Lexes literal text up to the next interpolation or closing marker; returns the new index, or -1
+  // when the template runs to the end of the file.
   function lexTemplateText(mode: Mode): number {
-    const start = i;
+    let start = i;
     let text = '';
     let j = i;
     const heredoc = mode.kind === 'heredoc';
+    const bare = mode.kind === 'bare';
+    let firstBreak: number | undefined;
+    const flushLit = (end: number) => {
+      if (text) push('lit', start, end, text.normalize('NFC'));
+      text = '';
+      start = end;
+    };
     while (true) {
       if (j >= src.length) {
-        if (text) push('lit', start, j, text);
-        const open = [...out].reverse().find((t) => t.type === 'oquote' || t.type === 'oheredoc')!;
-        return fail(
-          heredoc ? 'Unterminated template string' : 'Unterminated template string',
-          heredoc
-            ? `The heredoc has no closing marker "${(mode as { marker: string }).marker}".`
-            : 'No closing marker was found for the string.',
-          open.start,
-        );
+        flushLit(j);
+        if (bare) return -1;
+        if (heredoc) error('Unterminated template string', 'No closing marker was found for the string.', j, j);
+        else {
+          // HCL points at the first line break inside the string, if there is one.
+          const at = firstBreak ?? lastQuote();
+          error('Unterminated template string', 'No closing marker was found for the string.', at);
+        }
+        return -1;
       }
       const ch = src[j];
       if (heredoc) {
-        // The closing marker must stand alone on its line (after optional indentation).
+        // The closing marker stands alone on its line (after optional indentation), and that line ends.
         const lineStart = j === 0 || src[j - 1] === '\n';
         if (lineStart) {
-          const m = /^[ \t]*([A-Za-z_][A-Za-z0-9_-]*)[ \t]*(\r?\n|$)/.exec(src.slice(j));
+          const m = /^[ \t]*([\p{ID_Start}_][\p{ID_Continue}-]*)[ \t]*\r?\n/u.exec(src.slice(j, j + 1024));
           if (m && m[1] === (mode as { marker: string }).marker) {
-            if (text) push('lit', start, j, text);
-            const endMarker = j + m[0].length - m[2].length;
+            flushLit(j);
+            const endMarker = j + m[0].length - (m[0].endsWith('\r\n') ? 2 : 1);
             push('cheredoc', j, endMarker);
             modes.pop();
             return endMarker;
           }
         }
-      } else {
+        if (ch === '\n') {
+          text += ch;
+          j++;
+          flushLit(j);
+          continue;
+        }
+      } else if (!bare) {
         if (ch === '"') {
-          if (text) push('lit', start, j, text);
+          flushLit(j);
           push('cquote', j, j + 1);
           modes.pop();
           return j + 1;
         }
-        if (ch === '\n')
-          fail('Unterminated template string', 'No closing marker was found for the string.', lastQuote());
+        if (ch === '\n') {
+          // Reported, and (as HCL does) the string goes on: its closing quote may be further down.
+          firstBreak ??= j;
+          error(
+            'Invalid multi-line string',
+            'Quoted strings may not be split over multiple lines. To produce a multi-line string, either use the \\n ' +
+              'escape to represent a newline character or use the "heredoc" multi-line template syntax.',
+            j,
+          );
+        }
         if (ch === '\\') {
-          const [decoded, len] = decodeEscape(j);
-          text += decoded;
-          j += len;
+          const decoded = decodeEscape(j);
+          text += decoded[0];
+          j += decoded[1];
           continue;
         }
       }
@@ -194,18 +260,12 @@ export function tokenize(file: SourceFile, keepComments = false): Token[] {
         j += 3;
         continue;
       }
-      if (ch === '%' && src[j + 1] === '{')
-        fail(
-          'Unsupported template directive',
-          'Template directives (%{ ... }) are not supported; use a conditional expression instead.',
-          j,
-          j + 2,
-        );
-      if (ch === '$' && src[j + 1] === '{') {
-        if (text) push('lit', start, j, text);
-        push('interp', j, j + 2);
+      if ((ch === '$' || ch === '%') && src[j + 1] === '{') {
+        flushLit(j);
+        const len = src[j + 2] === '~' ? 3 : 2;
+        push(ch === '$' ? 'interp' : 'control', j, j + len);
         modes.push({ kind: 'normal', braces: 0 });
-        return j + 2;
+        return j + len;
       }
       text += ch;
       j++;
@@ -225,11 +285,12 @@ export function tokenize(file: SourceFile, keepComments = false): Token[] {
       const hex = src.slice(j + 2, j + 2 + len);
       if (new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) return [String.fromCodePoint(parseInt(hex, 16)), 2 + len];
     }
-    return fail(
+    error(
       'Invalid escape sequence',
       `The symbol ${JSON.stringify(n ?? '')} is not a valid escape sequence selector.`,
       j,
       j + 2,
     );
+    return ['', 2];
   }
 }

@@ -18,7 +18,7 @@ import { parseFile } from './parser.js';
 import { SourceFile } from './source-file.js';
 import type { SourceSchema } from './source-types.js';
 import { typeString } from './types.js';
-import { BlockRef, type ObjectValue } from './values.js';
+import { BlockRef, type ObjectValue, fromPlain } from './values.js';
 
 export const CONFIG_SUFFIX = '.h2k.hcl';
 
@@ -62,12 +62,9 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   for (const name of names) {
     const file = new SourceFile(join(opts.dir, name), readFileSync(join(dir, name), 'utf8'));
     files.set(file.filename, file);
-    try {
-      bodies.push(parseFile(file));
-    } catch (err) {
-      if (!(err instanceof DiagnosticError)) throw err;
-      diags.error(err.summary, err.detail, err.span);
-    }
+    const parsed = parseFile(file);
+    for (const err of parsed.errors) diags.error(err.summary, err.detail, err.span);
+    if (parsed.errors.length === 0) bodies.push(parsed.body);
   }
 
   const types = opts.sourceTypes.map((t) => t.type);
@@ -123,7 +120,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
       continue;
     }
     policies[parts[1]] = policy;
-    scope.policy[parts[1]] = new BlockRef(address, policy as unknown as ObjectValue);
+    scope.policy[parts[1]] = new BlockRef(address, fromPlain(policy) as ObjectValue);
   }
 
   const vms: VmConfig[] = [];

@@ -1,5 +1,6 @@
 // A loaded configuration file and the position arithmetic diagnostics need. Nodes carry character
 // offsets; line/column/byte are computed only when a diagnostic is rendered.
+import { graphemes } from './graphemes.js';
 
 export interface Pos {
   line: number;
@@ -40,10 +41,10 @@ export class SourceFile {
       if (this.lineStarts[mid] <= offset) lo = mid;
       else hi = mid - 1;
     }
-    // Columns count code points, bytes count UTF-8: the same two units Terraform reports.
+    // Columns count grapheme clusters, bytes count UTF-8: the two units HCL reports.
     const lineText = this.text.slice(this.lineStarts[lo], offset);
     const byte = this.ascii ? offset : Buffer.byteLength(this.text.slice(0, offset));
-    return { line: lo + 1, column: [...lineText].length + 1, byte };
+    return { line: lo + 1, column: (this.ascii ? lineText.length : graphemes(lineText)) + 1, byte };
   }
 
   span(start: number, end: number): Span {

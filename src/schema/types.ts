@@ -2,6 +2,7 @@
 // (a -var string "3" for a number variable becomes 3).
 import type { Expr, TypeConstraint } from './ast.js';
 import { DiagnosticError } from './diagnostics.js';
+import { HclNumber } from './number.js';
 import { BlockRef, type ObjectValue, Sensitive, type Value, isObject, typeName } from './values.js';
 
 export function parseType(expr: Expr): TypeConstraint {
@@ -58,12 +59,14 @@ export function convert(v: Value, t: TypeConstraint, path = ''): { value: Value 
   switch (t.kind) {
     case 'string':
       if (typeof v === 'string') return { value: v };
-      if (typeof v === 'number' || typeof v === 'boolean') return { value: String(v) };
+      if (v instanceof HclNumber || typeof v === 'boolean') return { value: String(v) };
       return { error: `string required${where}, got ${typeName(v)}` };
-    case 'number':
-      if (typeof v === 'number') return { value: v };
-      if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return { value: Number(v) };
+    case 'number': {
+      if (v instanceof HclNumber) return { value: v };
+      const n = typeof v === 'string' ? stringToNumber(v) : undefined;
+      if (n) return { value: n };
       return { error: `number required${where}, got ${typeName(v)}` };
+    }
     case 'bool':
       if (typeof v === 'boolean') return { value: v };
       if (v === 'true' || v === 'false') return { value: v === 'true' };
@@ -101,4 +104,20 @@ export function convert(v: Value, t: TypeConstraint, path = ''): { value: Value 
       return { value: out };
     }
   }
+}
+
+/** HCL's string → number conversion: a decimal (sign, `.5`, `5.`, exponent) or `Inf`, nothing else. */
+export function stringToNumber(s: string): HclNumber | undefined {
+  const m = /^([+-]?)(?:([0-9]+)\.?([0-9]*)|\.([0-9]+))((?:[eE][+-]?[0-9]+)?)$/.exec(s);
+  if (m) {
+    const [, sign, whole, frac, onlyFrac, exp] = m;
+    const intPart = whole ?? '0';
+    const fracPart = whole === undefined ? onlyFrac : frac;
+    return HclNumber.parse(`${sign}${intPart}${fracPart ? `.${fracPart}` : ''}${exp}`);
+  }
+  if (/^[+-]?(Inf|inf)$/.test(s))
+    return HclNumber.parse('1')!
+      .div(HclNumber.ZERO)
+      .mul(HclNumber.parse(s.startsWith('-') ? '-1' : '1')!);
+  return undefined;
 }

@@ -3,8 +3,9 @@
 // so a secret cannot leak through a log line or a plan file by accident; reveal() is explicit.
 // BlockRef is what `source.local.lab` or `policy.linux` evaluates to: an address plus attributes.
 import { inspect } from 'node:util';
+import { HclNumber } from './number.js';
 
-export type Value = null | boolean | number | string | Value[] | ObjectValue | Sensitive | BlockRef;
+export type Value = null | boolean | HclNumber | string | Value[] | ObjectValue | Sensitive | BlockRef;
 export interface ObjectValue {
   [key: string]: Value;
 }
@@ -42,7 +43,12 @@ export class BlockRef {
 
 export function isObject(v: Value): v is ObjectValue {
   return (
-    typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Sensitive) && !(v instanceof BlockRef)
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Sensitive) &&
+    !(v instanceof BlockRef) &&
+    !(v instanceof HclNumber)
   );
 }
 
@@ -79,6 +85,7 @@ export function typeName(v: Value): string {
   if (v instanceof Sensitive) return typeName(v.reveal());
   if (v instanceof BlockRef) return `reference to ${v.address}`;
   if (v === null) return 'null';
+  if (v instanceof HclNumber) return 'number';
   if (Array.isArray(v)) return 'list';
   if (typeof v === 'object') return 'object';
   if (typeof v === 'boolean') return 'bool';
@@ -88,6 +95,8 @@ export function typeName(v: Value): string {
 export function deepEqual(a: Value, b: Value): boolean {
   if (a instanceof BlockRef || b instanceof BlockRef)
     return a instanceof BlockRef && b instanceof BlockRef && a.address === b.address;
+  if (a instanceof HclNumber || b instanceof HclNumber)
+    return a instanceof HclNumber && b instanceof HclNumber && a.equals(b);
   if (Array.isArray(a) || Array.isArray(b)) {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   }
@@ -98,6 +107,16 @@ export function deepEqual(a: Value, b: Value): boolean {
     return ka.length === kb.length && ka.every((k, i) => k === kb[i] && deepEqual(a[k], b[k]));
   }
   return a === b;
+}
+
+/** A value from typed data (the decoded configuration, JSON): JS numbers become HclNumbers. */
+export function fromPlain(v: unknown): Value {
+  if (typeof v === 'number') return HclNumber.of(v);
+  if (Array.isArray(v)) return v.map(fromPlain);
+  if (v instanceof Sensitive || v instanceof BlockRef || v instanceof HclNumber) return v;
+  if (typeof v === 'object' && v !== null)
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromPlain(x)]));
+  return v as Value;
 }
 
 /** Renders a value for humans (diagnostics, plan text); secrets stay redacted. */

@@ -16,11 +16,20 @@ interface Case {
   want: [number, number, string, string][];
 }
 
+const MULTI_LINE =
+  'Quoted strings may not be split over multiple lines. To produce a multi-line string, either use the \\n escape ' +
+  'to represent a newline character or use the "heredoc" multi-line template syntax.';
+
 const CASES: Case[] = [
   {
     name: 'unterminated string',
     text: 'vm "a" {\n  source = "oops\n}\n',
-    want: [[2, 12, 'Unterminated template string', 'No closing marker was found for the string.']],
+    // As HCL reports it: each newline inside the string, then the string that never ends.
+    want: [
+      [2, 17, 'Invalid multi-line string', MULTI_LINE],
+      [2, 17, 'Unterminated template string', 'No closing marker was found for the string.'],
+      [3, 2, 'Invalid multi-line string', MULTI_LINE],
+    ],
   },
   {
     name: 'missing value',
@@ -31,7 +40,13 @@ const CASES: Case[] = [
     name: 'unclosed block',
     text: 'policy "p" {\n  trim = true\n',
     want: [
-      [3, 1, 'Unclosed configuration block', 'There is no closing brace for this block before the end of the file.'],
+      [
+        1,
+        12,
+        'Unclosed configuration block',
+        'There is no closing brace for this block before the end of the file. This may be caused by incorrect brace ' +
+          'nesting elsewhere in this file.',
+      ],
     ],
   },
   {

@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import type { SourceConfig } from '../../schema/config.js';
 import type { SourceSchema } from '../../schema/source-types.js';
+import type { HclNumber } from '../../schema/number.js';
 import { Sensitive, deepUnmark } from '../../schema/values.js';
 
 export interface EsxiSourceConfig extends SourceConfig {
@@ -79,7 +80,7 @@ export const esxiSchema: SourceSchema = {
       type: 'esxi',
       address,
       host: str('host')!,
-      port: (values.port as number | undefined) ?? 22,
+      port: (values.port as HclNumber | undefined)?.toNumber() ?? 22,
       username: str('username')!,
       ...(password ? { password } : {}),
       ...(keyFile !== undefined ? { private_key_file: resolve(dir, keyFile) } : {}),

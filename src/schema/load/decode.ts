@@ -6,7 +6,7 @@ import { type PolicySettings, policyDefaults } from '../config-schema.js';
 import type { Diagnostics } from '../diagnostics.js';
 import { toRange } from '../source-file.js';
 import type { SourceSchema } from '../source-types.js';
-import { BlockRef, type ObjectValue, type Value, typeName } from '../values.js';
+import { BlockRef, type ObjectValue, type Value, fromPlain, typeName } from '../values.js';
 import { type Validators, plain, validateBody } from './schema-errors.js';
 import type { GraphNode } from './structure.js';
 
@@ -32,7 +32,7 @@ export function decodeSource(
 /** What `source.T.N.attr` can read: everything but the password, which stays a secret. */
 export function sourceAttrs(src: SourceConfig): ObjectValue {
   const out: ObjectValue = {};
-  for (const [k, v] of Object.entries(src)) if (k !== 'address' && k !== 'type') out[k] = v as Value;
+  for (const [k, v] of Object.entries(src)) if (k !== 'address' && k !== 'type') out[k] = fromPlain(v);
   return out;
 }
 

@@ -6,6 +6,7 @@ import { configSchema } from '../config-schema.js';
 import type { Diagnostics } from '../diagnostics.js';
 import type { Span } from '../source-file.js';
 import type { SourceSchema } from '../source-types.js';
+import { HclNumber } from '../number.js';
 import { BlockRef, type Value, deepUnmark, isObject, typeName } from '../values.js';
 import { suggest } from '../../util/did-you-mean.js';
 
@@ -38,6 +39,7 @@ export function plain(values: Record<string, Value>): Record<string, unknown> {
     const [u] = deepUnmark(v);
     if (Array.isArray(u)) return u.map(conv);
     if (isObject(u)) return Object.fromEntries(Object.entries(u).map(([k, x]) => [k, conv(x)]));
+    if (u instanceof HclNumber) return u.toNumber();
     return u;
   };
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, conv(v)]));

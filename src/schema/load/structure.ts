@@ -101,20 +101,7 @@ export function readStructure(bodies: Body[], sourceTypes: string[], diags: Diag
           `Blocks of type "${nested.type}" are not expected inside a ${block.type} block.`,
           nested.typeSpan,
         );
-      const seenAttrs = new Map<string, Span>();
-      const attrs = block.body.attributes.filter((a) => {
-        const prev = seenAttrs.get(a.name);
-        if (prev) {
-          diags.error(
-            'Attribute redefined',
-            `The argument "${a.name}" was already set at ${where(prev)}. Each argument may be set only once.`,
-            a.nameSpan,
-          );
-          return false;
-        }
-        seenAttrs.set(a.name, a.nameSpan);
-        return true;
-      });
+      const attrs = block.body.attributes;
 
       const [l0, l1] = block.labels.map((l) => l.value);
       switch (block.type) {
