@@ -3,7 +3,10 @@ import { Args, Flags } from '@oclif/core';
 import type { VarInput } from '../schema/inputs.js';
 
 export const dirArg = {
-  dir: Args.string({ description: 'Directory holding the *.h2k.hcl files.', default: '.' }),
+  dir: Args.string({
+    description: 'Directory holding the *.h2k.hcl files (and *.h2k.hcl.json, HCL in JSON syntax).',
+    default: '.',
+  }),
 };
 
 export const varFlags = {
@@ -13,7 +16,7 @@ export const varFlags = {
     helpValue: 'NAME=VALUE',
   }),
   'var-file': Flags.string({
-    description: 'Read input variables from an HCL file of name = value lines (repeatable).',
+    description: 'Read input variables from an HCL file of name = value lines, or a .json object (repeatable).',
     multiple: true,
     helpValue: 'FILE',
   }),

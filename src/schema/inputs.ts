@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Body } from './ast.js';
 import { DiagnosticError, type Diagnostics } from './diagnostics.js';
 import { Evaluator, references } from './evaluate.js';
+import { parseJsonFile } from './json-syntax.js';
 import { parseExpression, parseFile } from './parser.js';
 import { SourceFile, type Span } from './source-file.js';
 import { convert, typeString } from './types.js';
@@ -105,7 +106,10 @@ export function resolveInputs(
       continue;
     }
     const file = new SourceFile(input.path, readFileSync(input.path, 'utf8'));
-    const { body, errors } = parseFile(file);
+    // A .json variables file is HCL's JSON syntax: every property is a value.
+    const { body, errors } = input.path.endsWith('.json')
+      ? parseJsonFile(file, { labels: () => undefined })
+      : parseFile(file);
     for (const err of errors) diags.error(err.summary, err.detail, err.span);
     if (errors.length) continue;
     for (const block of body.blocks)

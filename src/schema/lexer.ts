@@ -44,7 +44,10 @@ const IDENT_PART = /[\p{ID_Continue}-]/u;
 
 /** `bare`: the whole text is a template (a JSON string's value), ending where the text ends. */
 type Mode =
-  { kind: 'normal'; braces: number } | { kind: 'quote' } | { kind: 'heredoc'; marker: string } | { kind: 'bare' };
+  | { kind: 'normal'; braces: number; opened?: number } // opened: where its `${` or `%{` is
+  | { kind: 'quote'; firstBreak?: number }
+  | { kind: 'heredoc'; marker: string }
+  | { kind: 'bare' };
 
 export interface LexOptions {
   keepComments?: boolean;
@@ -169,19 +172,7 @@ export function tokenize(file: SourceFile, opts: LexOptions = {}): Lexed {
     push('punct', i, i + p.length);
     i += p.length;
   }
-  if (modes.length > 1 && modes[0].kind === 'normal' && errors.length === 0) {
-    const open = [...out]
-      .reverse()
-      .find((t) => t.type === 'oquote' || t.type === 'oheredoc' || t.type === 'interp' || t.type === 'control');
-    const at = open?.start ?? src.length;
-    if (modes[modes.length - 1].kind === 'normal')
-      error(
-        'Unterminated template interpolation',
-        'There is no closing brace for this interpolation sequence.',
-        at,
-        at + 2,
-      );
-  }
+  if (modes.length > 1) unclosedAtEnd();
   push('eof', src.length, src.length, '');
   return { tokens: out, errors };
 
@@ -193,7 +184,6 @@ export function tokenize(file: SourceFile, opts: LexOptions = {}): Lexed {
     let j = i;
     const heredoc = mode.kind === 'heredoc';
     const bare = mode.kind === 'bare';
-    let firstBreak: number | undefined;
     const flushLit = (end: number) => {
       if (text) push('lit', start, end, text.normalize('NFC'));
       text = '';
@@ -202,13 +192,6 @@ export function tokenize(file: SourceFile, opts: LexOptions = {}): Lexed {
     while (true) {
       if (j >= src.length) {
         flushLit(j);
-        if (bare) return -1;
-        if (heredoc) error('Unterminated template string', 'No closing marker was found for the string.', j, j);
-        else {
-          // HCL points at the first line break inside the string, if there is one.
-          const at = firstBreak ?? lastQuote();
-          error('Unterminated template string', 'No closing marker was found for the string.', at);
-        }
         return -1;
       }
       const ch = src[j];
@@ -240,7 +223,7 @@ export function tokenize(file: SourceFile, opts: LexOptions = {}): Lexed {
         }
         if (ch === '\n') {
           // Reported, and (as HCL does) the string goes on: its closing quote may be further down.
-          firstBreak ??= j;
+          (mode as { firstBreak?: number }).firstBreak ??= j;
           error(
             'Invalid multi-line string',
             'Quoted strings may not be split over multiple lines. To produce a multi-line string, either use the \\n ' +
@@ -264,7 +247,7 @@ export function tokenize(file: SourceFile, opts: LexOptions = {}): Lexed {
         flushLit(j);
         const len = src[j + 2] === '~' ? 3 : 2;
         push(ch === '$' ? 'interp' : 'control', j, j + len);
-        modes.push({ kind: 'normal', braces: 0 });
+        modes.push({ kind: 'normal', braces: 0, opened: j });
         return j + len;
       }
       text += ch;
@@ -272,8 +255,27 @@ export function tokenize(file: SourceFile, opts: LexOptions = {}): Lexed {
     }
   }
 
-  function lastQuote(): number {
-    return [...out].reverse().find((t) => t.type === 'oquote')?.start ?? i;
+  // The file ended inside a template, as HCL reports it: at the innermost open interpolation, else
+  // at the string's first line break (or the end), or at the end for a heredoc.
+  function unclosedAtEnd(): void {
+    const top = modes[modes.length - 1];
+    const interp = [...modes].reverse().find((m) => m.kind === 'normal' && m.opened !== undefined) as
+      { opened: number } | undefined;
+    if (interp) {
+      const where = top.kind === 'quote' ? 'the quoted template' : 'the file';
+      error(
+        'Unclosed template interpolation sequence',
+        `There is no closing brace for this interpolation sequence before the end of ${where}. This might be ` +
+          'caused by incorrect nesting inside the given expression.',
+        interp.opened,
+        interp.opened + 2,
+      );
+    } else if (top.kind === 'quote') {
+      const at = top.firstBreak ?? src.length;
+      const end = top.firstBreak === undefined ? at : at + 1;
+      error('Unterminated template string', 'No closing marker was found for the string.', at, end);
+    } else if (top.kind === 'heredoc')
+      error('Unterminated template string', 'No closing marker was found for the string.', src.length, src.length);
   }
 
   function decodeEscape(j: number): [string, number] {

@@ -13,7 +13,8 @@ import { decodePolicy, decodeSource, decodeVm, sourceAttrs } from './load/decode
 import { evaluateAttrs, forEachInstances } from './load/evaluation.js';
 import { checkReferences } from './load/references.js';
 import { compileValidators } from './load/schema-errors.js';
-import { readStructure } from './load/structure.js';
+import { JSON_BODY_SCHEMA, readStructure } from './load/structure.js';
+import { parseJsonFile } from './json-syntax.js';
 import { parseFile } from './parser.js';
 import { SourceFile } from './source-file.js';
 import type { SourceSchema } from './source-types.js';
@@ -21,6 +22,8 @@ import { typeString } from './types.js';
 import { BlockRef, type ObjectValue, fromPlain } from './values.js';
 
 export const CONFIG_SUFFIX = '.h2k.hcl';
+/** HCL's JSON syntax, for generated configuration. */
+export const JSON_CONFIG_SUFFIX = '.h2k.hcl.json';
 
 export interface LoadOptions {
   dir: string;
@@ -52,17 +55,20 @@ export function loadConfig(opts: LoadOptions): LoadResult {
     return done();
   }
   const names = readdirSync(dir)
-    .filter((f) => f.endsWith(CONFIG_SUFFIX))
+    .filter((f) => f.endsWith(CONFIG_SUFFIX) || f.endsWith(JSON_CONFIG_SUFFIX))
     .sort();
   if (names.length === 0) {
-    diags.error('No configuration files', `No *${CONFIG_SUFFIX} files were found in ${opts.dir}.`);
+    diags.error(
+      'No configuration files',
+      `No *${CONFIG_SUFFIX} or *${JSON_CONFIG_SUFFIX} files were found in ${opts.dir}.`,
+    );
     return done();
   }
   const bodies: Body[] = [];
   for (const name of names) {
     const file = new SourceFile(join(opts.dir, name), readFileSync(join(dir, name), 'utf8'));
     files.set(file.filename, file);
-    const parsed = parseFile(file);
+    const parsed = name.endsWith(JSON_CONFIG_SUFFIX) ? parseJsonFile(file, JSON_BODY_SCHEMA) : parseFile(file);
     for (const err of parsed.errors) diags.error(err.summary, err.detail, err.span);
     if (parsed.errors.length === 0) bodies.push(parsed.body);
   }

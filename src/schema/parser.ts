@@ -862,6 +862,10 @@ class Parser {
         const piece = t.type === 'interp' ? this.interpolation(t) : this.directive(t);
         this.nlIgnore = 0;
         const end = this.peek();
+        if (end.type === 'oquote' || end.type === 'eof') {
+          this.recovery = true; // the lexer has reported the unclosed interpolation
+          throw new Bail();
+        }
         if (end.type !== 'interpEnd')
           this.fail(
             'Extra characters after interpolation expression',

@@ -1,5 +1,6 @@
 // Structure of a configuration: which blocks, with which labels, defined once each; variables
 // declared; the objects (locals, sources, policies) that evaluation orders by their references.
+import type { JsonBodySchema } from '../json-syntax.js';
 import type { Attribute, Block, Body } from '../ast.js';
 import { DiagnosticError, type Diagnostics } from '../diagnostics.js';
 import { type DeclaredVariable, evaluateConstant } from '../inputs.js';
@@ -16,6 +17,13 @@ const BLOCK_LABELS: Record<string, string[]> = {
   vm: ['name'],
 };
 const VARIABLE_ATTRS = ['type', 'default', 'description', 'sensitive'];
+
+/** What a `.h2k.hcl.json` file's properties are: the top-level blocks with their labels; a
+ *  variable's `type` is a native type expression in a string, as in Terraform's JSON. */
+export const JSON_BODY_SCHEMA: JsonBodySchema = {
+  labels: (path) => (path.length === 1 ? BLOCK_LABELS[path[0]]?.length : undefined),
+  nativeExpression: (path, name) => path.length === 1 && path[0] === 'variable' && name === 'type',
+};
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /** An evaluable object in the dependency graph: local.x, source.t.n, policy.n or vm.n. */
@@ -56,7 +64,8 @@ export function readStructure(bodies: Body[], sourceTypes: string[], diags: Diag
     for (const attr of body.attributes)
       diags.error(
         'Unsupported argument',
-        `An argument named "${attr.name}" is not expected here; top-level content must be blocks.`,
+        `An argument named "${attr.name}" is not expected here; top-level content must be blocks.` +
+          suggest(attr.name, Object.keys(BLOCK_LABELS)),
         attr.nameSpan,
       );
     for (const block of body.blocks) {
