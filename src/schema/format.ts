@@ -1,6 +1,7 @@
 // Canonical layout for .h2k.hcl files: two-space indentation by nesting depth, `=` aligned within
 // a run of consecutive attributes, single spaces in block headers, at most one blank line in a row,
 // one trailing newline. Comments stay where they are; heredoc bodies are never touched.
+import { graphemes } from './graphemes.js';
 import { tokenize, type Token } from './lexer.js';
 import { parseFile } from './parser.js';
 import { SourceFile } from './source-file.js';
@@ -67,7 +68,7 @@ export function formatHcl(filename: string, text: string): string {
     const depth = Math.max(0, line.depth);
     // A block comment that starts here continues on verbatim lines: keep only this line's part.
     const text = normaliseLine(line, file.text).split('\n')[0].trimEnd();
-    const attr = /^([A-Za-z_][A-Za-z0-9_-]*|"[^"]*") = (.*)$/.exec(text);
+    const attr = /^([\p{ID_Start}_][\p{ID_Continue}-]*|"[^"]*") = (.*)$/u.exec(text);
     out.push({
       text: '  '.repeat(depth) + text,
       depth,
@@ -90,8 +91,11 @@ export function formatHcl(filename: string, text: string): string {
       if (l.name !== undefined && l.depth === d) group.push(j);
       else if (!(l.depth > d && l.depth !== Infinity) && !(l.depth === d && l.closer)) break;
     }
-    const width = Math.max(...group.map((g) => out[g].name!.length));
-    for (const g of group) out[g].text = `${'  '.repeat(d)}${out[g].name!.padEnd(width)} = ${out[g].rest}`.trimEnd();
+    const width = Math.max(...group.map((g) => graphemes(out[g].name!)));
+    for (const g of group) {
+      const name = out[g].name!;
+      out[g].text = `${'  '.repeat(d)}${name}${' '.repeat(width - graphemes(name))} = ${out[g].rest}`.trimEnd();
+    }
     i = j;
   }
   const texts = out.map((l) => l.text);
@@ -101,7 +105,7 @@ export function formatHcl(filename: string, text: string): string {
 }
 
 function isOpener(t: Token): boolean {
-  return (t.type === 'punct' && OPENERS.has(t.text)) || t.type === 'interp';
+  return (t.type === 'punct' && OPENERS.has(t.text)) || t.type === 'interp' || t.type === 'control';
 }
 
 function isCloser(t: Token): boolean {

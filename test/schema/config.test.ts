@@ -175,6 +175,24 @@ describe('input variable precedence', () => {
     );
     assert.deepEqual(load(files, { env: { H2K_VAR_l: '["c"]' } }).config!.variables.l.value, ['c']);
   });
+  it('a number variable takes what HCL reads as a number, and nothing else', () => {
+    const given = (text: string) => load(files, { inputs: [{ kind: 'var', text: `v=${text}` }] });
+    assert.equal(jsNumbers(given('1e3').config!.variables.v.value), 1000);
+    assert.equal(jsNumbers(given('.5').config!.variables.v.value), 0.5);
+    for (const bad of [' 1', '0x10', '1_000', '12GB'])
+      assert.deepEqual(
+        given(bad).diagnostics.map((d) => d.summary),
+        ['Invalid value for input variable'],
+        bad,
+      );
+  });
+  it('a -var-file that sets a name twice is an error, as in HCL', () => {
+    const r = load(files, { inputs: [{ kind: 'file', path: varFile('v = 3\nv = 4\n') }] });
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.range?.start.line, d.summary]),
+      [[2, 'Attribute redefined']],
+    );
+  });
 });
 
 describe('parser agrees with hcl2-parser on structure and literals', () => {

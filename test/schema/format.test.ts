@@ -74,6 +74,24 @@ describe('fmt', () => {
     assert.equal(strip(formatHcl('t', MESSY)), strip(MESSY));
   });
 
+  it('indents and aligns around directives, splats, strip markers and Unicode names, keeping meaning', () => {
+    const messy =
+      'locals {\n  names   = [for v in   var.vms : v.name]\n  ñandú = "x"\n' +
+      '  s = "%{ for n in local.names ~}${n},%{ endfor ~}"\n  splat =   var.vms[*].name\n' +
+      '  t = <<-EOT\n      a ${~ "x" ~} b\n    EOT\n}\n';
+    const once = formatHcl('t', messy);
+    assert.equal(
+      once,
+      'locals {\n  names = [for v in   var.vms : v.name]\n  ñandú = "x"\n' +
+        '  s     = "%{ for n in local.names ~}${n},%{ endfor ~}"\n  splat = var.vms[*].name\n' +
+        '  t     = <<-EOT\n      a ${~ "x" ~} b\n    EOT\n}\n',
+    );
+    assert.equal(formatHcl('t', once), once);
+    const strip = (t: string) =>
+      JSON.stringify(parseFile(new SourceFile('x', t)), (k, v) => (k === 'span' || k.endsWith('Span') ? undefined : v));
+    assert.equal(strip(once), strip(messy));
+  });
+
   it('--check lists unformatted files and exits 3 without writing; plain fmt rewrites', async () => {
     const dir = writeConfig({ 'a.h2k.hcl': MESSY, 'b.h2k.hcl': CANONICAL });
     const check = await h2k(['fmt', dir, '--check']);
