@@ -142,6 +142,24 @@ class Parser {
       );
   }
 
+  private argumentRequired(ident: Token): void {
+    this.report(
+      'Argument or block definition required',
+      'An argument or block definition is required here. To set an argument, use the equals sign "=" to ' +
+        'introduce the argument value.',
+      this.tokSpan(ident),
+    );
+  }
+
+  private unclosedBlock(open: Token): void {
+    this.report(
+      'Unclosed configuration block',
+      'There is no closing brace for this block before the end of the file. This may be caused by incorrect ' +
+        'brace nesting elsewhere in this file.',
+      this.tokSpan(open),
+    );
+  }
+
   // --- recovery -------------------------------------------------------------------------------
 
   /** Skips to the end of the current body item: the next newline outside any bracket. */
@@ -225,12 +243,7 @@ class Parser {
         continue;
       }
       if (t.type === 'eof') {
-        this.report(
-          'Unclosed configuration block',
-          'There is no closing brace for this block before the end of the file. This may be caused by incorrect ' +
-            'brace nesting elsewhere in this file.',
-          this.tokSpan(open!),
-        );
+        this.unclosedBlock(open!);
         break;
       }
       if (t.type === 'oquote')
@@ -254,14 +267,8 @@ class Parser {
     const ident = this.tokens[this.pos++];
     const next = this.tokens[this.pos];
     if (next.type === 'punct' && next.text === '=') return this.attribute(ident, false);
-    if (next.type === 'oquote' || next.type === 'ident' || (next.type === 'punct' && next.text === '{'))
-      return this.block(ident);
-    this.report(
-      'Argument or block definition required',
-      'An argument or block definition is required here. To set an argument, use the equals sign "=" to ' +
-        'introduce the argument value.',
-      this.tokSpan(ident),
-    );
+    if (startsBlock(next)) return this.block(ident);
+    this.argumentRequired(ident);
     this.recoverAfterBodyItem();
     return undefined;
   }
@@ -390,8 +397,7 @@ class Parser {
       return undefined;
     }
     if (!(next.type === 'punct' && next.text === '=')) {
-      const isBlock = next.type === 'oquote' || next.type === 'ident' || (next.type === 'punct' && next.text === '{');
-      if (isBlock)
+      if (startsBlock(next))
         this.report(
           'Argument definition required',
           'A single-line block definition can contain only a single argument. If you meant to define argument ' +
@@ -400,13 +406,7 @@ class Parser {
           this.span(ident.start, next.end),
           true,
         );
-      else
-        this.report(
-          'Argument or block definition required',
-          'An argument or block definition is required here. To set an argument, use the equals sign "=" to ' +
-            'introduce the argument value.',
-          this.tokSpan(ident),
-        );
+      else this.argumentRequired(ident);
       this.recoverAfterBodyItem();
       return undefined;
     }
@@ -434,13 +434,7 @@ class Parser {
       );
       this.recoverToCloseBrace();
     } else {
-      if (end.type === 'eof')
-        this.report(
-          'Unclosed configuration block',
-          'There is no closing brace for this block before the end of the file. This may be caused by incorrect ' +
-            'brace nesting elsewhere in this file.',
-          this.tokSpan(open),
-        );
+      if (end.type === 'eof') this.unclosedBlock(open);
       else
         this.report(
           'Invalid single-argument block definition',
@@ -1039,6 +1033,11 @@ class TemplateBuilder {
       span: p.span.file.span(p.span.start, end.span.end),
     };
   }
+}
+
+/** What may follow a block's type: a label or its opening brace. */
+function startsBlock(t: Token): boolean {
+  return t.type === 'oquote' || t.type === 'ident' || (t.type === 'punct' && t.text === '{');
 }
 
 function bracketKind(t: Token): 'open' | 'close' | undefined {
