@@ -11,7 +11,17 @@ export type Expr =
   /** stepSpan: the `.name` or `[key]` step, dot or brackets included, where HCL points its errors. */
   | { kind: 'getattr'; target: Expr; name: string; stepSpan: Span; span: Span }
   | { kind: 'index'; target: Expr; key: Expr; stepSpan: Span; span: Span }
-  | { kind: 'call'; name: string; nameSpan: Span; args: Expr[]; expandFinal: boolean; span: Span }
+  /** headSpan: the name and "(", closeSpan: ")" — where HCL points a call's errors. */
+  | {
+      kind: 'call';
+      name: string;
+      nameSpan: Span;
+      headSpan: Span;
+      closeSpan: Span;
+      args: Expr[];
+      expandFinal: boolean;
+      span: Span;
+    }
   | { kind: 'tuple'; items: Expr[]; span: Span }
   | { kind: 'object'; items: ObjectItem[]; span: Span }
   | { kind: 'unary'; op: '!' | '-'; operand: Expr; span: Span }
@@ -28,6 +38,8 @@ export type Expr =
 export interface TemplateExpr {
   kind: 'template';
   parts: (string | Expr)[];
+  /** The literal text it starts with, as written (HCL's errors about an argument point there). */
+  leadSpan?: Span;
   span: Span;
 }
 

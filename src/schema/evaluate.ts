@@ -235,6 +235,12 @@ export class Evaluator {
       }
       case 'unary': {
         const [v, s] = deepUnmark(ev(expr.operand));
+        if (v === null)
+          throw new DiagnosticError(
+            'Operation failed',
+            'Error during operation: argument must not be null.',
+            expr.span,
+          );
         if (expr.op === '!') return mark(!this.bool(v, expr.operand.span, 'operand'), s);
         return mark(this.number(v, expr.operand.span, 'operand').neg(), s);
       }
@@ -387,13 +393,16 @@ export class Evaluator {
         );
       args = [...args.slice(0, -1), ...last.map((x) => mark(x, s))];
     }
-    const argSpan = (i: number) => expr.args[Math.min(i, expr.args.length - 1)]?.span ?? expr.span;
+    const argSpan = (i: number) => {
+      const arg = expr.args[Math.min(i, expr.args.length - 1)];
+      return arg ? startSpan(arg) : expr.span;
+    };
     if (args.length < sig.min) {
       const missing = paramAt(sig.def, args.length).name;
       throw new DiagnosticError(
         'Not enough function arguments',
         `Function "${expr.name}" expects ${sig.min} argument(s). Missing value for "${missing}".`,
-        expr.span,
+        expr.closeSpan,
       );
     }
     if (args.length > sig.max)
@@ -416,7 +425,7 @@ export class Evaluator {
       return mark(sig.def.impl(plain, this.scope.fn), sensitive);
     } catch (err) {
       if (!(err instanceof FunctionError)) throw err;
-      const span = err.argIndex === undefined ? expr.span : argSpan(err.argIndex);
+      const span = err.argIndex === undefined ? expr.headSpan : argSpan(err.argIndex);
       throw new DiagnosticError(
         err.argIndex === undefined ? 'Error in function call' : 'Invalid function argument',
         `Call to function "${expr.name}" failed: ${err.message}.`,
@@ -465,6 +474,8 @@ export class Evaluator {
     const [l, ls] = deepUnmark(this.evaluate(expr.left, locals));
     const [r, rs] = deepUnmark(this.evaluate(expr.right, locals));
     const s = ls || rs;
+    if (expr.op !== '==' && expr.op !== '!=' && (l === null || r === null))
+      throw new DiagnosticError('Operation failed', `Error during operation: argument must not be null.`, expr.span);
     if (expr.op === '&&' || expr.op === '||') {
       const lb = this.bool(l, expr.left.span, 'left operand');
       const rb = this.bool(r, expr.right.span, 'right operand');
@@ -576,13 +587,48 @@ export class Evaluator {
   }
 }
 
+/** Where an expression starts, as HCL points errors about a function argument. */
+function startSpan(e: Expr): Span {
+  const first = (s: Span) => s.file.span(s.start, s.start + 1);
+  switch (e.kind) {
+    case 'template': {
+      const only = e.parts.length === 1 ? e.parts[0] : undefined;
+      if (only !== undefined && typeof only !== 'string') return e.span; // "${x}" stands for x
+      if (e.leadSpan) return e.leadSpan;
+      const head = e.parts[0];
+      return head && typeof head !== 'string' ? startSpan(head) : e.span;
+    }
+    case 'getattr':
+    case 'index':
+      return namePath(e) ? e.span : startSpan(e.target);
+    case 'call':
+      return e.headSpan;
+    case 'conditional':
+      return startSpan(e.cond);
+    case 'binary':
+      return startSpan(e.left);
+    case 'paren':
+      return startSpan(e.expr);
+    case 'unary':
+    case 'tuple':
+    case 'object':
+    case 'for':
+      return first(e.span);
+    case 'splat':
+      return startSpan(e.source);
+    default:
+      return e.span;
+  }
+}
+
 /** Where a splat's current element sits among the locals: not a name any expression can spell. */
 const SPLAT_ITEM = '\u0000splat';
 
 const INCONSISTENT = Symbol('inconsistent');
 
 /** A conditional's result in the type both branches share: a number or bool becomes a string when
- *  the other branch is a string, element by element in same-shaped collections. */
+ *  the other branch is a string, element by element in tuples of one length and objects of one
+ *  set of keys (HCL's other unifications, e.g. to a list or map, are not followed). */
 function unify(chosen: Value, other: Value): Value | typeof INCONSISTENT {
   const [c, sensitive] = deepUnmark(chosen);
   const [o] = deepUnmark(other);
@@ -600,6 +646,17 @@ function unify(chosen: Value, other: Value): Value | typeof INCONSISTENT {
       const u = unify(c[i], o[i]);
       if (u === INCONSISTENT) return u;
       out.push(u);
+    }
+    return mark(out, sensitive);
+  }
+  if (isObject(c) && isObject(o)) {
+    const keys = Object.keys(c).sort();
+    if (keys.join('\u0000') !== Object.keys(o).sort().join('\u0000')) return chosen;
+    const out: ObjectValue = {};
+    for (const k of keys) {
+      const u = unify(c[k], o[k]);
+      if (u === INCONSISTENT) return u;
+      out[k] = u;
     }
     return mark(out, sensitive);
   }

@@ -63,7 +63,8 @@ export function tokenize(file: SourceFile, opts: LexOptions = {}): Lexed {
   const out: Token[] = [];
   const errors: DiagnosticError[] = [];
   const modes: Mode[] = [opts.template ? { kind: 'bare' } : { kind: 'normal', braces: 0 }];
-  let i = opts.start ?? 0;
+  // A UTF-8 byte order mark at the start is not content (HCL skips it too).
+  let i = opts.start ?? (src.startsWith('\ufeff') ? 1 : 0);
   const error = (summary: string, detail: string, at: number, end = at + 1): void => {
     errors.push(new DiagnosticError(summary, detail, file.span(at, Math.min(end, src.length))));
   };
@@ -285,7 +286,17 @@ export function tokenize(file: SourceFile, opts: LexOptions = {}): Lexed {
     if (n === 'u' || n === 'U') {
       const len = n === 'u' ? 4 : 8;
       const hex = src.slice(j + 2, j + 2 + len);
-      if (new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) return [String.fromCodePoint(parseInt(hex, 16)), 2 + len];
+      if (new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) {
+        const cp = parseInt(hex, 16);
+        if (cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)) return [String.fromCodePoint(cp), 2 + len];
+        error(
+          'Invalid escape sequence',
+          `The escape sequence ${src.slice(j, j + 2 + len)} is not a Unicode character (surrogate or out of range).`,
+          j,
+          j + 2 + len,
+        );
+        return ['', 2 + len];
+      }
     }
     error(
       'Invalid escape sequence',

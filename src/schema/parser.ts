@@ -142,12 +142,14 @@ class Parser {
       );
   }
 
+  /** Reported even while recovering, as HCL does: each such line is its own mistake. */
   private argumentRequired(ident: Token): void {
     this.report(
       'Argument or block definition required',
       'An argument or block definition is required here. To set an argument, use the equals sign "=" to ' +
         'introduce the argument value.',
       this.tokSpan(ident),
+      true,
     );
   }
 
@@ -634,7 +636,7 @@ class Parser {
   }
 
   private call(nameTok: Token): Expr {
-    this.next(); // (
+    const open = this.next();
     this.nlIgnore++;
     const args: Expr[] = [];
     let expandFinal = false;
@@ -668,6 +670,8 @@ class Parser {
       kind: 'call',
       name: nameTok.text,
       nameSpan: this.tokSpan(nameTok),
+      headSpan: this.span(nameTok.start, open.end),
+      closeSpan: this.tokSpan(close),
       args,
       expandFinal,
       span: this.span(nameTok.start, close.end),
@@ -818,7 +822,8 @@ class Parser {
     const close = this.tokens[this.pos - 1];
     this.nlIgnore = saved;
     const parts = new TemplateBuilder(tokens, this).build(this.tokSpan(close));
-    return { kind: 'template', parts, span: this.span(open.start, close.end) };
+    const lead = tokens[0]?.kind === 'lit' && typeof parts[0] === 'string' ? { leadSpan: tokens[0].span } : {};
+    return { kind: 'template', parts, ...lead, span: this.span(open.start, close.end) };
   }
 
   bareTemplate(first: Token): TemplateExpr {
@@ -905,6 +910,11 @@ class Parser {
       'A template directive keyword ("if", "for", etc) is expected at the beginning of a %{ sequence.',
       kw,
     );
+  }
+
+  /** For TemplateBuilder: reports a structural template error and goes on. */
+  templateReport(summary: string, detail: string, span: Span): void {
+    this.report(summary, detail, span);
   }
 
   /** For TemplateBuilder: reports a structural template error and bails out of the expression. */
@@ -1003,9 +1013,10 @@ class TemplateBuilder {
     if (this.pieces[this.i]?.kind === 'else') {
       this.i++;
       elseParts = this.sequence('if');
+      // A second "else" ends the "if" where it stands (what follows is outside it), as in HCL.
       if (this.pieces[this.i]?.kind === 'else')
-        this.parser.templateError(
-          'Unexpected "else" directive',
+        this.parser.templateReport(
+          'Unexpected else directive',
           'An "if" has only one "else".',
           this.pieces[this.i].span,
         );

@@ -70,9 +70,15 @@ export function differences(o: Result, u: Result): string[] {
   return compareBodies(o.body!, u.body!, '');
 }
 
+/** Files whose bytes a text corpus cannot hold as they are: line ends and a byte order mark. */
+const BYTES = [
+  { name: 'CR LF line ends', text: 'a = 1\r\nb = "x"\r\nc {\r\n  d = <<EOT\r\nhi\r\nEOT\r\n}\r\n' },
+  { name: 'a byte order mark', text: '\ufeffa = 1\n' },
+];
+
 describe('h2k and HashiCorp HCL agree (differential)', () => {
   const dir = tempDir('h2k-hcl-diff-');
-  for (const { name, text } of corpus())
+  for (const { name, text } of [...corpus(), ...BYTES])
     it(name, async () => {
       const path = join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.hcl`);
       writeFileSync(path, text);
