@@ -37,6 +37,9 @@ export interface GuestFamily<F extends GuestFacts = GuestFacts> {
   plan(guest: F, policy: PolicySettings, nics: NicBinding[]): PlannedEdits;
   /** What FIX mounts before editing, / first (from the facts as the plan records them). */
   fixMounts(guest: Omit<F, 'files'>): { mountpoint: string; device: string }[];
+  /** PURE: about how much FIX may write into the disks' overlays at most (they grow by it), for
+   *  the plan's free-space check and apply's disk-full message. */
+  fixWriteBytes(guest: Omit<F, 'files'>): number;
   boot: BootEvidence;
   /** Readies the throwaway overlay of a boot test (mounted as fixMounts says) to report evidence. */
   prepareBoot(g: GuestfishSession, guest: Omit<F, 'files'>): Promise<void>;

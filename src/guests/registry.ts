@@ -27,6 +27,7 @@ export function familyOf<F extends GuestFacts>(guest: F): GuestFamily<F> {
 export function familyForGuest(guest: PlannedGuest): {
   boot: BootEvidence;
   fixMounts(g: PlannedGuest): { mountpoint: string; device: string }[];
+  fixWriteBytes(g: PlannedGuest): number;
   prepareBoot(g: GuestfishSession, guest: PlannedGuest): Promise<void>;
 } {
   const family = FAMILIES[guest.family] as unknown as GuestFamily;
@@ -34,6 +35,7 @@ export function familyForGuest(guest: PlannedGuest): {
   return {
     boot: family.boot,
     fixMounts: (g) => family.fixMounts(planned(g)),
+    fixWriteBytes: (g) => family.fixWriteBytes(planned(g)),
     prepareBoot: (s, g) => family.prepareBoot(s, planned(g)),
   };
 }

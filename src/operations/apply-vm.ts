@@ -73,7 +73,11 @@ function diskFull(err: unknown, stage: Stage, ws: Workspace, vm: VmPlan): UserEr
   if (e?.code !== 'ENOSPC' && !/no space left on device/i.test(String(e?.message ?? ''))) return undefined;
   const dir = stage === 'fetch' ? ws.fetchDir : stage === 'convert' ? dirname(ws.outDisks[0]) : ws.dir;
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  const need = vm.facts.disks.reduce((n, d) => n + d.allocated_bytes, 0);
+  const guest = vm.facts.guest;
+  const need =
+    stage === 'fix' && guest
+      ? familyForGuest(guest).fixWriteBytes(guest)
+      : vm.facts.disks.reduce((n, d) => n + d.allocated_bytes, 0);
   const room = roomAt(dir);
   const free = room ? `, ${mib(room.free)} free now` : '';
   return new UserError(

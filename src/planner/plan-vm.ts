@@ -41,18 +41,26 @@ export interface Room {
   device: number;
 }
 
-/** The output needs up to the disks' allocated bytes in output_dir; a fetched copy as much again in
- *  the workspace. Where both are one filesystem, they add up. */
+/** What the stages still to run write: CONVERT up to the disks' allocated bytes in output_dir; in
+ *  the workspace a fetched copy as much again, and FIX what it writes into the overlays. Where
+ *  both are one filesystem, they add up. A stage recorded done has written already. */
 function spaceFindings(input: PlanVmInput, outputDir: string): RawFinding[] {
   if (!input.space) return [];
+  const done = (s: Stage) => input.recorded[s]?.status === 'done';
   const allocated = input.facts.disks.reduce((n, d) => n + d.allocated_bytes, 0);
+  const guest = input.facts.guest;
+  const outBytes = done('convert') ? 0 : allocated;
+  const workBytes =
+    (input.source.fetch && !done('fetch') ? allocated : 0) +
+    (guest && !done('fix') ? familyOf(guest).fixWriteBytes(guest) : 0);
   const { output, work } = input.space;
-  const needs = [{ where: outputDir, room: output, bytes: allocated }];
-  if (input.source.fetch) {
-    if (work.device === output.device)
-      needs[0] = { where: `${outputDir} and .h2k`, room: output, bytes: 2 * allocated };
-    else needs.push({ where: '.h2k', room: work, bytes: allocated });
-  }
+  const needs =
+    work.device === output.device
+      ? [{ where: `${outputDir} and .h2k`, room: output, bytes: outBytes + workBytes }]
+      : [
+          { where: outputDir, room: output, bytes: outBytes },
+          { where: '.h2k', room: work, bytes: workBytes },
+        ];
   return needs.flatMap((n) => spaceFinding(n.bytes, n.room.free, n.where) ?? []);
 }
 

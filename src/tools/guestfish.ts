@@ -2,9 +2,9 @@
 // owns the appliance; each `guestfish --remote` call runs one command in it. So inspection and
 // fixes can branch on what they find while paying for exactly one appliance launch.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { type GuestfsEnv, guestfsEnv } from './guestfs-backend.js';
 import { findTool } from './locate.js';
@@ -29,11 +29,24 @@ export class GuestfishError extends Error {
   }
 }
 
+/** A read-write appliance whose disks' filesystem filled up (see GuestfishSession.watchSpace). */
+export class ApplianceDiskFull extends Error {
+  readonly code = 'ENOSPC';
+  constructor(readonly dir: string) {
+    super(`no space left on device in ${dir}: the appliance stopped writing its disks`);
+  }
+}
+
+/** Below this much room the filesystem counts as full: qemu stops there, its clusters are 64 KiB. */
+const FULL_BYTES = 2 ** 20;
+
 export class GuestfishSession {
   /** Commands run, for --debug and for counting launches in benchmarks. */
   readonly log: string[] = [];
   private closed = false;
   private appliance?: number;
+  private watch?: NodeJS.Timeout;
+  private full?: ApplianceDiskFull;
 
   private constructor(
     private readonly bin: string,
@@ -74,6 +87,7 @@ export class GuestfishSession {
         s.appliance = pid;
         reapWithUs(pid);
       }
+      if (!opts.readonly) s.watchSpace([...new Set(disks.map((d) => dirname(d.path)))]);
     } catch (err) {
       await s.close();
       throw err;
@@ -83,13 +97,45 @@ export class GuestfishSession {
 
   async run(...command: string[]): Promise<string> {
     this.log.push(command.join(' '));
+    if (this.full) throw this.full;
     const r = await execa(this.bin, [`--remote=${this.pid}`, '--', ...command], {
       env: { ...process.env, ...this.env },
       reject: false,
       stripFinalNewline: false,
     });
+    if (this.full) throw this.full;
     if (r.exitCode !== 0) throw new GuestfishError(command, r.stderr || r.stdout);
     return r.stdout;
+  }
+
+  /** qemu pauses the appliance when a disk's filesystem is full (its default for write errors), and
+   *  guestfish then waits forever. So while a read-write appliance runs, the room where its disks
+   *  live is checked each second; full twice in a row, the appliance is stopped and every command
+   *  fails with ApplianceDiskFull (an ENOSPC the caller reports like any other). */
+  private watchSpace(dirs: string[]): void {
+    let strikes = 0;
+    this.watch = setInterval(() => {
+      const full = dirs.find((d) => {
+        try {
+          const s = statfsSync(d);
+          return s.bfree * s.bsize < FULL_BYTES;
+        } catch {
+          return false;
+        }
+      });
+      strikes = full ? strikes + 1 : 0;
+      if (!full || strikes < 2 || this.full) return;
+      this.full = new ApplianceDiskFull(full);
+      clearInterval(this.watch);
+      for (const pid of [this.appliance, Number(this.pid)])
+        if (pid)
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+    }, 1000);
+    this.watch.unref();
   }
 
   /** Like run, but a failure is an answer (undefined), not an error. */
@@ -132,6 +178,7 @@ export class GuestfishSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.watch);
     if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
     await execa(this.bin, [`--remote=${this.pid}`, '--', 'exit'], {
       env: { ...process.env, ...this.env },

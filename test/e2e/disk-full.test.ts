@@ -1,7 +1,8 @@
-// A filesystem that fills up under FETCH and under CONVERT, for real: two size-limited tmpfs mounts
+// A filesystem that fills up under FETCH, FIX and CONVERT, for real: two size-limited tmpfs mounts
 // made by the test (the workspace's and the output directory's), an OVA of the Debian fixture as the
-// source. The plan predicts both; apply fails at each with one line naming the directory; nothing
-// half-written is presented as done; once the test grows the mount, the next apply goes on.
+// source. The plan predicts each; apply fails at each with one line naming the directory; nothing
+// half-written is presented as done; once the test grows the mount, the next apply goes on. FIX is
+// the hard one: qemu pauses an appliance whose disk cannot grow, and libguestfs would wait forever.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { h2k, tempDir } from '../helpers.js';
 const mount = (dir: string, size: string) => execa('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
 const grow = (dir: string, size: string) => execa('mount', ['-o', `remount,size=${size}`, dir]);
 
-describe('a full disk during FETCH and CONVERT (real fixture, tmpfs mounts)', { timeout: 30 * 60_000 }, () => {
+describe('a full disk during FETCH, FIX and CONVERT (real fixture, tmpfs mounts)', { timeout: 30 * 60_000 }, () => {
   let work: string;
   let config: string;
   let output: string;
@@ -59,7 +60,8 @@ describe('a full disk during FETCH and CONVERT (real fixture, tmpfs mounts)', { 
   it('the plan predicts both: the workspace and the output directory are too small', async () => {
     const r = await h2k(['plan', config, '--no-color']);
     assert.equal(r.exitCode, 0, r.stderr);
-    assert.match(r.stdout, /\[insufficient-space\] apply needs up to 226 MiB in \.h2k but only 1\d\d MiB is free/);
+    // .h2k: the fetched copy (226 MiB) and what FIX writes into the overlay (64.5 MiB).
+    assert.match(r.stdout, /\[insufficient-space\] apply needs up to 290 MiB in \.h2k but only 1\d\d MiB is free/);
     assert.match(
       r.stdout,
       new RegExp(`\\[insufficient-space\\] apply needs up to 226 MiB in ${output} but only 200 MiB`),
@@ -84,8 +86,8 @@ describe('a full disk during FETCH and CONVERT (real fixture, tmpfs mounts)', { 
     assert.deepEqual(readdirSync(join(config, '.h2k', 'fetch', 'web', 'disk0')), ['web-disk1.vmdk.partial']);
   });
 
-  it('CONVERT on a full disk once the workspace grew: FETCH resumed, no half-written output', async () => {
-    await grow(config, '1g');
+  it('FIX on a full disk once the fetched copy fits: the appliance is stopped, one line, the plan saw it', async () => {
+    await grow(config, '250m');
     const r = await h2k(['apply', config, '-auto-approve', '--no-color']);
     assert.equal(r.exitCode, 1);
     assert.match(
@@ -95,6 +97,27 @@ describe('a full disk during FETCH and CONVERT (real fixture, tmpfs mounts)', { 
           String.raw`sha256 manifest, resumed after \d+ MiB\)`,
       ),
     );
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `${join(config, '.h2k', 'work', 'web')}: no space left on device during FIX ` +
+          String.raw`\(it needs up to 65 MiB there, 0 MiB free now\)`,
+      ),
+    );
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.ok(done().includes('fetch') && !done().includes('fix'), `done: ${done().join(', ')}`);
+    // The paused appliance was stopped, not left behind.
+    const left = await execa('pgrep', ['-f', join(config, '.h2k')], { reject: false });
+    assert.equal(left.stdout.trim(), '', 'no process still holds the workspace');
+    const plan = await h2k(['plan', config, '--no-color']);
+    assert.match(plan.stdout, /\[insufficient-space\] apply needs up to 65 MiB in \.h2k but only 0 MiB is free/);
+  });
+
+  it('CONVERT on a full disk once the workspace grew: FIX redone, no half-written output', async () => {
+    await grow(config, '1g');
+    const r = await h2k(['apply', config, '-auto-approve', '--no-color']);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /fix: done/);
     assert.match(
       r.stderr,
       new RegExp(

@@ -20,6 +20,7 @@ export const windows: GuestFamily<WindowsGuestFacts> = {
     return { edits: [], findings: [{ code: 'windows-unsupported', severity: 'critical', message }] };
   },
   fixMounts: () => [],
+  fixWriteBytes: () => 0, // nothing is fixed
   // No probe: such guests are refused at plan time, before any boot test.
   prepareBoot: async () => undefined,
   boot: { failures: [] },
