@@ -74,14 +74,20 @@ function diskFull(err: unknown, stage: Stage, ws: Workspace, vm: VmPlan): UserEr
   const dir = stage === 'fetch' ? ws.fetchDir : stage === 'convert' ? dirname(ws.outDisks[0]) : ws.dir;
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
   const guest = vm.facts.guest;
+  // What the stage writes there, where h2k can tell (a boot test's writes it cannot).
   const need =
     stage === 'fix' && guest
       ? familyForGuest(guest).fixWriteBytes(guest)
-      : vm.facts.disks.reduce((n, d) => n + d.allocated_bytes, 0);
+      : stage === 'fetch' || stage === 'convert'
+        ? vm.facts.disks.reduce((n, d) => n + d.allocated_bytes, 0)
+        : undefined;
   const room = roomAt(dir);
-  const free = room ? `, ${mib(room.free)} free now` : '';
+  const said = [
+    ...(need !== undefined ? [`it needs up to ${mib(need)} there`] : []),
+    ...(room ? [`${mib(room.free)} free now`] : []),
+  ];
   return new UserError(
-    `${dir}: no space left on device during ${stage.toUpperCase()} (it needs up to ${mib(need)} there${free})`,
+    `${dir}: no space left on device during ${stage.toUpperCase()}${said.length ? ` (${said.join(', ')})` : ''}`,
     'free space there (or set output_dir elsewhere), then run h2k apply again: completed stages are not redone',
   );
 }

@@ -2,13 +2,14 @@
 // owns the appliance; each `guestfish --remote` call runs one command in it. So inspection and
 // fixes can branch on what they find while paying for exactly one appliance launch.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { type GuestfsEnv, guestfsEnv } from './guestfs-backend.js';
 import { findTool } from './locate.js';
 import { reaped, reapWithUs } from './reaper.js';
+import { NoSpaceError, filesystemFull } from '../util/files.js';
 
 export interface GuestDisk {
   path: string;
@@ -29,24 +30,13 @@ export class GuestfishError extends Error {
   }
 }
 
-/** A read-write appliance whose disks' filesystem filled up (see GuestfishSession.watchSpace). */
-export class ApplianceDiskFull extends Error {
-  readonly code = 'ENOSPC';
-  constructor(readonly dir: string) {
-    super(`no space left on device in ${dir}: the appliance stopped writing its disks`);
-  }
-}
-
-/** Below this much room the filesystem counts as full: qemu stops there, its clusters are 64 KiB. */
-const FULL_BYTES = 2 ** 20;
-
 export class GuestfishSession {
   /** Commands run, for --debug and for counting launches in benchmarks. */
   readonly log: string[] = [];
   private closed = false;
   private appliance?: number;
   private watch?: NodeJS.Timeout;
-  private full?: ApplianceDiskFull;
+  private full?: NoSpaceError;
 
   private constructor(
     private readonly bin: string,
@@ -111,21 +101,14 @@ export class GuestfishSession {
   /** qemu pauses the appliance when a disk's filesystem is full (its default for write errors), and
    *  guestfish then waits forever. So while a read-write appliance runs, the room where its disks
    *  live is checked each second; full twice in a row, the appliance is stopped and every command
-   *  fails with ApplianceDiskFull (an ENOSPC the caller reports like any other). */
+   *  fails with NoSpaceError (an ENOSPC the caller reports like any other). */
   private watchSpace(dirs: string[]): void {
     let strikes = 0;
     this.watch = setInterval(() => {
-      const full = dirs.find((d) => {
-        try {
-          const s = statfsSync(d);
-          return s.bfree * s.bsize < FULL_BYTES;
-        } catch {
-          return false;
-        }
-      });
+      const full = dirs.find(filesystemFull);
       strikes = full ? strikes + 1 : 0;
       if (!full || strikes < 2 || this.full) return;
-      this.full = new ApplianceDiskFull(full);
+      this.full = new NoSpaceError(full);
       clearInterval(this.watch);
       for (const pid of [this.appliance, Number(this.pid)])
         if (pid)

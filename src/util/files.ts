@@ -53,6 +53,24 @@ export function writeFileAtomic(path: string, text: string): void {
 }
 
 /** Free bytes of the filesystem that holds (or will hold) dir, and which filesystem it is. */
+/** A filesystem that filled up under a VM's disk: qemu pauses the VM there instead of failing. */
+export class NoSpaceError extends Error {
+  readonly code = 'ENOSPC';
+  constructor(readonly dir: string) {
+    super(`no space left on device in ${dir}: the VM writing its disks there stopped`);
+  }
+}
+
+/** Whether a filesystem is full as qemu meets it (it writes as root, and in 64 KiB clusters). */
+export function filesystemFull(dir: string): boolean {
+  try {
+    const s = statfsSync(dir);
+    return s.bfree * s.bsize < 2 ** 20;
+  } catch {
+    return false;
+  }
+}
+
 export function roomAt(dir: string): { free: number; device: number } | undefined {
   let d = dir;
   while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
