@@ -1,6 +1,7 @@
 // vSphere figures against vcsim, each next to a peer measured in the same run:
 // - control-plane plan (-inspect=false) of 1000 discovered VMs: wall time and govc processes,
 //   against govc's own floor (one vm.info -json of the whole folder) and against 100 VMs;
+// - the same at fleet scale (10,500 VMs: -cluster 20 -host 1 -vm 500), with peak memory (GNU time);
 // - remote inspection: bytes nbdkit read for the plan vs the disk's allocated bytes;
 // - fetch: h2k's Range-resumable download of the fixture vs curl of the same URL.
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -24,31 +25,49 @@ function configDir(url: string, vmBlock: string): string {
   return dir;
 }
 
+/** Peak resident memory (MiB) and wall time of a command, from GNU time. */
+async function measured(cmd: string, args: string[], env: Record<string, string> = {}) {
+  const [r, seconds] = await timed(() =>
+    execa('/usr/bin/time', ['-f', 'peak-kb %M', cmd, ...args], { env, reject: false, maxBuffer: 1 << 30 }),
+  );
+  if (r.exitCode !== 0) throw new Error(`${cmd} failed: ${r.stderr.slice(-2000)}`);
+  const kb = Number(/peak-kb (\d+)/.exec(r.stderr)?.[1] ?? NaN);
+  return { r, seconds, peakMiB: kb / 1024 };
+}
+
 async function controlPlane(
   repo: string,
   vmsPerHost: number,
-): Promise<{ vms: number; seconds: number; govc: number; floor: number }> {
-  // VMs = (clusters + standalone hosts) × -vm: one cluster of one host, plus the standalone host.
-  const vc = await startVcsim(['-cluster', '1', '-host', '1', '-vm', String(vmsPerHost)]);
+  clusters = 1,
+): Promise<{ vms: number; seconds: number; govc: number; floor: number; peakMiB: number; floorPeakMiB: number }> {
+  // VMs = (clusters + standalone hosts) × -vm: clusters of one host each, plus the standalone host.
+  const vc = await startVcsim(['-cluster', String(clusters), '-host', '1', '-vm', String(vmsPerHost)]);
   try {
     const dir = configDir(
       vc.url,
       'vm "fleet" {\n  source   = source.vsphere.lab\n  policy   = policy.p\n  discover = { name = "*" }\n}\n',
     );
-    const [r, seconds] = await timed(() =>
-      execa(join(repo, 'bin/h2k'), ['plan', dir, '-inspect=false', '--json', '--debug'], {
-        env: { H2K_VAR_pw: VC_PASSWORD },
-        reject: false,
-        maxBuffer: 1 << 30,
-      }),
-    );
-    if (r.exitCode !== 0) throw new Error(`plan failed: ${r.stderr.slice(-2000)}`);
-    const vms = Object.keys(JSON.parse(r.stdout).vms).length;
-    const govc = Number(/govc processes: (\d+)/.exec(r.stderr)?.[1] ?? NaN);
+    const plan = await measured(join(repo, 'bin/h2k'), ['plan', dir, '-inspect=false', '--json', '--debug'], {
+      H2K_VAR_pw: VC_PASSWORD,
+    });
+    const vms = Object.keys(JSON.parse(plan.r.stdout).vms).length;
+    const govc = Number(/govc processes: (\d+)/.exec(plan.r.stderr)?.[1] ?? NaN);
     // The floor: the one govc call that returns the same facts for every VM.
-    const [, floor] = await timed(() => vc.govc(['vm.info', '-json', '/DC0/vm/*']));
+    const floor = await measured(findTool('govc')!, ['vm.info', '-json', '/DC0/vm/*'], {
+      GOVC_URL: vc.url,
+      GOVC_USERNAME: VC_USER,
+      GOVC_PASSWORD: VC_PASSWORD,
+      GOVC_INSECURE: 'true',
+    });
     rmSync(dir, { recursive: true, force: true });
-    return { vms, seconds, govc, floor };
+    return {
+      vms,
+      seconds: plan.seconds,
+      govc,
+      floor: floor.seconds,
+      peakMiB: plan.peakMiB,
+      floorPeakMiB: floor.peakMiB,
+    };
   } finally {
     await vc.stop();
   }
@@ -65,6 +84,12 @@ export async function benchVsphere(repo: string): Promise<Record<string, unknown
   out['govc floor (vm.info -json of the folder), seconds'] = `${small.floor.toFixed(2)} / ${large.floor.toFixed(2)}`;
   out['ratio h2k plan / govc floor (1000 VMs)'] = (large.seconds / large.floor).toFixed(2);
   out['ratio 1000 VMs / 100 VMs'] = (large.seconds / small.seconds).toFixed(2);
+  const fleet = await controlPlane(repo, 500, 20);
+  out['fleet plan (-inspect=false), VMs'] = fleet.vms;
+  out['fleet plan, seconds: h2k / vm.info -json of all'] = `${fleet.seconds.toFixed(1)} / ${fleet.floor.toFixed(1)}`;
+  out['ratio fleet plan / vm.info -json (target ≤ 1.0)'] = (fleet.seconds / fleet.floor).toFixed(2);
+  out['fleet peak memory MiB: h2k plan / govc vm.info'] =
+    `${fleet.peakMiB.toFixed(0)} / ${fleet.floorPeakMiB.toFixed(0)}`;
 
   const fixture = (await execa('bash', [join(repo, 'test/fixtures/build-debian-guest.sh')])).stdout
     .trim()

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Body } from './ast.js';
 import type { Config, SourceConfig, VmConfig } from './config.js';
 import type { PolicySettings } from './config-schema.js';
-import { type Diagnostic, DiagnosticError, Diagnostics } from './diagnostics.js';
+import { type Diagnostic, Diagnostics } from './diagnostics.js';
 import { Evaluator, type Scope, references } from './evaluate.js';
 import { type VarInput, resolveInputs } from './inputs.js';
 import { decodePolicy, decodeSource, decodeVm, sourceAttrs } from './load/decode.js';

@@ -5,6 +5,10 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
+import { collectInventory } from '../../src/providers/vsphere/collect.js';
+import { Govc } from '../../src/providers/vsphere/govc.js';
+import { inventoryFacts, virtualMachines } from '../../src/providers/vsphere/inventory.js';
+import { Sensitive } from '../../src/schema/values.js';
 import { h2k, writeConfig } from '../helpers.js';
 import { VC_PASSWORD, VC_USER, type Vcsim, startVcsim, vmCreate } from '../fixtures/vcsim.js';
 
@@ -148,6 +152,33 @@ vm "none" {
     const apply = await h2k(['apply', out], { env });
     assert.equal(apply.exitCode, 1);
     assert.match(oneLine(apply.stderr), /made without guest inspection/);
+  });
+
+  it('reads every VM as vm.info does, in two govc processes (the property collector, streamed)', async () => {
+    await vc.govc(['snapshot.create', '-vm', 'debian', 'before-migration']);
+    const source = {
+      type: 'vsphere' as const,
+      address: 'source.vsphere.lab',
+      url: vc.url,
+      username: VC_USER,
+      password: new Sensitive(VC_PASSWORD),
+      insecure: true,
+    };
+    const govc = new Govc(source);
+    try {
+      const before = Govc.processes;
+      const { paths, inventory } = await collectInventory(govc, 'DC0', () => true);
+      assert.equal(Govc.processes - before, 2);
+      const listed = (await vc.govc(['find', '/', '-type', 'm'])).stdout.trim().split('\n').sort();
+      assert.deepEqual(paths, listed);
+      for (const facts of inventory) {
+        const answer = virtualMachines(await govc.json(['vm.info', '-json', facts.path]));
+        assert.deepEqual(facts, inventoryFacts(answer[0], facts.path), facts.path);
+      }
+      assert.ok(inventory.some((f) => f.snapshots.length === 1 && f.disks.length === 1));
+    } finally {
+      govc.close();
+    }
   });
 
   it('reports unknown and ambiguous VMs at the selector in the configuration', async () => {

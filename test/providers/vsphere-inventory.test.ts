@@ -22,6 +22,7 @@ import {
   parseDatastorePath,
   virtualMachines,
 } from '../../src/providers/vsphere/inventory.js';
+import { JsonSequence } from '../../src/providers/vsphere/govc.js';
 import { globRegExp } from '../../src/providers/vsphere/select.js';
 import { policyDefaults } from '../../src/schema/config-schema.js';
 import { REPO } from '../helpers.js';
@@ -239,5 +240,21 @@ describe('vSphere inventory parsing', () => {
     assert.ok(!globRegExp('web-*').test('db-01'));
     assert.ok(globRegExp('debian?*').test('debian11_64Guest'));
     assert.ok(!globRegExp('a.b').test('aXb'), 'dots are literal');
+  });
+
+  it('splits the stream of JSON values govc prints, wherever its chunks end', () => {
+    const values = [{ a: '}{"', b: [1, { c: '\\"]' }] }, [], { d: 'x' }];
+    const text = values.map((v) => JSON.stringify(v, null, 2)).join('\n');
+    for (const size of [1, 3, 7, text.length]) {
+      const split = new JsonSequence();
+      const got: unknown[] = [];
+      for (let i = 0; i < text.length; i += size)
+        for (const t of split.push(text.slice(i, i + size))) got.push(JSON.parse(t));
+      assert.deepEqual(got, values, `chunks of ${size}`);
+      assert.equal(split.pending, false);
+    }
+    const cut = new JsonSequence();
+    cut.push('{"a": [1, 2');
+    assert.equal(cut.pending, true, 'an unfinished value is left over');
   });
 });
