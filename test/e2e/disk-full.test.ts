@@ -26,6 +26,16 @@ describe('a full disk during FETCH, FIX and CONVERT (real fixture, tmpfs mounts)
     return Object.keys(s).filter((k) => s[k].status === 'done');
   };
 
+  /** An apply that fails in `stage` on a full `dir`: exit 1, one line saying so, no stack trace. */
+  const failsFull = async (dir: string, stage: string, needs: string) => {
+    const r = await h2k(['apply', config, '-auto-approve', '--no-color']);
+    assert.equal(r.exitCode, 1, r.stderr);
+    const line = `${dir}: no space left on device during ${stage} ` + String.raw`\(it needs up to ${needs} free now\)`;
+    assert.match(r.stderr, new RegExp(line));
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    return r;
+  };
+
   before(async () => {
     const fixture = await debianFixture();
     work = tempDir('h2k-full-');
@@ -69,16 +79,7 @@ describe('a full disk during FETCH, FIX and CONVERT (real fixture, tmpfs mounts)
   });
 
   it('FETCH on a full disk: one line naming the directory, nothing recorded done', async () => {
-    const r = await h2k(['apply', config, '-auto-approve', '--no-color']);
-    assert.equal(r.exitCode, 1);
-    assert.match(
-      r.stderr,
-      new RegExp(
-        `${join(config, '.h2k', 'fetch', 'web')}: no space left on device during FETCH ` +
-          String.raw`\(it needs up to 226 MiB there, 0 MiB free now\)`,
-      ),
-    );
-    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    await failsFull(join(config, '.h2k', 'fetch', 'web'), 'FETCH', String.raw`226 MiB there, 0 MiB`);
     // The state lives on the same full filesystem: the failure may not be recorded, and says so.
     assert.deepEqual(done(), []);
     assert.equal((await h2k(['audit', 'verify', config])).exitCode, 0, 'the audit journal is intact');
@@ -88,8 +89,7 @@ describe('a full disk during FETCH, FIX and CONVERT (real fixture, tmpfs mounts)
 
   it('FIX on a full disk once the fetched copy fits: the appliance is stopped, one line, the plan saw it', async () => {
     await grow(config, '250m');
-    const r = await h2k(['apply', config, '-auto-approve', '--no-color']);
-    assert.equal(r.exitCode, 1);
+    const r = await failsFull(join(config, '.h2k', 'work', 'web'), 'FIX', String.raw`65 MiB there, 0 MiB`);
     assert.match(
       r.stderr,
       new RegExp(
@@ -97,14 +97,6 @@ describe('a full disk during FETCH, FIX and CONVERT (real fixture, tmpfs mounts)
           String.raw`sha256 manifest, resumed after \d+ MiB\)`,
       ),
     );
-    assert.match(
-      r.stderr,
-      new RegExp(
-        `${join(config, '.h2k', 'work', 'web')}: no space left on device during FIX ` +
-          String.raw`\(it needs up to 65 MiB there, 0 MiB free now\)`,
-      ),
-    );
-    assert.doesNotMatch(r.stderr, /\n\s+at /);
     assert.ok(done().includes('fetch') && !done().includes('fix'), `done: ${done().join(', ')}`);
     // The paused appliance was stopped, not left behind.
     const left = await execa('pgrep', ['-f', join(config, '.h2k')], { reject: false });
@@ -115,15 +107,8 @@ describe('a full disk during FETCH, FIX and CONVERT (real fixture, tmpfs mounts)
 
   it('CONVERT on a full disk once the workspace grew: FIX redone, no half-written output', async () => {
     await grow(config, '1g');
-    const r = await h2k(['apply', config, '-auto-approve', '--no-color']);
-    assert.equal(r.exitCode, 1);
+    const r = await failsFull(output, 'CONVERT', String.raw`226 MiB there, \d+ MiB`);
     assert.match(r.stderr, /fix: done/);
-    assert.match(
-      r.stderr,
-      new RegExp(
-        `${output}: no space left on device during CONVERT \\(it needs up to 226 MiB there, \\d+ MiB free now\\)`,
-      ),
-    );
     assert.deepEqual(readdirSync(output), []);
     assert.ok(done().includes('fix'));
     assert.ok(!done().includes('convert'));
