@@ -148,7 +148,7 @@ class BodyBuilder {
   private template(node: Extract<JsonNode, { kind: 'string' }>): Expr | undefined {
     if (!node.value.includes('${') && !node.value.includes('%{'))
       return { kind: 'template', parts: node.value ? [node.value.normalize('NFC')] : [], span: node.span };
-    const { expr, errors } = parseTemplateText(this.embedded(node), node.span.start + 1);
+    const { expr, errors } = parseTemplateText(this.file.embedded(node.span.start + 1, node.value), 0);
     this.errors.push(...errors);
     return expr && { ...expr, span: node.span };
   }
@@ -156,19 +156,12 @@ class BodyBuilder {
   private native(node: JsonNode): Expr | undefined {
     if (node.kind !== 'string') return this.expression(node);
     try {
-      return parseExpression(this.embedded(node), node.span.start + 1);
+      return parseExpression(this.file.embedded(node.span.start + 1, node.value));
     } catch (err) {
       if (!(err instanceof DiagnosticError)) throw err;
       this.errors.push(err);
       return undefined;
     }
-  }
-
-  /** The string's text in a copy of the file where it sits at its own offset (so positions hold
-   *  while the string has no escapes); everything before it is blanked, newlines kept. */
-  private embedded(node: Extract<JsonNode, { kind: 'string' }>): SourceFile {
-    const before = this.file.text.slice(0, node.span.start + 1).replace(/[^\n]/g, ' ');
-    return new SourceFile(this.file.filename, before + node.value);
   }
 }
 

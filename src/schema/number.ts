@@ -2,6 +2,7 @@
 // (cty's big.Float), so `0.1 + 0.2` is 0.3 and large integers stay exact. Printing gives the
 // shortest decimal that reads back as the same number, as HCL prints its values.
 const PREC = 512;
+const MAX_EXP10 = 100_000;
 
 type Finite = { neg: boolean; mant: bigint; exp: number }; // mant × 2^exp, mant > 0, ≤ PREC bits
 
@@ -53,6 +54,9 @@ export class HclNumber {
     const digits = BigInt(m[2] + (m[3] ?? ''));
     const exp10 = Number(m[4] ?? 0) - (m[3]?.length ?? 0);
     const neg = m[1] === '-';
+    // Beyond this the powers of ten take seconds to build; no configuration means such a number.
+    if (digits !== 0n && Math.abs(exp10) > MAX_EXP10)
+      return exp10 > 0 ? new HclNumber('inf', neg) : new HclNumber(0, neg);
     if (exp10 >= 0) return new HclNumber(round(neg, digits * 10n ** BigInt(exp10), 0));
     return new HclNumber(roundQuotient(neg, digits, 10n ** BigInt(-exp10)));
   }

@@ -33,6 +33,17 @@ export class SourceFile {
     this.ascii = !/[^\x00-\x7f]/.test(text);
   }
 
+  /** A text that sits inside this file at `at` (a JSON string's value): its positions are this
+   *  file's, exact while the text is the file's bytes there (no escapes before the point). */
+  embedded(at: number, text: string): SourceFile {
+    const parent = this;
+    return new (class extends SourceFile {
+      override pos(offset: number): Pos {
+        return parent.pos(Math.min(at + offset, parent.text.length));
+      }
+    })(this.filename, text);
+  }
+
   pos(offset: number): Pos {
     let lo = 0;
     let hi = this.lineStarts.length - 1;

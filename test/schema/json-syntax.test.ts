@@ -86,6 +86,12 @@ describe('HCL JSON syntax (.h2k.hcl.json)', () => {
       [2, 3, 'Unsupported argument'],
       [3, 36, 'Incorrect attribute value type'],
     ]);
+    // Inside a string, a template's error is where it stands in the JSON file.
+    const tmpl = load({ 'main.h2k.hcl.json': '{\n  "locals": {"x": "a ${1 +}"}\n}\n' });
+    assert.deepEqual(
+      tmpl.diagnostics.map((d) => [d.range?.start.line, d.range?.start.column, d.summary]),
+      [[2, 27, 'Invalid expression']],
+    );
     const broken = load({ 'main.h2k.hcl.json': '{\n  "vm": {"a": {"cpus": 2,}}\n}\n' });
     assert.deepEqual(
       broken.diagnostics.map((d) => [d.range?.start.line, d.range?.start.column, d.summary]),
