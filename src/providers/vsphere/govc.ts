@@ -184,8 +184,20 @@ export class Govc {
     child.stderr!.on('data', (chunk: string) => (stderr += chunk));
     const split = new JsonSequence();
     let bad = false;
+    // A fleet's answer may take long, but it keeps coming: two silent minutes mean a hung endpoint.
+    let silent = false;
+    let timer: NodeJS.Timeout | undefined;
+    const quiet = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        silent = true;
+        child.kill('SIGKILL');
+      }, 120_000);
+    };
+    quiet();
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
+      quiet();
       if (bad) return;
       try {
         for (const text of split.push(chunk)) each(JSON.parse(text));
@@ -194,6 +206,12 @@ export class Govc {
       }
     });
     const r = await child;
+    clearTimeout(timer);
+    if (silent)
+      throw new VsphereError(
+        `${this.source.address}: ${endpointOf(this.source)} stopped answering govc ${args[0]} for 120 s`,
+        'check that vCenter/ESXi is responsive; run again: nothing was changed',
+      );
     if (r.exitCode !== 0 || r.failed) {
       // With -json, govc 0.24 prints a failure as "{}" on stderr: ask again without -json for the
       // words (this path only runs when something is wrong already).
