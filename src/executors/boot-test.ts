@@ -24,7 +24,7 @@ import { findOvmf, findTool } from '../tools/locate.js';
 import { qemuImg } from '../tools/qemu-img.js';
 import { dhcpAcks, sourceAddresses } from './net-capture.js';
 import { reaped, reapWithUs } from '../tools/reaper.js';
-import { NoSpaceError, filesystemFull } from '../util/files.js';
+import { NoSpaceError, fullWatch } from '../util/files.js';
 
 export interface BootChecks {
   default_target: boolean;
@@ -202,13 +202,12 @@ export async function bootTest(opts: {
   let verdict: ReturnType<typeof judge> | undefined;
   // A full filesystem pauses the VM (qemu's default): that is no boot failure, and no reason to
   // wait out the timeout. Full on two checks in a row, the stage fails with ENOSPC instead.
-  const overlayDir = dirname(overlays[0]);
-  let fullChecks = 0;
+  const full = fullWatch([dirname(overlays[0])]);
   try {
     while (Date.now() - started < opts.timeoutSec * 1000) {
       await new Promise((r) => setTimeout(r, 1000));
-      fullChecks = filesystemFull(overlayDir) ? fullChecks + 1 : 0;
-      if (fullChecks >= 2) throw new NoSpaceError(overlayDir);
+      const dir = full();
+      if (dir) throw new NoSpaceError(dir);
       const serial = existsSync(serialLog) ? readFileSync(serialLog, 'latin1') : '';
       const bad = [...FIRMWARE_FAILURES, ...opts.evidence.failures].find(([re]) => re.test(serial));
       if (bad) {

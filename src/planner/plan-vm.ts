@@ -20,7 +20,7 @@ import type { PlannedEdits } from '../guests/family.js';
 import { familyOf } from '../guests/registry.js';
 import type { VmConfig } from '../schema/config.js';
 import { hashOf, sha256 } from '../util/hash.js';
-import { SPACE_FINDING, spaceFinding } from './findings.js';
+import { spaceFinding } from './findings.js';
 import { kvmHardware } from './kvm-hardware.js';
 
 export interface PlanVmInput {
@@ -41,18 +41,16 @@ export interface Room {
   device: number;
 }
 
-/** What the stages still to run write: CONVERT up to the disks' allocated bytes in output_dir; in
- *  the workspace a fetched copy as much again, and FIX what it writes into the overlays. Where
- *  both are one filesystem, they add up. A stage recorded done has written already. */
-function spaceFindings(input: PlanVmInput, outputDir: string): RawFinding[] {
+/** What the plan's actions write: CONVERT up to the disks' allocated bytes in output_dir; in the
+ *  workspace FETCH a copy as much again, and FIX what it writes into the overlays. Where both are
+ *  one filesystem, they add up. A stage the plan does not redo writes nothing. */
+function spaceFindings(input: PlanVmInput, outputDir: string, runs: Set<Stage>): RawFinding[] {
   if (!input.space) return [];
-  const done = (s: Stage) => input.recorded[s]?.status === 'done';
   const allocated = input.facts.disks.reduce((n, d) => n + d.allocated_bytes, 0);
   const guest = input.facts.guest;
-  const outBytes = done('convert') ? 0 : allocated;
+  const outBytes = runs.has('convert') ? allocated : 0;
   const workBytes =
-    (input.source.fetch && !done('fetch') ? allocated : 0) +
-    (guest && !done('fix') ? familyOf(guest).fixWriteBytes(guest) : 0);
+    (runs.has('fetch') ? allocated : 0) + (guest && runs.has('fix') ? familyOf(guest).fixWriteBytes(guest) : 0);
   const { output, work } = input.space;
   const needs =
     work.device === output.device
@@ -114,9 +112,8 @@ export function planVm(input: PlanVmInput): VmPlan {
     findings: guestFindings,
     network,
   } = guestEdits(facts.guest, vm, nicBindings(vm, facts.hardware, hardware));
-  const raw = [...guestFindings, ...input.source.findings];
-  raw.push(...spaceFindings(input, vm.policy.output_dir));
-  const findings: Finding[] = raw.map((f) => ({ ...f, acknowledged: vm.policy.acknowledge.includes(f.code) }));
+  const acknowledged = (f: RawFinding): Finding => ({ ...f, acknowledged: vm.policy.acknowledge.includes(f.code) });
+  const findings: Finding[] = [...guestFindings, ...input.source.findings].map(acknowledged);
   const layers = facts.disks.reduce((n, d) => n + d.chain.length, 0);
   if (layers > facts.disks.length)
     findings.push({
@@ -142,13 +139,7 @@ export function planVm(input: PlanVmInput): VmPlan {
   stageInputs.push(
     ['flatten', fingerprint, 'qcow2 overlay over the source chain; the source is only read'],
     ['inspect', settled(facts), 'confirm the source still matches the facts this plan used'],
-    // The host's free space changes between runs without anything about the VM changing: its finding
-    // is not part of what the recorded stage was planned from (a run after freeing space redoes nothing).
-    [
-      'plan',
-      { edits, findings: findings.filter((f) => f.code !== SPACE_FINDING) },
-      'record the accepted plan for this VM',
-    ],
+    ['plan', { edits, findings }, 'record the accepted plan for this VM'],
     ['fix', edits, `${edits.length} change(s) inside the guest, in one libguestfs session`],
     [
       'convert',
@@ -179,6 +170,9 @@ export function planVm(input: PlanVmInput): VmPlan {
     }
     previous = id;
   }
+  // Checked once the actions are known, and so outside every stage's input: the host's free space
+  // changes between runs without anything about the VM changing (freeing space redoes nothing).
+  findings.push(...spaceFindings(input, vm.policy.output_dir, new Set(actions.map((a) => a.stage))).map(acknowledged));
   return {
     address: vm.address,
     source: { address: vm.source, type: facts.source.type, fingerprint },

@@ -3,7 +3,7 @@ import type { Expr, TemplateExpr } from './ast.js';
 import { DiagnosticError } from './diagnostics.js';
 import { type FunctionContext, FunctionError, coerceArg, paramAt, signature } from './functions.js';
 import { HclNumber } from './number.js';
-import { stringToNumber } from './types.js';
+import { asNumber, asString } from './types.js';
 import {
   BlockRef,
   type ObjectValue,
@@ -49,6 +49,11 @@ function namePath(expr: Expr): string[] | undefined {
   return undefined;
 }
 
+/** The names bound inside a for expression or directive: the outer ones and its key and value. */
+function loopBound(bound: Set<string>, e: { keyVar?: string; valueVar: string }): Set<string> {
+  return new Set([...bound, e.valueVar, ...(e.keyVar ? [e.keyVar] : [])]);
+}
+
 /** Every reference an expression makes, without evaluating it (both branches of a conditional). */
 export function references(expr: Expr, bound: Set<string> = new Set()): Reference[] {
   const out: Reference[] = [];
@@ -74,14 +79,10 @@ export function references(expr: Expr, bound: Set<string> = new Set()): Referenc
         walk(e.then, b);
         if (e.else) walk(e.else, b);
         return;
-      case 'templateFor': {
+      case 'templateFor':
         walk(e.collection, b);
-        const inner = new Set(b);
-        inner.add(e.valueVar);
-        if (e.keyVar) inner.add(e.keyVar);
-        walk(e.body, inner);
+        walk(e.body, loopBound(b, e));
         return;
-      }
       case 'splat':
         walk(e.source, b);
         walk(e.each, b);
@@ -122,9 +123,7 @@ export function references(expr: Expr, bound: Set<string> = new Set()): Referenc
         return;
       case 'for': {
         walk(e.collection, b);
-        const inner = new Set(b);
-        inner.add(e.valueVar);
-        if (e.keyVar) inner.add(e.keyVar);
+        const inner = loopBound(b, e);
         if (e.keyExpr) walk(e.keyExpr, inner);
         walk(e.valueExpr, inner);
         if (e.cond) walk(e.cond, inner);
@@ -166,10 +165,7 @@ export class Evaluator {
       case 'templateFor': {
         let out = '';
         let sensitive = false;
-        for (const [k, v] of this.iterate(expr.collection, locals)) {
-          const inner = new Map(locals);
-          inner.set(expr.valueVar, v);
-          if (expr.keyVar) inner.set(expr.keyVar, k);
+        for (const inner of this.iterate(expr, locals).passes) {
           const [text, s] = deepUnmark(this.templateString(expr.body, inner));
           sensitive ||= s;
           out += text as string;
@@ -223,13 +219,14 @@ export class Evaluator {
               'A sensitive value cannot be used as an object key.',
               item.key.span,
             );
-          if (typeof k !== 'string' && !(k instanceof HclNumber) && typeof k !== 'boolean')
+          const key = asString(k);
+          if (key === undefined)
             throw new DiagnosticError(
               'Invalid object key',
               `An object key must be a string, got ${typeName(k)}.`,
               item.key.span,
             );
-          out[String(k)] = ev(item.value);
+          out[key] = ev(item.value);
         }
         return out;
       }
@@ -346,8 +343,8 @@ export class Evaluator {
     const [k, s2] = deepUnmark(key);
     const obj = t instanceof BlockRef ? t.attrs : t;
     if (Array.isArray(obj)) {
-      const num = typeof k === 'string' ? stringToNumber(k) : k;
-      if (!(num instanceof HclNumber) || !num.isInteger)
+      const num = asNumber(k);
+      if (!num || !num.isInteger)
         throw new DiagnosticError('Invalid index', `A list index must be a whole number, got ${typeName(k)}.`, span);
       const n = num.toNumber();
       if (n < 0 || n >= obj.length)
@@ -360,9 +357,9 @@ export class Evaluator {
     }
     if (isObject(obj)) {
       // A number or bool key converts to its string (the legacy `m.1` too).
-      if (typeof k !== 'string' && !(k instanceof HclNumber) && typeof k !== 'boolean')
+      const key = asString(k);
+      if (key === undefined)
         throw new DiagnosticError('Invalid index', `A map key must be a string, got ${typeName(k)}.`, span);
-      const key = String(k);
       if (!Object.prototype.hasOwnProperty.call(obj, key))
         throw new DiagnosticError(
           'Invalid index',
@@ -512,29 +509,37 @@ export class Evaluator {
     }
   }
 
-  /** The (key, value) pairs a for expression or directive iterates: list indexes, sorted map keys. */
-  private iterate(collection: Expr, locals: Map<string, Value>): [Value, Value][] {
-    const [coll, s] = deepUnmark(this.evaluate(collection, locals));
-    if (Array.isArray(coll)) return coll.map((v, i) => [HclNumber.of(i), mark(v, s)]);
+  /** What a for expression or directive iterates: the locals of each pass (its key and value
+   *  bound: list indexes, sorted map keys), and whether the collection was sensitive. */
+  private iterate(
+    e: { collection: Expr; keyVar?: string; valueVar: string },
+    locals: Map<string, Value>,
+  ): { passes: Map<string, Value>[]; sensitive: boolean } {
+    const [coll, s] = deepUnmark(this.evaluate(e.collection, locals));
+    const pass = (k: Value, v: Value) => {
+      const inner = new Map(locals).set(e.valueVar, mark(v, s));
+      return e.keyVar ? inner.set(e.keyVar, k) : inner;
+    };
+    if (Array.isArray(coll)) return { passes: coll.map((v, i) => pass(HclNumber.of(i), v)), sensitive: s };
     if (isObject(coll))
-      return Object.keys(coll)
-        .sort()
-        .map((k) => [mark(k, s), mark(coll[k], s)]);
+      return {
+        passes: Object.keys(coll)
+          .sort()
+          .map((k) => pass(mark(k, s), coll[k])),
+        sensitive: s,
+      };
     throw new DiagnosticError(
       'Iteration over non-iterable value',
       `A value of type ${typeName(coll)} cannot be used as the collection in a for expression.`,
-      collection.span,
+      e.collection.span,
     );
   }
 
   private forExpr(expr: Extract<Expr, { kind: 'for' }>, locals: Map<string, Value>): Value {
-    const [, s] = deepUnmark(this.evaluate(expr.collection, locals));
+    const { passes, sensitive: s } = this.iterate(expr, locals);
     const listOut: Value[] = [];
     const objOut: Record<string, Value[] | Value> = {};
-    for (const [k, v] of this.iterate(expr.collection, locals)) {
-      const inner = new Map(locals);
-      inner.set(expr.valueVar, v);
-      if (expr.keyVar) inner.set(expr.keyVar, k);
+    for (const inner of passes) {
       if (expr.cond) {
         const [c] = deepUnmark(this.evaluate(expr.cond, inner));
         if (!this.bool(c, expr.cond.span, 'condition')) continue;
@@ -546,13 +551,13 @@ export class Evaluator {
       }
       const [rawKey] = deepUnmark(this.evaluate(expr.keyExpr, inner));
       // Keys become strings, as HCL converts them: 1 is "1", true is "true".
-      if (typeof rawKey !== 'string' && !(rawKey instanceof HclNumber) && typeof rawKey !== 'boolean')
+      const key = asString(rawKey);
+      if (key === undefined)
         throw new DiagnosticError(
           'Invalid object key',
           `The key expression produced ${typeName(rawKey)}; a string is required.`,
           expr.keyExpr.span,
         );
-      const key = String(rawKey);
       if (expr.grouping) ((objOut[key] ??= []) as Value[]).push(value);
       else if (key in objOut)
         throw new DiagnosticError(
@@ -576,8 +581,7 @@ export class Evaluator {
   }
 
   private number(v: Value, span: Span, what: string): HclNumber {
-    if (v instanceof HclNumber) return v;
-    const n = typeof v === 'string' ? stringToNumber(v) : undefined;
+    const n = asNumber(v);
     if (n) return n;
     throw new DiagnosticError(
       'Invalid operand',

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { graphemes } from './graphemes.js';
 import { HclNumber } from './number.js';
-import { stringToNumber } from './types.js';
+import { asNumber, asString } from './types.js';
 import { type ObjectValue, type Value, deepEqual, isObject, typeName } from './values.js';
 
 type ParamType = 'string' | 'number' | 'list' | 'map' | 'any';
@@ -47,14 +47,13 @@ function formatVerb(verb: string, flags: string, v: Value): string {
     case 'q':
       return JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v));
     case 'd': {
-      const n = typeof v === 'string' ? stringToNumber(v) : v;
-      if (!(n instanceof HclNumber) || !n.isInteger)
-        throw new FunctionError(`%d requires a whole number, got ${JSON.stringify(v)}`);
+      const n = asNumber(v);
+      if (!n || !n.isInteger) throw new FunctionError(`%d requires a whole number, got ${JSON.stringify(v)}`);
       return n.toString();
     }
     case 'f': {
-      const n = typeof v === 'string' ? stringToNumber(v) : v;
-      if (!(n instanceof HclNumber)) throw new FunctionError(`%f requires a number, got ${JSON.stringify(v)}`);
+      const n = asNumber(v);
+      if (!n) throw new FunctionError(`%f requires a number, got ${JSON.stringify(v)}`);
       const precision = /\.(\d+)/.exec(flags);
       return n.toNumber().toFixed(precision ? Number(precision[1]) : 6);
     }
@@ -111,10 +110,13 @@ export const FUNCTIONS: Record<string, FunctionDef> = {
     impl: ([sep, ...lists]) => {
       if (lists.length === 0) throw new FunctionError('at least one list is required');
       const items = lists.flatMap((l) => list(l));
-      for (const it of items)
-        if (typeof it !== 'string' && !(it instanceof HclNumber) && typeof it !== 'boolean')
-          throw new FunctionError(`every element must be a string, got ${typeName(it)}`, 1);
-      return items.map(String).join(str(sep));
+      return items
+        .map((it) => {
+          const s = asString(it);
+          if (s === undefined) throw new FunctionError(`every element must be a string, got ${typeName(it)}`, 1);
+          return s;
+        })
+        .join(str(sep));
     },
   },
   split: {
@@ -163,16 +165,17 @@ export const FUNCTIONS: Record<string, FunctionDef> = {
   tostring: {
     params: [{ name: 'v', type: 'any' }],
     impl: ([v]) => {
-      if (v === null || typeof v === 'string') return v;
-      if (v instanceof HclNumber || typeof v === 'boolean') return String(v);
+      if (v === null) return v;
+      const s = asString(v);
+      if (s !== undefined) return s;
       throw new FunctionError(`cannot convert ${typeName(v)} to string`, 0);
     },
   },
   tonumber: {
     params: [{ name: 'v', type: 'any' }],
     impl: ([v]) => {
-      if (v === null || v instanceof HclNumber) return v;
-      const n = typeof v === 'string' ? stringToNumber(v) : undefined;
+      if (v === null) return v;
+      const n = asNumber(v);
       if (n) return n;
       throw new FunctionError(`cannot convert ${JSON.stringify(v)} to number`, 0);
     },
@@ -208,13 +211,13 @@ export function coerceArg(v: Value, p: Param): Value {
   switch (p.type) {
     case 'any':
       return v;
-    case 'string':
-      if (typeof v === 'string') return v;
-      if (v instanceof HclNumber || typeof v === 'boolean') return String(v);
+    case 'string': {
+      const s = asString(v);
+      if (s !== undefined) return s;
       break;
+    }
     case 'number': {
-      if (v instanceof HclNumber) return v;
-      const n = typeof v === 'string' ? stringToNumber(v) : undefined;
+      const n = asNumber(v);
       if (n) return n;
       break;
     }

@@ -165,6 +165,7 @@ class BodyBuilder {
   }
 }
 
+const JSON_NUMBER = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 const JSON_STRING = /"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/y;
 
 /** A JSON reader that keeps every value's position (JSON.parse forgets them). */
@@ -198,32 +199,20 @@ class JsonReader {
     const c = this.src[this.i];
     if (c === '{') return this.object();
     if (c === '[') {
-      this.i++;
       const items: JsonNode[] = [];
-      this.ws();
-      if (this.src[this.i] === ']') this.i++;
-      else
-        while (true) {
-          items.push(this.value());
-          this.ws();
-          if (this.src[this.i] === ',') {
-            this.i++;
-            continue;
-          }
-          if (this.src[this.i] === ']') {
-            this.i++;
-            break;
-          }
-          this.fail('Missing array element separator', 'A comma or closing bracket is required here.');
-        }
+      this.members(']', () => items.push(this.value()), [
+        'Missing array element separator',
+        'A comma or closing bracket is required here.',
+      ]);
       return { kind: 'array', items, span: this.file.span(start, this.i) };
     }
     if (c === '"') {
       const value = this.string();
       return { kind: 'string', value, span: this.file.span(start, this.i) };
     }
-    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(this.src.slice(this.i, this.i + 4096));
-    if (m && m[0]) {
+    JSON_NUMBER.lastIndex = this.i;
+    const m = JSON_NUMBER.exec(this.src);
+    if (m) {
       this.i += m[0].length;
       return { kind: 'number', text: m[0], span: this.file.span(start, this.i) };
     }
@@ -245,33 +234,40 @@ class JsonReader {
 
   private object(): JsonNode {
     const start = this.i;
-    this.i++;
     const props: { key: string; keySpan: Span; value: JsonNode }[] = [];
+    this.members(
+      '}',
+      () => {
+        this.ws();
+        if (this.src[this.i] !== '"') this.fail('Invalid JSON object key', 'An object key must be a quoted string.');
+        const keyStart = this.i;
+        const key = this.string();
+        const keySpan = this.file.span(keyStart, this.i);
+        this.ws();
+        if (this.src[this.i] !== ':')
+          this.fail('Missing property value colon', 'A colon must follow the property name.');
+        this.i++;
+        props.push({ key, keySpan, value: this.value() });
+      },
+      ['Missing attribute separator', 'A comma or closing brace is required here.'],
+    );
+    return { kind: 'object', props, span: this.file.span(start, this.i) };
+  }
+
+  /** From the opening bracket past `close`: members read by `member`, separated by commas. */
+  private members(close: string, member: () => void, missing: [string, string]): void {
+    this.i++;
     this.ws();
-    if (this.src[this.i] === '}') {
+    if (this.src[this.i] === close) {
       this.i++;
-      return { kind: 'object', props, span: this.file.span(start, this.i) };
+      return;
     }
     while (true) {
+      member();
       this.ws();
-      if (this.src[this.i] !== '"') this.fail('Invalid JSON object key', 'An object key must be a quoted string.');
-      const keyStart = this.i;
-      const key = this.string();
-      const keySpan = this.file.span(keyStart, this.i);
-      this.ws();
-      if (this.src[this.i] !== ':') this.fail('Missing property value colon', 'A colon must follow the property name.');
-      this.i++;
-      props.push({ key, keySpan, value: this.value() });
-      this.ws();
-      if (this.src[this.i] === ',') {
-        this.i++;
-        continue;
-      }
-      if (this.src[this.i] === '}') {
-        this.i++;
-        return { kind: 'object', props, span: this.file.span(start, this.i) };
-      }
-      this.fail('Missing attribute separator', 'A comma or closing brace is required here.');
+      const c = this.src[this.i++];
+      if (c === close) return;
+      if (c !== ',') this.fail(missing[0], missing[1], this.i - 1);
     }
   }
 

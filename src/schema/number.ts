@@ -48,6 +48,10 @@ export class HclNumber {
 
   static readonly ZERO = new HclNumber(0);
 
+  static infinity(negative = false): HclNumber {
+    return new HclNumber('inf', negative);
+  }
+
   static parse(text: string): HclNumber | undefined {
     const m = /^([+-]?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/.exec(text);
     if (!m) return undefined;
@@ -56,7 +60,7 @@ export class HclNumber {
     const neg = m[1] === '-';
     // Beyond this the powers of ten take seconds to build; no configuration means such a number.
     if (digits !== 0n && Math.abs(exp10) > MAX_EXP10)
-      return exp10 > 0 ? new HclNumber('inf', neg) : new HclNumber(0, neg);
+      return exp10 > 0 ? HclNumber.infinity(neg) : new HclNumber(0, neg);
     if (exp10 >= 0) return new HclNumber(round(neg, digits * 10n ** BigInt(exp10), 0));
     return new HclNumber(roundQuotient(neg, digits, 10n ** BigInt(-exp10)));
   }

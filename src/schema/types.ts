@@ -57,15 +57,13 @@ export function convert(v: Value, t: TypeConstraint, path = ''): { value: Value 
   const where = path ? ` at ${path}` : '';
   if (v === null || t.kind === 'any') return { value: v };
   switch (t.kind) {
-    case 'string':
-      if (typeof v === 'string') return { value: v };
-      if (v instanceof HclNumber || typeof v === 'boolean') return { value: String(v) };
-      return { error: `string required${where}, got ${typeName(v)}` };
+    case 'string': {
+      const s = asString(v);
+      return s !== undefined ? { value: s } : { error: `string required${where}, got ${typeName(v)}` };
+    }
     case 'number': {
-      if (v instanceof HclNumber) return { value: v };
-      const n = typeof v === 'string' ? stringToNumber(v) : undefined;
-      if (n) return { value: n };
-      return { error: `number required${where}, got ${typeName(v)}` };
+      const n = asNumber(v);
+      return n ? { value: n } : { error: `number required${where}, got ${typeName(v)}` };
     }
     case 'bool':
       if (typeof v === 'boolean') return { value: v };
@@ -107,7 +105,7 @@ export function convert(v: Value, t: TypeConstraint, path = ''): { value: Value 
 }
 
 /** HCL's string → number conversion: a decimal (sign, `.5`, `5.`, exponent) or `Inf`, nothing else. */
-export function stringToNumber(s: string): HclNumber | undefined {
+function stringToNumber(s: string): HclNumber | undefined {
   const m = /^([+-]?)(?:([0-9]+)\.?([0-9]*)|\.([0-9]+))((?:[eE][+-]?[0-9]+)?)$/.exec(s);
   if (m) {
     const [, sign, whole, frac, onlyFrac, exp] = m;
@@ -115,9 +113,17 @@ export function stringToNumber(s: string): HclNumber | undefined {
     const fracPart = whole === undefined ? onlyFrac : frac;
     return HclNumber.parse(`${sign}${intPart}${fracPart ? `.${fracPart}` : ''}${exp}`);
   }
-  if (/^[+-]?(Inf|inf)$/.test(s))
-    return HclNumber.parse('1')!
-      .div(HclNumber.ZERO)
-      .mul(HclNumber.parse(s.startsWith('-') ? '-1' : '1')!);
+  if (/^[+-]?(Inf|inf)$/.test(s)) return HclNumber.infinity(s.startsWith('-'));
   return undefined;
+}
+
+/** HCL's conversion to a number: a number as it is, a string that reads as one; nothing else. */
+export function asNumber(v: Value): HclNumber | undefined {
+  if (v instanceof HclNumber) return v;
+  return typeof v === 'string' ? stringToNumber(v) : undefined;
+}
+
+/** HCL's conversion to a string: a string as it is, a number or bool written out; nothing else. */
+export function asString(v: Value): string | undefined {
+  return typeof v === 'string' ? v : v instanceof HclNumber || typeof v === 'boolean' ? String(v) : undefined;
 }

@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { type GuestfsEnv, guestfsEnv } from './guestfs-backend.js';
 import { findTool } from './locate.js';
 import { reaped, reapWithUs } from './reaper.js';
-import { NoSpaceError, filesystemFull } from '../util/files.js';
+import { NoSpaceError, fullWatch } from '../util/files.js';
 
 export interface GuestDisk {
   path: string;
@@ -103,11 +103,10 @@ export class GuestfishSession {
    *  live is checked each second; full twice in a row, the appliance is stopped and every command
    *  fails with NoSpaceError (an ENOSPC the caller reports like any other). */
   private watchSpace(dirs: string[]): void {
-    let strikes = 0;
+    const look = fullWatch(dirs);
     this.watch = setInterval(() => {
-      const full = dirs.find(filesystemFull);
-      strikes = full ? strikes + 1 : 0;
-      if (!full || strikes < 2 || this.full) return;
+      const full = look();
+      if (!full || this.full) return;
       this.full = new NoSpaceError(full);
       clearInterval(this.watch);
       for (const pid of [this.appliance, Number(this.pid)])

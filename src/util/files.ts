@@ -71,6 +71,17 @@ export function filesystemFull(dir: string): boolean {
   }
 }
 
+/** For a watch that looks each second while qemu writes in `dirs`: returns the directory found
+ *  full on two looks in a row (one look can catch a moment), else undefined. */
+export function fullWatch(dirs: string[]): () => string | undefined {
+  let strikes = 0;
+  return () => {
+    const full = dirs.find(filesystemFull);
+    strikes = full ? strikes + 1 : 0;
+    return strikes >= 2 ? full : undefined;
+  };
+}
+
 export function roomAt(dir: string): { free: number; device: number } | undefined {
   let d = dir;
   while (!existsSync(d) && dirname(d) !== d) d = dirname(d);

@@ -107,6 +107,10 @@ export class JsonSequence {
   }
 }
 
+/** How long govc may take (a whole call; a streamed one: between two pieces of its answer). */
+const GOVC_TIMEOUT_MS = 120_000;
+const UNRESPONSIVE_HINT = 'check that vCenter/ESXi is responsive; run again: nothing was changed';
+
 /** Runs govc against one source. Counts its processes so benchmarks can prove the count is constant. */
 export class Govc {
   static processes = 0;
@@ -152,7 +156,7 @@ export class Govc {
       env: this.env,
       extendEnv: false,
       reject: false,
-      timeout: opts.timeoutMs ?? 120_000,
+      timeout: opts.timeoutMs ?? GOVC_TIMEOUT_MS,
       maxBuffer: 1 << 30,
       stdin: 'ignore',
     });
@@ -160,8 +164,8 @@ export class Govc {
       if (r.timedOut)
         throw new VsphereError(
           `${this.source.address}: ${endpointOf(this.source)} did not answer govc ${args[0]} within ` +
-            `${Math.round((opts.timeoutMs ?? 120_000) / 1000)} s`,
-          'check that vCenter/ESXi is responsive; run again: nothing was changed',
+            `${Math.round((opts.timeoutMs ?? GOVC_TIMEOUT_MS) / 1000)} s`,
+          UNRESPONSIVE_HINT,
         );
       throw explainFailure(this.source, `${r.stderr}\n${r.stdout}`);
     }
@@ -184,6 +188,7 @@ export class Govc {
     child.stderr!.on('data', (chunk: string) => (stderr += chunk));
     const split = new JsonSequence();
     let bad = false;
+    let failed: unknown; // an error of `each` is the caller's, not a sign of bad JSON
     // A fleet's answer may take long, but it keeps coming: two silent minutes mean a hung endpoint.
     let silent = false;
     let timer: NodeJS.Timeout | undefined;
@@ -192,25 +197,37 @@ export class Govc {
       timer = setTimeout(() => {
         silent = true;
         child.kill('SIGKILL');
-      }, 120_000);
+      }, GOVC_TIMEOUT_MS);
     };
     quiet();
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
       quiet();
-      if (bad) return;
-      try {
-        for (const text of split.push(chunk)) each(JSON.parse(text));
-      } catch {
-        bad = true;
+      if (bad || failed) return;
+      for (const text of split.push(chunk)) {
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          bad = true;
+          return;
+        }
+        try {
+          each(value);
+        } catch (err) {
+          failed = err;
+          return;
+        }
       }
     });
     const r = await child;
     clearTimeout(timer);
+    if (failed) throw failed;
     if (silent)
       throw new VsphereError(
-        `${this.source.address}: ${endpointOf(this.source)} stopped answering govc ${args[0]} for 120 s`,
-        'check that vCenter/ESXi is responsive; run again: nothing was changed',
+        `${this.source.address}: ${endpointOf(this.source)} stopped answering govc ${args[0]} for ` +
+          `${GOVC_TIMEOUT_MS / 1000} s`,
+        UNRESPONSIVE_HINT,
       );
     if (r.exitCode !== 0 || r.failed) {
       // With -json, govc 0.24 prints a failure as "{}" on stderr: ask again without -json for the
@@ -218,11 +235,7 @@ export class Govc {
       if (!/[A-Za-z]/.test(stderr) && args.includes('-json')) await this.run(args.filter((a) => a !== '-json'));
       throw explainFailure(this.source, stderr);
     }
-    if (bad || split.pending)
-      throw new VsphereError(
-        `${this.source.address}: govc ${args[0]} printed something that is not JSON`,
-        `this govc (${this.bin}) may be too old or too new; run \`govc ${args[0]} -json\` by hand to see`,
-      );
+    if (bad || split.pending) throw this.notJson(args);
   }
 
   async json<T>(args: string[]): Promise<T> {
@@ -230,11 +243,15 @@ export class Govc {
     try {
       return JSON.parse(out) as T;
     } catch {
-      throw new VsphereError(
-        `${this.source.address}: govc ${args[0]} printed something that is not JSON`,
-        `this govc (${this.bin}) may be too old or too new; run \`govc ${args[0]} -json\` by hand to see`,
-      );
+      throw this.notJson(args);
     }
+  }
+
+  private notJson(args: string[]): VsphereError {
+    return new VsphereError(
+      `${this.source.address}: govc ${args[0]} printed something that is not JSON`,
+      `this govc (${this.bin}) may be too old or too new; run \`govc ${args[0]} -json\` by hand to see`,
+    );
   }
 
   close(): void {
