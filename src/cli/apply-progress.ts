@@ -3,6 +3,7 @@
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { ApplyEvent } from '../operations/apply-vm.js';
 import type { Stage, VmPlan } from '../model/plan.js';
+import type { Paint } from '../render/paint.js';
 
 interface Deferred {
   promise: Promise<void>;
@@ -81,4 +82,19 @@ export async function applyWithListr<E>(
   await Promise.all(runs);
   if (internal) throw internal;
   return results;
+}
+
+/** One progress line per event, where there is no terminal to draw on (CI, a worker's log). */
+export function eventLine(e: ApplyEvent, p: Paint): string {
+  const at = `${e.vm}: ${e.stage}`;
+  switch (e.kind) {
+    case 'stage-start':
+      return `${at}: started`;
+    case 'stage-step':
+      return p.dim(`${at}: ${e.message}`);
+    case 'stage-done':
+      return `${at}: ${p.green('done')} in ${e.seconds.toFixed(1)} s${e.note ? ` (${e.note})` : ''}`;
+    case 'stage-failed':
+      return `${at}: ${p.red('failed')}: ${e.error}`;
+  }
 }

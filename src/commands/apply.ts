@@ -1,14 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
-import { applyWithListr } from '../cli/apply-progress.js';
+import { applyWithListr, eventLine } from '../cli/apply-progress.js';
+import { parseDuration } from '../cli/argv.js';
 import { H2kCommand } from '../cli/base-command.js';
 import { varFlags, varInputs } from '../cli/config-flags.js';
 import { loadOrFail } from '../cli/load-or-fail.js';
 import { targetFlags } from '../cli/plan-flags.js';
-import { backendFor } from '../cli/state.js';
+import { withBackend } from '../cli/state.js';
 import { apply } from '../operations/apply.js';
-import type { ApplyEvent } from '../operations/apply-vm.js';
 import { readPlanFile } from '../operations/plan-file.js';
 import { renderDrift } from '../render/drift.js';
 import { renderPlanText } from '../render/plan-text.js';
@@ -26,6 +26,9 @@ With a directory, plans first, shows the plan and asks for confirmation (-auto-a
 Stages run in order FETCH → FLATTEN → INSPECT → PLAN → FIX → CONVERT → VALIDATE; each completed
 stage is recorded in .h2k/state.json, so an interrupted apply continues where it stopped. The
 source disks are only ever read.
+
+With -workers (needs backend "pg"), the VMs go to the fleet's queue instead: run \`h2k worker\` on each
+conversion host; this command follows them with the same progress and exit status.
 
 Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
   static override examples = [
@@ -49,6 +52,22 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
       description: 'Apply without asking (needed without a terminal when no plan file is given).',
     }),
     'lock-timeout': Flags.string({ description: 'Wait this long for the state lock, e.g. 30s or 5m.', default: '0s' }),
+    workers: Flags.boolean({
+      description:
+        'Hand each VM to the fleet (h2k worker on any host, same configuration) through the pg backend, and ' +
+        'follow them here; needs backend "pg".',
+    }),
+    'source-limit': Flags.integer({
+      description: 'With -workers: at most N VMs of one source in flight across the fleet (0: no limit).',
+      default: 0,
+      min: 0,
+    }),
+    'job-expiry': Flags.string({
+      description:
+        'With -workers: a VM whose worker has not been heard from for this long (it died) goes to another worker, ' +
+        'which resumes at the first stage not recorded done.',
+      default: '2m',
+    }),
   };
 
   async run(): Promise<void> {
@@ -65,30 +84,42 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
     const mode = flags['refresh-only'] ? 'refresh-only' : 'normal';
     const make = { mode, parallelism: flags.parallelism, replace: flags.replace, targets: flags.target } as const;
     const approve = flags['auto-approve'];
-    const result = await apply(
-      config,
-      backendFor(config.dir),
-      saved ? { saved: saved.plan } : { make },
-      {
-        progress: (m) => this.err(this.paint(process.stderr).dim(m)),
-        show: (plan) => this.out(plan.mode === 'refresh-only' ? renderDrift(plan.drift) : renderPlanText(plan, p)),
-        confirm: async (plan) => {
-          if (approve) return;
-          if (plan.mode === 'refresh-only')
-            await confirm('Update the state to match?', 'pass -auto-approve', 'the state was not changed');
-          else
-            await confirm(
-              'Do you want to perform these actions?',
-              'pass -auto-approve, or apply a reviewed plan file',
-              'nothing was changed',
-            );
+    const result = await withBackend(config, (backend) =>
+      apply(
+        config,
+        backend,
+        saved ? { saved: saved.plan } : { make },
+        {
+          progress: (m) => this.err(this.paint(process.stderr).dim(m)),
+          show: (plan) => this.out(plan.mode === 'refresh-only' ? renderDrift(plan.drift) : renderPlanText(plan, p)),
+          confirm: async (plan) => {
+            if (approve) return;
+            if (plan.mode === 'refresh-only')
+              await confirm('Update the state to match?', 'pass -auto-approve', 'the state was not changed');
+            else
+              await confirm(
+                'Do you want to perform these actions?',
+                'pass -auto-approve, or apply a reviewed plan file',
+                'nothing was changed',
+              );
+          },
+          // With -workers every VM is in flight at once: the workers' own concurrency limits them.
+          schedule: (vms, runVm) => {
+            const inFlight = flags.workers ? vms.length : flags.parallelism;
+            return process.stderr.isTTY
+              ? applyWithListr(vms, inFlight, runVm)
+              : mapLimit(vms, inFlight, (vm) => runVm(vm, (e) => this.err(eventLine(e, this.paint(process.stderr)))));
+          },
         },
-        schedule: (vms, runVm) =>
-          process.stderr.isTTY
-            ? applyWithListr(vms, flags.parallelism, runVm)
-            : mapLimit(vms, flags.parallelism, (vm) => runVm(vm, (e) => this.reportEvent(e))),
-      },
-      parseDuration(flags['lock-timeout']),
+        parseDuration(flags['lock-timeout'], '-lock-timeout'),
+        flags.workers
+          ? {
+              sourceLimit: flags['source-limit'],
+              expireInSeconds: Math.max(10, Math.round(parseDuration(flags['job-expiry'], '-job-expiry') / 1000)),
+              retryLimit: 3,
+            }
+          : undefined,
+      ),
     );
     if (this.debugMode) this.err(`libguestfs launches: ${GuestfishSession.launches}`);
     switch (result.kind) {
@@ -114,31 +145,6 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
           );
     }
   }
-
-  private reportEvent(e: ApplyEvent): void {
-    const p = this.paint(process.stderr);
-    const at = `${e.vm}: ${e.stage}`;
-    switch (e.kind) {
-      case 'stage-start':
-        this.err(`${at}: started`);
-        break;
-      case 'stage-step':
-        this.err(p.dim(`${at}: ${e.message}`));
-        break;
-      case 'stage-done':
-        this.err(`${at}: ${p.green('done')} in ${e.seconds.toFixed(1)} s${e.note ? ` (${e.note})` : ''}`);
-        break;
-      case 'stage-failed':
-        this.err(`${at}: ${p.red('failed')}: ${e.error}`);
-        break;
-    }
-  }
-}
-
-function parseDuration(s: string): number {
-  const m = /^(\d+)(ms|s|m|h)?$/.exec(s.trim());
-  if (!m) throw new UserError(`-lock-timeout ${s} is not a duration`, 'use a number with s, m or h, like 30s or 5m');
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
 }
 
 /** Asks on the terminal; only "yes" proceeds. Without a terminal there is nobody to ask. */

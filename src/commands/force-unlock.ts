@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
-import { dirArg } from '../cli/config-flags.js';
+import { dirArg, varFlags, varInputs } from '../cli/config-flags.js';
 import { H2kCommand } from '../cli/base-command.js';
-import { backendFor } from '../cli/state.js';
+import { stateConfig, withBackend } from '../cli/state.js';
 
 export default class ForceUnlock extends H2kCommand {
   static override summary = 'Remove a state lock left behind by a process that died.';
@@ -18,10 +18,11 @@ Never use it while an apply is still running: two applies on one state can corru
     id: Args.string({ description: 'The lock ID, as printed in the lock error.', required: true }),
     ...dirArg,
   };
+  static override flags = { ...varFlags };
 
   async run(): Promise<void> {
-    const { args } = await this.parse(ForceUnlock);
-    const lock = await backendFor(args.dir).forceUnlock(args.id);
+    const { args, raw } = await this.parse(ForceUnlock);
+    const lock = await withBackend(stateConfig(args.dir, varInputs(raw)), (b) => b.forceUnlock(args.id));
     this.out(
       `Removed the lock held by ${lock.operation} (${lock.who}@${lock.host}, pid ${lock.pid}, since ${lock.created}).`,
     );

@@ -10,9 +10,11 @@ import Plan from './plan.js';
 import Schema from './schema.js';
 import Show from './show.js';
 import StateList from './state/list.js';
+import StateMigrate from './state/migrate.js';
 import StateRm from './state/rm.js';
 import StateShow from './state/show.js';
 import Validate from './validate.js';
+import Worker from './worker.js';
 
 export const COMMANDS = {
   apply: Apply,
@@ -26,7 +28,9 @@ export const COMMANDS = {
   schema: Schema,
   show: Show,
   'state:list': StateList,
+  'state:migrate': StateMigrate,
   'state:rm': StateRm,
   'state:show': StateShow,
   validate: Validate,
+  worker: Worker,
 };

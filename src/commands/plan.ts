@@ -70,7 +70,7 @@ and -out saves a refresh-only plan: its apply makes the state match what is on d
       replace: flags.replace,
       targets: flags.target,
     } as const;
-    await withLockedState(config.dir, 'plan', async (state) => {
+    await withLockedState(config, 'plan', async (state) => {
       const { plan, warnings } = await makePlan(config, state, { ...opts, inspect: flags.inspect });
       printDiagnostics(warnings);
       if (flags.out) writePlanFile(flags.out, plan, config.dir);

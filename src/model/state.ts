@@ -20,6 +20,8 @@ export interface StageResult {
   finished_at: string;
   error?: string;
   details?: Record<string, unknown>;
+  /** The host that ran the stage: in a fleet, where its outputs were written. */
+  host?: string;
 }
 
 export interface VmState {

@@ -2,6 +2,7 @@
 // input hash the plan gave it and its outputs (size, sha256), so a killed apply resumes at the
 // first stage not recorded done, and redoes that one from a clean start.
 import { existsSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { bootTest } from '../executors/boot-test.js';
@@ -120,7 +121,7 @@ export async function applyVm(opts: {
   for (const action of vm.actions) {
     const started = new Date();
     const times = () => ({ started_at: started.toISOString(), finished_at: new Date().toISOString() });
-    const base = { input_hash: action.input_hash, plan_hash: opts.planHash };
+    const base = { input_hash: action.input_hash, plan_hash: opts.planHash, host: hostname() };
     emit({ kind: 'stage-start', vm: vm.address, stage: action.stage });
     running.set(vm.address, (signal) =>
       record(action.stage, {

@@ -9,8 +9,14 @@ import type { StateBackend } from '../state/backend.js';
 import { StateStore } from '../state/store.js';
 import { UserError } from '../util/errors.js';
 import { type ApplyEvent, StageError, applyVm, checkUnchanged, recordInterrupted } from './apply-vm.js';
+import { PgBackend } from '../state/pg/backend.js';
+import { FleetQueue } from '../state/pg/queue.js';
+import { FleetDispatch, type FleetApplyOptions } from './fleet.js';
 import { acceptDrift } from './refresh.js';
 import { type PlanOptions, makePlan } from './plan.js';
+
+/** apply -workers: the VMs go to the fleet's queue instead of running here. */
+export type FleetOptions = Pick<FleetApplyOptions, 'sourceLimit' | 'expireInSeconds' | 'retryLimit'>;
 
 export type RunVm = (vm: VmPlan, emit: (e: ApplyEvent) => void) => Promise<StageError | undefined>;
 
@@ -72,8 +78,15 @@ export async function apply(
   source: { saved: Plan } | { make: Omit<PlanOptions, 'progress'> },
   hooks: ApplyHooks,
   lockTimeoutMs = 0,
+  fleet?: FleetOptions,
 ): Promise<ApplyResult> {
+  if (fleet && !(backend instanceof PgBackend))
+    throw new UserError(
+      'apply -workers needs a shared state backend; this configuration keeps its state in local files',
+      'add backend "pg" { conn_str = var.pg_conn } and move the state there: h2k state migrate',
+    );
   const lock = await backend.lock('apply', lockTimeoutMs);
+  let dispatch: FleetDispatch | undefined;
   // An interrupted apply records the stages it was in as interrupted and releases its lock; its
   // state holds every stage completed so far, and its helpers end with it (tools/reaper.ts). A
   // second signal ends h2k at once. The handlers stay registered until apply returns: without
@@ -92,6 +105,7 @@ export async function apply(
         `\n${sig}: stopping (the stages in progress are recorded as interrupted; ${again} forces)\n`,
       );
       void recordInterrupted(sig)
+        .then(() => dispatch?.stop(true))
         .finally(() => lock.release())
         .finally(() => process.exit(code));
     };
@@ -125,7 +139,19 @@ export async function apply(
       plan_hash: hash,
       details: { vms: vms.map((v) => v.address), from_plan_file: fromFile },
     });
+    if (fleet && backend instanceof PgBackend) {
+      dispatch = new FleetDispatch(new FleetQueue(backend), {
+        planHash: hash,
+        configHash: configHash(config),
+        lockId: lock.info.id,
+        ...fleet,
+      });
+      await dispatch.start();
+    }
+    // A lock held in a database session is taken again after a lost connection.
+    const keep = lock.ensure && setInterval(() => void lock.ensure?.().catch(() => undefined), 5000);
     const runVm: RunVm = async (vm, emit) => {
+      if (dispatch) return dispatch.run(vm, emit);
       try {
         await applyVm({ config, vm, planHash: hash, state, emit });
         return undefined;
@@ -134,12 +160,15 @@ export async function apply(
         throw err;
       }
     };
-    const failed = (await hooks.schedule(vms, runVm)).filter((r): r is StageError => r !== undefined);
+    const failed = (await hooks.schedule(vms, runVm).finally(() => keep && clearInterval(keep))).filter(
+      (r): r is StageError => r !== undefined,
+    );
     const ok = failed.length === 0;
     const failures = failed.map((f) => `${f.vm}:${f.stage}`);
     await state.audit({ event: 'apply-finished', plan_hash: hash, details: { ok, failed: failures } });
     return { kind: 'applied', vms, failed };
   } finally {
+    await dispatch?.stop(false);
     for (const [sig, h] of handlers) process.removeListener(sig, h);
     await lock.release();
   }

@@ -71,6 +71,10 @@ const policyProperties = {
 } as const;
 
 /** The JSON Schema of a configuration whose sources are of these types (each driver gives its block's). */
+/** The state backends a `backend "TYPE"` block may name; the local files are used without one. Each
+ *  is implemented in src/state/<type>/ and its block is `backend_<type>` below. */
+export const BACKEND_TYPES = ['pg'] as const;
+
 export function configSchema(sourceTypes: SourceSchema[]) {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -105,8 +109,34 @@ export function configSchema(sourceTypes: SourceSchema[]) {
         additionalProperties: { $ref: '#/definitions/policy' },
       },
       vm: { type: 'object', additionalProperties: { $ref: '#/definitions/vm' } },
+      backend: {
+        type: 'object',
+        additionalProperties: false,
+        properties: Object.fromEntries(BACKEND_TYPES.map((t) => [t, { $ref: `#/definitions/backend_${t}` }])),
+      },
     },
     definitions: {
+      backend_pg: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['conn_str'],
+        properties: {
+          conn_str: {
+            type: 'string',
+            minLength: 1,
+            description:
+              'a postgres:// URL (postgres://USER@HOST:PORT/DB); with a password in it, it must be sensitive (a ' +
+              'sensitive variable); PGPASSWORD and ~/.pgpass work too',
+            pattern: '^postgres(ql)?://',
+          },
+          schema_name: {
+            type: 'string',
+            pattern: '^[a-z_][a-z0-9_]{0,62}$',
+            default: 'h2k',
+            description: 'the Postgres schema holding the state, lock, audit and job tables (created on first use)',
+          },
+        },
+      },
       ...Object.fromEntries(sourceTypes.map((t) => [`source_${t.type}`, t.block])),
       variable: {
         type: 'object',

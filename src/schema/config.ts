@@ -4,7 +4,7 @@ import type { SourceConfig } from './source-types.js';
 
 export type { SourceConfig };
 import type { Range } from './source-file.js';
-import type { Value } from './values.js';
+import type { Sensitive, Value } from './values.js';
 
 export interface VariableConfig {
   type: string;
@@ -43,6 +43,14 @@ export interface VmConfig {
   nics?: NicConfig[];
 }
 
+/** Where state, lock, audit (and a fleet's job queue) live when not in local files. Not part of the
+ *  configuration hash: hosts of one fleet may reach the same database by different addresses. */
+export interface BackendConfig {
+  type: 'pg';
+  conn_str: Sensitive;
+  schema_name: string;
+}
+
 export interface Config {
   /** Absolute directory the configuration was loaded from. */
   dir: string;
@@ -51,4 +59,5 @@ export interface Config {
   sources: Record<string, SourceConfig>;
   policies: Record<string, PolicySettings>;
   vms: VmConfig[];
+  backend?: BackendConfig;
 }

@@ -4,12 +4,12 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Body } from './ast.js';
-import type { Config, SourceConfig, VmConfig } from './config.js';
+import type { BackendConfig, Config, SourceConfig, VmConfig } from './config.js';
 import type { PolicySettings } from './config-schema.js';
 import { type Diagnostic, Diagnostics } from './diagnostics.js';
 import { Evaluator, type Scope, references } from './evaluate.js';
 import { type VarInput, resolveInputs } from './inputs.js';
-import { decodePolicy, decodeSource, decodeVm, sourceAttrs } from './load/decode.js';
+import { decodeBackend, decodePolicy, decodeSource, decodeVm, sourceAttrs } from './load/decode.js';
 import { evaluateAttrs, forEachInstances } from './load/evaluation.js';
 import { checkReferences } from './load/references.js';
 import { compileValidators } from './load/schema-errors.js';
@@ -38,6 +38,19 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
   /** Loaded files by name, for rendering source snippets. */
   files: Map<string, SourceFile>;
+}
+
+/** Whether a directory's configuration has a top-level `backend` block: commands that only read or
+ *  change state load the whole configuration (and need its variables) only then. */
+export function declaresBackend(dir: string): boolean {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return false;
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(CONFIG_SUFFIX) || f.endsWith(JSON_CONFIG_SUFFIX))
+    .some((name) => {
+      const file = new SourceFile(join(dir, name), readFileSync(join(dir, name), 'utf8'));
+      const parsed = name.endsWith(JSON_CONFIG_SUFFIX) ? parseJsonFile(file, JSON_BODY_SCHEMA) : parseFile(file);
+      return parsed.body.blocks.some((b) => b.type === 'backend');
+    });
 }
 
 export function loadConfig(opts: LoadOptions): LoadResult {
@@ -92,6 +105,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   const policies: Record<string, PolicySettings> = {};
   const sources: Record<string, SourceConfig> = {};
   const validators = compileValidators(opts.sourceTypes);
+  let backend: BackendConfig | undefined;
 
   for (const address of order) {
     const node = nodes.get(address)!;
@@ -118,6 +132,11 @@ export function loadConfig(opts: LoadOptions): LoadResult {
       }
       sources[address] = src;
       (scope.source[parts[1]] ??= {})[parts[2]] = new BlockRef(address, sourceAttrs(src));
+      continue;
+    }
+    if (parts[0] === 'backend') {
+      backend = decodeBackend(node, values, validators, diags);
+      if (!backend) failed.add(address);
       continue;
     }
     const policy = decodePolicy(node, values, policies, validators, diags);
@@ -176,6 +195,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
     sources: sortKeys(sources),
     policies: sortKeys(policies),
     vms,
+    ...(backend ? { backend } : {}),
   });
 }
 

@@ -1,7 +1,13 @@
-// The state in memory, over a backend: every change is one write, with its audit record.
+// The state in memory, over a backend: every change is one commit, with its audit record.
 import { randomUUID } from 'node:crypto';
 import { type AuditEntry, STATE_VERSION, type StateData } from '../model/state.js';
 import type { StateBackend } from './backend.js';
+
+function checkVersion(data: StateData, backend: StateBackend): StateData {
+  if (data.version !== STATE_VERSION)
+    throw new Error(`the state in ${backend.location} has version ${data.version}; this h2k reads ${STATE_VERSION}`);
+  return data;
+}
 
 export class StateStore {
   private constructor(
@@ -11,9 +17,7 @@ export class StateStore {
 
   static async open(backend: StateBackend): Promise<StateStore> {
     const data = (await backend.read()) ?? { version: STATE_VERSION, serial: 0, lineage: randomUUID(), vms: {} };
-    if (data.version !== STATE_VERSION)
-      throw new Error(`the state in ${backend.location} has version ${data.version}; this h2k reads ${STATE_VERSION}`);
-    return new StateStore(backend, data);
+    return new StateStore(backend, checkVersion(data, backend));
   }
 
   get data(): StateData {
@@ -25,24 +29,18 @@ export class StateStore {
     return this.doc.serial === 0 ? null : this.doc.lineage;
   }
 
-  /** Applies a change and persists it in one write, with its audit record when given; the serial
-   *  moves only when the VM records changed. */
+  /** Applies a change to the newest stored state (another host may have committed since this one
+   *  read it) and persists it with its audit record when given; the serial moves only when the VM
+   *  records changed. A change that cannot be stored leaves this state as it was. */
   async update(change: (d: StateData) => void, audit?: AuditEntry): Promise<void> {
-    const was = structuredClone(this.doc);
-    change(this.doc);
-    const changed = JSON.stringify(this.doc.vms) !== JSON.stringify(was.vms);
-    if (changed) this.doc.serial++;
-    // The journal and the state move together: a state that cannot be written (a full disk) takes
-    // its audit record back, so `audit verify` never sees a record the state does not name.
-    const appended = audit ? await this.backend.appendAudit(audit) : undefined;
-    if (appended) this.doc.audit_head = appended.head;
-    try {
-      if (changed || audit) await this.backend.write(this.doc);
-    } catch (err) {
-      await appended?.undo();
-      this.doc = was;
-      throw err;
-    }
+    const initial = this.doc;
+    this.doc = await this.backend.commit((current) => {
+      const doc = structuredClone(current ? checkVersion(current, this.backend) : initial);
+      const before = JSON.stringify(doc.vms);
+      change(doc);
+      if (JSON.stringify(doc.vms) !== before) doc.serial++;
+      return doc;
+    }, audit);
   }
 
   /** Appends an audit record that goes with no state change (the head is still remembered). */

@@ -4,7 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO, h2k, tempDir, writeConfig } from '../helpers.js';
-import { appendAudit, auditPath, verifyAudit } from '../../src/state/local/audit.js';
+import { appendAudit, auditPath, readAuditLines } from '../../src/state/local/audit.js';
+import { verifyAuditLines } from '../../src/state/audit-chain.js';
 import { lockPath } from '../../src/state/local/lock.js';
 import { statePath } from '../../src/state/local/state-file.js';
 import { LocalBackend } from '../../src/state/local/backend.js';
@@ -22,7 +23,7 @@ async function journal(n: number): Promise<{ dir: string; head: string }> {
 describe('audit journal', () => {
   it('an untouched journal verifies, on the CLI too', async () => {
     const { dir, head } = await journal(4);
-    assert.deepEqual(verifyAudit(dir, head).problems, []);
+    assert.deepEqual(verifyAuditLines(readAuditLines(dir), head).problems, []);
     const r = await h2k(['audit', 'verify', dir]);
     assert.equal(r.exitCode, 0);
     assert.equal(r.stdout, 'ok: 4 audit record(s), chain intact.\n');

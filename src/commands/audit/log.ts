@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { dirArg } from '../../cli/config-flags.js';
+import { dirArg, varFlags, varInputs } from '../../cli/config-flags.js';
 import { H2kCommand } from '../../cli/base-command.js';
-import { backendFor } from '../../cli/state.js';
+import { stateConfig, withBackend } from '../../cli/state.js';
 
 export default class AuditLog extends H2kCommand {
   static override summary = 'Show the audit journal: plans made, applies, stages done or failed, state changes.';
@@ -15,13 +15,14 @@ export default class AuditLog extends H2kCommand {
   ];
   static override args = dirArg;
   static override flags = {
+    ...varFlags,
     vm: Flags.string({ description: 'Only records about this VM address.', helpValue: 'ADDR' }),
     json: Flags.boolean({ description: 'One JSON record per line.' }),
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(AuditLog);
-    const { records } = await backendFor(args.dir).verifyAudit();
+    const { args, flags, raw } = await this.parse(AuditLog);
+    const { records } = await withBackend(stateConfig(args.dir, varInputs(raw)), (b) => b.verifyAudit());
     for (const r of records.filter((x) => !flags.vm || x.vm === flags.vm)) {
       if (flags.json) this.out(JSON.stringify(r));
       else

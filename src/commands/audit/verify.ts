@@ -1,7 +1,7 @@
-import { dirArg } from '../../cli/config-flags.js';
+import { dirArg, varFlags, varInputs } from '../../cli/config-flags.js';
 import { H2kCommand } from '../../cli/base-command.js';
 import { EXIT } from '../../util/errors.js';
-import { openState } from '../../cli/state.js';
+import { stateConfig, withState } from '../../cli/state.js';
 
 export default class AuditVerify extends H2kCommand {
   static override summary = 'Check that the audit journal was not edited, truncated or reordered.';
@@ -17,11 +17,13 @@ Exit status: 0 intact, 1 tampered.`;
     },
   ];
   static override args = dirArg;
+  static override flags = { ...varFlags };
 
   async run(): Promise<void> {
-    const { args } = await this.parse(AuditVerify);
-    const state = await openState(args.dir);
-    const { records, problems } = await state.backend.verifyAudit(state.data.audit_head);
+    const { args, raw } = await this.parse(AuditVerify);
+    const { records, problems } = await withState(stateConfig(args.dir, varInputs(raw)), (state) =>
+      state.backend.verifyAudit(state.data.audit_head),
+    );
     const p = this.paint();
     if (problems.length === 0) {
       this.out(`${p.green('ok')}: ${records.length} audit record(s), chain intact.`);

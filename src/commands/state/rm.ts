@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
-import { dirArg } from '../../cli/config-flags.js';
+import { dirArg, varFlags, varInputs } from '../../cli/config-flags.js';
 import { H2kCommand } from '../../cli/base-command.js';
 import { UserError } from '../../util/errors.js';
-import { withLockedState } from '../../cli/state.js';
+import { stateConfig, withLockedState } from '../../cli/state.js';
 
 export default class StateRm extends H2kCommand {
   static override summary = 'Forget a VM in the state (its output files are left alone).';
@@ -14,10 +14,11 @@ export default class StateRm extends H2kCommand {
     address: Args.string({ description: 'The VM address, e.g. vm.debian.', required: true }),
     ...dirArg,
   };
+  static override flags = { ...varFlags };
 
   async run(): Promise<void> {
-    const { args } = await this.parse(StateRm);
-    await withLockedState(args.dir, 'state rm', async (state) => {
+    const { args, raw } = await this.parse(StateRm);
+    await withLockedState(stateConfig(args.dir, varInputs(raw)), 'state rm', async (state) => {
       if (!state.data.vms[args.address])
         throw new UserError(`${args.address} is not in the state`, `h2k state list ${args.dir} shows what is`);
       const forget = (d: { vms: Record<string, unknown> }) => {

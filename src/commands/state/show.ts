@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
-import { dirArg } from '../../cli/config-flags.js';
+import { dirArg, varFlags, varInputs } from '../../cli/config-flags.js';
 import { H2kCommand } from '../../cli/base-command.js';
 import { UserError } from '../../util/errors.js';
-import { openState } from '../../cli/state.js';
+import { stateConfig, withState } from '../../cli/state.js';
 
 export default class StateShow extends H2kCommand {
   static override summary = "Show one VM's recorded stages: status, input hash, outputs (size, sha256), times.";
@@ -14,11 +14,11 @@ export default class StateShow extends H2kCommand {
     address: Args.string({ description: 'The VM address, e.g. vm.debian.', required: true }),
     ...dirArg,
   };
+  static override flags = { ...varFlags };
 
   async run(): Promise<void> {
-    const { args } = await this.parse(StateShow);
-    const state = await openState(args.dir);
-    const vm = state.data.vms[args.address];
+    const { args, raw } = await this.parse(StateShow);
+    const vm = (await withState(stateConfig(args.dir, varInputs(raw)), async (s) => s.data)).vms[args.address];
     if (!vm) throw new UserError(`${args.address} is not in the state`, `h2k state list ${args.dir} shows what is`);
     this.out(JSON.stringify({ [args.address]: vm }, null, 2));
   }

@@ -1,12 +1,12 @@
 // Block values → typed configuration: sources through their type's SourceSchema, policies over
 // their parent (or the defaults), vms with their policy, overrides and source-specific arguments.
 import type { Attribute, Block } from '../ast.js';
-import type { NicConfig, SourceConfig, VmConfig } from '../config.js';
+import type { BackendConfig, NicConfig, SourceConfig, VmConfig } from '../config.js';
 import { type PolicySettings, policyDefaults } from '../config-schema.js';
 import type { Diagnostics } from '../diagnostics.js';
 import { toRange } from '../source-file.js';
 import type { SourceSchema } from '../source-types.js';
-import { BlockRef, type ObjectValue, type Value, fromPlain, typeName } from '../values.js';
+import { BlockRef, type ObjectValue, Sensitive, type Value, deepUnmark, fromPlain, typeName } from '../values.js';
 import { type Validators, plain, validateBody } from './schema-errors.js';
 import type { GraphNode } from './structure.js';
 
@@ -27,6 +27,34 @@ export function decodeSource(
 ): SourceConfig | undefined {
   if (!validateBody(ctx.validators.sources[type.type], values, node.attrs, node.span, ctx.diags)) return undefined;
   return type.decode({ address: node.address, values, attrs: node.attrs, dir: ctx.dir, diags: ctx.diags });
+}
+
+/** A password written in a connection string: `postgres://user:PASSWORD@` or `password=PASSWORD`. */
+const CONN_PASSWORD = /^[a-z]+:\/\/[^/@:]*:[^/@]*@|(^|\s)password\s*=/i;
+
+export function decodeBackend(
+  node: GraphNode,
+  values: Record<string, Value>,
+  validators: Validators,
+  diags: Diagnostics,
+): BackendConfig | undefined {
+  const type = node.address.slice('backend.'.length);
+  if (!validateBody(validators.backends[type], values, node.attrs, node.span, diags)) return undefined;
+  const [conn, sensitive] = deepUnmark(values.conn_str);
+  if (!sensitive && CONN_PASSWORD.test(conn as string)) {
+    const detail =
+      'This connection string holds a password but is not sensitive, so it could be shown; pass it in a variable ' +
+      'declared with sensitive = true (set it with H2K_VAR_<name> or a -var-file, not -var: argv is visible to ' +
+      'every user of the host), or leave the password out and use PGPASSWORD or ~/.pgpass.';
+    diags.error(
+      'Password in a non-sensitive connection string',
+      detail,
+      node.attrs.find((a) => a.name === 'conn_str')!.expr.span,
+    );
+    return undefined;
+  }
+  const [schema] = deepUnmark(values.schema_name ?? 'h2k');
+  return { type: 'pg', conn_str: new Sensitive(conn as string), schema_name: schema as string };
 }
 
 /** What `source.T.N.attr` can read: everything but the password, which stays a secret. */

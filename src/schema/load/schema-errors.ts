@@ -2,7 +2,7 @@
 // at the argument they concern (secrets never shown).
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Attribute } from '../ast.js';
-import { configSchema } from '../config-schema.js';
+import { BACKEND_TYPES, configSchema } from '../config-schema.js';
 import type { Diagnostics } from '../diagnostics.js';
 import type { Span } from '../source-file.js';
 import type { SourceSchema } from '../source-types.js';
@@ -15,6 +15,8 @@ export interface Validators {
   vm: ValidateFunction;
   /** By source type. */
   sources: Record<string, ValidateFunction>;
+  /** By backend type. */
+  backends: Record<string, ValidateFunction>;
 }
 
 const cache = new WeakMap<SourceSchema[], Validators>();
@@ -27,7 +29,8 @@ export function compileValidators(sourceTypes: SourceSchema[]): Validators {
   ajv.addSchema(configSchema(sourceTypes), 'config');
   const get = (d: string) => ajv.compile({ $ref: `config#/definitions/${d}` });
   const sources = Object.fromEntries(sourceTypes.map((t) => [t.type, get(`source_${t.type}`)]));
-  const validators = { policy: get('policy'), vm: get('vm'), sources };
+  const backends = Object.fromEntries(BACKEND_TYPES.map((t) => [t, get(`backend_${t}`)]));
+  const validators = { policy: get('policy'), vm: get('vm'), sources, backends };
   cache.set(sourceTypes, validators);
   return validators;
 }

@@ -5,6 +5,7 @@ import type { Attribute, Block, Body } from '../ast.js';
 import { DiagnosticError, type Diagnostics } from '../diagnostics.js';
 import { type DeclaredVariable, evaluateConstant } from '../inputs.js';
 import { type Span, toRange } from '../source-file.js';
+import { BACKEND_TYPES } from '../config-schema.js';
 import { convert, parseType } from '../types.js';
 import { typeName } from '../values.js';
 import { suggest } from '../../util/did-you-mean.js';
@@ -15,6 +16,7 @@ const BLOCK_LABELS: Record<string, string[]> = {
   source: ['type', 'name'],
   policy: ['name'],
   vm: ['name'],
+  backend: ['type'],
 };
 const VARIABLE_ATTRS = ['type', 'default', 'description', 'sensitive'];
 
@@ -177,6 +179,27 @@ export function readStructure(bodies: Body[], sourceTypes: string[], diags: Diag
             break;
           nodes.set(`policy.${l0}`, { address: `policy.${l0}`, span: block.headerSpan, attrs, block });
           break;
+        case 'backend': {
+          const types: readonly string[] = BACKEND_TYPES;
+          if (!types.includes(l0)) {
+            const detail =
+              `There is no backend type "${l0}"; the backend types are ${types.map((t) => `"${t}"`).join(', ')} ` +
+              `(without a backend block, state lives in the configuration's .h2k directory).${suggest(l0, [...types])}`;
+            diags.error('Unknown backend type', detail, block.labels[0].span);
+            break;
+          }
+          if (
+            !claim(
+              'backend',
+              block.headerSpan,
+              'Duplicate backend configuration',
+              (at) => `A configuration may have one backend block; one was already declared at ${at}.`,
+            )
+          )
+            break;
+          nodes.set(`backend.${l0}`, { address: `backend.${l0}`, span: block.headerSpan, attrs, block });
+          break;
+        }
         case 'vm':
           if (
             !claim(

@@ -1,8 +1,9 @@
 // The default state backend: <config>/.h2k/state.json, state.lock and audit.jsonl.
 import type { AuditEntry, LockInfo, StateData } from '../../model/state.js';
 import { UserError } from '../../util/errors.js';
-import type { HeldLock, StateBackend } from '../backend.js';
-import { appendAudit, verifyAudit } from './audit.js';
+import { verifyAuditLines } from '../audit-chain.js';
+import type { HeldLock, StateBackend, StateChange } from '../backend.js';
+import { appendAudit, readAuditLines, writeAuditLines } from './audit.js';
 import { StateLock, readLock, removeLock } from './lock.js';
 import { readStateFile, statePath, writeStateFile } from './state-file.js';
 
@@ -17,8 +18,21 @@ export class LocalBackend implements StateBackend {
     return readStateFile(this.location);
   }
 
-  async write(data: StateData): Promise<void> {
-    writeStateFile(this.location, data);
+  async commit(next: StateChange, audit?: AuditEntry): Promise<StateData> {
+    const current = readStateFile(this.location);
+    const doc = next(current);
+    // The journal and the state move together: a state that cannot be written (a full disk) takes
+    // its audit record back, so `audit verify` never sees a record the state does not name.
+    const appended = audit ? appendAudit(this.configDir, audit) : undefined;
+    if (appended) doc.audit_head = appended.head;
+    if (!appended && doc.serial === (current?.serial ?? 0)) return doc;
+    try {
+      writeStateFile(this.location, doc);
+    } catch (err) {
+      appended?.undo();
+      throw err;
+    }
+    return doc;
   }
 
   async lock(operation: string, timeoutMs = 0): Promise<HeldLock> {
@@ -38,12 +52,23 @@ export class LocalBackend implements StateBackend {
     return lock;
   }
 
-  async appendAudit(entry: AuditEntry): Promise<{ head: string; undo(): Promise<void> }> {
-    const { head, undo } = appendAudit(this.configDir, entry);
-    return { head, undo: async () => undo() };
+  async auditLines(): Promise<string[]> {
+    return readAuditLines(this.configDir);
   }
 
   async verifyAudit(head?: string) {
-    return verifyAudit(this.configDir, head);
+    return verifyAuditLines(readAuditLines(this.configDir), head);
   }
+
+  async importState(data: StateData, auditLines: string[]): Promise<void> {
+    if (readStateFile(this.location) || readAuditLines(this.configDir).length)
+      throw new UserError(
+        `${this.location} already holds a state or an audit journal; it is not overwritten`,
+        'move the .h2k directory aside first, if it is no longer needed',
+      );
+    writeAuditLines(this.configDir, auditLines);
+    writeStateFile(this.location, data);
+  }
+
+  async close(): Promise<void> {}
 }

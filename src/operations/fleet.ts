@@ -1,0 +1,200 @@
+// A fleet: `apply -workers` sends one job per VM to the pg backend's queue and follows them;
+// `h2k worker` on any number of hosts takes jobs, runs each VM's stages and records every
+// completed stage in the shared state, so a VM whose worker died is resumed by another at the
+// first stage not recorded done once its job expires. Progress travels as NOTIFY messages; results
+// come from the jobs and the state, never from the messages.
+import { hostname } from 'node:os';
+import type { Stage, VmPlan } from '../model/plan.js';
+import type { StageResult, VmState } from '../model/state.js';
+import { configHash } from '../schema/config-hash.js';
+import type { Config } from '../schema/config.js';
+import type { FleetQueue } from '../state/pg/queue.js';
+import { StateStore } from '../state/store.js';
+import { type ApplyEvent, StageError, applyVm } from './apply-vm.js';
+
+export interface VmJob {
+  plan_hash: string;
+  config_hash: string;
+  /** The state lock of the apply that sent the job: a job outliving its apply is not run. */
+  lock_id: string;
+  /** At most this many VMs of one source in flight across the fleet (0: no limit). */
+  source_limit: number;
+  vm: VmPlan;
+}
+
+export type VmJobResult =
+  | { outcome: 'done'; host: string }
+  | { outcome: 'failed'; stage: Stage; message: string; hint: string; host: string }
+  | { outcome: 'refused'; message: string; hint: string; host: string };
+
+interface Progress {
+  job: string;
+  event: ApplyEvent;
+}
+
+/** Stages whose results stay on the host that ran them (the fetched files and the overlays are in
+ *  the configuration's .h2k/ workspace); CONVERT and VALIDATE produce outputs in output_dir, which
+ *  a fleet shares. */
+const HOST_LOCAL: ReadonlySet<Stage> = new Set(['fetch', 'flatten', 'inspect', 'plan', 'fix']);
+
+/** The actions still to run: from the first one not recorded done with its input hash — done by
+ *  this host, for a stage whose result stays on its host. */
+export function remainingActions(vm: VmPlan, recorded: VmState | undefined, host: string): VmPlan['actions'] {
+  const done = (stage: Stage, inputHash: string) => {
+    const r: StageResult | undefined = recorded?.stages[stage];
+    return r?.status === 'done' && r.input_hash === inputHash && (!HOST_LOCAL.has(stage) || r.host === host);
+  };
+  const first = vm.actions.findIndex((a) => !done(a.stage, a.input_hash));
+  return first === -1 ? [] : vm.actions.slice(first);
+}
+
+export interface FleetApplyOptions {
+  planHash: string;
+  configHash: string;
+  lockId: string;
+  sourceLimit: number;
+  expireInSeconds: number;
+  retryLimit: number;
+}
+
+/** The apply side: one job per VM, a RunVm that sends it and follows it until it ends. */
+export class FleetDispatch {
+  private readonly followers = new Map<string, (e: ApplyEvent) => void>();
+  private readonly sent: string[] = [];
+
+  constructor(
+    private readonly queue: FleetQueue,
+    private readonly opts: FleetApplyOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.queue.start();
+    await this.queue.listen((p) => {
+      const m = p as Progress;
+      if (m?.job && m.event) this.followers.get(m.job)?.(m.event);
+    });
+  }
+
+  async run(vm: VmPlan, emit: (e: ApplyEvent) => void): Promise<StageError | undefined> {
+    const job: VmJob = {
+      plan_hash: this.opts.planHash,
+      config_hash: this.opts.configHash,
+      lock_id: this.opts.lockId,
+      source_limit: this.opts.sourceLimit,
+      vm,
+    };
+    const id = await this.queue.send(job, {
+      expireInSeconds: this.opts.expireInSeconds,
+      retryLimit: this.opts.retryLimit,
+    });
+    this.sent.push(id);
+    this.followers.set(id, emit);
+    try {
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const j = await this.queue.job(id).catch(() => undefined); // a lost connection: ask again
+        if (!j) continue;
+        if (j.state === 'completed') {
+          const r = j.output as VmJobResult;
+          if (r.outcome === 'done') return undefined;
+          const stage = r.outcome === 'failed' ? r.stage : (vm.actions[0]?.stage ?? 'fetch');
+          return new StageError(vm.address, stage, `${r.message} (on ${r.host})`, r.hint);
+        }
+        if (j.state === 'failed' || j.state === 'cancelled') {
+          const why = String((j.output as { message?: string })?.message ?? j.state);
+          return new StageError(
+            vm.address,
+            vm.actions[0]?.stage ?? 'fetch',
+            `its job ${j.state} after ${j.retryCount} retr${j.retryCount === 1 ? 'y' : 'ies'}: ${why}`,
+            'see the workers’ output; h2k apply again resumes at the first stage not recorded done',
+          );
+        }
+      }
+    } finally {
+      this.followers.delete(id);
+    }
+  }
+
+  /** Jobs not started yet are cancelled (an interrupted apply); running ones finish their stage. */
+  async stop(cancel: boolean): Promise<void> {
+    if (cancel) await this.queue.cancel(this.sent);
+    await this.queue.stop();
+  }
+}
+
+/** How often a worker tells the queue its job is alive; a job's expiry must be longer. */
+export const HEARTBEAT_MS = 5000;
+
+export interface WorkerEvents {
+  claimed(vm: string, job: string): void;
+  event(e: ApplyEvent): void;
+  finished(vm: string, result: VmJobResult): void;
+  waiting(vm: string, why: string): void;
+}
+
+/** The worker side: takes jobs until stopped, `concurrency` at a time. */
+export async function runWorker(
+  config: Config,
+  queue: FleetQueue,
+  concurrency: number,
+  events: WorkerEvents,
+): Promise<void> {
+  const host = hostname();
+  const mine = configHash(config);
+  const backend = queue.backend;
+  await queue.start();
+  await queue.work(concurrency, async ({ id, data }) => {
+    const job = data as VmJob;
+    const address = job.vm.address;
+    const refuse = (message: string, hint: string): VmJobResult => {
+      const r: VmJobResult = { outcome: 'refused', message, hint, host };
+      events.finished(address, r);
+      return r;
+    };
+    if (job.config_hash !== mine)
+      return refuse(
+        `the worker's configuration is ${mine}, the plan's ${job.config_hash}`,
+        'run every worker with the configuration the plan was made from (the same files and variables)',
+      );
+    if ((await backend.readLock())?.id !== job.lock_id)
+      return refuse('the apply that sent this job no longer holds the state lock', 'run h2k apply again');
+    events.claimed(address, id);
+    // From here until the job ends, also while it waits for its VM or a slot of its source.
+    const beat = setInterval(() => void queue.heartbeat(id), HEARTBEAT_MS);
+    const vmClaim = await queue.claim(`vm:${address}`, () => events.waiting(address, 'another worker has it'));
+    try {
+      const source = job.vm.source.address;
+      const slot = job.source_limit
+        ? await queue.slot(`source:${source}`, job.source_limit, () =>
+            events.waiting(address, `${source} has ${job.source_limit} VM(s) in flight`),
+          )
+        : undefined;
+      try {
+        const state = await StateStore.open(backend);
+        const actions = remainingActions(job.vm, state.data.vms[address], host);
+        const emit = (event: ApplyEvent) => {
+          events.event(event);
+          void queue.notify({ job: id, event } satisfies Progress);
+        };
+        for (const a of job.vm.actions.slice(0, job.vm.actions.length - actions.length)) {
+          const by = state.data.vms[address]?.stages[a.stage]?.host ?? 'another worker';
+          emit({ kind: 'stage-done', vm: address, stage: a.stage, seconds: 0, note: `recorded done by ${by}` });
+        }
+        await applyVm({ config, vm: { ...job.vm, actions }, planHash: job.plan_hash, state, emit });
+        const r: VmJobResult = { outcome: 'done', host };
+        events.finished(address, r);
+        return r;
+      } catch (err) {
+        if (!(err instanceof StageError)) throw err;
+        const r: VmJobResult = { outcome: 'failed', stage: err.stage, message: err.message, hint: err.hint, host };
+        events.finished(address, r);
+        return r;
+      } finally {
+        await slot?.release();
+      }
+    } finally {
+      await vmClaim.release();
+      clearInterval(beat);
+    }
+  });
+}
