@@ -13,10 +13,12 @@ export function renderDiagnostic(d: Diagnostic, files: Map<string, SourceFile>, 
   const lines = [head, `  ${d.detail}`];
   const file = r && files.get(r.filename);
   if (r && file) {
-    const text = file.text.split('\n')[r.start.line - 1] ?? '';
+    const line = file.text.split('\n')[r.start.line - 1] ?? '';
+    const text = d.secret ? `${[...line].slice(0, r.start.column - 1).join('')}…` : line;
     const gutter = String(r.start.line).length;
-    const width =
-      r.end.line === r.start.line
+    const width = d.secret
+      ? 1
+      : r.end.line === r.start.line
         ? Math.max(1, r.end.column - r.start.column)
         : Math.max(1, [...text].length - r.start.column + 1);
     lines.push(`  ${String(r.start.line)} | ${text}`);

@@ -9,13 +9,16 @@ export interface Diagnostic {
   summary: string;
   detail: string;
   range?: Range;
+  /** The range holds a secret: its source line is shown only up to it. */
+  secret?: boolean;
 }
 
 export class Diagnostics {
   readonly items: Diagnostic[] = [];
 
-  error(summary: string, detail: string, span?: Span): void {
-    this.items.push({ severity: 'error', summary, detail, ...(span ? { range: toRange(span) } : {}) });
+  error(summary: string, detail: string, span?: Span, opts: { secret?: boolean } = {}): void {
+    const secret = opts.secret ? { secret: true } : {};
+    this.items.push({ severity: 'error', summary, detail, ...(span ? { range: toRange(span) } : {}), ...secret });
   }
 
   warning(summary: string, detail: string, span?: Span): void {

@@ -46,11 +46,8 @@ export function decodeBackend(
       'This connection string holds a password but is not sensitive, so it could be shown; pass it in a variable ' +
       'declared with sensitive = true (set it with H2K_VAR_<name> or a -var-file, not -var: argv is visible to ' +
       'every user of the host), or leave the password out and use PGPASSWORD or ~/.pgpass.';
-    diags.error(
-      'Password in a non-sensitive connection string',
-      detail,
-      node.attrs.find((a) => a.name === 'conn_str')!.expr.span,
-    );
+    const at = node.attrs.find((a) => a.name === 'conn_str')!.expr.span;
+    diags.error('Password in a non-sensitive connection string', detail, at, { secret: true });
     return undefined;
   }
   const [schema] = deepUnmark(values.schema_name ?? 'h2k');

@@ -27,7 +27,7 @@ function codeOf(err: unknown): string {
 export function isConnectionLoss(err: unknown): boolean {
   const code = codeOf(err);
   const msg = String((err as Error)?.message ?? '');
-  return TRANSIENT.has(code) || UNREACHABLE.has(code) || /Connection terminated|connection (is )?closed/i.test(msg);
+  return TRANSIENT.has(code) || UNREACHABLE.has(code) || /Connection terminated|connection (is )?closed|not queryable|terminating connection/i.test(msg);
 }
 
 /** One line for a failure talking to Postgres, with the hint that fits it. */
@@ -62,6 +62,8 @@ export function explain(err: unknown, where: string): UserError {
     );
   return new UserError(`Postgres at ${where}: ${first}`, 'see the message; --debug shows the statement');
 }
+
+const quiet = new WeakSet<pg.PoolClient>();
 
 export class PgConnection {
   readonly pool: pg.Pool;
@@ -99,6 +101,12 @@ export class PgConnection {
       let client: pg.PoolClient | undefined;
       try {
         client = await this.pool.connect();
+        // A server that goes away mid-query also emits 'error' on the checked-out client: without a
+        // listener that would end the process; the failed query already says what happened.
+        if (!quiet.has(client)) {
+          client.on('error', () => undefined);
+          quiet.add(client);
+        }
         const r = await fn(client);
         this.connected = true;
         client.release();
