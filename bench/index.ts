@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchFaults } from './faults.js';
 import { benchFixtures } from './fixtures.js';
+import { benchFleet } from './fleet.js';
 import { benchLocalApply } from './local-apply.js';
 import { benchParse } from './parse.js';
 import { benchSources } from './sources.js';
@@ -17,6 +18,7 @@ const benches: [string, () => Promise<Record<string, unknown>>][] = [
   ['sources', () => benchSources(repo)],
   ['fixtures', () => benchFixtures(repo)],
   ['faults', () => benchFaults()],
+  ['fleet', () => benchFleet(repo)],
 ];
 for (const [name, run] of benches) {
   if (only.length && !only.includes(name)) continue;

@@ -52,8 +52,12 @@ export function jsNumbers(v: Value): unknown {
   return v;
 }
 
-export function h2k(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}) {
+export function h2k(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; input?: string; detached?: boolean } = {},
+) {
   return execa(H2K, args, {
+    detached: opts.detached ?? false,
     cwd: opts.cwd ?? REPO,
     env: { NO_COLOR: '1', ...opts.env },
     reject: false,

@@ -27,7 +27,11 @@ function codeOf(err: unknown): string {
 export function isConnectionLoss(err: unknown): boolean {
   const code = codeOf(err);
   const msg = String((err as Error)?.message ?? '');
-  return TRANSIENT.has(code) || UNREACHABLE.has(code) || /Connection terminated|connection (is )?closed|not queryable|terminating connection/i.test(msg);
+  return (
+    TRANSIENT.has(code) ||
+    UNREACHABLE.has(code) ||
+    /Connection terminated|connection (is )?closed|not queryable|terminating connection/i.test(msg)
+  );
 }
 
 /** One line for a failure talking to Postgres, with the hint that fits it. */

@@ -53,7 +53,7 @@ export class PgStateLock implements HeldLock {
           if (holder) {
             await unlockAdvisory(client, schema);
             throw new UserError(
-              `the state in ${conn.where} is locked by ${holderText(holder)}, whose session has ended`,
+              `the state in ${conn.where} (schema ${schema}) is locked by ${holderText(holder)}, whose session has ended`,
               `if no apply is running, remove the stale lock: h2k force-unlock ${holder.id}`,
             );
           }
@@ -64,7 +64,7 @@ export class PgStateLock implements HeldLock {
         }
         if (Date.now() >= deadline)
           throw new UserError(
-            `the state in ${conn.where} is locked by ${holder ? holderText(holder) : 'another process'}`,
+            `the state in ${conn.where} (schema ${schema}) is locked by ${holder ? holderText(holder) : 'another process'}`,
             'wait for it to finish, or retry with -lock-timeout=5m',
           );
         await new Promise((r) => setTimeout(r, 250));

@@ -23,6 +23,7 @@ export class FleetQueue {
   private readonly jobsSchema: string;
   private listener?: pg.Client;
   private stopped = false;
+  private loops: Promise<void>[] = [];
 
   constructor(
     readonly backend: PgBackend,
@@ -84,13 +85,39 @@ export class FleetQueue {
     if (ids.length) await this.boss.cancel(VM_QUEUE, ids).catch(() => undefined);
   }
 
-  /** `concurrency` handlers, each taking one job at a time; a handler's return value is the job's
-   *  output, a throw fails the job (retried until its retry limit). */
+  /** `concurrency` loops, each taking one job at a time until stop(); a handler's return value is
+   *  the job's output, a throw fails the job (retried until its retry limit). The loops fetch and
+   *  complete jobs themselves: pg-boss's own work() ends a handler at the job's expiry, which here
+   *  counts from the last heartbeat, not from the start. */
   async work(concurrency: number, handler: (job: { id: string; data: unknown }) => Promise<object>): Promise<void> {
-    for (let i = 0; i < concurrency; i++)
-      await this.boss.work(VM_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) =>
-        handler({ id: job.id, data: job.data }),
-      );
+    const loop = async () => {
+      while (!this.stopped) {
+        const [job] = await this.boss.fetch(VM_QUEUE, { batchSize: 1 }).catch(() => []);
+        if (!job) {
+          await new Promise((r) => setTimeout(r, 1000));
+          continue;
+        }
+        try {
+          const output = await handler({ id: job.id, data: job.data });
+          await this.settle(() => this.boss.complete(VM_QUEUE, job.id, output));
+        } catch (err) {
+          await this.settle(() => this.boss.fail(VM_QUEUE, job.id, { message: (err as Error).message }));
+        }
+      }
+    };
+    this.loops = Array.from({ length: concurrency }, loop);
+  }
+
+  /** A job's end, recorded even across a Postgres restart (else it would expire and run again). */
+  private async settle(fn: () => Promise<unknown>): Promise<void> {
+    for (let i = 0; i < 30 && !this.stopped; i++) {
+      try {
+        await fn();
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
   }
 
   /** Sends one progress message (best effort: a lost message costs a progress line, never a result). */
@@ -162,6 +189,9 @@ export class FleetQueue {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // Idle loops notice within a second; a loop in a handler is not waited for (a worker stopping on
+    // a signal leaves its job to expire and go to another worker).
+    await Promise.race([Promise.all(this.loops), new Promise((r) => setTimeout(r, 1500))]);
     await this.listener?.end().catch(() => undefined);
     await this.boss.stop({ graceful: false, wait: true, timeout: 2000 }).catch(() => undefined);
   }

@@ -1,0 +1,199 @@
+// A fleet on a real private Postgres: three real Debian guests (the fixture's three variants, one
+// of them the way VMware's installer leaves it, which boots) planned once, then applied by two
+// `h2k worker` processes through `apply -workers`. The first worker is killed with SIGKILL in the
+// middle of FIX; the other worker takes that VM once its job expires and resumes it at the first
+// stage not recorded done. The result must equal a local apply of the same VM, every stage must be
+// recorded in Postgres with the host that ran it, and the audit chain must verify.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileSha256 } from '../../src/util/files.js';
+import { debianFixture } from '../fixtures/debian-guest.js';
+import { type PrivatePostgres, startPostgres } from '../fixtures/postgres.js';
+import { H2K, h2k, writeConfig } from '../helpers.js';
+import { convertIsByteIdentical, guestContent, leftovers } from './kill-anywhere.js';
+
+const DISKS = { a: 'debian-vmware-sparse.vmdk', b: 'debian-sda1-sparse.vmdk', c: 'debian-hwaddr-sparse.vmdk' };
+const STAGES = ['flatten', 'inspect', 'plan', 'fix', 'convert', 'validate'];
+
+function config(fixture: string, extra = ''): string {
+  const vm = (name: keyof typeof DISKS) => `vm "${name}" {
+  source = source.local.fx
+  disks  = ["${DISKS[name]}"]
+  policy = ${name === 'c' ? 'policy.boot' : 'policy.p'}
+  memory = 1024
+}
+`;
+  return `variable "pg_conn" {
+  type      = string
+  sensitive = true
+}
+
+backend "pg" {
+  conn_str = var.pg_conn
+}
+
+source "local" "fx" {
+  directory = "${fixture}"
+}
+
+policy "p" {
+  output_dir = "./out"
+  boot_test  = false
+}
+
+policy "boot" {
+  extends      = policy.p
+  boot_test    = true
+  boot_timeout = 900
+}
+
+${vm('a')}
+${vm('b')}
+${vm('c')}${extra}`;
+}
+
+interface Worker {
+  child: ChildProcess;
+  log(): string;
+  exited: Promise<number | null>;
+}
+
+function worker(dir: string, env: Record<string, string>): Worker {
+  // Its own process group, so SIGKILL reaches the appliance it runs too, as a host going down does.
+  const child = spawn(H2K, ['worker', dir, '-idle-exit', '90s', '--no-color'], {
+    detached: true,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  return { child, log: () => log, exited };
+}
+
+async function until(what: string, test: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('a fleet: two workers on Postgres, one killed mid-stage', { timeout: 40 * 60_000 }, () => {
+  let pg: PrivatePostgres;
+  let fixture: string;
+  let dir: string;
+  let env: Record<string, string>;
+  let shas: Record<string, string>;
+  let killedVm: string;
+  let first: Worker;
+  let second: Worker;
+  let applying: ReturnType<typeof h2k> | undefined;
+
+  before(async () => {
+    pg = await startPostgres();
+    fixture = await debianFixture();
+    env = { H2K_VAR_pg_conn: pg.url };
+    dir = writeConfig({ 'main.h2k.hcl': config(fixture) });
+    shas = Object.fromEntries(
+      await Promise.all(Object.values(DISKS).map(async (d) => [d, await fileSha256(join(fixture, d))] as const)),
+    );
+  });
+  after(async () => {
+    for (const child of [first?.child, second?.child, applying])
+      if (child && child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    await pg?.stop();
+  });
+
+  it('plans the three VMs against the Postgres state', async () => {
+    const r = await h2k(['plan', dir, '-out', join(dir, 'plan.json'), '--no-color'], { env });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /Plan: 3 VM\(s\), 18 action\(s\)/);
+  });
+
+  it('two workers apply them; the one killed in FIX leaves its VM to the other, which resumes it', async () => {
+    first = worker(dir, env);
+    const run = h2k(['apply', join(dir, 'plan.json'), '-workers', '-job-expiry', '15s', '--no-color'], {
+      env,
+      detached: true,
+    });
+    applying = run;
+    await until('the first worker to start FIX', () => /^vm\.\w+: fix: started$/m.test(first.log()), 300_000);
+    killedVm = /^(vm\.\w+): fix: started$/m.exec(first.log())![1];
+    second = worker(dir, env);
+    // Well into FIX: the appliance is up and editing the overlay.
+    await until('FIX to write', () => new RegExp(`^${killedVm}: fix: write `, 'm').test(first.log()), 300_000);
+    process.kill(-first.child.pid!, 'SIGKILL');
+    await first.exited;
+
+    // Meanwhile a second apply of the same plan is refused, naming the one that holds the lock.
+    const rival = await h2k(['apply', join(dir, 'plan.json'), '-workers', '--no-color'], { env });
+    assert.equal(rival.exitCode, 1);
+    assert.match(rival.stderr, /Error: the state in postgres:\/\/h2k@\S+ \(schema h2k\) is locked by apply by /);
+
+    const r = await run;
+    assert.equal(r.exitCode, 0, `${r.stderr}\n--- second worker:\n${second.log()}`);
+    assert.match(r.stdout, /Apply complete: 3 VM\(s\) converted\./);
+    // The apply showed the fleet's progress, the boot test included.
+    assert.match(r.stderr, /vm\.c: validate: done in [\d.]+ s \(boot test passed in \d+ s/);
+    const log = second.log();
+    assert.match(log, new RegExp(`^${killedVm}: taken \\(job `, 'm'));
+    assert.match(log, new RegExp(`^${killedVm}: plan: done in 0\\.0 s \\(recorded done by `, 'm'));
+    assert.match(log, new RegExp(`^${killedVm}: fix: started$`, 'm'));
+    assert.match(log, new RegExp(`^${killedVm}: converted$`, 'm'));
+  });
+
+  it('every stage of every VM is recorded in Postgres with its host, and the audit chain verifies', async () => {
+    const rows = await pg.sql(
+      "SELECT vm || ' ' || stage || ' ' || status || ' ' || (host IS NOT NULL) FROM h2k.vm_stages ORDER BY 1",
+    );
+    const want = ['vm.a', 'vm.b', 'vm.c'].flatMap((vm) => STAGES.map((s) => `${vm} ${s} done true`)).sort();
+    assert.deepEqual(rows.split('\n').sort(), want);
+    const v = await h2k(['audit', 'verify', dir], { env });
+    assert.equal(v.exitCode, 0, v.stderr);
+    assert.match(v.stdout, /^ok: \d+ audit record\(s\), chain intact\.\n$/);
+    const again = await h2k(['plan', dir, '--no-color'], { env });
+    assert.match(again.stdout, /No changes\. 3 VM\(s\) match the configuration\./);
+  });
+
+  it("the resumed VM's output equals a local apply's", async () => {
+    const slug = killedVm.slice('vm.'.length) as keyof typeof DISKS;
+    const plain = config(fixture).replace(/backend "pg" \{[^}]*\}\n/, '');
+    const ref = writeConfig({ 'main.h2k.hcl': plain });
+    const r = await h2k(['apply', ref, '-auto-approve', '-target', killedVm, '--no-color'], { env });
+    assert.equal(r.exitCode, 0, r.stderr);
+    const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
+    const fix = plan.vms[killedVm].actions.find((a: { stage: string }) => a.stage === 'fix');
+    const paths = [
+      ...new Set<string>(fix.edits.filter((e: { path?: string }) => e.path).map((e: { path: string }) => e.path)),
+    ];
+    const fleet = await guestContent(join(dir, 'out', `${slug}.qcow2`), paths);
+    assert.deepEqual(fleet, await guestContent(join(ref, 'out', `${slug}.qcow2`), paths));
+    assert.ok(await convertIsByteIdentical(dir, slug), 'CONVERT differs from converting the fixed overlay');
+  });
+
+  it('nothing is left running or mounted, and no source disk was written', async () => {
+    assert.deepEqual(await leftovers(dir), []);
+    for (const [disk, sha] of Object.entries(shas)) assert.equal(await fileSha256(join(fixture, disk)), sha, disk);
+  });
+
+  it('a worker whose configuration differs from the plan refuses the job, naming both hashes', async () => {
+    const other = writeConfig({ 'main.h2k.hcl': config(fixture, '\npolicy "unused" {\n}\n') });
+    const plan = await h2k(['plan', dir, '-replace', 'vm.b', '-target', 'vm.b', '-out', join(dir, 'redo.json')], {
+      env,
+    });
+    assert.equal(plan.exitCode, 0, plan.stderr);
+    const w = worker(other, env);
+    const r = await h2k(['apply', join(dir, 'redo.json'), '-workers', '--no-color'], { env });
+    process.kill(-w.child.pid!, 'SIGTERM');
+    await w.exited;
+    assert.equal(r.exitCode, 1);
+    assert.match(
+      r.stderr,
+      /Error: vm\.b: flatten failed: the worker's configuration is sha256:[0-9a-f]{64}, the plan's sha256:[0-9a-f]{64} \(on \S+\)\n {2}hint: run every worker with the configuration the plan was made from/,
+    );
+  });
+});
