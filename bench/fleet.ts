@@ -22,7 +22,8 @@ function configFor(fixture: string, schema: string): string {
   ).join('\n');
   writeFileSync(
     join(dir, 'main.h2k.hcl'),
-    `variable "pg_conn" {\n  type      = string\n  sensitive = true\n}\n\nbackend "pg" {\n  conn_str    = var.pg_conn\n` +
+    `variable "pg_conn" {\n  type      = string\n  sensitive = true\n}\n\n` +
+      `backend "pg" {\n  conn_str    = var.pg_conn\n` +
       `  schema_name = "${schema}"\n}\n\nsource "local" "fx" {\n  directory = "${fixture}"\n}\n\npolicy "p" {\n` +
       `  output_dir = "./out"\n  boot_test  = false\n}\n\n${vms}`,
   );

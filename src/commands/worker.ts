@@ -13,8 +13,8 @@ import { UserError } from '../util/errors.js';
 
 export default class Worker extends H2kCommand {
   static override summary = 'Convert VMs handed out by `h2k apply -workers`, on this host, until stopped.';
-  static override description = `Run it on every conversion host, with the same configuration (files and variables) as the
-apply: a job whose plan was made from another configuration is refused, naming both hashes. Each VM's
+  static override description = `Run it on every conversion host, with the same configuration (files and
+variables) as the apply: a job whose plan was made from another configuration is refused, naming both hashes. Each VM's
 stages run here and every completed stage is recorded in the pg backend, with this host's name. A worker
 that dies (even by SIGKILL) leaves its VM to another worker once the job expires (apply -job-expiry),
 which resumes at the first stage not recorded done. Outputs go to the policy's output_dir: in a fleet
@@ -86,9 +86,8 @@ SIGINT/SIGTERM records the stages in progress as interrupted and stops.`;
         this.err(`${vm}: ${said}`);
       },
     });
-    this.err(
-      `worker on ${backend.location}: ${flags.concurrency} at a time${idleMs ? `, until idle for ${flags['idle-exit']}` : ''}`,
-    );
+    const until = idleMs ? `, until idle for ${flags['idle-exit']}` : '';
+    this.err(`worker on ${backend.location}: ${flags.concurrency} at a time${until}`);
     const code = await stopped;
     await queue.stop();
     await backend.close();

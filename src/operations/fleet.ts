@@ -37,15 +37,20 @@ interface Progress {
  *  a fleet shares. */
 const HOST_LOCAL: ReadonlySet<Stage> = new Set(['fetch', 'flatten', 'inspect', 'plan', 'fix']);
 
-/** The actions still to run: from the first one not recorded done with its input hash — done by
- *  this host, for a stage whose result stays on its host. */
+/** The actions still to run: from the first one not recorded done with its input hash — done on
+ *  this host, for a stage whose result stays on its host, unless a later stage that wrote to the
+ *  shared output_dir (CONVERT) already consumed it. */
 export function remainingActions(vm: VmPlan, recorded: VmState | undefined, host: string): VmPlan['actions'] {
-  const done = (stage: Stage, inputHash: string) => {
-    const r: StageResult | undefined = recorded?.stages[stage];
-    return r?.status === 'done' && r.input_hash === inputHash && (!HOST_LOCAL.has(stage) || r.host === host);
-  };
-  const first = vm.actions.findIndex((a) => !done(a.stage, a.input_hash));
-  return first === -1 ? [] : vm.actions.slice(first);
+  const acts = vm.actions;
+  const result = (i: number): StageResult | undefined => recorded?.stages[acts[i].stage];
+  const doneAnywhere = (i: number) => result(i)?.status === 'done' && result(i)?.input_hash === acts[i].input_hash;
+  const doneHere = (i: number) => doneAnywhere(i) && (!HOST_LOCAL.has(acts[i].stage) || result(i)?.host === host);
+  let prefix = 0;
+  while (prefix < acts.length && doneAnywhere(prefix)) prefix++;
+  let from = 0;
+  for (let i = 0; i < prefix; i++) if (!HOST_LOCAL.has(acts[i].stage)) from = i + 1;
+  while (from < acts.length && doneHere(from)) from++;
+  return acts.slice(from);
 }
 
 export interface FleetApplyOptions {

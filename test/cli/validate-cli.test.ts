@@ -115,6 +115,7 @@ describe('h2k schema', () => {
     const s = JSON.parse(r.stdout);
     assert.equal(s.$id, 'https://h2k.dev/schema/config.json');
     assert.deepEqual(Object.keys(s.definitions).sort(), [
+      'backend_pg',
       'policy',
       'policy_overrides',
       'source_esxi',

@@ -252,6 +252,31 @@ const CASES: Case[] = [
     want: [[1, 1, 'Missing name for policy', 'All policy blocks must have 1 label(s): name.']],
   },
   {
+    name: 'unknown backend type',
+    text: 'backend "s3" {\n}\n',
+    want: [
+      [
+        1,
+        9,
+        'Unknown backend type',
+        'There is no backend type "s3"; the backend types are "pg" (without a backend block, state lives in the ' +
+          "configuration's .h2k directory).",
+      ],
+    ],
+  },
+  {
+    name: 'two backend blocks',
+    text: 'backend "pg" {\n  conn_str = "postgres://db/h2k"\n}\nbackend "pg" {\n  conn_str = "postgres://db2/h2k"\n}\n',
+    want: [
+      [
+        4,
+        1,
+        'Duplicate backend configuration',
+        'A configuration may have one backend block; one was already declared at main.h2k.hcl:1:1.',
+      ],
+    ],
+  },
+  {
     name: 'unknown source type',
     text: 'source "s3" "x" {\n}\n',
     want: [

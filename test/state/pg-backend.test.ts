@@ -42,7 +42,8 @@ function committer(dir: string, n: number, tag: string, pace = 0) {
     `import { PgBackend } from ${JSON.stringify(join(REPO, 'dist/src/state/pg/backend.js'))};
 import { StateStore } from ${JSON.stringify(join(REPO, 'dist/src/state/store.js'))};
 import { Sensitive } from ${JSON.stringify(join(REPO, 'dist/src/schema/values.js'))};
-const b = new PgBackend({ type: 'pg', conn_str: new Sensitive(process.env.H2K_VAR_pg_conn), schema_name: process.argv[2] });
+const conn_str = new Sensitive(process.env.H2K_VAR_pg_conn);
+const b = new PgBackend({ type: 'pg', conn_str, schema_name: process.argv[2] });
 const s = await StateStore.open(b);
 for (let i = 0; i < ${n}; i++) {
   const r = { status: 'done', input_hash: 'h' + i, outputs: [], started_at: '', finished_at: '', host: '${tag}' };
@@ -207,11 +208,17 @@ setTimeout(async () => { await l.release(); await b.close(); }, Number(process.a
     const cases: [string, RegExp][] = [
       [
         pg.url.replace(pg.password, 'wrong'),
-        /^Error: Postgres at postgres:\/\/h2k@127\.0\.0\.1:\d+\/h2k refused the login: password authentication failed for user "h2k"\n {2}hint: check the user and password/,
+        new RegExp(
+          String.raw`^Error: Postgres at postgres://h2k@127\.0\.0\.1:\d+/h2k refused the login: password ` +
+            String.raw`authentication failed for user "h2k"\n {2}hint: check the user and password`,
+        ),
       ],
       [
         `postgres://h2k:x@127.0.0.1:1/h2k`,
-        /^Error: cannot reach Postgres at postgres:\/\/h2k@127\.0\.0\.1:1\/h2k \(ECONNREFUSED\)\n {2}hint: is the server running/,
+        new RegExp(
+          String.raw`^Error: cannot reach Postgres at postgres://h2k@127\.0\.0\.1:1/h2k \(ECONNREFUSED\)\n {2}` +
+            String.raw`hint: is the server running`,
+        ),
       ],
       [
         pg.url.replace(/\/h2k$/, '/nosuchdb'),

@@ -6,7 +6,8 @@ import { stateConfig, withState } from '../../cli/state.js';
 export default class StateList extends H2kCommand {
   static override summary = 'List the VMs in the state and their last completed stage.';
   static override description =
-    'One line per VM recorded in the state (.h2k/state.json, or the backend): the stages done, and a failed stage if any.';
+    'One line per VM recorded in the state (.h2k/state.json, or the backend): the stages done, and a failed ' +
+    'stage if any.';
   static override examples = [
     { description: 'What has been done so far', command: '<%= config.bin %> state list examples' },
   ];

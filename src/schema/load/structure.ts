@@ -184,7 +184,7 @@ export function readStructure(bodies: Body[], sourceTypes: string[], diags: Diag
           if (!types.includes(l0)) {
             const detail =
               `There is no backend type "${l0}"; the backend types are ${types.map((t) => `"${t}"`).join(', ')} ` +
-              `(without a backend block, state lives in the configuration's .h2k directory).${suggest(l0, [...types])}`;
+              `(without a backend block, state lives in the configuration's .h2k directory).`;
             diags.error('Unknown backend type', detail, block.labels[0].span);
             break;
           }

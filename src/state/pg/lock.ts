@@ -20,6 +20,8 @@ export async function readLockRow(conn: PgConnection, schema: string): Promise<L
   return r.rows[0]?.info as LockInfo | undefined;
 }
 
+const where = (conn: PgConnection, schema: string) => `${conn.where} (schema ${schema})`;
+
 function holderText(h: LockInfo): string {
   return `${h.operation} by ${h.who}@${h.host} (pid ${h.pid}, since ${h.created}, lock ID ${h.id})`;
 }
@@ -53,7 +55,7 @@ export class PgStateLock implements HeldLock {
           if (holder) {
             await unlockAdvisory(client, schema);
             throw new UserError(
-              `the state in ${conn.where} (schema ${schema}) is locked by ${holderText(holder)}, whose session has ended`,
+              `the state in ${where(conn, schema)} is locked by ${holderText(holder)}, whose session has ended`,
               `if no apply is running, remove the stale lock: h2k force-unlock ${holder.id}`,
             );
           }
@@ -64,7 +66,7 @@ export class PgStateLock implements HeldLock {
         }
         if (Date.now() >= deadline)
           throw new UserError(
-            `the state in ${conn.where} (schema ${schema}) is locked by ${holder ? holderText(holder) : 'another process'}`,
+            `the state in ${where(conn, schema)} is locked by ${holder ? holderText(holder) : 'another process'}`,
             'wait for it to finish, or retry with -lock-timeout=5m',
           );
         await new Promise((r) => setTimeout(r, 250));

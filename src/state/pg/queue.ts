@@ -74,7 +74,8 @@ export class FleetQueue {
     await this.backend.conn
       .run((c) =>
         c.query(
-          `UPDATE ${ident(this.jobsSchema)}.job SET started_on = now() WHERE name = $1 AND id = $2 AND state = 'active'`,
+          `UPDATE ${ident(this.jobsSchema)}.job SET started_on = now() ` +
+            `WHERE name = $1 AND id = $2 AND state = 'active'`,
           [VM_QUEUE, id],
         ),
       )
