@@ -8,7 +8,7 @@ import type { Stage, VmPlan } from '../model/plan.js';
 import type { StageResult, VmState } from '../model/state.js';
 import { configHash } from '../schema/config-hash.js';
 import type { Config } from '../schema/config.js';
-import type { FleetQueue } from '../state/pg/queue.js';
+import type { Claim, FleetQueue } from '../state/pg/queue.js';
 import { StateStore } from '../state/store.js';
 import { type ApplyEvent, StageError, applyVm } from './apply-vm.js';
 
@@ -25,7 +25,9 @@ export interface VmJob {
 export type VmJobResult =
   | { outcome: 'done'; host: string }
   | { outcome: 'failed'; stage: Stage; message: string; hint: string; host: string }
-  | { outcome: 'refused'; message: string; hint: string; host: string };
+  | { outcome: 'refused'; message: string; hint: string; host: string }
+  /** Only told to the worker's own output: the job itself fails, to be retried. */
+  | { outcome: 'error'; message: string; hint: string; host: string };
 
 interface Progress {
   job: string;
@@ -166,40 +168,43 @@ export async function runWorker(
     events.claimed(address, id);
     // From here until the job ends, also while it waits for its VM or a slot of its source.
     const beat = setInterval(() => void queue.heartbeat(id), HEARTBEAT_MS);
-    const vmClaim = await queue.claim(`vm:${address}`, () => events.waiting(address, 'another worker has it'));
+    const claims: Claim[] = [];
     try {
+      claims.push(await queue.claim(`vm:${address}`, () => events.waiting(address, 'another worker has it')));
       const source = job.vm.source.address;
-      const slot = job.source_limit
-        ? await queue.slot(`source:${source}`, job.source_limit, () =>
+      if (job.source_limit)
+        claims.push(
+          await queue.slot(`source:${source}`, job.source_limit, () =>
             events.waiting(address, `${source} has ${job.source_limit} VM(s) in flight`),
-          )
-        : undefined;
-      try {
-        const state = await StateStore.open(backend);
-        const actions = remainingActions(job.vm, state.data.vms[address], host);
-        const emit = (event: ApplyEvent) => {
-          events.event(event);
-          void queue.notify({ job: id, event } satisfies Progress);
-        };
-        for (const a of job.vm.actions.slice(0, job.vm.actions.length - actions.length)) {
-          const by = state.data.vms[address]?.stages[a.stage]?.host ?? 'another worker';
-          emit({ kind: 'stage-done', vm: address, stage: a.stage, seconds: 0, note: `recorded done by ${by}` });
-        }
-        await applyVm({ config, vm: { ...job.vm, actions }, planHash: job.plan_hash, state, emit });
-        const r: VmJobResult = { outcome: 'done', host };
-        events.finished(address, r);
-        return r;
-      } catch (err) {
-        if (!(err instanceof StageError)) throw err;
+          ),
+        );
+      const state = await StateStore.open(backend);
+      const actions = remainingActions(job.vm, state.data.vms[address], host);
+      const emit = (event: ApplyEvent) => {
+        events.event(event);
+        void queue.notify({ job: id, event } satisfies Progress);
+      };
+      for (const a of job.vm.actions.slice(0, job.vm.actions.length - actions.length)) {
+        const by = state.data.vms[address]?.stages[a.stage]?.host ?? 'another worker';
+        emit({ kind: 'stage-done', vm: address, stage: a.stage, seconds: 0, note: `recorded done by ${by}` });
+      }
+      await applyVm({ config, vm: { ...job.vm, actions }, planHash: job.plan_hash, state, emit });
+      const r: VmJobResult = { outcome: 'done', host };
+      events.finished(address, r);
+      return r;
+    } catch (err) {
+      if (err instanceof StageError) {
         const r: VmJobResult = { outcome: 'failed', stage: err.stage, message: err.message, hint: err.hint, host };
         events.finished(address, r);
         return r;
-      } finally {
-        await slot?.release();
       }
+      // Not the VM's failure (the backend unreachable too long, a bug): the job fails and is retried.
+      const e = err as Error & { hint?: string };
+      events.finished(address, { outcome: 'error', message: e.message, hint: e.hint ?? 'the job is retried', host });
+      throw err;
     } finally {
-      await vmClaim.release();
       clearInterval(beat);
+      for (const c of claims.reverse()) await c.release();
     }
   });
 }

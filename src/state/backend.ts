@@ -1,6 +1,8 @@
 // Where state, its lock and its audit journal live. Every command that reads or writes state goes
 // through this interface; `local` (files under <config>/.h2k/) is the default implementation, `pg`
 // (src/state/pg/) keeps them in Postgres for a fleet.
+import { randomUUID } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
 import type { AuditEntry, AuditProblem, AuditRecord, LockInfo, StateData } from '../model/state.js';
 
 export interface HeldLock {
@@ -8,6 +10,18 @@ export interface HeldLock {
   release(): Promise<void>;
   /** Holds the lock again after a lost connection, where the backend's lock lives in a session. */
   ensure?(): Promise<void>;
+}
+
+/** Who is taking a lock, for messages and force-unlock: a fresh ID, the user, host and process. */
+export function newLockInfo(operation: string): LockInfo {
+  return {
+    id: randomUUID(),
+    operation,
+    who: userInfo().username,
+    host: hostname(),
+    pid: process.pid,
+    created: new Date().toISOString(),
+  };
 }
 
 /** Turns the newest stored state (undefined before the first write) into the next one. */

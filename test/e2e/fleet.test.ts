@@ -175,7 +175,7 @@ describe(
       assert.equal(await pg.sql('SELECT count(*) FROM h2k.vm_stages'), '0');
     });
 
-    it('two workers apply them; the one killed in FIX leaves its VM to the other, which resumes it', async () => {
+    it('one of two workers killed in FIX, Postgres restarted: the other resumes its VM, apply completes', async () => {
       first = worker(dir, env);
       const run = h2k(['apply', join(dir, 'plan.json'), '-workers', '-job-expiry', '15s', '--no-color'], {
         env,
@@ -194,6 +194,9 @@ describe(
       const rival = await h2k(['apply', join(dir, 'plan.json'), '-workers', '--no-color'], { env });
       assert.equal(rival.exitCode, 1);
       assert.match(rival.stderr, /Error: the state in postgres:\/\/h2k@\S+ \(schema h2k\) is locked by apply by /);
+
+      // And Postgres restarts under the running apply and worker: both reconnect, the run goes on.
+      await pg.restart();
 
       const r = await run;
       assert.equal(r.exitCode, 0, `${r.stderr}\n--- second worker:\n${second.log()}`);

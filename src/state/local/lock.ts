@@ -1,13 +1,12 @@
 // An exclusive lock on the state while a command may change it. Created with O_EXCL, so two
 // processes cannot both hold it; it records who holds it. A lock left by a dead process on this
 // host is reported as stale, never taken over silently: `h2k force-unlock ID` removes it.
-import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { LockInfo } from '../../model/state.js';
 import { UserError } from '../../util/errors.js';
-import type { HeldLock } from '../backend.js';
+import { type HeldLock, newLockInfo } from '../backend.js';
 import { stateDir } from './paths.js';
 
 export function lockPath(configDir: string): string {
@@ -43,14 +42,7 @@ export class StateLock implements HeldLock {
 
   static async acquire(configDir: string, operation: string, timeoutMs = 0): Promise<StateLock> {
     const path = lockPath(configDir);
-    const info: LockInfo = {
-      id: randomUUID(),
-      operation,
-      who: userInfo().username,
-      host: hostname(),
-      pid: process.pid,
-      created: new Date().toISOString(),
-    };
+    const info = newLockInfo(operation);
     mkdirSync(stateDir(configDir), { recursive: true });
     const deadline = Date.now() + timeoutMs;
     while (true) {

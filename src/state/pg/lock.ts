@@ -2,12 +2,10 @@
 // client of its own, held for as long as the lock is (Postgres frees it when the holder's session
 // ends, however it ends), plus a row naming the holder for messages. A row without a live advisory
 // lock behind it is a holder that died: reported with its ID for force-unlock, never taken over.
-import { randomUUID } from 'node:crypto';
-import { hostname, userInfo } from 'node:os';
 import type pg from 'pg';
 import type { LockInfo } from '../../model/state.js';
 import { UserError } from '../../util/errors.js';
-import type { HeldLock } from '../backend.js';
+import { type HeldLock, newLockInfo } from '../backend.js';
 import { type PgConnection, explain, isConnectionLoss } from './connection.js';
 import { STATE_NAME, ident } from './tables.js';
 
@@ -37,14 +35,7 @@ export class PgStateLock implements HeldLock {
   ) {}
 
   static async acquire(conn: PgConnection, schema: string, operation: string, timeoutMs = 0): Promise<PgStateLock> {
-    const info: LockInfo = {
-      id: randomUUID(),
-      operation,
-      who: userInfo().username,
-      host: hostname(),
-      pid: process.pid,
-      created: new Date().toISOString(),
-    };
+    const info = newLockInfo(operation);
     const deadline = Date.now() + timeoutMs;
     const client = await PgStateLock.connect(conn);
     try {
