@@ -14,6 +14,9 @@ import { type PrivatePostgres, startPostgres } from '../fixtures/postgres.js';
 import { verifyAuditLines } from '../../src/state/audit-chain.js';
 import { readAuditLines } from '../../src/state/local/audit.js';
 import { LocalBackend } from '../../src/state/local/backend.js';
+import { PgBackend } from '../../src/state/pg/backend.js';
+import { FleetQueue } from '../../src/state/pg/queue.js';
+import { Sensitive } from '../../src/schema/values.js';
 import { StateStore } from '../../src/state/store.js';
 import { canonicalJson } from '../../src/util/hash.js';
 
@@ -242,6 +245,32 @@ setTimeout(async () => { await l.release(); await b.close(); }, Number(process.a
     assert.equal(r.exitCode, 1);
     assert.match(r.stderr, /main\.h2k\.hcl:2:14: error: Password in a non-sensitive connection string/);
     assert.ok(!r.stderr.includes('hunter2'), r.stderr);
+  });
+
+  it("a source's in-flight limit holds a claimant until a slot is free; a VM is held by one claimant", async () => {
+    const backend = new PgBackend({ type: 'pg', conn_str: new Sensitive(pg.url), schema_name: 'claims' });
+    const queue = new FleetQueue(backend);
+    try {
+      const first = await queue.slot('source:lab', 2);
+      const second = await queue.slot('source:lab', 2);
+      let waited = false;
+      const third = queue.slot('source:lab', 2, () => (waited = true));
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.ok(waited, 'a third VM of a source limited to 2 must wait');
+      await first.release();
+      await (await third).release();
+      await second.release();
+      const vm = await queue.claim('vm:vm.a');
+      let other = false;
+      const next = queue.claim('vm:vm.a', () => (other = true));
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.ok(other, 'a VM being worked on must not be claimed twice');
+      await vm.release();
+      await (await next).release();
+    } finally {
+      await queue.stop();
+      await backend.close();
+    }
   });
 
   it('the password is in no table of the database', async () => {
