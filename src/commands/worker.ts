@@ -13,15 +13,17 @@ import { UserError } from '../util/errors.js';
 
 export default class Worker extends H2kCommand {
   static override summary = 'Convert VMs handed out by `h2k apply -workers`, on this host, until stopped.';
-  static override description = `Run it on every conversion host, with the same configuration (files and
-variables) as the apply: a job whose plan was made from another configuration is refused, naming both hashes. Each VM's
-stages run here and every completed stage is recorded in the pg backend, with this host's name. A worker
-that dies (even by SIGKILL) leaves its VM to another worker once the job expires (apply -job-expiry),
-which resumes at the first stage not recorded done. Outputs go to the policy's output_dir: in a fleet
-that must be storage every host shares (NFS), and so must the configuration directory's .h2k/ for a
-VM to resume on another host without redoing its first stages.
-
-SIGINT/SIGTERM records the stages in progress as interrupted and stops.`;
+  static override description = [
+    'Run it on every conversion host, with the same configuration (files and variables) as the apply: ' +
+      "a job whose plan was made from another configuration is refused, naming both hashes. Each VM's " +
+      "stages run here and every completed stage is recorded in the pg backend, with this host's name. " +
+      'A worker that dies (even by SIGKILL) leaves its VM to another worker once the job expires (apply ' +
+      "-job-expiry), which resumes at the first stage not recorded done. Outputs go to the policy's " +
+      'output_dir: in a fleet that must be storage every host shares (NFS), and so must the ' +
+      "configuration directory's .h2k/ for a VM to resume on another host without redoing its first " +
+      'stages.',
+    'SIGINT/SIGTERM records the stages in progress as interrupted and stops.',
+  ].join('\n\n');
   static override examples = [
     {
       description: 'Two VMs at a time on this host',

@@ -9,11 +9,13 @@ import { UserError } from '../../util/errors.js';
 export default class StateMigrate extends H2kCommand {
   static override summary =
     "Copy the state and its audit journal between the local files and the configuration's backend.";
-  static override description = `Moving to a backend: add a backend block (e.g. backend "pg" { conn_str =
-var.pg_conn }), then run this to copy .h2k/state.json and .h2k/audit.jsonl there. -to local copies
-the backend's state back into .h2k/. Both states are locked while copying; the copy is read back and
-compared (the state, every audit line, the hash chain) before the command succeeds. The origin is
-left as it was, and a destination that already holds a state is refused.`;
+  static override description = [
+    'Moving to a backend: add a backend block (e.g. backend "pg" { conn_str = var.pg_conn }), then ' +
+      "run this to copy .h2k/state.json and .h2k/audit.jsonl there. -to local copies the backend's " +
+      'state back into .h2k/. Both states are locked while copying; the copy is read back and compared ' +
+      '(the state, every audit line, the hash chain) before the command succeeds. The origin is left as ' +
+      'it was, and a destination that already holds a state is refused.',
+  ].join('\n\n');
   static override examples = [
     {
       description: 'Move a local state into the Postgres backend the configuration declares',
