@@ -2,7 +2,9 @@
 // Every file is checked against the content the plan saw before it is replaced, so a guest that
 // changed since planning is refused instead of half-fixed. The overlay is reset first, which makes
 // an interrupted FIX safe to redo from a clean start.
-import { posix } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { join, posix } from 'node:path';
+import { createHash } from 'node:crypto';
 import { sha256 } from '../util/hash.js';
 import type { GuestFile } from '../model/guest-facts.js';
 import type { GuestEdit } from '../model/plan.js';
@@ -15,13 +17,23 @@ export const SOURCE_DATE_EPOCH = '1700000000';
 
 export class FixError extends UserError {}
 
-/** With every disk attached (overlays reset on their sources first); `mounts` lists / first. */
+/** What a guest family performs itself: edits only it knows (a Windows registry hive). */
+export interface FamilyEdits {
+  applyEdit?(g: GuestfishSession, edit: GuestEdit): Promise<void>;
+  verifyEdit?(g: GuestfishSession, edit: GuestEdit): Promise<boolean>;
+}
+
+/** With every disk attached (overlays reset on their sources first); `mounts` lists / first, or
+ *  only mountpoints outside the guest's tree (/C, /ESP), which the appliance creates. `hostRoot`:
+ *  where upload edits copy from. */
 export async function runFix(opts: {
   overlays: string[];
   sources: DiskEntry[];
   mounts: { mountpoint: string; device: string }[];
   edits: GuestEdit[];
   onStep?: (msg: string) => void;
+  family?: FamilyEdits;
+  hostRoot?: string;
 }): Promise<{ launches: number; commands: number }> {
   const { overlays, edits } = opts;
   await createOverlays(overlays, opts.sources);
@@ -29,6 +41,7 @@ export async function runFix(opts: {
   const disks = overlays.map((path) => ({ path, format: 'qcow2' }));
   const g = await GuestfishSession.launch(disks, { readonly: false, discard: true });
   try {
+    if (opts.mounts[0]?.mountpoint !== '/') for (const m of opts.mounts) await g.run('mkmountpoint', m.mountpoint);
     for (const m of opts.mounts) await g.run('mount', m.device, m.mountpoint);
     for (const e of edits) {
       opts.onStep?.(describe(e));
@@ -62,25 +75,45 @@ export async function runFix(opts: {
           await g.run('cp', e.from, e.path);
           break;
         }
+        case 'upload': {
+          if (!opts.hostRoot)
+            throw new FixError(`nothing to copy ${e.from} from`, 'this is a bug in h2k; run with --debug');
+          const local = join(opts.hostRoot, e.from);
+          if ((await fileSha256(local)) !== e.sha256)
+            throw new FixError(
+              `${e.from} is not the file the plan saw`,
+              'the drivers changed since planning: run h2k plan again',
+            );
+          await g.run('mkdir-p', posix.dirname(e.path));
+          await g.run('upload', local, e.path);
+          break;
+        }
+        case 'registry':
+          if (!opts.family?.applyEdit)
+            throw new FixError(`no family edits ${e.hive}`, 'this is a bug in h2k; run with --debug');
+          await opts.family.applyEdit(g, e);
+          break;
         case 'run':
           // libguestfs runs the command chrooted in the guest with /dev, /proc and /sys bound.
           await g.run('sh', `SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH} ${e.command.map(shellQuote).join(' ')}`);
           break;
         case 'trim':
-          await g.run('fstrim', '/');
+          await g.run('fstrim', opts.mounts[0]?.mountpoint ?? '/');
           break;
       }
     }
     // Read back what was written: FIX is done only if the guest now holds exactly the planned files.
     for (const e of edits) {
-      if (e.kind !== 'write' && e.kind !== 'copy') continue;
+      if (e.kind !== 'write' && e.kind !== 'copy' && e.kind !== 'upload' && e.kind !== 'registry') continue;
       const ok =
-        e.kind === 'copy'
-          ? await hasSha256(g, e.path, e.sha256)
-          : await holds(g, e.path, { kind: 'file', text: e.after });
+        e.kind === 'registry'
+          ? ((await opts.family?.verifyEdit?.(g, e)) ?? false)
+          : e.kind === 'write'
+            ? await holds(g, e.path, { kind: 'file', text: e.after })
+            : await hasSha256(g, e.path, e.sha256);
       if (!ok)
         throw new FixError(
-          `${e.path} does not hold the planned content after writing`,
+          `${e.kind === 'registry' ? e.hive : e.path} does not hold the planned content after writing`,
           'this is a bug in h2k; run with --debug',
         );
     }
@@ -107,6 +140,16 @@ async function hasSha256(g: GuestfishSession, path: string, sha: string): Promis
   return (await g.try('checksum', 'sha256', path))?.trim() === sha;
 }
 
+async function fileSha256(path: string): Promise<string | undefined> {
+  try {
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+    return h.digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
 function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./=:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -121,6 +164,10 @@ function describe(e: GuestEdit): string {
       return `link ${e.path} -> ${e.target}`;
     case 'copy':
       return `copy ${e.from} to ${e.path}`;
+    case 'upload':
+      return `upload ${e.from} to ${e.path}`;
+    case 'registry':
+      return `merge ${e.reason} into ${e.hive}`;
     case 'run':
       return `run ${e.command.join(' ')}`;
     case 'trim':

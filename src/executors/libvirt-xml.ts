@@ -1,11 +1,27 @@
 // The libvirt domain for a converted VM: q35, virtio disks (in the VM's disk order) and NICs,
 // firmware per facts. PURE.
+import type { DomainHints } from '../guests/family.js';
 import type { HardwareFacts } from '../model/facts.js';
 
+const HYPERV_CLOCK = '\n    <timer name="hypervclock" present="yes"/>\n  ';
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-export function domainXml(opts: { name: string; disks: string[]; format: string; hw: HardwareFacts }): string {
+export function domainXml(opts: {
+  name: string;
+  disks: string[];
+  format: string;
+  hw: HardwareFacts;
+  hints?: DomainHints;
+}): string {
   const { hw } = opts;
+  const hyperv = opts.hints?.hyperv
+    ? '\n    <hyperv>\n      <relaxed state="on"/>\n      <vapic state="on"/>\n' +
+      '      <spinlocks state="on" retries="8191"/>\n    </hyperv>'
+    : '';
+  const clock =
+    opts.hints?.clock === 'localtime'
+      ? `<clock offset="localtime">${opts.hints.hyperv ? HYPERV_CLOCK : ''}</clock>`
+      : '<clock offset="utc"/>';
   const disks = opts.disks
     .map(
       (d, i) => `    <disk type="file" device="disk">
@@ -34,10 +50,10 @@ export function domainXml(opts: { name: string; disks: string[]; format: string;
   </os>
   <features>
     <acpi/>
-    <apic/>
+    <apic/>${hyperv}
   </features>
   <cpu mode="host-model"/>
-  <clock offset="utc"/>
+  ${clock}
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>

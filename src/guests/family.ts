@@ -21,10 +21,28 @@ export interface PlannedEdits {
   network?: NicIntent[];
 }
 
+/** What inspection may need from the host besides the disks: the VM's policy (e.g. where its
+ *  drivers come from) and the configuration directory relative paths start from. */
+export interface InspectionHost {
+  policy: PolicySettings;
+  configDir: string;
+}
+
+/** What the libvirt domain needs for a family beyond the hardware. */
+export interface DomainHints {
+  /** Windows keeps the hardware clock in local time. */
+  clock: 'utc' | 'localtime';
+  /** Hyper-V enlightenments (Windows runs markedly better with them under KVM). */
+  hyperv: boolean;
+}
+
 /** Beyond the probe's report (src/model/boot-probe.ts), what a boot's serial log can tell. */
 export interface BootEvidence {
   /** Console lines that mean the boot failed, with the cause to report. */
   failures: [RegExp, string][];
+  /** Set when guests of this family cannot be boot-tested here: why, and what is checked instead
+   *  (the plan's Warning and VALIDATE's note). */
+  untestable?: string;
 }
 
 export interface GuestFamily<F extends GuestFacts = GuestFacts> {
@@ -32,7 +50,7 @@ export interface GuestFamily<F extends GuestFacts = GuestFacts> {
   /** Whether this family handles an OS of libguestfs's inspect-get-type. */
   handles(osType: string): boolean;
   /** Reads the guest in the (read-only) appliance; the root is not mounted yet. */
-  inspect(g: GuestfishSession, base: InspectionBase): Promise<F>;
+  inspect(g: GuestfishSession, base: InspectionBase, host: InspectionHost): Promise<F>;
   /** PURE: the edits FIX makes in this guest under a policy for the KVM NICs, and what is risky. */
   plan(guest: F, policy: PolicySettings, nics: NicBinding[]): PlannedEdits;
   /** What FIX mounts before editing, / first (from the facts as the plan records them). */
@@ -40,7 +58,13 @@ export interface GuestFamily<F extends GuestFacts = GuestFacts> {
   /** PURE: about how much FIX may write into the disks' overlays at most (they grow by it), for
    *  the plan's free-space check and apply's disk-full message. */
   fixWriteBytes(guest: Omit<F, 'files'>): number;
+  /** FIX: the host directory the plan's upload edits copy from (closed after FIX). */
+  openHostFiles?(policy: PolicySettings, configDir: string): Promise<{ root: string; close(): void }>;
+  /** FIX: performs an edit only this family knows (a registry hive), and reads it back. */
+  applyEdit?(g: GuestfishSession, edit: GuestEdit): Promise<void>;
+  verifyEdit?(g: GuestfishSession, edit: GuestEdit): Promise<boolean>;
   boot: BootEvidence;
+  domain?: DomainHints;
   /** Readies the throwaway overlay of a boot test (mounted as fixMounts says) to report evidence. */
   prepareBoot(g: GuestfishSession, guest: Omit<F, 'files'>): Promise<void>;
 }

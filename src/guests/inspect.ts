@@ -4,20 +4,21 @@
 import type { FilesystemFact, GuestFacts } from '../model/guest-facts.js';
 import { UserError } from '../util/errors.js';
 import { type GuestDisk, GuestfishSession, lines } from '../tools/guestfish.js';
+import type { InspectionHost } from './family.js';
 import { familyForOs } from './registry.js';
 
 export class InspectionError extends UserError {}
 
-export async function inspectGuest(disks: GuestDisk[]): Promise<GuestFacts> {
+export async function inspectGuest(disks: GuestDisk[], host: InspectionHost): Promise<GuestFacts> {
   const g = await GuestfishSession.launch(disks, { readonly: true });
   try {
     const filesystems = await listFilesystems(g, disks.length);
     const roots = lines(await g.run('inspect-os'));
-    const locked = filesystems.filter((f) => f.type === 'crypto_LUKS').map((f) => f.device);
+    const locked = filesystems.filter((f) => f.type === 'crypto_LUKS' || f.type === 'BitLocker');
     if (roots.length === 0 && locked.length)
       throw new InspectionError(
-        `no operating system found outside LUKS-encrypted volumes (${locked.join(', ')})`,
-        'h2k cannot open an encrypted root without its key: decrypt it or migrate this VM another way',
+        `no operating system found outside encrypted volumes (${locked.map(describe).join(', ')})`,
+        'h2k cannot open an encrypted root without its key: decrypt it (or suspend BitLocker), or migrate it otherwise',
       );
     if (roots.length === 0) {
       throw new InspectionError(
@@ -42,11 +43,13 @@ export async function inspectGuest(disks: GuestDisk[]): Promise<GuestFacts> {
       hostname: await get('hostname'),
     };
     const partition_table = ((await g.try('part-get-parttype', '/dev/sda')) ?? 'none').trim();
-    return await familyForOs(os.type).inspect(g, { os, root, partition_table, filesystems });
+    return await familyForOs(os.type).inspect(g, { os, root, partition_table, filesystems }, host);
   } finally {
     await g.close();
   }
 }
+
+const describe = (f: FilesystemFact) => `${f.device} ${f.type === 'BitLocker' ? 'BitLocker' : 'LUKS'}`;
 
 /** Every filesystem on the VM's disks (the appliance's sda, sdb, ... in disk order). */
 async function listFilesystems(g: GuestfishSession, diskCount: number): Promise<FilesystemFact[]> {

@@ -1,9 +1,10 @@
 // The guest families h2k knows, by the `family` their facts carry. A new family is a folder under
 // src/guests/ and one entry here (and its facts in src/model/guest-facts.ts).
 import type { GuestFacts } from '../model/guest-facts.js';
-import type { PlannedGuest } from '../model/plan.js';
+import type { GuestEdit, PlannedGuest } from '../model/plan.js';
+import type { PolicySettings } from '../schema/config-schema.js';
 import type { GuestfishSession } from '../tools/guestfish.js';
-import type { BootEvidence, GuestFamily } from './family.js';
+import type { BootEvidence, DomainHints, GuestFamily } from './family.js';
 import { linux } from './linux/index.js';
 import { unknown } from './unknown.js';
 import { windows } from './windows/index.js';
@@ -26,16 +27,24 @@ export function familyOf<F extends GuestFacts>(guest: F): GuestFamily<F> {
  *  calls that take a planned guest. */
 export function familyForGuest(guest: PlannedGuest): {
   boot: BootEvidence;
+  domain?: DomainHints;
   fixMounts(g: PlannedGuest): { mountpoint: string; device: string }[];
   fixWriteBytes(g: PlannedGuest): number;
   prepareBoot(g: GuestfishSession, guest: PlannedGuest): Promise<void>;
+  openHostFiles?(policy: PolicySettings, configDir: string): Promise<{ root: string; close(): void }>;
+  applyEdit?(g: GuestfishSession, edit: GuestEdit): Promise<void>;
+  verifyEdit?(g: GuestfishSession, edit: GuestEdit): Promise<boolean>;
 } {
   const family = FAMILIES[guest.family] as unknown as GuestFamily;
-  const planned = (g: PlannedGuest) => g as Omit<GuestFacts, 'files'>;
+  const planned = (g: PlannedGuest) => g as unknown as GuestFacts;
   return {
     boot: family.boot,
+    ...(family.domain ? { domain: family.domain } : {}),
     fixMounts: (g) => family.fixMounts(planned(g)),
     fixWriteBytes: (g) => family.fixWriteBytes(planned(g)),
     prepareBoot: (s, g) => family.prepareBoot(s, planned(g)),
+    ...(family.openHostFiles ? { openHostFiles: family.openHostFiles } : {}),
+    ...(family.applyEdit ? { applyEdit: family.applyEdit } : {}),
+    ...(family.verifyEdit ? { verifyEdit: family.verifyEdit } : {}),
   };
 }

@@ -69,8 +69,108 @@ export interface LinuxGuestFacts extends GuestBase {
   files: Record<string, GuestFile>;
 }
 
+/** A registry value; strings decoded (UTF-16LE, trailing NULs dropped), other types as hex bytes. */
+export type RegValue =
+  | { type: 'sz' | 'expand_sz'; data: string }
+  | { type: 'multi_sz'; data: string[] }
+  | { type: 'dword'; data: number }
+  | { type: 'binary'; data: string }
+  /** Any other type (REG_NONE, REG_QWORD, ...): its number and its bytes in hex. */
+  | { type: 'raw'; code: number; data: string };
+
+/** A registry key: its path below the hive's root (backslashes, as on disk), its values by name
+ *  ('' is the default value) and the names of its subkeys. */
+export interface RegKey {
+  path: string;
+  values: Record<string, RegValue>;
+  subkeys: string[];
+}
+
+/** A network adapter the guest has configured, from its SYSTEM hive. */
+export interface WindowsNic {
+  /** NetCfgInstanceId: the GUID TCP/IP settings are filed under. */
+  guid: string;
+  /** vmxnet3, e1000, e1000e, or the adapter's ComponentId when it is none of them. */
+  driver: string;
+  description: string;
+  /** The connection's name ("Ethernet0"). */
+  name?: string;
+  dhcp: boolean;
+  addresses: { ip: string; mask: string }[];
+  gateways: string[];
+  dns: string[];
+}
+
+/** A file of the virtio-win drivers, relative to its root, as plan saw it. */
+export interface VirtioFile {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** What virtio-win (policy virtio_win) holds for this guest. */
+export interface VirtioWinFacts {
+  /** The policy's value, as written (relative to the configuration directory). */
+  source: string;
+  kind: 'directory' | 'iso';
+  /** virtio-win's directory names for this guest's Windows version and architecture. */
+  os_dir: string;
+  arch_dir: string;
+  /** Each driver with files for them (its directory name → the files). */
+  drivers: Record<string, VirtioFile[]>;
+  /** The boot (block) driver's .inf as read: its install section and the PCI IDs it binds. */
+  boot?: { driver: string; inf: string; section: string; hardware_ids: string[] };
+}
+
 export interface WindowsGuestFacts extends GuestBase {
   family: 'windows';
+  /** Appliance device of the Windows volume (C:). */
+  root: string;
+  /** The ESP's device (UEFI guests). */
+  esp?: string;
+  /** %SystemRoot% as cased on disk, e.g. /Windows. */
+  systemroot: string;
+  /** InstallationType: Server or Client. */
+  variant: string;
+  /** CurrentBuildNumber, e.g. 17763. */
+  build: string;
+  /** Select\Current as a key name: ControlSet001. */
+  control_set: string;
+  /** %SystemRoot% as Windows names it: C:\Windows. */
+  systemroot_win: string;
+  /** Where FIX writes, as cased on disk (C: mounted at /C, the ESP at /ESP): the drivers directory,
+   *  the driver store h2k fills, its own directory, the local Group Policy's files, the ESP's loaders. */
+  paths: {
+    drivers: string;
+    virtio: string;
+    h2k: string;
+    gpt_ini: string;
+    scripts_ini: string;
+    esp_boot_manager?: string;
+    esp_fallback?: string;
+  };
+  /** Whether HKLM\SYSTEM\DriverDatabase exists (Windows 8 / 2012 and later). */
+  driver_database: boolean;
+  nics: WindowsNic[];
+  vmware_tools?: { product_code: string; name: string; version: string };
+  /** Installed products that are antivirus or endpoint agents (their display names). */
+  antivirus: string[];
+  /** Group Policy device installation restrictions that are on (value names). */
+  device_install_restrictions: string[];
+  /** Why the disk is not safe to change: BitLocker volumes, hibernated or unclean NTFS, dynamic disks. */
+  unsafe: { code: 'bitlocker' | 'ntfs-hibernated' | 'ntfs-unclean' | 'dynamic-disk'; device: string }[];
+  /** Hive files (guest paths under the mounts FIX uses) and their sha256 as inspection read them. */
+  hives: Record<'system' | 'software', { path: string; sha256: string; bytes: number }>;
+  /** UEFI: the boot manager and the removable-media fallback loader on the ESP (sha256; absent: no file). */
+  efi?: { boot_manager?: string; fallback?: string };
+  virtio_win?: VirtioWinFacts;
+  /** Why virtio-win could not be used (missing path, no drivers for this version). */
+  virtio_win_problem?: string;
+  space: { free_bytes: number; total_bytes: number };
+  /** The registry keys the planner reads, by hive. */
+  registry: Record<'system' | 'software', RegKey[]>;
+  /** Guest text files the planner reads, by path. */
+  files: Record<string, GuestFile>;
 }
 
 /** Inspection found an operating system no family module handles. */

@@ -32,6 +32,20 @@ export type GuestEdit =
   | { kind: 'symlink'; path: string; target: string; reason: string }
   /** A binary file copied inside the guest (a UEFI fallback loader); `sha256` is what the plan saw at `from`. */
   | { kind: 'copy'; from: string; path: string; sha256: string; reason: string }
+  /** A host file copied into the guest: `from` is relative to the policy's virtio_win. */
+  | { kind: 'upload'; from: string; path: string; sha256: string; bytes: number; reason: string }
+  /** Values set in a registry hive file. `before`/`after`: the affected keys as .reg text (shown as a
+   *  diff); `merge`: the .reg text hivexregedit applies; `sha256`: the hive file as the plan saw it. */
+  | {
+      kind: 'registry';
+      hive: string;
+      prefix: string;
+      sha256: string;
+      before: string;
+      after: string;
+      merge: string;
+      reason: string;
+    }
   | { kind: 'run'; command: string[]; reason: string }
   | { kind: 'trim'; reason: string };
 
@@ -55,7 +69,11 @@ export interface VmFacts {
 }
 
 /** A guest as the plan records it: file contents are replaced by their hashes. */
-export type PlannedGuest = DistributiveOmit<GuestFacts, 'files'> & { files_sha256?: Record<string, string> };
+export type PlannedGuest = DistributiveOmit<GuestFacts, 'files' | 'registry'> & {
+  files_sha256?: Record<string, string>;
+  /** Windows: the registry keys inspection read, as one hash. */
+  registry_sha256?: string;
+};
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface PlannedFacts {

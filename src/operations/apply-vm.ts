@@ -179,9 +179,26 @@ export async function applyVm(opts: {
         const guest = vm.facts.guest;
         if (!guest) throw new UserError('the plan has no guest facts', 'plan again without -inspect=false');
         const edits = action.edits ?? [];
-        const mounts = familyForGuest(guest).fixMounts(guest);
+        const family = familyForGuest(guest);
+        const mounts = family.fixMounts(guest);
         const sources = await driver.diskEntries(src, vm, ws.fetchDir);
-        const r = await runFix({ overlays: ws.overlays, sources, mounts, edits, onStep: step });
+        const host = edits.some((e) => e.kind === 'upload')
+          ? await family.openHostFiles?.(cfgVm.policy, config.dir)
+          : undefined;
+        let r;
+        try {
+          r = await runFix({
+            overlays: ws.overlays,
+            sources,
+            mounts,
+            edits,
+            onStep: step,
+            family,
+            hostRoot: host?.root,
+          });
+        } finally {
+          host?.close();
+        }
         const note = `${edits.length} change(s), ${r.launches} libguestfs launch${r.launches === 1 ? '' : 'es'}`;
         return { outputs: [], note, details: { libguestfs_launches: r.launches } };
       }
@@ -204,7 +221,9 @@ export async function applyVm(opts: {
     let details: Record<string, unknown> = {};
     let note = 'qemu-img check clean';
     const hw = vm.facts.hardware;
-    if (cfgVm.policy.boot_test && vm.facts.guest) {
+    const untestable = vm.facts.guest ? familyForGuest(vm.facts.guest).boot.untestable : undefined;
+    if (untestable && cfgVm.policy.boot_test) note = `qemu-img check clean; no boot test: ${untestable}`;
+    if (cfgVm.policy.boot_test && vm.facts.guest && !untestable) {
       step(`booting ${vm.outputs.disks.map((d) => d.path).join(', ')} on a throwaway overlay`);
       const guest = vm.facts.guest;
       const v = await bootTest({
@@ -225,7 +244,11 @@ export async function applyVm(opts: {
         `boot test passed in ${v.seconds.toFixed(0)} s (${v.accel}): default target, root read-write, ` +
         `fstab mounted, network ${net}`;
     }
-    writeFileSync(ws.outXml, domainXml({ name: vmSlug(vm.address), disks: ws.outDisks, format, hw }));
+    const hints = vm.facts.guest ? familyForGuest(vm.facts.guest).domain : undefined;
+    writeFileSync(
+      ws.outXml,
+      domainXml({ name: vmSlug(vm.address), disks: ws.outDisks, format, hw, ...(hints ? { hints } : {}) }),
+    );
     const validator = findTool('virt-xml-validate');
     if (validator) {
       const r = await execa(validator, [ws.outXml, 'domain'], { reject: false });

@@ -75,7 +75,7 @@ export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOpt
         const started = Date.now();
         if (opts.inspect)
           opts.progress(`${t.vm.address}: reading disks and inspecting the guest (one libguestfs launch)...`);
-        const g = await gatherOne(t.vm, await t.facts());
+        const g = await gatherOne(t.vm, await t.facts(), config.dir);
         if (opts.inspect)
           opts.progress(`${t.vm.address}: inspected in ${((Date.now() - started) / 1000).toFixed(1)} s${readNote(g)}`);
         return g;
@@ -87,14 +87,14 @@ export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOpt
   }
 }
 
-async function gatherOne(vm: VmConfig, s: SourceVmFacts): Promise<GatheredVm> {
+async function gatherOne(vm: VmConfig, s: SourceVmFacts, configDir: string): Promise<GatheredVm> {
   const facts: VmFacts = { source: s.source, disks: s.disks, hardware: s.hardware };
   if (!s.open) return { vm, facts, fingerprint: s.fingerprint };
   const disks = await s.open();
   let guest;
   let bytes = 0;
   try {
-    guest = await inspectGuest(disks.disks);
+    guest = await inspectGuest(disks.disks, { policy: vm.policy, configDir });
   } catch (err) {
     throw await disks.explain(err);
   } finally {

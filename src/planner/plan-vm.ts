@@ -123,6 +123,14 @@ export function planVm(input: PlanVmInput): VmPlan {
         `the disks have ${layers - facts.disks.length} snapshot layer(s): the VM is migrated at its ` + `current state`,
       acknowledged: false,
     });
+  const untestable = facts.guest ? familyOf(facts.guest).boot.untestable : undefined;
+  if (untestable && vm.policy.boot_test)
+    findings.push({
+      code: 'boot-test-unavailable',
+      severity: 'warning',
+      message: untestable,
+      acknowledged: vm.policy.acknowledge.includes('boot-test-unavailable'),
+    });
   if (facts.guest && hardware.firmware !== facts.guest.firmware)
     findings.push({
       code: 'firmware-mismatch',
@@ -132,7 +140,8 @@ export function planVm(input: PlanVmInput): VmPlan {
     });
 
   // Each stage's input hash covers what it depends on, so a change upstream redoes everything after.
-  const { boot_test: boot, boot_timeout: timeout, compress, trim } = vm.policy;
+  const { boot_timeout: timeout, compress, trim } = vm.policy;
+  const boot = vm.policy.boot_test && !untestable;
   const written = outDisks.join(', ');
   const stageInputs: [Stage, unknown, string][] = [];
   if (input.source.fetch) stageInputs.push(['fetch', fingerprint, input.source.fetch]);
@@ -151,7 +160,7 @@ export function planVm(input: PlanVmInput): VmPlan {
       { boot, timeout, hw: hardware, outXml, ...(network ? { network } : {}) },
       boot
         ? `qemu-img check, boot test (≤ ${timeout} s), libvirt XML ${outXml}`
-        : `qemu-img check, libvirt XML ${outXml} (boot test off)`,
+        : `qemu-img check, libvirt XML ${outXml} (${untestable ? 'no boot test: see the warning' : 'boot test off'})`,
     ],
   );
   const actions: Action[] = [];
@@ -194,10 +203,12 @@ function severityRank(s: Finding['severity']): number {
 function plannedFacts(f: VmFacts, hardware: PlannedFacts['hardware']): PlannedFacts {
   const base = { source: f.source, disks: f.disks, hardware };
   if (!f.guest) return base;
-  if (f.guest.family !== 'linux') return { ...base, guest: f.guest };
-  const { files, ...guest } = f.guest;
+  if (!('files' in f.guest)) return { ...base, guest: f.guest };
+  const { files, ...rest } = f.guest;
   const files_sha256 = Object.fromEntries(
     Object.entries(files).map(([p, g]) => [p, sha256(g.kind === 'file' ? g.text : `-> ${g.target}`)]),
   );
-  return { ...base, guest: { ...guest, files_sha256 } };
+  if (!('registry' in rest)) return { ...base, guest: { ...rest, files_sha256 } };
+  const { registry, ...guest } = rest;
+  return { ...base, guest: { ...guest, files_sha256, registry_sha256: hashOf(registry) } };
 }

@@ -15,6 +15,12 @@ function editMarkdown(e: GuestEdit): string {
       return `- \`+ ${e.path} -> ${e.target}\` — ${e.reason}`;
     case 'copy':
       return `- \`+ ${e.path} <- ${e.from}\` (sha256 \`${e.sha256}\`) — ${e.reason}`;
+    case 'upload':
+      return `- \`+ ${e.path} <- virtio_win:${e.from}\` (sha256 \`${e.sha256}\`) — ${e.reason}`;
+    case 'registry': {
+      const diff = unifiedDiff(e.before, e.after, `a${e.hive}`, `b${e.hive}`).trimEnd();
+      return `- \`~ ${e.hive}\` (registry ${e.prefix}) — ${e.reason}\n\n\`\`\`diff\n${diff}\n\`\`\``;
+    }
     case 'run':
       return `- \`! ${e.command.join(' ')}\` — ${e.reason}`;
     case 'trim':

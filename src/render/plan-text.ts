@@ -6,6 +6,7 @@ import { unifiedDiff } from '../util/unified-diff.js';
 import { type Action, type GuestEdit, type Plan, type VmPlan, describeDrift } from '../model/plan.js';
 
 const GiB = 2 ** 30;
+const fmtSize = (n: number) => (n >= 2 ** 20 ? fmtBytes(n) : `${Math.max(1, Math.round(n / 1024))} KiB`);
 const fmtBytes = (n: number) => (n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : `${(n / 2 ** 20).toFixed(0)} MiB`);
 
 function renderEdit(e: GuestEdit, p: Paint): string[] {
@@ -27,6 +28,18 @@ function renderEdit(e: GuestEdit, p: Paint): string[] {
       return [
         `${p.green('+')} ${p.bold(e.path)} <- ${e.from} (sha256 ${e.sha256.slice(0, 12)}…)  ${p.dim(`# ${e.reason}`)}`,
       ];
+    case 'upload':
+      return [
+        `${p.green('+')} ${p.bold(e.path)} <- virtio_win:${e.from} ` +
+          `(${fmtSize(e.bytes)}, sha256 ${e.sha256.slice(0, 12)}…)  ${p.dim(`# ${e.reason}`)}`,
+      ];
+    case 'registry': {
+      const diff = unifiedDiff(e.before, e.after, `a${e.hive}`, `b${e.hive}`).trimEnd().split('\n');
+      return [
+        `${p.yellow('~')} ${p.bold(e.hive)} (registry ${e.prefix})  ${p.dim(`# ${e.reason}`)}`,
+        ...diff.map((l) => `    ${colourDiffLine(l, p)}`),
+      ];
+    }
     case 'run':
       return [`${p.cyan('!')} run ${p.bold(e.command.join(' '))}  ${p.dim(`# ${e.reason}`)}`];
     case 'trim':

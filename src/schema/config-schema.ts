@@ -62,6 +62,13 @@ const policyProperties = {
     default: 300,
     description: 'Seconds a guest shutdown may take before FETCH gives up.',
   },
+  virtio_win: {
+    type: 'string',
+    minLength: 1,
+    description:
+      'Windows guests: the virtio-win ISO or an unpacked copy of it (relative to the configuration directory); ' +
+      'h2k never downloads it.',
+  },
   acknowledge: {
     type: 'array',
     items: { type: 'string', minLength: 1 },
@@ -242,11 +249,12 @@ export type PolicySettings = {
   mac: 'preserve' | 'regenerate';
   allow_power_off: boolean;
   power_off_timeout: number;
+  virtio_win?: string;
   acknowledge: string[];
 };
 
 export function policyDefaults(): PolicySettings {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(policyProperties)) out[k] = structuredClone(v.default);
+  for (const [k, v] of Object.entries(policyProperties)) if ('default' in v) out[k] = structuredClone(v.default);
   return out as PolicySettings;
 }

@@ -148,8 +148,18 @@ export class GuestfishSession {
     return bytes;
   }
 
+  /** `size` bytes of a guest file or device from `offset` (fewer at its end). */
+  async readRange(path: string, offset: number, size: number): Promise<Buffer> {
+    this.scratch ??= mkdtempSync(join(tmpdir(), 'h2k-gf-'));
+    const local = join(this.scratch, 'range');
+    await this.run('download-offset', path, local, String(offset), String(size));
+    const bytes = readFileSync(local);
+    rmSync(local, { force: true });
+    return bytes;
+  }
+
   /** Replaces a guest file with exactly these bytes. */
-  async writeFile(path: string, text: string): Promise<void> {
+  async writeFile(path: string, text: string | Buffer): Promise<void> {
     this.scratch ??= mkdtempSync(join(tmpdir(), 'h2k-gf-'));
     const local = join(this.scratch, 'file');
     writeFileSync(local, text);

@@ -1,27 +1,45 @@
-// Windows guests: detected and reported. Everything Windows lives in this folder (sealed module);
-// injecting virtio drivers and fixing the registry offline is its own piece of work.
+// The Windows guest family, sealed: everything Windows lives in this folder. Inspection reads the
+// hives and virtio-win; the planner (plan.ts) injects viostor as a boot driver, stages the other
+// drivers and a first-boot script, and gives UEFI guests the fallback loader; FIX's registry edits
+// go through hivex. A Windows guest cannot be booted here (no Windows media): VALIDATE says so.
 import type { WindowsGuestFacts } from '../../model/guest-facts.js';
 import type { GuestFamily } from '../family.js';
+import { applyRegistryEdit, verifyRegistryEdit } from './hive-edit.js';
+import { inspectWindows } from './inspect.js';
+import { planWindows } from './plan.js';
+import { openVirtioWin } from './virtio-win.js';
+
+const MIB = 2 ** 20;
 
 export const windows: GuestFamily<WindowsGuestFacts> = {
   family: 'windows',
   handles: (osType) => osType === 'windows',
-  async inspect(_g, base) {
-    return {
-      family: 'windows',
-      os: base.os,
-      firmware: 'bios',
-      partition_table: base.partition_table,
-      filesystems: base.filesystems,
-    };
+  inspect: inspectWindows,
+  plan: planWindows,
+  fixMounts: (guest) => [
+    { mountpoint: '/C', device: guest.root },
+    ...(guest.esp ? [{ mountpoint: '/ESP', device: guest.esp }] : []),
+  ],
+  // The uploaded drivers, each hive twice (the merged copy is written beside the old blocks), and
+  // 16 MiB for the scripts and NTFS's own metadata.
+  fixWriteBytes: (guest) =>
+    Object.values(guest.virtio_win?.drivers ?? {})
+      .flat()
+      .reduce((n, f) => n + 2 * f.bytes, 0) +
+    2 * (guest.hives.system.bytes + guest.hives.software.bytes) +
+    16 * MIB,
+  openHostFiles: (policy, configDir) => openVirtioWin(policy.virtio_win ?? '', configDir),
+  applyEdit: async (g, edit) => {
+    if (edit.kind !== 'registry') throw new Error(`the Windows family has no ${edit.kind} edit`);
+    await applyRegistryEdit(g, edit);
   },
-  plan(guest) {
-    const message = `${guest.os.product}: Windows guests are not supported yet; nothing would be fixed`;
-    return { edits: [], findings: [{ code: 'windows-unsupported', severity: 'critical', message }] };
-  },
-  fixMounts: () => [],
-  fixWriteBytes: () => 0, // nothing is fixed
-  // No probe: such guests are refused at plan time, before any boot test.
+  verifyEdit: async (g, edit) => edit.kind === 'registry' && verifyRegistryEdit(g, edit),
+  domain: { clock: 'localtime', hyperv: true },
   prepareBoot: async () => undefined,
-  boot: { failures: [] },
+  boot: {
+    failures: [],
+    untestable:
+      'Windows cannot be booted on this host (there is no Windows media to test with); VALIDATE checks the ' +
+      'converted disks with qemu-img, and FIX read back every registry value, driver file and script it wrote',
+  },
 };
