@@ -172,10 +172,10 @@ describe('fixers', () => {
     assert.ok(plan(guest(), { remove_vmware_tools: false }).findings.some((f) => f.code === 'vmware-tools-kept'));
   });
 
-  it('Windows and unknown guests: critical, and Linux fixers step aside', () => {
+  it('Windows without virtio_win and unknown guests: critical, and Linux fixers step aside', () => {
     const win = plan(windowsGuest());
     assert.deepEqual(win.edits, []);
-    assert.equal(win.findings[0].code, 'windows-unsupported');
+    assert.equal(win.findings[0].code, 'windows-no-virtio-win');
     assert.equal(
       plan(
         guest({

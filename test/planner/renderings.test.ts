@@ -111,9 +111,9 @@ describe('acknowledged findings', () => {
     };
     assert.deepEqual(
       blockingFindings(mk([])).map((f) => f.code),
-      ['windows-unsupported'],
+      ['windows-no-virtio-win'],
     );
-    assert.deepEqual(blockingFindings(mk(['windows-unsupported'])), []);
-    assert.equal(mk(['windows-unsupported']).vms['vm.w'].findings[0].acknowledged, true);
+    assert.deepEqual(blockingFindings(mk(['windows-no-virtio-win'])), []);
+    assert.equal(mk(['windows-no-virtio-win']).vms['vm.w'].findings[0].acknowledged, true);
   });
 });

@@ -64,7 +64,7 @@ const winPath = (g: Facts, path: string) =>
 export function planWindows(guest: WindowsGuestFacts, policy: PolicySettings, nics: NicBinding[]): PlannedEdits {
   const findings = windowsFindings(guest, policy);
   const v = guest.virtio_win;
-  if (!v?.drivers[BOOT_DRIVER] || !v.boot) return { edits: [], findings };
+  if (!policy.virtio_win || !v?.drivers[BOOT_DRIVER] || !v.boot) return { edits: [], findings };
   const edits: GuestEdit[] = [];
   const system = new HiveChanges(HIVE_PREFIX.system, new RegistryView(guest.registry.system));
   const software = new HiveChanges(HIVE_PREFIX.software, new RegistryView(guest.registry.software));
