@@ -28,7 +28,8 @@ vm "${name}" {
 }
 `;
   return {
-    'main.h2k.hcl': `source "local" "win" {
+    'main.h2k.hcl':
+      `source "local" "win" {
   directory = "${f.dir}"
 }
 
@@ -41,7 +42,8 @@ policy "iso" {
   output_dir = "./out"
   virtio_win = "${f.virtioWinIso}"
 }
-${vm('win2019', 'dir', '00:50:56:8a:20:19')}${vm('win2008r2', 'dir', '00:50:56:8a:20:08')}${vm('win2022', 'iso', '00:50:56:8a:20:22')}`,
+${vm('win2019', 'dir', '00:50:56:8a:20:19')}${vm('win2008r2', 'dir', '00:50:56:8a:20:08')}` +
+      vm('win2022', 'iso', '00:50:56:8a:20:22'),
   };
 }
 

@@ -133,7 +133,10 @@ describe('Windows planner', () => {
     const system = registryEdit(planWindows(g, policy(), [NIC]).edits, 'SYSTEM')!;
     assert.match(
       system.merge,
-      /CriticalDeviceDatabase\\pci#ven_1af4&dev_1001&subsys_00021af4&rev_00\]\n"ClassGUID"="\{4D36E97B-E325-11CE-BFC1-08002BE10318\}"\n"Service"="viostor"/,
+      new RegExp(
+        String.raw`CriticalDeviceDatabase\\pci#ven_1af4&dev_1001&subsys_00021af4&rev_00\]\n` +
+          String.raw`"ClassGUID"="\{4D36E97B-E325-11CE-BFC1-08002BE10318\}"\n"Service"="viostor"`,
+      ),
     );
     assert.doesNotMatch(system.merge, /DriverDatabase/);
     assert.match(
@@ -142,7 +145,7 @@ describe('Windows planner', () => {
     );
   });
 
-  it('no virtio drivers, BitLocker, hibernation, dynamic disks: Critical, and nothing is changed without drivers', () => {
+  it('no virtio drivers, BitLocker, hibernation, dynamic disks: Critical; no drivers, no changes', () => {
     const bare = windowsGuest(
       {
         unsafe: [
@@ -168,7 +171,7 @@ describe('Windows planner', () => {
     assert.ok(missing.findings.some((f) => f.code === 'windows-virtio-missing' && f.message.includes('2k19/amd64')));
   });
 
-  it('network policy: dhcp moves static adapters to DHCP, keep leaves them; two adapters warn about their order', () => {
+  it('network policy: dhcp moves static adapters to DHCP, keep leaves them; two adapters: a warning', () => {
     const dhcp = written(planWindows(windowsGuest(), policy({ network: 'dhcp' }), [NIC]).edits, 'firstboot.ps1')!;
     assert.match(dhcp, /EnableDHCP\(\)/);
     assert.doesNotMatch(dhcp, /EnableStatic/);
@@ -259,8 +262,8 @@ describe('first-boot registration files', () => {
     const before = '[Startup]\r\n0CmdLine=C:\\old.cmd\r\n0Parameters=\r\n[Shutdown]\r\n0CmdLine=x\r\n';
     assert.equal(nextScriptIndex(before), 1);
     assert.equal(
-      scriptsIni(before, 1, 'C:\\Windows\\h2k\\firstboot.cmd'),
-      '[Startup]\r\n0CmdLine=C:\\old.cmd\r\n0Parameters=\r\n1CmdLine=C:\\Windows\\h2k\\firstboot.cmd\r\n1Parameters=\r\n' +
+      scriptsIni(before, 1, 'C:\\h2k.cmd'),
+      '[Startup]\r\n0CmdLine=C:\\old.cmd\r\n0Parameters=\r\n1CmdLine=C:\\h2k.cmd\r\n1Parameters=\r\n' +
         '[Shutdown]\r\n0CmdLine=x\r\n',
     );
   });
