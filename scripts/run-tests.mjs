@@ -1,6 +1,7 @@
 // Runs every compiled test file with node's own test runner (Node 20 has no --test glob support).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 const root = 'dist/test';
@@ -19,5 +20,12 @@ if (selected.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
+// Files run side by side, one per core: the end-to-end suites wait on guests, vcsim and sshd as much
+// as they compute (measured here: D and U together in 414 s against 615 s one after the other).
+const concurrency = Number(process.env.H2K_TEST_CONCURRENCY) || Math.max(1, availableParallelism());
+const r = spawnSync(
+  process.execPath,
+  ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...selected],
+  { stdio: 'inherit' },
+);
 process.exit(r.status ?? 1);

@@ -148,12 +148,23 @@ function walk(dir: string, found: string[] = []): string[] {
 /** What a finished apply must not leave behind: .partial files, helper processes, FUSE mounts. */
 export async function leftovers(dir: string): Promise<string[]> {
   const out = walk(dir).filter((f) => f.endsWith('.partial'));
-  const ps = await execa('ps', ['-eo', 'pid=,args='], { reject: false });
+  const ps = await execa('ps', ['-eo', 'pid=,ppid=,args='], { reject: false });
   for (const line of ps.stdout.split('\n'))
     if (/nbdkit|nbdfuse|guestfish --listen|qemu-system|qemu-img convert/.test(line) && line.includes(dir))
-      out.push(`process: ${line.trim()}`);
-  for (const m of readFileSync('/proc/mounts', 'utf8').split('\n'))
-    if (m.includes('fuse') && m.includes('h2k-')) out.push(`mount: ${m}`);
+      out.push(`process: ${line.trim().replace(/^(\d+)\s+\d+/, '$1')}`);
+  // Test files run side by side, so another file's apply may hold a FUSE mount right now: a mount
+  // is left behind when no live h2k serves it any more (its nbdfuse gone, or orphaned).
+  const procs = ps.stdout
+    .split('\n')
+    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+    .filter((m) => m !== null);
+  for (const m of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+    if (!m.includes('fuse') || !m.includes('h2k-')) continue;
+    const point = m.split(' ')[1];
+    const owner = procs.find((p) => /nbdfuse/.test(p[3]) && p[3].includes(point));
+    const parent = owner && procs.find((p) => p[1] === owner[2]);
+    if (!parent || !/\bh2k\b/.test(parent[3])) out.push(`mount: ${m}`);
+  }
   return out;
 }
 
