@@ -15,8 +15,8 @@ import { type WindowsFixture, windowsFixture } from '../fixtures/windows-guests.
 import { golden, normalise } from '../golden.js';
 import { h2k, tempDir, writeConfig } from '../helpers.js';
 
-const VMS = { win2019: 'C', win2008r2: 'C', win2022: 'C' } as const;
-type Name = keyof typeof VMS;
+const NAMES = ['win2019', 'win2008r2', 'win2022'] as const;
+type Name = (typeof NAMES)[number];
 
 function config(f: WindowsFixture): Record<string, string> {
   const vm = (name: Name, policy: string, mac: string) => `
@@ -81,9 +81,7 @@ describe('Windows guests end to end (phony fixtures, real tools)', { timeout: 30
   before(async () => {
     f = await windowsFixture();
     dir = writeConfig(config(f));
-    sources = Object.fromEntries(
-      await Promise.all(Object.keys(VMS).map(async (n) => [n, await fileSha256(f.disks[n as Name])])),
-    );
+    sources = Object.fromEntries(await Promise.all(NAMES.map(async (n) => [n, await fileSha256(f.disks[n])])));
   });
 
   it('plan: the registry diffs, files and findings of all three (golden), exit 2 with -detailed-exitcode', async () => {
@@ -93,7 +91,7 @@ describe('Windows guests end to end (phony fixtures, real tools)', { timeout: 30
     plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
     const guest = (n: Name) => plan.vms[`vm.${n}`].facts.guest!;
     assert.deepEqual(
-      Object.keys(VMS).map((n) => [guest(n as Name).family, guest(n as Name).firmware]),
+      NAMES.map((n) => [guest(n).family, guest(n).firmware]),
       [
         ['windows', 'bios'],
         ['windows', 'bios'],
@@ -107,7 +105,7 @@ describe('Windows guests end to end (phony fixtures, real tools)', { timeout: 30
     assert.match(r.stdout, /warning \[windows-antivirus\] Trend Micro Deep Security Agent/);
     assert.match(r.stdout, /warning \[boot-test-unavailable\] Windows cannot be booted on this host/);
     assert.match(r.stdout, /EnableStatic\(@\('10\.20\.30\.40'\), @\('255\.255\.255\.0'\)\)/);
-    for (const n of Object.keys(VMS)) assert.equal(await fileSha256(f.disks[n as Name]), sources[n as Name]);
+    for (const n of NAMES) assert.equal(await fileSha256(f.disks[n]), sources[n]);
   });
 
   it('apply: every planned registry value, driver file, script and loader is in the converted disks', async (t) => {
@@ -117,22 +115,21 @@ describe('Windows guests end to end (phony fixtures, real tools)', { timeout: 30
       r.stderr,
       /vm\.win2019: validate: done in [\d.]+ s \(qemu-img check clean; no boot test: Windows cannot/,
     );
-    const names = Object.keys(VMS) as Name[];
     const g = await GuestfishSession.launch(
-      names.map((n) => ({ path: join(dir, 'out', `${n}.qcow2`), format: 'qcow2' })),
+      NAMES.map((n) => ({ path: join(dir, 'out', `${n}.qcow2`), format: 'qcow2' })),
       { readonly: true },
     );
     const scratch = tempDir();
     let values = 0;
     let files = 0;
     try {
-      for (const n of names) await g.run('mkmountpoint', `/${n}`);
+      for (const n of NAMES) await g.run('mkmountpoint', `/${n}`);
       await g.run('mkmountpoint', '/win2022-esp');
       await g.run('mount-ro', '/dev/sda2', '/win2019');
       await g.run('mount-ro', '/dev/sdb2', '/win2008r2');
       await g.run('mount-ro', '/dev/sdc3', '/win2022');
       await g.run('mount-ro', '/dev/sdc1', '/win2022-esp');
-      for (const n of names) {
+      for (const n of NAMES) {
         const at = (p: string) => p.replace(/^\/C\//, `/${n}/`).replace(/^\/ESP\//, `/${n}-esp/`);
         const edits = plan.vms[`vm.${n}`].actions.find((a) => a.stage === 'fix')!.edits as GuestEdit[];
         for (const e of edits) {
@@ -181,7 +178,7 @@ describe('Windows guests end to end (phony fixtures, real tools)', { timeout: 30
     const xml = (n: Name) => readFileSync(join(dir, 'out', `${n}.xml`), 'utf8');
     assert.match(xml('win2022'), /<os firmware="efi">/);
     assert.doesNotMatch(xml('win2019'), /firmware="efi"/);
-    for (const n of names) {
+    for (const n of NAMES) {
       assert.match(xml(n), /<clock offset="localtime">/);
       assert.match(xml(n), /<hyperv>/);
       assert.match(xml(n), /<target dev="vda" bus="virtio"\/>/);

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { RegKey, WindowsGuestFacts, WindowsNic } from '../../model/guest-facts.js';
 import type { GuestfishSession } from '../../tools/guestfish.js';
 import { lines } from '../../tools/guestfish.js';
+import { UserError } from '../../util/errors.js';
 import type { InspectionBase, InspectionHost } from '../family.js';
 import { Hive } from './hive.js';
 import { hibernated, volumeDirty, volumeRecordRange } from './ntfs.js';
@@ -48,7 +49,12 @@ export async function inspectWindows(
     const config = await real(`${root}/System32/config`);
     const hiveFile = async (name: string) => {
       const path = await real(`${config}/${name}`);
-      const bytes = (await g.readBytes(path)) ?? Buffer.alloc(0);
+      const bytes = await g.readBytes(path);
+      if (!bytes || bytes.toString('latin1', 0, 4) !== 'regf')
+        throw new UserError(
+          `${path.slice(2)}: ${bytes ? 'not a registry hive' : 'missing'}`,
+          "h2k reads the Windows registry from it; check the disk is the VM's system disk and the guest is intact",
+        );
       return { path, bytes };
     };
     const systemHive = await hiveFile('SYSTEM');
