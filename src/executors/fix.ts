@@ -2,9 +2,8 @@
 // Every file is checked against the content the plan saw before it is replaced, so a guest that
 // changed since planning is refused instead of half-fixed. The overlay is reset first, which makes
 // an interrupted FIX safe to redo from a clean start.
-import { createReadStream } from 'node:fs';
 import { join, posix } from 'node:path';
-import { createHash } from 'node:crypto';
+import { fileSha256 } from '../util/files.js';
 import { sha256 } from '../util/hash.js';
 import type { GuestFile } from '../model/guest-facts.js';
 import type { GuestEdit } from '../model/plan.js';
@@ -79,7 +78,7 @@ export async function runFix(opts: {
           if (!opts.hostRoot)
             throw new FixError(`nothing to copy ${e.from} from`, 'this is a bug in h2k; run with --debug');
           const local = join(opts.hostRoot, e.from);
-          if ((await fileSha256(local)) !== e.sha256)
+          if ((await fileSha256(local).catch(() => undefined)) !== e.sha256)
             throw new FixError(
               `${e.from} is not the file the plan saw`,
               'the drivers changed since planning: run h2k plan again',
@@ -138,16 +137,6 @@ async function holds(g: GuestfishSession, path: string, expected: GuestFile | un
 /** Whether a (binary) guest file has this sha256, as libguestfs computes it in the appliance. */
 async function hasSha256(g: GuestfishSession, path: string, sha: string): Promise<boolean> {
   return (await g.try('checksum', 'sha256', path))?.trim() === sha;
-}
-
-async function fileSha256(path: string): Promise<string | undefined> {
-  try {
-    const h = createHash('sha256');
-    for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-    return h.digest('hex');
-  } catch {
-    return undefined;
-  }
 }
 
 function shellQuote(s: string): string {

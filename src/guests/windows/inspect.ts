@@ -2,11 +2,11 @@
 // hives, its NICs and their TCP/IP settings, VMware Tools, what makes the disk unsafe to change
 // (BitLocker, hibernation, a dirty NTFS, dynamic disks), the ESP's loaders, and virtio-win's drivers
 // for it. C: is mounted at /C and the ESP at /ESP, as FIX mounts them.
-import { createHash } from 'node:crypto';
 import type { RegKey, WindowsGuestFacts, WindowsNic } from '../../model/guest-facts.js';
 import type { GuestfishSession } from '../../tools/guestfish.js';
 import { lines } from '../../tools/guestfish.js';
 import { UserError } from '../../util/errors.js';
+import { sha256 } from '../../util/hash.js';
 import type { InspectionBase, InspectionHost } from '../family.js';
 import { Hive } from './hive.js';
 import { hibernated, volumeDirty, volumeRecordRange } from './ntfs.js';
@@ -28,8 +28,6 @@ const NIC_DRIVERS: [RegExp, string][] = [
   [/ven_8086&dev_100f/i, 'e1000'],
   [/ven_8086&dev_10d3/i, 'e1000e'],
 ];
-
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 export async function inspectWindows(
   g: GuestfishSession,
@@ -110,8 +108,8 @@ export async function inspectWindows(
       device_install_restrictions: restrictions(software),
       unsafe: [...unsafe, ...(await hibernation(g, root, base.root))],
       hives: {
-        system: { path: systemHive.path, sha256: sha(systemHive.bytes), bytes: systemHive.bytes.length },
-        software: { path: softwareHive.path, sha256: sha(softwareHive.bytes), bytes: softwareHive.bytes.length },
+        system: { path: systemHive.path, sha256: sha256(systemHive.bytes), bytes: systemHive.bytes.length },
+        software: { path: softwareHive.path, sha256: sha256(softwareHive.bytes), bytes: softwareHive.bytes.length },
       },
       ...(efi ? { efi: efi.hashes } : {}),
       space: await space(g),

@@ -12,7 +12,7 @@ import { type FirstBootWork, firstBootCmd, firstBootPs1, gptIni, nextScriptIndex
 import { HiveChanges, RegistryView, binary, dword, expandSz, multiSz, sz } from './registry.js';
 import { BOOT_DRIVER } from './virtio-win.js';
 
-export const HIVE_PREFIX = { system: 'HKEY_LOCAL_MACHINE\\SYSTEM', software: 'HKEY_LOCAL_MACHINE\\SOFTWARE' } as const;
+const HIVE_PREFIX = { system: 'HKEY_LOCAL_MACHINE\\SYSTEM', software: 'HKEY_LOCAL_MACHINE\\SOFTWARE' } as const;
 const SCSI_CLASS = '{4D36E97B-E325-11CE-BFC1-08002BE10318}';
 const GP = 'Microsoft\\Windows\\CurrentVersion\\Group Policy';
 const STARTUP = [`${GP}\\Scripts\\Startup`, `${GP}\\State\\Machine\\Scripts\\Startup`];
@@ -315,7 +315,7 @@ function nicWork(
   return { staticNics, dhcpNics };
 }
 
-export function windowsFindings(g: WindowsGuestFacts, policy: PolicySettings): RawFinding[] {
+function windowsFindings(g: WindowsGuestFacts, policy: PolicySettings): RawFinding[] {
   const out: RawFinding[] = [];
   const on = (code: WindowsGuestFacts['unsafe'][number]['code']) =>
     g.unsafe.filter((u) => u.code === code).map((u) => u.device);

@@ -1,7 +1,6 @@
 // virtio-win, from the path policy virtio_win gives (the ISO or an unpacked copy; h2k never
 // downloads it): which of its directories fit a guest, what they hold, and the boot driver's .inf.
 // The layout is virtio-win's own: <driver>/<windows version>/<arch>/<files>, e.g. viostor/2k19/amd64.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
@@ -9,6 +8,7 @@ import { execa } from 'execa';
 import type { OsFacts, VirtioFile, VirtioWinFacts } from '../../model/guest-facts.js';
 import { findTool } from '../../tools/locate.js';
 import { UserError } from '../../util/errors.js';
+import { sha256 } from '../../util/hash.js';
 
 /** The block driver Windows must load at boot for a virtio-blk disk. */
 export const BOOT_DRIVER = 'viostor';
@@ -128,7 +128,7 @@ export async function readVirtioWin(
       const bytes = readFileSync(file);
       (drivers[parts[0]] ??= []).push({
         path: rel,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
+        sha256: sha256(bytes),
         bytes: bytes.length,
       });
     }
