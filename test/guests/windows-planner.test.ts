@@ -171,6 +171,15 @@ describe('Windows planner', () => {
     assert.ok(missing.findings.some((f) => f.code === 'windows-virtio-missing' && f.message.includes('2k19/amd64')));
   });
 
+  it('a UTF-16 scripts.ini (as gpedit writes it) is refused, not rewritten', () => {
+    const path = windowsGuest().paths.scripts_ini;
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('[Startup]\r\n0CmdLine=x.cmd\r\n', 'utf16le')]);
+    const g = windowsGuest({ files: { [path]: { kind: 'file', text: bytes.toString('utf8') } } });
+    const r = planWindows(g, policy(), [NIC]);
+    assert.ok(r.findings.some((f) => f.code === 'windows-gp-file-encoding' && f.severity === 'critical'));
+    assert.equal(written(r.edits, 'scripts.ini'), undefined);
+  });
+
   it('network policy: dhcp moves static adapters to DHCP, keep leaves them; two adapters: a warning', () => {
     const dhcp = written(planWindows(windowsGuest(), policy({ network: 'dhcp' }), [NIC]).edits, 'firstboot.ps1')!;
     assert.match(dhcp, /EnableDHCP\(\)/);

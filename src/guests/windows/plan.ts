@@ -105,7 +105,19 @@ export function planWindows(guest: WindowsGuestFacts, policy: PolicySettings, ni
   if (!paths.toLowerCase().split(';').includes(VIRTIO_DEVICE_PATH.toLowerCase()))
     software.set('Microsoft\\Windows\\CurrentVersion', { DevicePath: expandSz(`${paths};${VIRTIO_DEVICE_PATH}`) });
 
-  edits.push(...firstBoot(guest, policy, nics, infs, software, findings));
+  // gpedit writes scripts.ini as UTF-16; h2k edits text files as UTF-8 and would not keep that.
+  const utf16 = [guest.paths.scripts_ini, guest.paths.gpt_ini].filter((p) =>
+    /^\uFFFD\uFFFD|\0/.test(text(guest, p) ?? ''),
+  );
+  if (utf16.length)
+    findings.push({
+      code: 'windows-gp-file-encoding',
+      severity: 'critical',
+      message:
+        `${utf16.join(', ')}: UTF-16 (as gpedit writes it); h2k cannot add its first-boot startup script to it ` +
+        'yet, so the drivers, addresses and VMware Tools would be left to do by hand',
+    });
+  else edits.push(...firstBoot(guest, policy, nics, infs, software, findings));
   for (const [hive, changes] of [
     ['system', system],
     ['software', software],
