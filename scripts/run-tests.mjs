@@ -20,9 +20,10 @@ if (selected.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
-// Files run side by side, one per core: the end-to-end suites wait on guests, vcsim and sshd as much
-// as they compute (measured here: D and U together in 414 s against 615 s one after the other).
-const concurrency = Number(process.env.H2K_TEST_CONCURRENCY) || Math.max(1, availableParallelism());
+// One file at a time by default. H2K_TEST_CONCURRENCY=2 runs files side by side (D and U together
+// 414 s against 615 s in turn), but a run so had a libguestfs protocol error under the load: not yet
+// safe for CI.
+const concurrency = Math.min(Number(process.env.H2K_TEST_CONCURRENCY) || 1, availableParallelism());
 const r = spawnSync(
   process.execPath,
   ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...selected],
