@@ -7,6 +7,7 @@ import { benchFleet } from './fleet.js';
 import { benchLocalApply } from './local-apply.js';
 import { benchParse } from './parse.js';
 import { benchSources } from './sources.js';
+import { benchStress } from './stress.js';
 import { benchVsphere } from './vsphere.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -19,9 +20,11 @@ const benches: [string, () => Promise<Record<string, unknown>>][] = [
   ['fixtures', () => benchFixtures(repo)],
   ['faults', () => benchFaults()],
   ['fleet', () => benchFleet(repo)],
+  // Only when named: `npm run bench stress` (H2K_STRESS_PARTS=builders or appliances for one half).
+  ['stress', () => benchStress(repo, (process.env.H2K_STRESS_PARTS ?? '').split(',').filter(Boolean))],
 ];
 for (const [name, run] of benches) {
-  if (only.length && !only.includes(name)) continue;
+  if (only.length ? !only.includes(name) : name === 'stress') continue;
   console.log(`== ${name}`);
   for (const [k, v] of Object.entries(await run())) console.log(`  ${k}: ${v}`);
 }

@@ -1,11 +1,10 @@
-// One libguestfs appliance, driven command by command. `guestfish --listen` starts a server that
-// owns the appliance; each `guestfish --remote` call runs one command in it. So inspection and
-// fixes can branch on what they find while paying for exactly one appliance launch.
-import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// One libguestfs appliance, driven command by command through one guestfish process. So inspection
+// and fixes can branch on what they find while paying for exactly one appliance launch.
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
 import { type GuestfsEnv, guestfsEnv } from './guestfs-backend.js';
 import { findTool } from './locate.js';
 import { reaped, reapWithUs } from './reaper.js';
@@ -38,11 +37,7 @@ export class GuestfishSession {
   private watch?: NodeJS.Timeout;
   private full?: NoSpaceError;
 
-  private constructor(
-    private readonly bin: string,
-    private readonly pid: string,
-    private readonly env: GuestfsEnv,
-  ) {}
+  private constructor(private readonly shell: GuestfishShell) {}
 
   /** Hypervisor processes of appliances this process started, as libguestfs reports them. */
   private static appliancePids = new Set<number>();
@@ -56,9 +51,7 @@ export class GuestfishSession {
     const bin = findTool('guestfish');
     if (!bin) throw new Error('guestfish not found: install libguestfs-tools (npm run setup)');
     const { env } = await guestfsEnv();
-    const pid = await startListener(bin, ['--listen'], env);
-    reapWithUs(Number(pid));
-    const s = new GuestfishSession(bin, pid, env);
+    const s = new GuestfishSession(new GuestfishShell(bin, env));
     try {
       for (const d of disks) {
         const params = [
@@ -88,13 +81,9 @@ export class GuestfishSession {
   async run(...command: string[]): Promise<string> {
     this.log.push(command.join(' '));
     if (this.full) throw this.full;
-    const r = await execa(this.bin, [`--remote=${this.pid}`, '--', ...command], {
-      env: { ...process.env, ...this.env },
-      reject: false,
-      stripFinalNewline: false,
-    });
+    const r = await this.shell.send(command);
     if (this.full) throw this.full;
-    if (r.exitCode !== 0) throw new GuestfishError(command, r.stderr || r.stdout);
+    if (r.failed) throw new GuestfishError(command, r.stderr || r.stdout);
     return r.stdout;
   }
 
@@ -109,7 +98,7 @@ export class GuestfishSession {
       if (!full || this.full) return;
       this.full = new NoSpaceError(full);
       clearInterval(this.watch);
-      for (const pid of [this.appliance, Number(this.pid)])
+      for (const pid of [this.appliance, this.shell.pid])
         if (pid)
           try {
             process.kill(pid, 'SIGKILL');
@@ -172,41 +161,118 @@ export class GuestfishSession {
     this.closed = true;
     clearInterval(this.watch);
     if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
-    await execa(this.bin, [`--remote=${this.pid}`, '--', 'exit'], {
-      env: { ...process.env, ...this.env },
-      reject: false,
-    });
-    reaped(Number(this.pid));
+    // Closing guestfish's input ends it, and with it the appliance (libguestfs waits for qemu).
+    await this.shell.close();
     reaped(this.appliance);
   }
 }
 
-/** Starts `guestfish --listen` and returns the daemon's PID. The listener forks a daemon that
- *  inherits stdout/stderr, so pipes would never reach EOF: it writes to files instead, and we wait
- *  only for the foreground process to exit. */
-async function startListener(bin: string, args: string[], env: GuestfsEnv): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'h2k-gf-'));
-  const out = join(dir, 'out');
-  const err = join(dir, 'err');
-  try {
-    // Real file descriptors (execa's {file} option pipes through Node, which the daemon would hold).
-    const outFd = openSync(out, 'w');
-    const errFd = openSync(err, 'w');
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', outFd, errFd] });
-        child.on('error', reject);
-        child.on('exit', () => resolve());
-      });
-    } finally {
-      closeSync(outFd);
-      closeSync(errFd);
+/** guestfish's quoting: every argument in double quotes, with C escapes for what it cannot hold. */
+export function quoteArg(arg: string): string {
+  let out = '"';
+  for (const ch of arg) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+interface Reply {
+  stdout: string;
+  stderr: string;
+  failed: boolean;
+}
+
+/** One guestfish process for the whole session, fed commands on its standard input. It dies with
+ *  h2k: its input closes when h2k ends, however h2k ends, and the reaper kills it if a command is
+ *  still running then. (Each command used to be a `guestfish --remote` process talking to a detached
+ *  `--listen` daemon: a process per command, PIDs wrapping every few minutes, and a daemon that
+ *  anything killing by name or by a stale PID took from under the run.)
+ *
+ *  guestfish says nothing when a command succeeds and gives no status on its input, so each command
+ *  is followed by two markers: `echo` prints one on stdout once the command's output is complete,
+ *  and an `lcd` into a directory that cannot exist prints one on stderr once its errors are. A
+ *  command failed when it wrote to stderr anything but libguestfs warnings. Every command has the
+ *  `-` prefix, so a failure does not end guestfish. */
+class GuestfishShell {
+  private readonly child: ChildProcessWithoutNullStreams;
+  readonly pid: number;
+  private out = Buffer.alloc(0);
+  private err = Buffer.alloc(0);
+  private queue: Promise<unknown> = Promise.resolve();
+  private waiting?: () => void;
+  private ended?: string;
+  private seq = 0;
+  private readonly nonce = randomBytes(6).toString('hex');
+
+  constructor(bin: string, env: GuestfsEnv) {
+    this.child = spawn(bin, [], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.pid = this.child.pid ?? 0;
+    reapWithUs(this.pid);
+    this.child.stdout.on('data', (d: Buffer) => this.arrived('out', d));
+    this.child.stderr.on('data', (d: Buffer) => this.arrived('err', d));
+    this.child.stdin.on('error', () => undefined); // a dead guestfish: reported by 'exit'
+    const gone = (why: string) => {
+      this.ended ??= why;
+      reaped(this.pid);
+      this.waiting?.();
+    };
+    this.child.on('error', (e) => gone(`guestfish could not run: ${e.message}`));
+    this.child.on('exit', (code, signal) => gone(`guestfish ended (${signal ?? `exit ${code}`})`));
+  }
+
+  private arrived(stream: 'out' | 'err', d: Buffer): void {
+    if (stream === 'out') this.out = Buffer.concat([this.out, d]);
+    else this.err = Buffer.concat([this.err, d]);
+    this.waiting?.();
+  }
+
+  /** Runs one command after the ones before it. */
+  send(command: string[]): Promise<Reply> {
+    const turn = this.queue.then(() => this.exchange(command));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async exchange(command: string[]): Promise<Reply> {
+    const mark = `h2k-${this.nonce}-${++this.seq}`;
+    const outMark = Buffer.from(`${mark}\n`);
+    const errMark = Buffer.from(`/proc/${mark}: `);
+    if (this.ended) throw new GuestfishError(command, this.ended);
+    const line = [command[0], ...command.slice(1).map(quoteArg)].join(' ');
+    this.child.stdin.write(`-${line}\necho ${mark}\n-lcd /proc/${mark}\n`);
+    for (;;) {
+      const o = this.out.indexOf(outMark);
+      const e = this.err.indexOf(errMark);
+      if (o >= 0 && e >= 0) {
+        const eol = this.err.indexOf(10, e);
+        if (eol >= 0) {
+          const stdout = this.out.subarray(0, o).toString('utf8');
+          // Errors name the input line (`*stdin*:12: libguestfs: error: …`): a line number of ours.
+          const stderr = this.err
+            .subarray(0, e)
+            .toString('utf8')
+            .replace(/^\*stdin\*:\d+: /gm, '');
+          this.out = this.out.subarray(o + outMark.length);
+          this.err = this.err.subarray(eol + 1);
+          const failed = stderr.split('\n').some((l) => l.trim() !== '' && !/libguestfs: warning:/.test(l));
+          return { stdout, stderr, failed };
+        }
+      }
+      if (this.ended) throw new GuestfishError(command, `${this.err.toString('utf8')}\n${this.ended}`);
+      await new Promise<void>((resolve) => (this.waiting = resolve));
+      this.waiting = undefined;
     }
-    const stdout = readFileSync(out, 'utf8');
-    const pid = /GUESTFISH_PID=(\d+)/.exec(stdout)?.[1];
-    if (!pid) throw new GuestfishError(['--listen'], readFileSync(err, 'utf8') || stdout);
-    return pid;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Ends guestfish (its input closed) and waits for it; the appliance goes with it. */
+  async close(): Promise<void> {
+    if (this.ended) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stdin.end();
+    await exited;
   }
 }

@@ -3,38 +3,82 @@
 // nbdfuse mount running, still writing the overlay or the output that the next apply redoes. One
 // watcher per h2k process, in a session of its own so that a group kill does not reach it, polls
 // h2k's pid once a second and kills every helper still listed once h2k is gone.
+//
+// A helper is listed by its pid AND its start time (field 22 of /proc/PID/stat, in clock ticks since
+// boot). PIDs wrap every few minutes on a busy host (pid_max 32768, a process per guestfish command):
+// a listed helper that ended without being reaped (crashed, killed by the full-disk watch) may have
+// handed its pid to another h2k's daemon or a Postgres backend. The watcher kills a pid only while
+// its start time is still the one recorded.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const live = new Set<number>();
+/** pid → start time of each helper that must die with h2k. */
+const live = new Map<number, string>();
 let list: string | undefined;
+
+/** A process's start time, which with its pid names it uniquely; undefined once it is gone. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+// In the watcher, `set -- $rest` makes the state (field 3) $1, so the start time (field 22) is $20.
+const WATCHER =
+  'while kill -0 "$3" 2>/dev/null; do sleep 1; done; ' +
+  'while read -r p t; do ' +
+  's=$(cat "/proc/$p/stat" 2>/dev/null) || continue; s=${s##*) }; set -- $s; ' +
+  '[ "${20}" = "$t" ] && kill -9 "$p" 2>/dev/null; ' +
+  'done < "$1"; rm -rf "$2"';
 
 function startWatcher(): string {
   const dir = mkdtempSync(join(tmpdir(), 'h2k-reaper-'));
   const file = join(dir, 'pids');
   writeFileSync(file, '');
-  const script =
-    `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
-    'for p in $(cat "$1"); do kill -9 "$p" 2>/dev/null; done; rm -rf "$2"';
-  spawn('sh', ['-c', script, 'h2k-reaper', file, dir], { detached: true, stdio: 'ignore' }).unref();
+  spawn('sh', ['-c', WATCHER, 'h2k-reaper', file, dir, String(process.pid)], {
+    detached: true,
+    stdio: 'ignore',
+  }).unref();
   return file;
 }
 
-function save(): void {
-  list ??= startWatcher();
-  writeFileSync(list, [...live].join('\n'));
+/** Kills every listed helper that is still the process it was. */
+function killAll(): void {
+  for (const [pid, start] of live)
+    if (processStartTime(pid) === start)
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
 }
 
-/** The helper dies with h2k, however h2k ends. */
+function save(): void {
+  if (list === undefined) {
+    list = startWatcher();
+    // An h2k that exits on its own (a signal's handler, an error) ends its helpers at once; the
+    // watcher is for the deaths that run no code (SIGKILL, the OOM killer).
+    process.on('exit', killAll);
+  }
+  writeFileSync(list, [...live].map(([pid, start]) => `${pid} ${start}\n`).join(''));
+}
+
+/** The helper dies with h2k, however h2k ends. A helper already gone is not listed. */
 export function reapWithUs(pid: number | undefined): void {
   if (!pid) return;
-  live.add(pid);
+  const start = processStartTime(pid);
+  if (start === undefined) return;
+  live.set(pid, start);
   save();
 }
 
-/** The helper ended (or was closed): its pid may be reused, so it is no longer killed. */
+/** The helper ended (or was closed): it is no longer killed. */
 export function reaped(pid: number | undefined): void {
   if (!pid || !live.delete(pid)) return;
   save();

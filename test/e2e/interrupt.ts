@@ -2,15 +2,15 @@
 // tests share.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { execa } from 'execa';
 import { H2K, h2k } from '../helpers.js';
+import { helpersOf } from './kill-anywhere.js';
 
 /** Runs h2k with args and SIGKILLs its whole process group once `when` matches its stderr (and
  *  `poll` agrees). Returns the stderr seen so far. */
 export async function killedAt(
   args: string[],
   when: RegExp,
-  opts: { poll?: () => boolean; env?: Record<string, string>; cleanup?: string } = {},
+  opts: { poll?: () => boolean; env?: Record<string, string>; dir?: string } = {},
 ): Promise<string> {
   const child = spawn(H2K, [...args, '--no-color'], {
     detached: true,
@@ -33,9 +33,9 @@ export async function killedAt(
     });
   });
   await new Promise((r) => child.once('exit', r));
-  // Whatever the killed process left running (the guestfish daemon) is gone with it or ends now.
-  await execa('pkill', ['-9', '-f', 'guestfish --listen'], { reject: false });
-  if (opts.cleanup) await execa('pkill', ['-9', '-f', opts.cleanup], { reject: false });
+  // Its helpers end with it (its reaper); nothing here kills by name, which would reach the helpers
+  // of other runs on this host (test files run side by side).
+  if (opts.dir) assert.deepEqual(await helpersOf(opts.dir), [], 'helpers outlived the killed h2k');
   return err;
 }
 

@@ -149,15 +149,18 @@ function walk(dir: string, found: string[] = []): string[] {
 export async function leftovers(dir: string): Promise<string[]> {
   const out = walk(dir).filter((f) => f.endsWith('.partial'));
   const ps = await execa('ps', ['-eo', 'pid=,ppid=,args='], { reject: false });
-  for (const line of ps.stdout.split('\n'))
-    if (/nbdkit|nbdfuse|guestfish --listen|qemu-system|qemu-img convert/.test(line) && line.includes(dir))
-      out.push(`process: ${line.trim().replace(/^(\d+)\s+\d+/, '$1')}`);
-  // Test files run side by side, so another file's apply may hold a FUSE mount right now: a mount
-  // is left behind when no live h2k serves it any more (its nbdfuse gone, or orphaned).
   const procs = ps.stdout
     .split('\n')
     .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
     .filter((m) => m !== null);
+  for (const [line, , ppid, args] of procs)
+    if (/nbdkit|nbdfuse|qemu-system|qemu-img convert/.test(args) && args.includes(dir))
+      out.push(`process: ${line.trim().replace(/^(\d+)\s+\d+/, '$1')}`);
+    // h2k's guestfish names no path; it is always h2k's child, so one whose parent is gone is left.
+    else if (/^guestfish$/.test(args) && !procs.some((p) => p[1] === ppid && ppid !== '1'))
+      out.push(`process: ${line.trim().replace(/^(\d+)\s+\d+/, '$1')} (orphaned)`);
+  // Test files run side by side, so another file's apply may hold a FUSE mount right now: a mount
+  // is left behind when no live h2k serves it any more (its nbdfuse gone, or orphaned).
   for (const m of readFileSync('/proc/mounts', 'utf8').split('\n')) {
     if (!m.includes('fuse') || !m.includes('h2k-')) continue;
     const point = m.split(' ')[1];

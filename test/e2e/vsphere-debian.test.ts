@@ -182,7 +182,7 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
       await killedAt(['apply', planFile], /fetch: downloading/, {
         env: env(),
         poll: () => partialSize() > 150 * 2 ** 20,
-        cleanup: dir,
+        dir,
       });
       const afterKill = partialSize();
       assert.ok(afterKill > 0 && afterKill < fixtureBytes, `a partial download remains (${afterKill} bytes)`);
