@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { benchFaults } from './faults.js';
 import { benchFixtures } from './fixtures.js';
 import { benchFleet } from './fleet.js';
+import { benchGuestfish } from './guestfish.js';
 import { benchLocalApply } from './local-apply.js';
 import { benchParse } from './parse.js';
 import { benchSources } from './sources.js';
@@ -14,6 +15,7 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const only = process.argv.slice(2);
 const benches: [string, () => Promise<Record<string, unknown>>][] = [
   ['parse', () => benchParse(repo)],
+  ['guestfish', () => benchGuestfish()],
   ['local-apply', () => benchLocalApply(repo)],
   ['vsphere', () => benchVsphere(repo)],
   ['sources', () => benchSources(repo)],

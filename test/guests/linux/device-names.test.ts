@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isRadioactive, locate, resolveSpec, stableSpec } from '../../src/guests/linux/device-names.js';
+import { isRadioactive, locate, resolveSpec, stableSpec } from '../../../src/guests/linux/device-names.js';
 
 const FS = [
   { device: '/dev/sda1', disk_index: 0, partition: 1, type: 'ext4', uuid: 'AAAA-1', label: 'root', partuuid: 'p-1' },

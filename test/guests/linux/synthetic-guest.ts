@@ -1,6 +1,6 @@
 // Guest facts as inspection of a VMware-era Debian guest reports them: plain data for the pure
 // planner and fixers (the e2e tests produce the same shape from the real fixture).
-import type { GuestFile, LinuxGuestFacts, RegKey, WindowsGuestFacts } from '../../src/model/guest-facts.js';
+import type { GuestFile, LinuxGuestFacts, RegKey, WindowsGuestFacts } from '../../../src/model/guest-facts.js';
 
 export const UUID = 'e053bffd-ad04-427e-8190-f27b95894d4f';
 export const BYPATH = '/dev/disk/by-path/pci-0000:03:00.0-scsi-0:0:0:0-part1';

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
-import { REPO, exampleFiles, tempDir } from '../helpers.js';
+import { REPO, exampleFiles, tempDir } from '../../helpers.js';
 import { type BodyResult, type Diag, type Result, oracle, ours } from './reference.js';
 
 export function corpus(): { name: string; text: string }[] {
-  const text = readFileSync(join(REPO, 'test', 'hcl', 'corpus.txt'), 'utf8');
+  const text = readFileSync(join(REPO, 'test', 'schema', 'hcl', 'corpus.txt'), 'utf8');
   return text
     .split(/^==== /m)
     .slice(1)

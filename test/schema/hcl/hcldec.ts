@@ -6,15 +6,15 @@
 // file (itself HCL) says how to decode the input's body: literal, object, attr, block, block_list,
 // block_map, with `variables` for the input's expressions.
 import { readFileSync } from 'node:fs';
-import type { Block, Body, Expr, TypeConstraint } from '../../src/schema/ast.js';
-import { DiagnosticError } from '../../src/schema/diagnostics.js';
-import { Evaluator, references } from '../../src/schema/evaluate.js';
-import { parseJsonFile } from '../../src/schema/json-syntax.js';
-import { HclNumber } from '../../src/schema/number.js';
-import { parseFile } from '../../src/schema/parser.js';
-import { SourceFile, type Span, toRange } from '../../src/schema/source-file.js';
-import { convert, parseType } from '../../src/schema/types.js';
-import { type Value, isObject } from '../../src/schema/values.js';
+import type { Block, Body, Expr, TypeConstraint } from '../../../src/schema/ast.js';
+import { DiagnosticError } from '../../../src/schema/diagnostics.js';
+import { Evaluator, references } from '../../../src/schema/evaluate.js';
+import { parseJsonFile } from '../../../src/schema/json-syntax.js';
+import { HclNumber } from '../../../src/schema/number.js';
+import { parseFile } from '../../../src/schema/parser.js';
+import { SourceFile, type Span, toRange } from '../../../src/schema/source-file.js';
+import { convert, parseType } from '../../../src/schema/types.js';
+import { type Value, isObject } from '../../../src/schema/values.js';
 
 type Spec =
   | { kind: 'literal'; value: Value }

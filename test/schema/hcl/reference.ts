@@ -5,16 +5,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { Body } from '../../src/schema/ast.js';
-import { DiagnosticError } from '../../src/schema/diagnostics.js';
-import { Evaluator, type Scope } from '../../src/schema/evaluate.js';
-import { type JsonNode, readJson } from '../../src/schema/json-syntax.js';
-import { HclNumber } from '../../src/schema/number.js';
-import { parseFile } from '../../src/schema/parser.js';
-import { SourceFile, type Span, toRange } from '../../src/schema/source-file.js';
-import { type Value, fromPlain, isObject } from '../../src/schema/values.js';
-import { toolsDir } from '../../src/tools/locate.js';
-import { REPO } from '../helpers.js';
+import type { Body } from '../../../src/schema/ast.js';
+import { DiagnosticError } from '../../../src/schema/diagnostics.js';
+import { Evaluator, type Scope } from '../../../src/schema/evaluate.js';
+import { type JsonNode, readJson } from '../../../src/schema/json-syntax.js';
+import { HclNumber } from '../../../src/schema/number.js';
+import { parseFile } from '../../../src/schema/parser.js';
+import { SourceFile, type Span, toRange } from '../../../src/schema/source-file.js';
+import { type Value, fromPlain, isObject } from '../../../src/schema/values.js';
+import { toolsDir } from '../../../src/tools/locate.js';
+import { REPO } from '../../helpers.js';
 
 export const SPEC_TESTS = '/usr/share/gocode/src/github.com/hashicorp/hcl/v2/specsuite/tests';
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { guestEdits } from '../../src/planner/plan-vm.js';
-import type { GuestFacts } from '../../src/model/guest-facts.js';
-import { grub2 } from '../../src/guests/linux/bootloader/grub2.js';
+import { guestEdits } from '../../../src/planner/plan-vm.js';
+import type { GuestFacts } from '../../../src/model/guest-facts.js';
+import { grub2 } from '../../../src/guests/linux/bootloader/grub2.js';
 import { BYPATH, UUID, guest, windowsGuest } from './synthetic-guest.js';
-import type { GuestEdit } from '../../src/model/plan.js';
-import { policyDefaults, type PolicySettings } from '../../src/schema/config-schema.js';
-import type { VmConfig } from '../../src/schema/config.js';
+import type { GuestEdit } from '../../../src/model/plan.js';
+import { policyDefaults, type PolicySettings } from '../../../src/schema/config-schema.js';
+import type { VmConfig } from '../../../src/schema/config.js';
 
 const vm = (policy: Partial<PolicySettings> = {}): VmConfig => ({
   address: 'vm.t',

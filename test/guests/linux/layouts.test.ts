@@ -4,12 +4,12 @@
 // devices file, and the findings for layouts not converted yet.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { GuestFacts, LinuxGuestFacts } from '../../src/model/guest-facts.js';
-import type { NicBinding } from '../../src/model/guest-network.js';
-import type { GuestEdit } from '../../src/model/plan.js';
-import { guestEdits } from '../../src/planner/plan-vm.js';
-import { policyDefaults, type PolicySettings } from '../../src/schema/config-schema.js';
-import type { VmConfig } from '../../src/schema/config.js';
+import type { GuestFacts, LinuxGuestFacts } from '../../../src/model/guest-facts.js';
+import type { NicBinding } from '../../../src/model/guest-network.js';
+import type { GuestEdit } from '../../../src/model/plan.js';
+import { guestEdits } from '../../../src/planner/plan-vm.js';
+import { policyDefaults, type PolicySettings } from '../../../src/schema/config-schema.js';
+import type { VmConfig } from '../../../src/schema/config.js';
 import { guest } from './synthetic-guest.js';
 
 const KVM_MAC = '52:54:00:aa:bb:cc';

@@ -13,7 +13,7 @@ import { renderPlanText } from '../../src/render/plan-text.js';
 import type { Plan } from '../../src/model/plan.js';
 import { policyDefaults } from '../../src/schema/config-schema.js';
 import { golden } from '../golden.js';
-import { guest, windowsGuest } from '../fixers/synthetic-guest.js';
+import { guest, windowsGuest } from '../guests/linux/synthetic-guest.js';
 
 function samplePlan(recordedFix?: string): Plan {
   const vm = {

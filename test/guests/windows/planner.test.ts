@@ -5,17 +5,17 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { GuestEdit } from '../../src/model/plan.js';
-import { policyDefaults, type PolicySettings } from '../../src/schema/config-schema.js';
-import { gptIni, nextScriptIndex, scriptsIni } from '../../src/guests/windows/first-boot.js';
-import { Hive } from '../../src/guests/windows/hive.js';
-import { hibernated, volumeDirty, volumeRecordRange } from '../../src/guests/windows/ntfs.js';
-import { planWindows } from '../../src/guests/windows/plan.js';
-import { HiveChanges, RegistryView, dword, expandSz, multiSz, sz } from '../../src/guests/windows/registry.js';
-import { parseInf, virtioArchDir, virtioOsDir } from '../../src/guests/windows/virtio-win.js';
-import { emptyHive } from '../fixtures/empty-hive.js';
-import { windowsGuest } from '../fixers/synthetic-guest.js';
-import { tempDir } from '../helpers.js';
+import type { GuestEdit } from '../../../src/model/plan.js';
+import { policyDefaults, type PolicySettings } from '../../../src/schema/config-schema.js';
+import { gptIni, nextScriptIndex, scriptsIni } from '../../../src/guests/windows/first-boot.js';
+import { Hive } from '../../../src/guests/windows/hive.js';
+import { hibernated, volumeDirty, volumeRecordRange } from '../../../src/guests/windows/ntfs.js';
+import { planWindows } from '../../../src/guests/windows/plan.js';
+import { HiveChanges, RegistryView, dword, expandSz, multiSz, sz } from '../../../src/guests/windows/registry.js';
+import { parseInf, virtioArchDir, virtioOsDir } from '../../../src/guests/windows/virtio-win.js';
+import { emptyHive } from '../../fixtures/empty-hive.js';
+import { windowsGuest } from '../linux/synthetic-guest.js';
+import { tempDir } from '../../helpers.js';
 
 const policy = (p: Partial<PolicySettings> = {}): PolicySettings => ({
   ...policyDefaults(),

@@ -5,7 +5,7 @@ import { chmodSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
-import { REPO, tempDir } from '../helpers.js';
+import { REPO, tempDir } from '../../helpers.js';
 import { SPEC_TESTS, specSuiteRunner } from './reference.js';
 
 function specTests(dir: string): string[] {
@@ -23,7 +23,7 @@ describe("HCL's specification suite", () => {
     const wrapper = join(tempDir('h2k-hcldec-'), 'hcldec');
     writeFileSync(
       wrapper,
-      `#!/bin/sh\nexec '${process.execPath}' '${join(REPO, 'dist', 'test', 'hcl', 'hcldec.js')}' "$@"\n`,
+      `#!/bin/sh\nexec '${process.execPath}' '${join(REPO, 'dist', 'test', 'schema', 'hcl', 'hcldec.js')}' "$@"\n`,
     );
     chmodSync(wrapper, 0o755);
     const r = await execa(specSuiteRunner(), [SPEC_TESTS, wrapper], { reject: false });

@@ -1,0 +1,45 @@
+// What one guestfish command costs: h2k's session (one guestfish process fed on its stdin) against
+// the way h2k drove libguestfs before, and the way its tools are usually scripted: a `guestfish
+// --listen` daemon and one `guestfish --remote` process per command. Same appliance settings, same
+// scratch disk, the same 200 `is-file` commands, one after the other in this run.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { guestfsEnv } from '../src/tools/guestfs-backend.js';
+import { GuestfishSession } from '../src/tools/guestfish.js';
+import { timed } from './timed.js';
+
+const COMMANDS = 200;
+
+export async function benchGuestfish(): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'h2k-bench-gf-'));
+  const disk = join(dir, 'scratch.qcow2');
+  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '64M']);
+  const env = { ...process.env, ...(await guestfsEnv()).env };
+  try {
+    const g = await GuestfishSession.launch([{ path: disk, format: 'qcow2' }], { readonly: true });
+    const [, session] = await timed(async () => {
+      for (let i = 0; i < COMMANDS; i++) await g.run('is-file', '/dev/sda');
+    });
+    await g.close();
+
+    const listen = await execa('guestfish', ['--listen'], { env });
+    const pid = /GUESTFISH_PID=(\d+)/.exec(listen.stdout)![1];
+    const remote = (...args: string[]) => execa('guestfish', [`--remote=${pid}`, '--', ...args], { env });
+    await remote('add-drive', disk, 'readonly:true', 'format:qcow2');
+    await remote('run');
+    const [, perProcess] = await timed(async () => {
+      for (let i = 0; i < COMMANDS; i++) await remote('is-file', '/dev/sda');
+    });
+    await remote('exit');
+    return {
+      [`${COMMANDS} commands, one guestfish on stdin (h2k)`]: `${session.toFixed(2)} s (${((session / COMMANDS) * 1000).toFixed(1)} ms each)`,
+      [`${COMMANDS} commands, a --remote process each`]: `${perProcess.toFixed(2)} s (${((perProcess / COMMANDS) * 1000).toFixed(1)} ms each)`,
+      'ratio (h2k / --remote)': (session / perProcess).toFixed(2),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
