@@ -197,7 +197,7 @@ interface Reply {
  *  and an `lcd` into a directory that cannot exist prints one on stderr once its errors are. A
  *  command failed when it wrote to stderr anything but libguestfs warnings. Every command has the
  *  `-` prefix, so a failure does not end guestfish. */
-class GuestfishShell {
+export class GuestfishShell {
   private readonly child: ChildProcessWithoutNullStreams;
   readonly pid: number;
   private out = Buffer.alloc(0);
