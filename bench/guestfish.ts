@@ -34,9 +34,10 @@ export async function benchGuestfish(): Promise<Record<string, unknown>> {
       for (let i = 0; i < COMMANDS; i++) await remote('is-file', '/dev/sda');
     });
     await remote('exit');
+    const each = (s: number) => `${s.toFixed(2)} s (${((s / COMMANDS) * 1000).toFixed(1)} ms each)`;
     return {
-      [`${COMMANDS} commands, one guestfish on stdin (h2k)`]: `${session.toFixed(2)} s (${((session / COMMANDS) * 1000).toFixed(1)} ms each)`,
-      [`${COMMANDS} commands, a --remote process each`]: `${perProcess.toFixed(2)} s (${((perProcess / COMMANDS) * 1000).toFixed(1)} ms each)`,
+      [`${COMMANDS} commands, one guestfish on stdin (h2k)`]: each(session),
+      [`${COMMANDS} commands, a --remote process each`]: each(perProcess),
       'ratio (h2k / --remote)': (session / perProcess).toFixed(2),
     };
   } finally {
