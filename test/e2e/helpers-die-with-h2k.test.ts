@@ -44,6 +44,10 @@ const alive = (pid: number) => {
   }
 };
 
+/** h2k's guestfish: the program alone, no arguments (its commands come on stdin). */
+const isGuestfish = (cmdline: string) => /(^|\/)guestfish$/.test(cmdline);
+const isAppliance = (cmdline: string) => /(^|\/)qemu-system/.test(cmdline);
+
 type Point = 'before the launch' | 'during the launch' | 'with the appliance up';
 
 async function signalled(disk: string, point: Point, signal: NodeJS.Signals, mode: string) {
@@ -52,44 +56,49 @@ async function signalled(disk: string, point: Point, signal: NodeJS.Signals, mod
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise((r) => child.once('exit', r));
-  const until = async (what: () => boolean, ms: number) => {
-    for (const end = Date.now() + ms; !what(); await new Promise((r) => setTimeout(r, 50)))
-      if (Date.now() > end) throw new Error(`timed out; driver said: ${out}`);
+  const until = async (what: string, ok: () => boolean, ms: number) => {
+    for (const end = Date.now() + ms; !ok(); await new Promise((r) => setTimeout(r, 50)))
+      if (Date.now() > end) throw new Error(`${point}: no ${what} within ${ms / 1000} s; the driver said: ${out}`);
   };
   const helpers = () => descendants(child.pid!);
-  await until(() => out.includes('launching') && [...helpers().values()].includes('guestfish'), 30_000);
-  if (point === 'during the launch')
-    await until(() => [...helpers().values()].some((n) => /^qemu-system/.test(n)), 120_000);
-  if (point === 'with the appliance up') await until(() => out.includes('launched'), 300_000);
-  const seen = helpers();
-  child.kill(signal);
-  await exited;
-  // The watcher polls once a second; guestfish waits for its appliance to stop.
-  const left = () => [...seen].filter(([pid]) => alive(pid));
-  for (const end = Date.now() + 15_000; left().length && Date.now() < end;)
-    await new Promise((r) => setTimeout(r, 200));
-  return { seen: [...seen.values()], left: left().map(([pid, n]) => `${pid} ${n.slice(0, 60)}`) };
+  try {
+    await until('guestfish', () => out.includes('launching') && [...helpers().values()].some(isGuestfish), 60_000);
+    if (point === 'during the launch')
+      await until('appliance', () => [...helpers().values()].some(isAppliance), 300_000);
+    if (point === 'with the appliance up') await until('launch', () => out.includes('launched'), 900_000);
+    const seen = helpers();
+    child.kill(signal);
+    await exited;
+    // The watcher polls once a second; guestfish waits for its appliance to stop.
+    const left = () => [...seen].filter(([pid]) => alive(pid));
+    for (const end = Date.now() + 15_000; left().length && Date.now() < end;)
+      await new Promise((r) => setTimeout(r, 200));
+    return { seen: [...seen.values()], left: left().map(([pid, n]) => `${pid} ${n.slice(0, 60)}`) };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
 }
 
 describe('a libguestfs session dies with its process', () => {
   it('SIGTERM, SIGINT and SIGKILL before, during and after the appliance launch leave no helper', async () => {
     const disk = join(tempDir(), 'blank.qcow2');
     await execa('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M']);
-    const cases: [Point, NodeJS.Signals, string][] = [];
+    // The three signals side by side (three appliances at once, as on a loaded conversion host),
+    // one point after another.
     for (const point of ['before the launch', 'during the launch', 'with the appliance up'] as Point[]) {
-      cases.push([point, 'SIGTERM', 'exit-on-signal'], [point, 'SIGINT', 'default'], [point, 'SIGKILL', 'default']);
+      const cases: [NodeJS.Signals, string][] = [
+        ['SIGTERM', 'exit-on-signal'],
+        ['SIGINT', 'default'],
+        ['SIGKILL', 'default'],
+      ];
+      const results = await Promise.all(cases.map(([signal, mode]) => signalled(disk, point, signal, mode)));
+      results.forEach((r, i) => {
+        const [signal, mode] = cases[i];
+        assert.ok(r.seen.some(isGuestfish), `${point}: h2k's guestfish ran (${r.seen.join(', ')})`);
+        if (point !== 'before the launch')
+          assert.ok(r.seen.some(isAppliance), `${point}: the appliance ran (${r.seen.join(', ')})`);
+        assert.deepEqual(r.left, [], `${signal} (${mode}) ${point}: helpers outlived their process`);
+      });
     }
-    // Side by side (nine appliances at most), as a loaded conversion host runs them.
-    const results = await Promise.all(cases.map(([p, s, m]) => signalled(disk, p, s, m)));
-    results.forEach((r, i) => {
-      const [point, signal, mode] = cases[i];
-      assert.ok(r.seen.includes('guestfish'), `${point}: h2k's guestfish ran (${r.seen.join(', ')})`);
-      if (point !== 'before the launch')
-        assert.ok(
-          r.seen.some((n) => /^qemu-system/.test(n)),
-          `${point}: the appliance ran (${r.seen.join(', ')})`,
-        );
-      assert.deepEqual(r.left, [], `${signal} (${mode}) ${point}: helpers outlived their process`);
-    });
   });
 });

@@ -157,7 +157,7 @@ export async function leftovers(dir: string): Promise<string[]> {
     if (/nbdkit|nbdfuse|qemu-system|qemu-img convert/.test(args) && args.includes(dir))
       out.push(`process: ${line.trim().replace(/^(\d+)\s+\d+/, '$1')}`);
     // h2k's guestfish names no path; it is always h2k's child, so one whose parent is gone is left.
-    else if (/^guestfish$/.test(args) && !procs.some((p) => p[1] === ppid && ppid !== '1'))
+    else if (/(^|\/)guestfish$/.test(args) && !procs.some((p) => p[1] === ppid && ppid !== '1'))
       out.push(`process: ${line.trim().replace(/^(\d+)\s+\d+/, '$1')} (orphaned)`);
   // Test files run side by side, so another file's apply may hold a FUSE mount right now: a mount
   // is left behind when no live h2k serves it any more (its nbdfuse gone, or orphaned).
