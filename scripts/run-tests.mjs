@@ -21,7 +21,9 @@ walk(root);
 const args = process.argv.slice(2);
 const unit = args.includes('--unit');
 const only = args.filter((a) => a !== '--unit');
-const tiered = unit ? files.filter((f) => !f.startsWith(join(root, 'e2e'))) : files;
+// The unit files first: they need no fixture, so they run while .ci/run's fixture builders finish.
+const isE2e = (f) => f.startsWith(join(root, 'e2e'));
+const tiered = unit ? files.filter((f) => !isE2e(f)) : [...files.filter((f) => !isE2e(f)), ...files.filter(isE2e)];
 const selected = only.length ? tiered.filter((f) => only.some((o) => f.includes(o))) : tiered;
 if (selected.length === 0) {
   console.error('run-tests: no test files found');

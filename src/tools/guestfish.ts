@@ -81,7 +81,10 @@ export class GuestfishSession {
   async run(...command: string[]): Promise<string> {
     this.log.push(command.join(' '));
     if (this.full) throw this.full;
-    const r = await this.shell.send(command);
+    // A full disk stops the appliance and guestfish: the command fails, and the cause is the disk.
+    const r = await this.shell.send(command).catch((err: unknown) => {
+      throw this.full ?? err;
+    });
     if (this.full) throw this.full;
     if (r.failed) throw new GuestfishError(command, r.stderr || r.stdout);
     return r.stdout;
