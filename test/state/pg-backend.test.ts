@@ -273,6 +273,28 @@ setTimeout(async () => { await l.release(); await b.close(); }, Number(process.a
     }
   });
 
+  it('progress messages arrive again after a restart that keeps the server down for seconds', async () => {
+    const backend = new PgBackend({ type: 'pg', conn_str: new Sensitive(pg.url), schema_name: 'progress' });
+    const queue = new FleetQueue(backend);
+    try {
+      const got: unknown[] = [];
+      await queue.listen((m) => got.push(m));
+      await pg.restart(3000);
+      const end = Date.now() + 20_000;
+      while (!got.some((m) => (m as { n?: number })?.n === 2) && Date.now() < end) {
+        await queue.notify({ n: 2 });
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.ok(
+        got.some((m) => (m as { n?: number })?.n === 2),
+        'the listener never came back',
+      );
+    } finally {
+      await queue.stop();
+      await backend.close();
+    }
+  });
+
   it('the password is in no table of the database', async () => {
     const { stdout } = await execa('pg_dump', ['-d', pg.url, '--data-only'], { env: { PGPASSWORD: pg.password } });
     assert.ok(stdout.includes('vm.a'), 'the dump holds the states written above');

@@ -128,8 +128,18 @@ export class FleetQueue {
       .catch(() => undefined);
   }
 
-  /** Receives progress messages, listening again after a lost connection. */
+  /** Receives progress messages, listening again after a lost connection: once a second until the
+   *  server answers (a restart takes longer than one try). */
   async listen(onMessage: (payload: unknown) => void): Promise<void> {
+    let retrying = false;
+    const again = () => {
+      if (retrying || this.stopped) return;
+      retrying = true;
+      setTimeout(() => {
+        retrying = false;
+        void connect().catch(again);
+      }, 1000);
+    };
     const connect = async (): Promise<void> => {
       if (this.stopped) return;
       const c = this.backend.conn.client();
@@ -141,12 +151,17 @@ export class FleetQueue {
         }
       });
       c.on('error', () => {
-        this.listener = undefined;
+        if (this.listener === c) this.listener = undefined;
         void c.end().catch(() => undefined);
-        setTimeout(() => void connect().catch(() => undefined), 1000);
+        again();
       });
-      await c.connect();
-      await c.query(`LISTEN ${this.channel}`);
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${this.channel}`);
+      } catch (err) {
+        void c.end().catch(() => undefined);
+        throw err;
+      }
       this.listener = c;
     };
     await connect();
