@@ -96,10 +96,17 @@ export async function signalledApply(
   return { code, signal: sig, stderr: err, stoppedMs: sentAt ? Date.now() - sentAt : -1 };
 }
 
-/** Helper processes still running whose command line names `dir` (after `graceMs`). */
-export async function helpersOf(dir: string, graceMs = 2500): Promise<string[]> {
-  await new Promise((r) => setTimeout(r, graceMs));
-  return (await leftovers(dir)).filter((l) => l.startsWith('process:'));
+/** Helper processes still running whose command line names `dir`, or orphaned guestfish processes,
+ *  once they had `graceMs` to end. The chain takes seconds on a loaded host: the reaper polls once
+ *  a second, and libguestfs's recovery process (a guestfish fork) stops qemu once it sees its
+ *  guestfish gone. */
+export async function helpersOf(dir: string, graceMs = 15_000): Promise<string[]> {
+  const end = Date.now() + graceMs;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const left = (await leftovers(dir)).filter((l) => l.startsWith('process:'));
+    if (left.length === 0 || Date.now() > end) return left;
+  }
 }
 
 /** Applies again (clearing the dead run's lock, as a user would) until the apply succeeds. */
