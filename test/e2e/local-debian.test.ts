@@ -1,11 +1,13 @@
 // End to end on the real fixture: plan (golden, normalised) → apply → boot test on virtio; the
-// unfixed source must NOT boot; a re-plan says no changes; the source is never written.
+// unfixed source must NOT boot; a re-plan says no changes; the source is never written; drift of an
+// output and of the source after the conversion. The source is a copy of the fixture's disk (the
+// last test changes its time).
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileSha256 } from '../../src/util/files.js';
-import { h2k, writeConfig } from '../helpers.js';
+import { h2k, tempDir, writeConfig } from '../helpers.js';
 import { bootUnfixed } from './unfixed-boot.js';
 import { golden, normalise } from '../golden.js';
 import { debianFixture } from '../fixtures/debian-guest.js';
@@ -31,16 +33,17 @@ vm "debian" {
 });
 
 describe('local source end to end (real fixture, real tools)', { timeout: 40 * 60_000 }, () => {
-  let fixture: string;
+  let disks: string;
   let source: string;
   let sourceSha: string;
   let dir: string;
 
   before(async () => {
-    fixture = await debianFixture();
-    source = join(fixture, 'debian-vmware-sparse.vmdk');
+    disks = tempDir('h2k-disks-');
+    source = join(disks, 'debian-vmware-sparse.vmdk');
+    copyFileSync(join(await debianFixture(), 'debian-vmware-sparse.vmdk'), source);
     sourceSha = await fileSha256(source);
-    dir = writeConfig(config(fixture, '  boot_timeout = 900\n'));
+    dir = writeConfig(config(disks, '  boot_timeout = 900\n'));
   });
 
   it('the unfixed source does not boot on virtio', async () => {
@@ -53,8 +56,8 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
   it('plan: exact guest diffs and findings (golden text and JSON), exit 2 with -detailed-exitcode', async () => {
     const r = await h2k(['plan', dir, '-out', join(dir, 'plan.json'), '-detailed-exitcode', '--no-color']);
     assert.equal(r.exitCode, 2, r.stderr);
-    golden('local-debian.plan.txt', normalise(r.stdout, fixture, dir));
-    golden('local-debian.plan.json', normalise(readFileSync(join(dir, 'plan.json'), 'utf8'), fixture, dir));
+    golden('local-debian.plan.txt', normalise(r.stdout, disks, dir));
+    golden('local-debian.plan.json', normalise(readFileSync(join(dir, 'plan.json'), 'utf8'), disks, dir));
     assert.match(r.stdout, /-\/dev\/disk\/by-path\/pci-0000:03:00\.0-scsi-0:0:0:0-part1 \/ ext4/);
     assert.match(r.stdout, /\+UUID=[0-9a-f-]{36} \/ ext4/);
     assert.equal(await fileSha256(source), sourceSha, 'plan wrote to the source');
@@ -113,7 +116,8 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
 
   it('drift: a modified output is reported and exactly its stage is planned again', async () => {
     const xml = join(dir, 'out', 'debian.xml');
-    writeFileSync(xml, `${readFileSync(xml, 'utf8')}<!-- edited by hand -->\n`);
+    const produced = readFileSync(xml, 'utf8');
+    writeFileSync(xml, `${produced}<!-- edited by hand -->\n`);
     const r = await h2k(['plan', dir, '-detailed-exitcode', '--no-color']);
     assert.equal(r.exitCode, 2, r.stderr);
     assert.match(
@@ -125,5 +129,21 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
       ),
     );
     assert.match(r.stdout, /Plan: 1 VM\(s\), 1 action\(s\) \(1 validate\)/);
+    writeFileSync(xml, produced);
+  });
+
+  it('drift: a source changed after its conversion is reported, and the VM is planned again from its first stage', async () => {
+    const st = statSync(source);
+    utimesSync(source, st.atime, new Date(st.mtimeMs + 60_000));
+    const r = await h2k(['plan', dir, '-detailed-exitcode', '--no-color']);
+    assert.equal(r.exitCode, 2, r.stderr);
+    assert.match(
+      r.stdout,
+      /^Drift since the last apply:\n {2}! vm\.debian flatten: the source changed since it was converted\n\n/m,
+    );
+    assert.match(
+      r.stdout,
+      /Plan: 1 VM\(s\), 6 action\(s\) \(1 flatten, 1 inspect, 1 plan, 1 fix, 1 convert, 1 validate\)/,
+    );
   });
 });

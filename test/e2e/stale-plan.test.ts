@@ -116,31 +116,3 @@ vm "debian" {
     for (const f of files) assert.ok(!readFileSync(f).includes(SECRET), `${f} contains the secret`);
   });
 });
-
-describe('drift: the source changed after its conversion (real fixture copy)', { timeout: 15 * 60_000 }, () => {
-  it('is reported, and the VM is planned again from its first stage', async () => {
-    const fixture = await debianFixture();
-    const disks = tempDir();
-    const disk = join(disks, 'guest.vmdk');
-    copyFileSync(join(fixture, 'debian-vmware-sparse.vmdk'), disk);
-    const dir = writeConfig({
-      'main.h2k.hcl':
-        `source "local" "copy" {\n  directory = "${disks}"\n}\npolicy "p" {\n  output_dir = "./out"\n  boot_test ` +
-        ` = false\n}\nvm "debian" {\n  source = source.local.copy\n  disks  = ["guest.vmdk"]\n  policy = policy.p\n}\n`,
-    });
-    const a = await h2k(['apply', dir, '-auto-approve', '--no-color']);
-    assert.equal(a.exitCode, 0, a.stderr);
-    const st = statSync(disk);
-    utimesSync(disk, st.atime, new Date(st.mtimeMs + 60_000));
-    const r = await h2k(['plan', dir, '-detailed-exitcode', '--no-color']);
-    assert.equal(r.exitCode, 2, r.stderr);
-    assert.match(
-      r.stdout,
-      /^Drift since the last apply:\n {2}! vm\.debian flatten: the source changed since it was converted$/m,
-    );
-    assert.match(
-      r.stdout,
-      /Plan: 1 VM\(s\), 6 action\(s\) \(1 flatten, 1 inspect, 1 plan, 1 fix, 1 convert, 1 validate\)/,
-    );
-  });
-});

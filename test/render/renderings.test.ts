@@ -1,7 +1,5 @@
 // The pure planner on fixed facts: byte-identical plans across runs, and golden renderings.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { makePaint } from '../../src/render/paint.js';
 import { planVm } from '../../src/planner/plan-vm.js';
