@@ -3,10 +3,12 @@
 // key seen is kept so nbdkit's ssh plugin can be given exactly that key as its known host.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import ssh2 from 'ssh2';
-import type { SFTPWrapper } from 'ssh2';
+import type { Client, SFTPWrapper } from 'ssh2';
 import { UserError } from '../../util/errors.js';
+import { lazyRequire } from '../../util/lazy-require.js';
 import type { EsxiSourceConfig } from './config.js';
+
+const ssh2 = lazyRequire<typeof import('ssh2')>('ssh2');
 
 export class EsxiError extends UserError {}
 
@@ -36,7 +38,7 @@ export class EsxiSession {
 
   private constructor(
     readonly source: EsxiSourceConfig,
-    private readonly client: ssh2.Client,
+    private readonly client: Client,
     private readonly sftp: SFTPWrapper,
     /** A known_hosts line holding the host key this session verified. */
     readonly knownHosts: string,
@@ -50,7 +52,7 @@ export class EsxiSession {
   }
 
   static async connect(source: EsxiSourceConfig): Promise<EsxiSession> {
-    const client = new ssh2.Client();
+    const client = new (ssh2().Client)();
     let seen: Buffer | undefined;
     const where = `${source.host}:${source.port}`;
     await new Promise<void>((resolve, reject) => {

@@ -1,9 +1,10 @@
 // The OVF descriptor (DMTF OVF 1.x and 2.x, as VMware and others export it) read with a real XML
 // parser: the files it references, its disks, and each VirtualSystem's hardware in the terms h2k
 // plans with. A descriptor is refused when an href is a URL or leaves the package.
-import { XMLParser } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
 import { UserError } from '../../util/errors.js';
 import { unsafeName } from './tar.js';
+import { lazyRequire } from '../../util/lazy-require.js';
 
 export interface OvfFile {
   id: string;
@@ -45,14 +46,17 @@ type Node = Record<string, unknown>;
 
 const ARRAYS = new Set(['File', 'Disk', 'VirtualSystem', 'Item', 'StorageItem', 'EthernetPortItem', 'Config']);
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  removeNSPrefix: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  isArray: (name) => ARRAYS.has(name),
-});
+const fxp = lazyRequire<typeof import('fast-xml-parser')>('fast-xml-parser');
+let parser: XMLParser | undefined;
+const xmlParser = () =>
+  (parser ??= new (fxp().XMLParser)({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    removeNSPrefix: true,
+    parseTagValue: false,
+    parseAttributeValue: false,
+    isArray: (name) => ARRAYS.has(name),
+  }));
 
 export class OvfError extends UserError {}
 
@@ -181,7 +185,7 @@ function systems(node: Node): Node[] {
 export function parseOvf(xml: string): OvfDescriptor {
   let doc: Node;
   try {
-    doc = parser.parse(xml, true) as Node;
+    doc = xmlParser().parse(xml, true) as Node;
   } catch (err) {
     throw new OvfError(
       `the descriptor is not well-formed XML: ${(err as Error).message.split('\n')[0]}`,

@@ -1,9 +1,12 @@
 // The connection to a pg backend: a small pool, errors said in one line with what to check, and
 // commands retried across a lost connection (a Postgres restart) for a while before giving up. The
 // connection string is a secret: messages name user@host:port/db only.
-import pg from 'pg';
+import type pg from 'pg';
 import type { BackendConfig } from '../../schema/config.js';
 import { UserError } from '../../util/errors.js';
+import { lazyRequire } from '../../util/lazy-require.js';
+
+const pgModule = lazyRequire<typeof pg>('pg');
 
 /** postgres://user@host:port/db — the connection string without its password or parameters. */
 export function redacted(connStr: string): string {
@@ -80,7 +83,7 @@ export class PgConnection {
     private readonly retryMs = Number(process.env.H2K_PG_RETRY_SECONDS ?? 60) * 1000,
   ) {
     this.where = redacted(config.conn_str.reveal() as string);
-    this.pool = new pg.Pool({
+    this.pool = new (pgModule().Pool)({
       connectionString: config.conn_str.reveal() as string,
       max: 4,
       connectionTimeoutMillis: 10_000,
@@ -92,7 +95,10 @@ export class PgConnection {
 
   /** A fresh client of its own (the state lock holds one for as long as it is held). */
   client(): pg.Client {
-    const c = new pg.Client({ connectionString: this.config.conn_str.reveal() as string, application_name: 'h2k' });
+    const c = new (pgModule().Client)({
+      connectionString: this.config.conn_str.reveal() as string,
+      application_name: 'h2k',
+    });
     c.on('error', () => undefined);
     return c;
   }

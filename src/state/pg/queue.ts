@@ -4,10 +4,13 @@
 // VM is worked on by one worker at a time and a source has at most N VMs in flight.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import PgBoss from 'pg-boss';
+import type PgBoss from 'pg-boss';
 import { explain, isConnectionLoss } from './connection.js';
 import type { PgBackend } from './backend.js';
 import { ident } from './tables.js';
+import { lazyRequire } from '../../util/lazy-require.js';
+
+const pgBoss = lazyRequire<typeof PgBoss>('pg-boss');
 
 export const VM_QUEUE = 'h2k-vm';
 
@@ -32,7 +35,7 @@ export class FleetQueue {
     const schema = `${backend.config.schema_name}_jobs`;
     this.jobsSchema = schema;
     this.channel = `${backend.config.schema_name}_progress`;
-    this.boss = new PgBoss({
+    this.boss = new (pgBoss())({
       connectionString: backend.config.conn_str.reveal() as string,
       schema,
       application_name: 'h2k',
