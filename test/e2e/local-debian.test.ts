@@ -132,7 +132,7 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
     writeFileSync(xml, produced);
   });
 
-  it('drift: a source changed after its conversion is reported, and the VM is planned again from its first stage', async () => {
+  it('drift: a source changed after its conversion is planned again from its first stage', async () => {
     const st = statSync(source);
     utimesSync(source, st.atime, new Date(st.mtimeMs + 60_000));
     const r = await h2k(['plan', dir, '-detailed-exitcode', '--no-color']);
