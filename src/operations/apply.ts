@@ -165,7 +165,14 @@ export async function apply(
     );
     const ok = failed.length === 0;
     const failures = failed.map((f) => `${f.vm}:${f.stage}`);
-    await state.audit({ event: 'apply-finished', plan_hash: hash, details: { ok, failed: failures } });
+    // A stage that failed on a full disk may have filled the journal's filesystem too: then that
+    // failure is what to report, not the closing record that could not be written after it (the
+    // journal keeps every record before it, and verifies).
+    await state
+      .audit({ event: 'apply-finished', plan_hash: hash, details: { ok, failed: failures } })
+      .catch((err: unknown) => {
+        if (ok || (err as { code?: string }).code !== 'ENOSPC') throw err;
+      });
     return { kind: 'applied', vms, failed };
   } finally {
     await dispatch?.stop(false);

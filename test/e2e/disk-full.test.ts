@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
+import { linux } from '../../src/guests/linux/index.js';
 import { debianFixture } from '../fixtures/debian-guest.js';
 import { makeOvfPackage, streamOptimizedDisk } from '../fixtures/ova.js';
 import { h2k, tempDir } from '../helpers.js';
@@ -15,9 +16,13 @@ import { h2k, tempDir } from '../helpers.js';
 const mount = (dir: string, size: string) => execa('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
 const grow = (dir: string, size: string) => execa('mount', ['-o', `remount,size=${size}`, dir]);
 
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+
 describe('a full disk during FETCH, FIX and CONVERT (real fixture, tmpfs mounts)', { timeout: 30 * 60_000 }, () => {
   let work: string;
   let config: string;
+  let diskMiB: string;
+  let fixMiB: string;
   let output: string;
   const mounted: string[] = [];
   const done = () => {
@@ -68,18 +73,31 @@ describe('a full disk during FETCH, FIX and CONVERT (real fixture, tmpfs mounts)
   });
 
   it('the plan predicts both: the workspace and the output directory are too small', async () => {
-    const r = await h2k(['plan', config, '--no-color']);
+    const planFile = join(work, 'plan.json');
+    const r = await h2k(['plan', config, '-out', planFile, '--no-color']);
     assert.equal(r.exitCode, 0, r.stderr);
-    // .h2k: the fetched copy (226 MiB) and what FIX writes into the overlay (64.5 MiB).
-    assert.match(r.stdout, /\[insufficient-space\] apply needs up to 290 MiB in \.h2k but only 1\d\d MiB is free/);
+    // The figures are the fixture's as built today (Debian's packages change them): read, not written down.
+    const facts = JSON.parse(readFileSync(planFile, 'utf8')).vms['vm.web'].facts;
+    const allocated = facts.disks.reduce((n: number, d: { allocated_bytes: number }) => n + d.allocated_bytes, 0);
+    const fix = linux.fixWriteBytes(facts.guest);
+    diskMiB = mib(allocated);
+    fixMiB = mib(fix);
+    assert.ok(allocated > 200 * 2 ** 20, `the disk (${diskMiB} MiB) must not fit in the 200 MiB output mount`);
+    // .h2k: the fetched copy and what FIX writes into the overlay.
     assert.match(
       r.stdout,
-      new RegExp(`\\[insufficient-space\\] apply needs up to 226 MiB in ${output} but only 200 MiB`),
+      new RegExp(
+        String.raw`\[insufficient-space\] apply needs up to ${mib(allocated + fix)} MiB in \.h2k but only 1\d\d MiB`,
+      ),
+    );
+    assert.match(
+      r.stdout,
+      new RegExp(`\\[insufficient-space\\] apply needs up to ${diskMiB} MiB in ${output} but only 200 MiB`),
     );
   });
 
   it('FETCH on a full disk: one line naming the directory, nothing recorded done', async () => {
-    await failsFull(join(config, '.h2k', 'fetch', 'web'), 'FETCH', String.raw`226 MiB there, 0 MiB`);
+    await failsFull(join(config, '.h2k', 'fetch', 'web'), 'FETCH', `${diskMiB} MiB there, 0 MiB`);
     // The state lives on the same full filesystem: the failure may not be recorded, and says so.
     assert.deepEqual(done(), []);
     assert.equal((await h2k(['audit', 'verify', config])).exitCode, 0, 'the audit journal is intact');
@@ -89,7 +107,7 @@ describe('a full disk during FETCH, FIX and CONVERT (real fixture, tmpfs mounts)
 
   it('FIX on a full disk once the fetched copy fits: the appliance is stopped, one line, the plan saw it', async () => {
     await grow(config, '250m');
-    const r = await failsFull(join(config, '.h2k', 'work', 'web'), 'FIX', String.raw`65 MiB there, 0 MiB`);
+    const r = await failsFull(join(config, '.h2k', 'work', 'web'), 'FIX', `${fixMiB} MiB there, 0 MiB`);
     assert.match(
       r.stderr,
       new RegExp(
@@ -102,12 +120,15 @@ describe('a full disk during FETCH, FIX and CONVERT (real fixture, tmpfs mounts)
     const left = await execa('pgrep', ['-f', join(config, '.h2k')], { reject: false });
     assert.equal(left.stdout.trim(), '', 'no process still holds the workspace');
     const plan = await h2k(['plan', config, '--no-color']);
-    assert.match(plan.stdout, /\[insufficient-space\] apply needs up to 65 MiB in \.h2k but only 0 MiB is free/);
+    assert.match(
+      plan.stdout,
+      new RegExp(`\\[insufficient-space\\] apply needs up to ${fixMiB} MiB in \\.h2k but only 0 MiB`),
+    );
   });
 
   it('CONVERT on a full disk once the workspace grew: FIX redone, no half-written output', async () => {
     await grow(config, '1g');
-    const r = await failsFull(output, 'CONVERT', String.raw`226 MiB there, \d+ MiB`);
+    const r = await failsFull(output, 'CONVERT', String.raw`${diskMiB} MiB there, \d+ MiB`);
     assert.match(r.stderr, /fix: done/);
     assert.deepEqual(readdirSync(output), []);
     assert.ok(done().includes('fix'));
