@@ -24,24 +24,27 @@ const args = process.argv.slice(2);
 const unit = args.includes('--unit');
 const only = args.filter((a) => a !== '--unit');
 // The unit files first: they need no fixture, so they run while .ci/run's fixture builders finish.
-// Then the e2e files, longest first (their times side by side: docs/benchmarks.md): with two files
-// at a time, a long file started last would run alone at the end while the other lane idles.
-const E2E_LONGEST_FIRST = [
+// Then the e2e files in this order: a long file started last would run alone at the end while the
+// other lane idles, and a file whose fixture is still being built waits for its builder. So Windows
+// (phony disks made in the test) first, then D's files longest first, then U's and E's (E's builder
+// is the slowest: it copies its tree into XFS on LVM and runs dracut under TCG), then the short ones.
+const E2E_ORDER = [
+  'windows',
   'fleet',
   'kill-anywhere',
   'more-sources',
-  'enterprise-layout',
   'local-debian',
   'vsphere-debian',
   'disk-full',
   'ubuntu-layout',
-  'windows',
+  'enterprise-layout',
   'stale-plan',
+  'bad-input',
 ];
 const isE2e = (f) => f.startsWith(join(root, 'e2e'));
 const rank = (f) => {
-  const i = E2E_LONGEST_FIRST.findIndex((n) => f.endsWith(`/${n}.test.js`));
-  return i < 0 ? E2E_LONGEST_FIRST.length : i;
+  const i = E2E_ORDER.findIndex((n) => f.endsWith(`/${n}.test.js`));
+  return i < 0 ? E2E_ORDER.length : i;
 };
 const e2e = files.filter(isE2e).sort((a, b) => rank(a) - rank(b));
 const tiered = unit ? files.filter((f) => !isE2e(f)) : [...files.filter((f) => !isE2e(f)), ...e2e];
