@@ -23,7 +23,7 @@ import type { StateStore } from '../state/store.js';
 import { findTool } from '../tools/locate.js';
 import { checkImage } from '../tools/qemu-img.js';
 import { UserError } from '../util/errors.js';
-import { roomAt } from '../util/files.js';
+import { isNoSpace, roomAt } from '../util/files.js';
 
 export type ApplyEvent =
   | { kind: 'stage-start'; vm: string; stage: Stage }
@@ -70,8 +70,7 @@ export async function recordInterrupted(signal: string): Promise<void> {
 
 /** A full filesystem, said in one line naming the directory the stage writes and what it needs there. */
 function diskFull(err: unknown, stage: Stage, ws: Workspace, vm: VmPlan): UserError | undefined {
-  const e = err as { code?: string; message?: string };
-  if (e?.code !== 'ENOSPC' && !/no space left on device/i.test(String(e?.message ?? ''))) return undefined;
+  if (!isNoSpace(err)) return undefined;
   const dir = stage === 'fetch' ? ws.fetchDir : stage === 'convert' ? dirname(ws.outDisks[0]) : ws.dir;
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
   const guest = vm.facts.guest;

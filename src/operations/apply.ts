@@ -14,6 +14,7 @@ import { FleetQueue } from '../state/pg/queue.js';
 import { FleetDispatch, type FleetApplyOptions } from './fleet.js';
 import { acceptDrift } from './refresh.js';
 import { type PlanOptions, makePlan } from './plan.js';
+import { isNoSpace } from '../util/files.js';
 
 /** apply -workers: the VMs go to the fleet's queue instead of running here. */
 export type FleetOptions = Pick<FleetApplyOptions, 'sourceLimit' | 'expireInSeconds' | 'retryLimit'>;
@@ -171,7 +172,7 @@ export async function apply(
     await state
       .audit({ event: 'apply-finished', plan_hash: hash, details: { ok, failed: failures } })
       .catch((err: unknown) => {
-        if (ok || (err as { code?: string }).code !== 'ENOSPC') throw err;
+        if (ok || !isNoSpace(err)) throw err;
       });
     return { kind: 'applied', vms, failed };
   } finally {

@@ -61,6 +61,12 @@ export class NoSpaceError extends Error {
   }
 }
 
+/** Whether an error is a full filesystem: ENOSPC, or a tool's "no space left on device". */
+export function isNoSpace(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  return e?.code === 'ENOSPC' || /no space left on device/i.test(String(e?.message ?? ''));
+}
+
 /** Whether a filesystem is full as qemu meets it (it writes as root, and in 64 KiB clusters). */
 export function filesystemFull(dir: string): boolean {
   try {

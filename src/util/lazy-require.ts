@@ -1,6 +1,6 @@
 // Heavy CommonJS dependencies loaded on first use instead of at startup: most runs of h2k never reach
 // an SSH host, a Postgres server or an OVF descriptor, and loading ssh2, pg, pg-boss and
-// fast-xml-parser up front was a fifth of every command's start (docs/benchmarks.md).
+// fast-xml-parser up front slowed every command's start.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);

@@ -87,12 +87,13 @@ describe('a full disk during FETCH, FIX and CONVERT (real fixture, tmpfs mounts)
     assert.match(
       r.stdout,
       new RegExp(
-        String.raw`\[insufficient-space\] apply needs up to ${mib(allocated + fix)} MiB in \.h2k but only 1\d\d MiB`,
+        String.raw`\[insufficient-space\] apply needs up to ${mib(allocated + fix)} MiB in \.h2k` +
+          String.raw` but only 1\d\d MiB is free`,
       ),
     );
     assert.match(
       r.stdout,
-      new RegExp(`\\[insufficient-space\\] apply needs up to ${diskMiB} MiB in ${output} but only 200 MiB`),
+      new RegExp(`\\[insufficient-space\\] apply needs up to ${diskMiB} MiB in ${output} but only 200 MiB is free`),
     );
   });
 
@@ -123,7 +124,7 @@ describe('a full disk during FETCH, FIX and CONVERT (real fixture, tmpfs mounts)
     const plan = await h2k(['plan', config, '--no-color']);
     assert.match(
       plan.stdout,
-      new RegExp(`\\[insufficient-space\\] apply needs up to ${fixMiB} MiB in \\.h2k but only 0 MiB`),
+      new RegExp(`\\[insufficient-space\\] apply needs up to ${fixMiB} MiB in \\.h2k but only 0 MiB is free`),
     );
   });
 
