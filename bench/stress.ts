@@ -1,6 +1,6 @@
 // Load, not speed: what CI and a conversion host do to the tools when many things run at once.
 //   builders:   the three fixture builders side by side with a CPU hog beside them, each round into an
-//               empty cache of its own (H2K_FIXTURE_CACHE), so every step runs: debootstrap, grub,
+//               empty cache of its own (H2K_FIXTURE_CACHE), so every step runs: mmdebstrap, grub,
 //               the checks. H2K_STRESS_BUILDER_ROUNDS (default 5).
 //   appliances: four `h2k plan` (inspection) and two `h2k apply` (boot test off) of the fixtures at
 //               once, each in a configuration directory of its own. H2K_STRESS_APPLIANCE_ROUNDS
