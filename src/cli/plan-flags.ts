@@ -7,7 +7,7 @@ export const targetFlags = {
     helpValue: 'ADDR',
   }),
   replace: Flags.string({
-    description: 'Redo this VM from its first stage even if state says done; repeatable.',
+    description: 'Redo this VM from its first stage even if state says done, inspecting its guest again; repeatable.',
     multiple: true,
     helpValue: 'ADDR',
   }),

@@ -1,6 +1,7 @@
 // Gathers the facts of each selected VM through its source's driver, and inspects each guest in
 // one read-only appliance launch. Locating runs once per source (vSphere: a constant number of
-// govc processes for any number of VMs); reading disks and inspecting obey -parallelism.
+// govc processes for any number of VMs); reading disks and inspecting obey -parallelism. A VM whose
+// conversion has started and whose source is unchanged takes its last inspection's facts instead.
 import type { SourceFingerprint } from '../model/facts.js';
 import type { VmFacts } from '../model/plan.js';
 import { inspectGuest } from '../guests/inspect.js';
@@ -11,12 +12,12 @@ import type { Diagnostic } from '../schema/diagnostics.js';
 import { GuestfishError } from '../tools/guestfish.js';
 import { UserError } from '../util/errors.js';
 import { mapLimit } from '../util/map-limit.js';
+import { cacheGuest, cachedGuest, factsKey } from './facts-cache.js';
 
 export interface GatheredVm {
   vm: VmConfig;
   facts: VmFacts;
   fingerprint: SourceFingerprint;
-  remoteRead?: { bytes: number; allocated: number };
 }
 
 export interface GatherOptions {
@@ -24,6 +25,9 @@ export interface GatherOptions {
   /** false: the control plane only: no disk reads and no guest launch (such plans cannot be applied). */
   inspect: boolean;
   progress: (msg: string) => void;
+  /** Whether a VM's guest facts may come from its last inspection (facts-cache.ts) when its source
+   *  is unchanged; absent: every VM is inspected. */
+  reuse?: (address: string) => boolean;
 }
 
 /** Known failures become one line and a hint, prefixed with the VM or source they concern. */
@@ -71,15 +75,7 @@ export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOpt
     }
     if (problems.some((d) => d.severity === 'error')) return { vms: [], problems };
     const gather = (t: (typeof tasks)[number]) =>
-      asUserError(t.vm.address, async () => {
-        const started = Date.now();
-        if (opts.inspect)
-          opts.progress(`${t.vm.address}: reading disks and inspecting the guest (one libguestfs launch)...`);
-        const g = await gatherOne(t.vm, await t.facts(), config.dir);
-        if (opts.inspect)
-          opts.progress(`${t.vm.address}: inspected in ${((Date.now() - started) / 1000).toFixed(1)} s${readNote(g)}`);
-        return g;
-      });
+      asUserError(t.vm.address, async () => gatherOne(t.vm, await t.facts(), config.dir, opts));
     // Inspections launch an appliance each and obey -parallelism; inventory-only VMs cost nothing.
     return { vms: await mapLimit(tasks, opts.inspect ? opts.parallelism : 64, gather), problems };
   } finally {
@@ -87,9 +83,17 @@ export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOpt
   }
 }
 
-async function gatherOne(vm: VmConfig, s: SourceVmFacts, configDir: string): Promise<GatheredVm> {
+async function gatherOne(vm: VmConfig, s: SourceVmFacts, configDir: string, opts: GatherOptions): Promise<GatheredVm> {
   const facts: VmFacts = { source: s.source, disks: s.disks, hardware: s.hardware };
   if (!s.open) return { vm, facts, fingerprint: s.fingerprint };
+  const key = factsKey(s);
+  const cached = opts.reuse?.(vm.address) ? cachedGuest(configDir, vm.address, key) : undefined;
+  if (cached) {
+    opts.progress(`${vm.address}: the source is unchanged since its inspection at ${cached.inspected_at}: no launch`);
+    return { vm, facts: { ...facts, guest: cached.guest }, fingerprint: s.fingerprint };
+  }
+  const started = Date.now();
+  opts.progress(`${vm.address}: reading disks and inspecting the guest (one libguestfs launch)...`);
   const disks = await s.open();
   let guest;
   let bytes = 0;
@@ -100,14 +104,16 @@ async function gatherOne(vm: VmConfig, s: SourceVmFacts, configDir: string): Pro
   } finally {
     bytes = await disks.close();
   }
+  cacheGuest(configDir, vm.address, key, guest);
   const allocated = s.disks.reduce((n, d) => n + d.allocated_bytes, 0);
-  const remoteRead = bytes > 0 ? { remoteRead: { bytes, allocated } } : {};
-  return { vm, facts: { ...facts, guest }, fingerprint: s.fingerprint, ...remoteRead };
+  opts.progress(
+    `${vm.address}: inspected in ${((Date.now() - started) / 1000).toFixed(1)} s${readNote(bytes, allocated)}`,
+  );
+  return { vm, facts: { ...facts, guest }, fingerprint: s.fingerprint };
 }
 
-function readNote(g: GatheredVm): string {
-  if (!g.remoteRead) return '';
-  const { bytes, allocated } = g.remoteRead;
+function readNote(bytes: number, allocated: number): string {
+  if (bytes === 0) return '';
   const pct = ((100 * bytes) / Math.max(1, allocated)).toFixed(2);
   return (
     `, ${(bytes / 2 ** 20).toFixed(1)} MiB read remotely (${pct} % of ${(allocated / 2 ** 20).toFixed(0)} MiB ` +

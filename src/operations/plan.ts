@@ -45,7 +45,10 @@ export async function makePlan(config: Config, state: StateStore, opts: PlanOpti
   }
   const vms = selectTargets(config, opts.targets);
   const inspect = opts.inspect ?? true;
-  const { vms: all, problems } = await gatherVms(config, vms, { ...opts, inspect });
+  // Once apply's INSPECT stage confirmed a VM's facts, a re-plan of its unchanged source reuses them.
+  const reuse = (address: string) =>
+    !addressIn(address, opts.replace) && state.data.vms[address]?.stages.inspect?.status === 'done';
+  const { vms: all, problems } = await gatherVms(config, vms, { ...opts, inspect, reuse });
   const warnings = problems.filter((d) => d.severity !== 'error');
   if (problems.length > warnings.length)
     throw new ConfigurationError(

@@ -98,6 +98,9 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
     const r = await h2k(['plan', dir, '-detailed-exitcode', '--no-color']);
     assert.equal(r.exitCode, 0, r.stderr);
     assert.match(r.stdout, /No changes\. 1 VM\(s\) match the configuration\./);
+    // The source is unchanged since apply's INSPECT confirmed the facts: no appliance for them.
+    assert.match(r.stderr, /vm\.debian: the source is unchanged since its inspection at \S+: no launch/);
+    assert.doesNotMatch(r.stderr, /inspecting the guest/);
     const before = await fileSha256(join(dir, 'out', 'debian.qcow2'));
     const a = await h2k(['apply', dir, '-auto-approve', '--no-color']);
     assert.equal(a.exitCode, 0, a.stderr);
@@ -145,5 +148,6 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
       r.stdout,
       /Plan: 1 VM\(s\), 6 action\(s\) \(1 flatten, 1 inspect, 1 plan, 1 fix, 1 convert, 1 validate\)/,
     );
+    assert.match(r.stderr, /vm\.debian: inspected in [\d.]+ s/, 'a changed source is inspected again');
   });
 });

@@ -16,6 +16,7 @@ export const windows: GuestFamily<WindowsGuestFacts> = {
   handles: (osType) => osType === 'windows',
   inspect: inspectWindows,
   plan: planWindows,
+  inspectionReadsHost: true,
   fixMounts: (guest) => [
     { mountpoint: '/C', device: guest.root },
     ...(guest.esp ? [{ mountpoint: '/ESP', device: guest.esp }] : []),

@@ -1,0 +1,70 @@
+// The guest facts of each VM's last inspection, kept under <config>/.h2k/facts/, so that planning a
+// VM whose conversion has started (its INSPECT stage is done) launches no appliance while its
+// source is unchanged: drift checks and resumed applies of a converted fleet cost no TCG boot.
+// An entry is used only under the key it was written with: the same h2k build, the same source
+// facts (a vSphere VM's inventory, change version and power state included), the same disk chains
+// and the same fingerprint (sizes, times, sampled hashes: what apply's INSPECT stage checks). A
+// family whose inspection reads host files besides the disks (Windows: the virtio-win tree) is
+// inspected every time. It is a cache: a missing, unreadable or unwritable entry costs a launch.
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GuestFacts } from '../model/guest-facts.js';
+import type { SourceVmFacts } from '../providers/driver.js';
+import { familyOf } from '../guests/registry.js';
+import { stateDir } from '../state/local/paths.js';
+import { writeFileAtomic } from '../util/files.js';
+import { hashOf, sha256 } from '../util/hash.js';
+
+interface Entry {
+  key: string;
+  inspected_at: string;
+  guest: GuestFacts;
+}
+
+let program: string | undefined;
+
+/** sha256 over h2k's own compiled files: facts from another build may differ (its inspection did). */
+function programHash(): string {
+  if (program) return program;
+  const root = dirname(dirname(fileURLToPath(import.meta.url)));
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1)))
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.name.endsWith('.js')) files.push(join(d, e.name));
+  };
+  walk(root);
+  program = hashOf(files.map((f) => [f.slice(root.length), sha256(readFileSync(f))]));
+  return program;
+}
+
+/** Everything the inspection of these disks depends on besides their content's fingerprint. */
+export function factsKey(s: SourceVmFacts): string {
+  // Allocated bytes are how the host stores a file, not what the guest holds (see plan-vm's settled).
+  const disks = s.disks.map((d) => ({ ...d, allocated_bytes: 0 }));
+  return hashOf({ program: programHash(), source: s.source, disks, fingerprint: s.fingerprint });
+}
+
+const entryPath = (configDir: string, address: string) =>
+  join(stateDir(configDir), 'facts', `${sha256(address).slice(0, 24)}.json`);
+
+/** The facts recorded under this key, with when they were read; undefined when there are none. */
+export function cachedGuest(configDir: string, address: string, key: string): Entry | undefined {
+  try {
+    const e = JSON.parse(readFileSync(entryPath(configDir, address), 'utf8')) as Entry;
+    return e.key === key && e.guest ? e : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function cacheGuest(configDir: string, address: string, key: string, guest: GuestFacts): void {
+  if (familyOf(guest).inspectionReadsHost) return;
+  const entry: Entry = { key, inspected_at: new Date().toISOString(), guest };
+  try {
+    writeFileAtomic(entryPath(configDir, address), JSON.stringify(entry));
+  } catch {
+    // A full or read-only .h2k: the next plan inspects again, which is all the cache saves.
+  }
+}

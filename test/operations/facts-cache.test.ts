@@ -1,0 +1,62 @@
+// The guest facts kept from a VM's last inspection: found only under the key they were written
+// with, so a source whose size, time or sampled content changed (or another source or chain) is
+// inspected again; never kept for a family whose inspection reads host files.
+import assert from 'node:assert/strict';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { GuestFacts } from '../../src/model/guest-facts.js';
+import type { SourceVmFacts } from '../../src/providers/driver.js';
+import { cacheGuest, cachedGuest, factsKey } from '../../src/operations/facts-cache.js';
+import { tempDir } from '../helpers.js';
+
+const file = { file: 'd.vmdk', size: 2 ** 30, mtime_ms: 1_700_000_000_000, sample_sha256: 'a'.repeat(64) };
+const facts = (over: Partial<SourceVmFacts> = {}): SourceVmFacts => ({
+  source: { type: 'local' },
+  disks: [{ name: 'd.vmdk', format: 'vmdk', virtual_bytes: 2 ** 31, allocated_bytes: 2 ** 30, chain: [] }],
+  hardware: { nics: [] },
+  fingerprint: { files: [file], descriptor_sha256: 'b'.repeat(64) },
+  ...over,
+});
+const linux = { family: 'linux', root: '/dev/sda1' } as unknown as GuestFacts;
+const windows = { family: 'windows', root: '/dev/sda2' } as unknown as GuestFacts;
+
+describe('guest facts kept from the last inspection', () => {
+  it('the key follows the fingerprint, the chain and the source, not the allocated bytes', () => {
+    const key = factsKey(facts());
+    assert.equal(factsKey(facts()), key);
+    const moved = facts({ fingerprint: { files: [{ ...file, mtime_ms: file.mtime_ms + 1 }], descriptor_sha256: '' } });
+    assert.notEqual(factsKey(moved), key);
+    const content = facts({
+      fingerprint: { files: [{ ...file, sample_sha256: 'c'.repeat(64) }], descriptor_sha256: '' },
+    });
+    assert.notEqual(factsKey(content), factsKey(moved));
+    const chain = facts();
+    chain.disks[0].chain = [{ file: 'd-000001.vmdk', format: 'vmdk', data_files: [] }];
+    assert.notEqual(factsKey(chain), key);
+    const stored = facts();
+    stored.disks[0].allocated_bytes += 4096;
+    assert.equal(factsKey(stored), key, 'the host storing a file differently is not a change of the guest');
+  });
+
+  it('found under its key only; another VM or key finds nothing', () => {
+    const dir = tempDir();
+    const key = factsKey(facts());
+    cacheGuest(dir, 'vm.a', key, linux);
+    assert.deepEqual(cachedGuest(dir, 'vm.a', key)?.guest, linux);
+    assert.match(cachedGuest(dir, 'vm.a', key)!.inspected_at, /^\d{4}-\d\d-\d\dT/);
+    assert.equal(cachedGuest(dir, 'vm.a', 'other'), undefined);
+    assert.equal(cachedGuest(dir, 'vm.b', key), undefined);
+  });
+
+  it('a damaged entry is a miss, not an error; a Windows guest is never kept', () => {
+    const dir = tempDir();
+    const key = factsKey(facts());
+    cacheGuest(dir, 'vm.a', key, linux);
+    const [entry] = readdirSync(join(dir, '.h2k', 'facts'));
+    writeFileSync(join(dir, '.h2k', 'facts', entry), '{"key":');
+    assert.equal(cachedGuest(dir, 'vm.a', key), undefined);
+    cacheGuest(dir, 'vm.w', key, windows);
+    assert.equal(cachedGuest(dir, 'vm.w', key), undefined);
+  });
+});
