@@ -27,7 +27,7 @@ const only = args.filter((a) => a !== '--unit');
 // Then the e2e files in this order: a long file started last would run alone at the end while the
 // other lane idles, and a file whose fixture is still being built waits for its builder. So Windows
 // (phony disks made in the test) first, then D's files longest first, then U's and E's (E's builder
-// is the slowest: it copies its tree into XFS on LVM and runs dracut under TCG), then the short ones.
+// is the slowest: it makes LVM and runs grub and dracut under TCG), then the short ones.
 const E2E_ORDER = [
   'windows',
   'fleet',

@@ -1,5 +1,5 @@
 // Shared test helpers: temporary configuration directories and running the real CLI.
-import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +16,23 @@ import { type Value, fromPlain, isObject } from '../src/schema/values.js';
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const H2K = join(REPO, 'bin', 'h2k');
 
+const made: string[] = [];
+// A test file's directories (converted disks: gigabytes a run) go when it ends; a file with a failed
+// test keeps them to look into, and H2K_KEEP_TEST_DIRS=1 keeps them all.
+process.on('exit', () => {
+  if (process.exitCode || process.env.H2K_KEEP_TEST_DIRS) return;
+  for (const d of made)
+    try {
+      rmSync(d, { recursive: true, force: true });
+    } catch {
+      // a mount left by a failed cleanup: its test already said so
+    }
+});
+
 export function tempDir(prefix = 'h2k-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** Writes files (name → content) into a fresh directory and returns it. */
