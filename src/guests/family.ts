@@ -54,8 +54,9 @@ export interface GuestFamily<F extends GuestFacts = GuestFacts> {
   /** PURE: the edits FIX makes in this guest under a policy for the KVM NICs, and what is risky. */
   plan(guest: F, policy: PolicySettings, nics: NicBinding[]): PlannedEdits;
   /** Inspection reads host files too (the policy's driver tree), which may change while the disks do
-   *  not: its facts are never reused from an earlier plan. */
-  inspectionReadsHost?: true;
+   *  not: a stamp of them (paths, sizes, times) that changes when they do, so an earlier plan's facts
+   *  are reused only under the same stamp (operations/facts-cache.ts). */
+  hostInputs?(policy: PolicySettings, configDir: string): string;
   /** What FIX mounts before editing, / first (from the facts as the plan records them). */
   fixMounts(guest: Omit<F, 'files'>): { mountpoint: string; device: string }[];
   /** PURE: about how much FIX may write into the disks' overlays at most (they grow by it), for

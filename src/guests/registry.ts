@@ -4,6 +4,7 @@ import type { GuestFacts } from '../model/guest-facts.js';
 import type { GuestEdit, PlannedGuest } from '../model/plan.js';
 import type { PolicySettings } from '../schema/config-schema.js';
 import type { GuestfishSession } from '../tools/guestfish.js';
+import { hashOf } from '../util/hash.js';
 import type { BootEvidence, DomainHints, GuestFamily } from './family.js';
 import { linux } from './linux/index.js';
 import { unknown } from './unknown.js';
@@ -16,6 +17,16 @@ const FAMILIES: Families = { linux, windows, unknown };
 /** The family module that handles an OS type; `unknown` when none does. */
 export function familyForOs(osType: string): GuestFamily {
   return (Object.values(FAMILIES) as GuestFamily[]).find((f) => f.family !== 'unknown' && f.handles(osType)) ?? unknown;
+}
+
+/** A stamp of the host files any family's inspection would read under this policy (virtio-win):
+ *  the facts an inspection found are reused only while it is the same. */
+export function inspectionHostInputs(policy: PolicySettings, configDir: string): string {
+  return hashOf(
+    (Object.values(FAMILIES) as GuestFamily[]).flatMap((f) =>
+      f.hostInputs ? [[f.family, f.hostInputs(policy, configDir)]] : [],
+    ),
+  );
 }
 
 /** The module for a guest's facts, typed for them. */

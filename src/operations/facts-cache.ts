@@ -3,15 +3,14 @@
 // source is unchanged: drift checks and resumed applies of a converted fleet cost no TCG boot.
 // An entry is used only under the key it was written with: the same h2k build, the same source
 // facts (a vSphere VM's inventory, change version and power state included), the same disk chains
-// and the same fingerprint (sizes, times, sampled hashes: what apply's INSPECT stage checks). A
-// family whose inspection reads host files besides the disks (Windows: the virtio-win tree) is
-// inspected every time. It is a cache: a missing, unreadable or unwritable entry costs a launch.
+// and the same fingerprint (sizes, times, sampled hashes: what apply's INSPECT stage checks), and
+// the same stamp of the host files inspection reads besides the disks (Windows: virtio-win, whose
+// drivers the facts list). It is a cache: a missing, unreadable or unwritable entry costs a launch.
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GuestFacts } from '../model/guest-facts.js';
 import type { SourceVmFacts } from '../providers/driver.js';
-import { familyOf } from '../guests/registry.js';
 import { stateDir } from '../state/local/paths.js';
 import { writeFileAtomic } from '../util/files.js';
 import { hashOf, sha256 } from '../util/hash.js';
@@ -39,11 +38,12 @@ function programHash(): string {
   return program;
 }
 
-/** Everything the inspection of these disks depends on besides their content's fingerprint. */
-export function factsKey(s: SourceVmFacts): string {
+/** Everything the inspection of these disks depends on besides their content's fingerprint; `host`
+ *  stamps the host files inspection reads under the VM's policy (guests/registry.ts). */
+export function factsKey(s: SourceVmFacts, host: string): string {
   // Allocated bytes are how the host stores a file, not what the guest holds (see plan-vm's settled).
   const disks = s.disks.map((d) => ({ ...d, allocated_bytes: 0 }));
-  return hashOf({ program: programHash(), source: s.source, disks, fingerprint: s.fingerprint });
+  return hashOf({ program: programHash(), source: s.source, disks, fingerprint: s.fingerprint, host });
 }
 
 const entryPath = (configDir: string, address: string) =>
@@ -60,7 +60,6 @@ export function cachedGuest(configDir: string, address: string, key: string): En
 }
 
 export function cacheGuest(configDir: string, address: string, key: string, guest: GuestFacts): void {
-  if (familyOf(guest).inspectionReadsHost) return;
   const entry: Entry = { key, inspected_at: new Date().toISOString(), guest };
   try {
     writeFileAtomic(entryPath(configDir, address), JSON.stringify(entry));

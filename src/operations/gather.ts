@@ -5,6 +5,7 @@
 import type { SourceFingerprint } from '../model/facts.js';
 import type { VmFacts } from '../model/plan.js';
 import { inspectGuest } from '../guests/inspect.js';
+import { inspectionHostInputs } from '../guests/registry.js';
 import type { SourceVmFacts } from '../providers/driver.js';
 import { sourceDriver } from '../providers/registry.js';
 import type { Config, VmConfig } from '../schema/config.js';
@@ -86,7 +87,8 @@ export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOpt
 async function gatherOne(vm: VmConfig, s: SourceVmFacts, configDir: string, opts: GatherOptions): Promise<GatheredVm> {
   const facts: VmFacts = { source: s.source, disks: s.disks, hardware: s.hardware };
   if (!s.open) return { vm, facts, fingerprint: s.fingerprint };
-  const key = factsKey(s);
+  // Stamped before the launch: a virtio-win replaced during the inspection is read again next time.
+  const key = factsKey(s, inspectionHostInputs(vm.policy, configDir));
   const cached = opts.reuse?.(vm.address) ? cachedGuest(configDir, vm.address, key) : undefined;
   if (cached) {
     opts.progress(`${vm.address}: the source is unchanged since its inspection at ${cached.inspected_at}: no launch`);

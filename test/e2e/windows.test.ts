@@ -186,9 +186,12 @@ describe('Windows guests end to end (phony fixtures, real tools)', { timeout: 30
     }
   });
 
-  it('a second plan says no changes', async () => {
+  it('a second plan says no changes, from the facts of the first (no launch)', async () => {
     const r = await h2k(['plan', dir, '-detailed-exitcode', '--no-color']);
     assert.equal(r.exitCode, 0, r.stderr);
     assert.match(r.stdout, /No changes\. 3 VM\(s\) match the configuration\./);
+    for (const n of NAMES)
+      assert.match(r.stderr, new RegExp(`vm\\.${n}: the source is unchanged since its inspection`));
+    assert.doesNotMatch(r.stderr, /inspecting the guest/);
   });
 });

@@ -7,7 +7,7 @@ import type { GuestFamily } from '../family.js';
 import { applyRegistryEdit, verifyRegistryEdit } from './hive-edit.js';
 import { inspectWindows } from './inspect.js';
 import { planWindows } from './plan.js';
-import { openVirtioWin } from './virtio-win.js';
+import { openVirtioWin, virtioWinStamp } from './virtio-win.js';
 
 const MIB = 2 ** 20;
 
@@ -16,7 +16,7 @@ export const windows: GuestFamily<WindowsGuestFacts> = {
   handles: (osType) => osType === 'windows',
   inspect: inspectWindows,
   plan: planWindows,
-  inspectionReadsHost: true,
+  hostInputs: (policy, configDir) => virtioWinStamp(policy.virtio_win ?? '', configDir),
   fixMounts: (guest) => [
     { mountpoint: '/C', device: guest.root },
     ...(guest.esp ? [{ mountpoint: '/ESP', device: guest.esp }] : []),

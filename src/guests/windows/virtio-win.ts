@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import type { OsFacts, VirtioFile, VirtioWinFacts } from '../../model/guest-facts.js';
 import { findTool } from '../../tools/locate.js';
 import { UserError } from '../../util/errors.js';
-import { sha256 } from '../../util/hash.js';
+import { hashOf, sha256 } from '../../util/hash.js';
 
 /** The block driver Windows must load at boot for a virtio-blk disk. */
 export const BOOT_DRIVER = 'viostor';
@@ -97,6 +97,19 @@ export async function openVirtioWin(
     );
   }
   return { root, kind: 'iso', close: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** What inspection's facts depend on here, cheaply: the path, and the size and time of the ISO or of
+ *  every file in the unpacked tree (a replaced or updated virtio-win changes it). */
+export function virtioWinStamp(source: string, configDir: string): string {
+  if (!source) return '';
+  const path = resolve(configDir, source);
+  if (!existsSync(path)) return `${path}: missing`;
+  const stamp = (file: string) => {
+    const s = statSync(file);
+    return [relative(path, file), s.size, s.mtimeMs];
+  };
+  return hashOf([path, ...(statSync(path).isDirectory() ? walk(path).sort() : [path]).map(stamp)]);
 }
 
 function walk(dir: string): string[] {
