@@ -44,6 +44,9 @@ async function builders(repo: string, rounds: number): Promise<Record<string, un
       );
       times.push(seconds);
       results.forEach((r, i) => {
+        // guestfish_in_order's relaunches (lib.sh): the appliance named the guest's disk out of order.
+        const relaunched = (r.all ?? '').split('\n').filter((l) => l.includes('launching again')).length;
+        if (relaunched) console.log(`  round ${round}: ${BUILDERS[i]}: ${relaunched} appliance(s) launched again`);
         if (r.exitCode === 0) return;
         failures++;
         console.log(`  round ${round}: ${BUILDERS[i]} failed (exit ${r.exitCode}):\n    ${tail(r.all ?? '')}`);
