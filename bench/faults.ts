@@ -1,11 +1,13 @@
 // Kill -9 anywhere, in full: 20 seeded points (H2K_KILL_SEED, default 1; H2K_KILL_POINTS) across a
 // whole apply of the Debian fixture from a real vcsim with the boot test on (H2K_KILL_BOOT=0: off),
-// each resumed until done and checked against an uninterrupted run (test/e2e/kill-anywhere.ts).
+// each resumed until done and checked against an uninterrupted local conversion of the same disk
+// (test/e2e/kill-anywhere.ts, shared-debian.ts).
 // Prints every point, the stage it hit, and the count that passed. H2K_KILL_ONLY=4,9 runs only
 // those points of the seeded sequence (to re-run one). Run nothing else that mounts FUSE meanwhile:
 // the check for leftover mounts looks at the whole machine.
 import { debianFixture } from '../test/fixtures/debian-guest.js';
-import { describePoint, killPoints, referenceRun, runPoint, vsphereScenario } from '../test/e2e/kill-anywhere.js';
+import { describePoint, killPoints, referenceFrom, runPoint, vsphereScenario } from '../test/e2e/kill-anywhere.js';
+import { debianConversion } from '../test/e2e/shared-debian.js';
 
 export async function benchFaults(): Promise<Record<string, unknown>> {
   const seed = Number(process.env.H2K_KILL_SEED ?? 1);
@@ -15,8 +17,8 @@ export async function benchFaults(): Promise<Record<string, unknown>> {
   const scenario = await vsphereScenario(await debianFixture(), { boot });
   const out: Record<string, unknown> = {};
   try {
-    const reference = await referenceRun(scenario);
-    out['uninterrupted apply'] = `${reference.seconds.toFixed(1)} s (boot test ${boot ? 'on' : 'off'})`;
+    const reference = await referenceFrom(scenario, await debianConversion());
+    out['uninterrupted plan + apply (local)'] = `${reference.seconds.toFixed(1)} s (boot test ${boot ? 'on' : 'off'})`;
     let passed = 0;
     let ran = 0;
     const stages: Record<string, number> = {};

@@ -3,8 +3,8 @@
 // --unit: only the files that need no appliance and no VM (everything outside test/e2e/), for the
 // edit loop. PATTERNs keep the files whose path contains one of them. Each file's wall time and the
 // total are printed on stderr at the end (scripts/file-times.mjs).
-import { readdirSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
@@ -63,6 +63,9 @@ if (selected.length === 0) {
 // Two files side by side by default (one per core here): the e2e files spend most of their time in
 // single-threaded TCG guests. H2K_TEST_CONCURRENCY=1 runs them one at a time.
 const concurrency = Math.min(Number(process.env.H2K_TEST_CONCURRENCY) || 2, availableParallelism());
+// What the files of one run share (test/e2e/shared-debian.ts: one conversion of the Debian
+// fixture that several files assert on); removed when the run passes, unless H2K_KEEP_TEST_DIRS.
+process.env.H2K_TEST_RUN_DIR = mkdtempSync(join(tmpdir(), 'h2k-run-'));
 // node:test's run() starts the files in the order given (`node --test FILES` sorts them by name).
 const stream = run({ files: selected, concurrency });
 // A file is reported as a test of its own (named by its path): only the tests in it count as run.
@@ -80,6 +83,8 @@ stream.on('end', () => {
     console.error('run-tests: no test ran');
     process.exitCode = 1;
   }
+  if (!process.exitCode && !process.env.H2K_KEEP_TEST_DIRS)
+    rmSync(process.env.H2K_TEST_RUN_DIR, { recursive: true, force: true });
 });
 // spec is a class on Node 20; should a later Node export a ready reporter instead, that is used.
 const specReporter = () => {

@@ -19,7 +19,7 @@ import type { BootEvidence } from '../guests/family.js';
 import { type ProbeReport, parseProbe } from '../model/boot-probe.js';
 import type { HardwareFacts } from '../model/facts.js';
 import { type NicIntent, staticAddresses } from '../model/guest-network.js';
-import { guestfsEnv } from '../tools/guestfs-backend.js';
+import { hostAccel } from '../tools/guestfs-backend.js';
 import { findOvmf, findTool } from '../tools/locate.js';
 import { qemuImg } from '../tools/qemu-img.js';
 import { dhcpAcks, sourceAddresses } from './net-capture.js';
@@ -44,16 +44,9 @@ export interface BootVerdict {
   accel: string;
 }
 
-/** KVM where it works; this machine's libguestfs probe tells whether KVM hangs here. */
+/** KVM where it works (H2K_ACCEL overrides). */
 export async function chooseAccel(): Promise<string> {
-  if (process.env.H2K_ACCEL) return process.env.H2K_ACCEL;
-  if (!existsSync('/dev/kvm')) return 'tcg';
-  try {
-    const { env } = await guestfsEnv();
-    return env.LIBGUESTFS_BACKEND_SETTINGS?.includes('force_tcg') ? 'tcg' : 'kvm';
-  } catch {
-    return 'tcg';
-  }
+  return process.env.H2K_ACCEL ?? (await hostAccel());
 }
 
 /** What the firmware prints on the serial port when it finds nothing to boot, whatever the guest. */

@@ -68,6 +68,10 @@ export interface FleetApplyOptions {
 export class FleetDispatch {
   private readonly followers = new Map<string, (e: ApplyEvent) => void>();
   private readonly sent: string[] = [];
+  /** Jobs are sent one after another, in the plan's order, which is the order workers take them
+   *  in (pg-boss orders by creation time: sent at once, they would be taken as their transactions
+   *  happened to start). */
+  private sending: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly queue: FleetQueue,
@@ -90,10 +94,11 @@ export class FleetDispatch {
       source_limit: this.opts.sourceLimit,
       vm,
     };
-    const id = await this.queue.send(job, {
-      expireInSeconds: this.opts.expireInSeconds,
-      retryLimit: this.opts.retryLimit,
-    });
+    const sent = this.sending.then(() =>
+      this.queue.send(job, { expireInSeconds: this.opts.expireInSeconds, retryLimit: this.opts.retryLimit }),
+    );
+    this.sending = sent.catch(() => undefined);
+    const id = await sent;
     this.sent.push(id);
     this.followers.set(id, emit);
     try {

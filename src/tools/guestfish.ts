@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type GuestfsEnv, guestfsEnv } from './guestfs-backend.js';
+import { type GuestfsEnv, guestfsEnv, hostAccel } from './guestfs-backend.js';
 import { findTool } from './locate.js';
 import { reaped, reapWithUs } from './reaper.js';
 import { NoSpaceError, fullWatch } from '../util/files.js';
@@ -29,6 +29,19 @@ export class GuestfishError extends Error {
   }
 }
 
+class LaunchTimeout extends Error {
+  constructor(seconds: number) {
+    super(`the libguestfs appliance did not come up in ${seconds} s`);
+  }
+}
+
+/** How long an appliance launch may take: 13–40 s under TCG here, minutes on a host loaded with
+ *  other appliances; H2K_APPLIANCE_LAUNCH_TIMEOUT (seconds) sets it. */
+export function launchTimeoutSeconds(): number {
+  const set = Number(process.env.H2K_APPLIANCE_LAUNCH_TIMEOUT);
+  return set > 0 ? set : 300;
+}
+
 export class GuestfishSession {
   /** Commands run, for --debug and for counting launches in benchmarks. */
   readonly log: string[] = [];
@@ -47,7 +60,25 @@ export class GuestfishSession {
     return GuestfishSession.appliancePids.size;
   }
 
+  /** An appliance launched with the disks. A launch that does not finish in launchTimeoutSeconds()
+   *  (a hung appliance kernel: seen once under TCG, both vCPUs spinning for 20 minutes before any
+   *  disk was read) is killed and launched once more; a second one is an error. */
   static async launch(disks: GuestDisk[], opts: { readonly: boolean; discard?: boolean }): Promise<GuestfishSession> {
+    try {
+      return await GuestfishSession.start(disks, opts);
+    } catch (err) {
+      if (!(err instanceof LaunchTimeout)) throw err;
+      process.stderr.write(`warning: ${err.message}; launching it once more\n`);
+    }
+    try {
+      return await GuestfishSession.start(disks, opts);
+    } catch (err) {
+      if (err instanceof LaunchTimeout) throw new Error(`${err.message}, twice`);
+      throw err;
+    }
+  }
+
+  private static async start(disks: GuestDisk[], opts: { readonly: boolean; discard?: boolean }) {
     const bin = findTool('guestfish');
     if (!bin) throw new Error('guestfish not found: install libguestfs-tools (npm run setup)');
     const { env } = await guestfsEnv();
@@ -61,9 +92,12 @@ export class GuestfishSession {
         ];
         await s.run('add-drive', d.path, ...params);
       }
-      // FIX rebuilds initramfs images, which is CPU work: give that appliance the host's cores.
-      if (!opts.readonly) await s.run('set-smp', String(Math.min(4, availableParallelism())));
-      await s.run('run');
+      // FIX rebuilds initramfs images, which is CPU work: on KVM that appliance gets the host's
+      // cores. Not under TCG: there a FIX took as long with two vCPUs as with one (72 s), and the
+      // one appliance seen hung at boot had two.
+      if (!opts.readonly && (await hostAccel()) === 'kvm')
+        await s.run('set-smp', String(Math.min(4, availableParallelism())));
+      await s.bounded(launchTimeoutSeconds(), () => s.run('run'));
       const pid = Number((await s.run('get-pid')).trim());
       if (Number.isInteger(pid) && pid > 0) {
         GuestfishSession.appliancePids.add(pid);
@@ -76,6 +110,23 @@ export class GuestfishSession {
       throw err;
     }
     return s;
+  }
+
+  /** `step`, or a LaunchTimeout once it took `seconds`: guestfish and its appliance are killed then. */
+  private async bounded<T>(seconds: number, step: () => Promise<T>): Promise<T> {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.shell.kill();
+    }, seconds * 1000);
+    try {
+      return await step();
+    } catch (err) {
+      if (timedOut) throw new LaunchTimeout(seconds);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async run(...command: string[]): Promise<string> {
@@ -269,6 +320,23 @@ export class GuestfishShell {
       await new Promise<void>((resolve) => (this.waiting = resolve));
       this.waiting = undefined;
     }
+  }
+
+  /** Kills guestfish and the processes it started (its appliance's qemu, libguestfs's recovery
+   *  process) at once. */
+  kill(): void {
+    let children: string[] = [];
+    try {
+      children = readFileSync(`/proc/${this.pid}/task/${this.pid}/children`, 'utf8').split(' ').filter(Boolean);
+    } catch {
+      // gone already
+    }
+    for (const pid of [...children.map(Number), this.pid])
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
   }
 
   /** Ends guestfish (its input closed) and waits for it; the appliance goes with it. */

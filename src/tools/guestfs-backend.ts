@@ -90,3 +90,14 @@ export function describeEnv(env: GuestfsEnv): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
 }
+
+/** KVM where it works; this machine's libguestfs probe tells whether KVM hangs here. */
+export async function hostAccel(): Promise<'kvm' | 'tcg'> {
+  if (!existsSync('/dev/kvm')) return 'tcg';
+  try {
+    const { env } = await guestfsEnv();
+    return env.LIBGUESTFS_BACKEND_SETTINGS?.includes('force_tcg') ? 'tcg' : 'kvm';
+  } catch {
+    return 'tcg';
+  }
+}

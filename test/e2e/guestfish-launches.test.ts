@@ -1,7 +1,9 @@
 // Launches are counted from the appliance processes libguestfs reports having started, not
-// declared: a second launch shows as a second count.
+// declared: a second launch shows as a second count. A launch that does not come up in time is
+// killed with its appliance and tried once more (a hung appliance kernel cannot be caused at will:
+// a timeout shorter than any launch stands in for one).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -26,5 +28,28 @@ describe('libguestfs launch count', () => {
       }
     }
     assert.notEqual(pids[0], pids[1]);
+  });
+
+  it('a launch past its time is killed with its qemu, launched once more, then an error', async () => {
+    const disk = join(tempDir(), 'hung-launch.qcow2');
+    await execa('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M']);
+    process.env.H2K_APPLIANCE_LAUNCH_TIMEOUT = '3';
+    try {
+      await assert.rejects(
+        GuestfishSession.launch([{ path: disk, format: 'qcow2' }], { readonly: true }),
+        /^Error: the libguestfs appliance did not come up in 3 s, twice$/,
+      );
+    } finally {
+      delete process.env.H2K_APPLIANCE_LAUNCH_TIMEOUT;
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+    const using = readdirSync('/proc').filter((p) => {
+      try {
+        return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(disk);
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(using, [], 'a process still holds the disk');
   });
 });

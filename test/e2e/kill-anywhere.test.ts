@@ -14,12 +14,13 @@ import {
   describePoint,
   helpersOf,
   killPoints,
-  referenceRun,
+  referenceFrom,
   resumeUntilDone,
   runPoint,
   signalledApply,
   vsphereScenario,
 } from './kill-anywhere.js';
+import { debianConversion } from './shared-debian.js';
 
 // A new seed each day by default: over many runs the sample covers the whole apply; a failure names
 // its seed, and H2K_KILL_SEED=<seed> replays it.
@@ -31,11 +32,11 @@ describe(
   { timeout: 60 * 60_000 },
   () => {
     let scenario: Scenario;
-    let reference: Awaited<ReturnType<typeof referenceRun>>;
+    let reference: Awaited<ReturnType<typeof referenceFrom>>;
 
     before(async () => {
       scenario = await vsphereScenario(await debianFixture(), { boot: false });
-      reference = await referenceRun(scenario);
+      reference = await referenceFrom(scenario, await debianConversion());
     });
     after(async () => scenario?.stop());
 

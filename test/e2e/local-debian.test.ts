@@ -1,70 +1,44 @@
 // End to end on the real fixture: plan (golden, normalised) → apply → boot test on virtio; the
 // unfixed source must NOT boot; a re-plan says no changes; the source is never written; drift of an
-// output and of the source after the conversion. The source is a copy of the fixture's disk (the
-// last test changes its time).
+// output and of the source after the conversion. The plan and the apply are the run's shared
+// conversion of the fixture (shared-debian.ts), which the fleet and faults files compare with;
+// its source is a copy of the fixture's disk (the last test here changes its time).
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileSha256 } from '../../src/util/files.js';
-import { h2k, tempDir, writeConfig } from '../helpers.js';
-import { bootUnfixed } from './unfixed-boot.js';
 import { golden, normalise } from '../golden.js';
-import { debianFixture } from '../fixtures/debian-guest.js';
-
-const config = (fixture: string, policy: string) => ({
-  'main.h2k.hcl': `source "local" "fx" {
-  directory = "${fixture}"
-}
-
-policy "p" {
-  output_dir = "./out"
-${policy}}
-
-vm "debian" {
-  source = source.local.fx
-  disks  = ["debian-vmware-sparse.vmdk"]
-  policy = policy.p
-  cpus   = 2
-  memory = 1024
-  nics   = [{ mac = "00:50:56:8a:12:34", network = "default" }]
-}
-`,
-});
+import { h2k } from '../helpers.js';
+import { type DebianConversion, debianConversion, debianUnfixedBoot } from './shared-debian.js';
 
 describe('local source end to end (real fixture, real tools)', { timeout: 40 * 60_000 }, () => {
-  let disks: string;
+  let shared: DebianConversion;
   let source: string;
   let sourceSha: string;
   let dir: string;
 
-  before(async () => {
-    disks = tempDir('h2k-disks-');
-    source = join(disks, 'debian-vmware-sparse.vmdk');
-    copyFileSync(join(await debianFixture(), 'debian-vmware-sparse.vmdk'), source);
-    sourceSha = await fileSha256(source);
-    dir = writeConfig(config(disks, '  boot_timeout = 900\n'));
-  });
-
   it('the unfixed source does not boot on virtio', async () => {
-    const v = await bootUnfixed({ images: [source], guest: { root: '/dev/sda1', bootloader: '/boot/grub/grub.cfg' } });
+    const v = await debianUnfixedBoot();
     assert.equal(v.passed, false);
     assert.equal(v.failure, 'the initramfs could not find the root disk');
-    assert.match(readFileSync(v.serialLog, 'latin1'), /ALERT!\s+\/dev\/sda1 does not exist/);
+    assert.match(v.serial, /ALERT!\s+\/dev\/sda1 does not exist/);
   });
 
   it('plan: exact guest diffs and findings (golden text and JSON), exit 2 with -detailed-exitcode', async () => {
-    const r = await h2k(['plan', dir, '-out', join(dir, 'plan.json'), '-detailed-exitcode', '--no-color']);
+    shared = await debianConversion();
+    ({ dir, source, sourceSha } = shared);
+    const r = shared.plan;
     assert.equal(r.exitCode, 2, r.stderr);
-    golden('local-debian.plan.txt', normalise(r.stdout, disks, dir));
-    golden('local-debian.plan.json', normalise(readFileSync(join(dir, 'plan.json'), 'utf8'), disks, dir));
+    golden('local-debian.plan.txt', normalise(r.stdout, shared.disks, dir));
+    golden('local-debian.plan.json', normalise(readFileSync(join(dir, 'plan.json'), 'utf8'), shared.disks, dir));
     assert.match(r.stdout, /-\/dev\/disk\/by-path\/pci-0000:03:00\.0-scsi-0:0:0:0-part1 \/ ext4/);
     assert.match(r.stdout, /\+UUID=[0-9a-f-]{36} \/ ext4/);
     assert.equal(await fileSha256(source), sourceSha, 'plan wrote to the source');
   });
 
   it('apply the plan file: fixed, converted, boots on virtio, valid libvirt XML', async () => {
-    const r = await h2k(['apply', join(dir, 'plan.json'), '--no-color']);
+    const r = shared.apply;
     assert.equal(r.exitCode, 0, r.stderr);
     assert.match(r.stderr, /fix: done in [\d.]+ s \(10 change\(s\), 1 libguestfs launch\)/);
     assert.match(
