@@ -64,18 +64,14 @@ export class GuestfishSession {
    *  (a hung appliance kernel: seen once under TCG, both vCPUs spinning for 20 minutes before any
    *  disk was read) is killed and launched once more; a second one is an error. */
   static async launch(disks: GuestDisk[], opts: { readonly: boolean; discard?: boolean }): Promise<GuestfishSession> {
-    try {
-      return await GuestfishSession.start(disks, opts);
-    } catch (err) {
-      if (!(err instanceof LaunchTimeout)) throw err;
-      process.stderr.write(`warning: ${err.message}; launching it once more\n`);
-    }
-    try {
-      return await GuestfishSession.start(disks, opts);
-    } catch (err) {
-      if (err instanceof LaunchTimeout) throw new Error(`${err.message}, twice`);
-      throw err;
-    }
+    for (let attempt = 1; ; attempt++)
+      try {
+        return await GuestfishSession.start(disks, opts);
+      } catch (err) {
+        if (!(err instanceof LaunchTimeout)) throw err;
+        if (attempt === 2) throw new Error(`${err.message}, twice`);
+        process.stderr.write(`warning: ${err.message}; launching it once more\n`);
+      }
   }
 
   private static async start(disks: GuestDisk[], opts: { readonly: boolean; discard?: boolean }) {

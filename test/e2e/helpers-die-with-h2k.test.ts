@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
+import { processAlive } from '../../src/util/processes.js';
 import { REPO, tempDir } from '../helpers.js';
 
 const DRIVER = join(REPO, 'dist', 'test', 'e2e', 'session-driver.js');
@@ -35,15 +36,6 @@ function descendants(root: number): Map<number, string> {
   return out;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** h2k's guestfish: the program alone, no arguments (its commands come on stdin). */
 const isGuestfish = (cmdline: string) => /(^|\/)guestfish$/.test(cmdline);
 const isAppliance = (cmdline: string) => /(^|\/)qemu-system/.test(cmdline);
@@ -70,7 +62,7 @@ async function signalled(disk: string, point: Point, signal: NodeJS.Signals, mod
     child.kill(signal);
     await exited;
     // The watcher polls once a second; guestfish waits for its appliance to stop.
-    const left = () => [...seen].filter(([pid]) => alive(pid));
+    const left = () => [...seen].filter(([pid]) => processAlive(pid));
     for (const end = Date.now() + 15_000; left().length && Date.now() < end;)
       await new Promise((r) => setTimeout(r, 200));
     return { seen: [...seen.values()], left: left().map(([pid, n]) => `${pid} ${n.slice(0, 60)}`) };

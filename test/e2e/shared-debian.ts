@@ -11,12 +11,13 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileSha256 } from '../../src/util/files.js';
+import { processAlive } from '../../src/util/processes.js';
 import { debianFixture } from '../fixtures/debian-guest.js';
 import { h2k, tempDir } from '../helpers.js';
 import { fixedPaths, guestContent } from './kill-anywhere.js';
 import { bootUnfixed } from './unfixed-boot.js';
 
-export const DEBIAN_DISK = 'debian-vmware-sparse.vmdk';
+const DEBIAN_DISK = 'debian-vmware-sparse.vmdk';
 
 export interface Run {
   exitCode: number;
@@ -41,7 +42,7 @@ export interface DebianConversion {
   content: Record<string, string>;
 }
 
-export const debianConfig = (disks: string) => ({
+const debianConfig = (disks: string) => ({
   'main.h2k.hcl': `source "local" "fx" {
   directory = "${disks}"
 }
@@ -124,18 +125,9 @@ async function waitFor<T>(name: string, record: string, claim: string): Promise<
     if (existsSync(join(claim, 'failed')))
       throw new Error(`the shared ${name} failed in another test file:\n${readFileSync(join(claim, 'failed'))}`);
     const pid = Number(existsSync(join(claim, 'pid')) ? readFileSync(join(claim, 'pid'), 'utf8') : NaN);
-    if (pid && !alive(pid) && !existsSync(record))
+    if (pid && !processAlive(pid) && !existsSync(record))
       throw new Error(`the test file making the shared ${name} (pid ${pid}) ended without it`);
     await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -6,20 +6,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { LockInfo } from '../../model/state.js';
 import { UserError } from '../../util/errors.js';
+import { processAlive } from '../../util/processes.js';
 import { type HeldLock, newLockInfo } from '../backend.js';
 import { stateDir } from './paths.js';
 
 export function lockPath(configDir: string): string {
   return join(stateDir(configDir), 'state.lock');
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function readLock(configDir: string): LockInfo | undefined {
@@ -55,7 +47,7 @@ export class StateLock implements HeldLock {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const holder = readLock(configDir);
-      if (holder && holder.host === hostname() && !alive(holder.pid))
+      if (holder && holder.host === hostname() && !processAlive(holder.pid))
         throw new UserError(
           `the state is locked by ${holder.operation} (lock ID ${holder.id}), whose process ${holder.pid} on ` +
             `this host no longer runs`,
