@@ -89,8 +89,8 @@ export class GuestfishSession {
         await s.run('add-drive', d.path, ...params);
       }
       // FIX rebuilds initramfs images, which is CPU work: on KVM that appliance gets the host's
-      // cores. Not under TCG: there a FIX took as long with two vCPUs as with one (72 s), and the
-      // one appliance seen hung at boot had two.
+      // cores. Not under TCG: there D's FIX was no faster with two vCPUs (docs/benchmarks.md), and
+      // the one appliance seen hung before reading its disk had two.
       if (!opts.readonly && (await hostAccel()) === 'kvm')
         await s.run('set-smp', String(Math.min(4, availableParallelism())));
       await s.bounded(launchTimeoutSeconds(), () => s.run('run'));
