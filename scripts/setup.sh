@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every system dependency h2k needs, idempotently: Debian packages, then govc + vcsim
 # 0.24.2 built offline from Debian's govmomi source package. Safe to run again: it skips what is
-# already present. Tools land in $H2K_TOOLS_DIR (default ~/.cache/h2k/tools).
+# already present. Tools land in $H2K_TOOLS_DIR (default ~/.cache/h2k/tools). With the argument
+# `packages` it installs the Debian packages and stops.
 set -euo pipefail
 
 TOOLS_DIR="${H2K_TOOLS_DIR:-$HOME/.cache/h2k/tools}"
@@ -33,6 +34,9 @@ install_packages() {
 }
 
 install_packages "${APT_PACKAGES[@]}"
+# `setup.sh packages`: the Debian packages only (what the fixture builders need), so .ci/run can
+# start the builders while the rest is built.
+if [ "${1:-}" = packages ]; then exit 0; fi
 
 build_govmomi() {
   if [ -x "$TOOLS_DIR/bin/govc" ] && [ -x "$TOOLS_DIR/bin/vcsim" ]; then

@@ -124,20 +124,39 @@ export async function resumeUntilDone(dir: string, env: Record<string, string>):
   throw new Error('apply did not finish in 3 runs after the kill');
 }
 
-/** What FIX left in the guest: each changed file's sha256 and each initramfs's member names (its
- *  bytes hold build times, so two correct runs differ there). */
+/** What FIX left in the guest: each changed file's sha256 (a link: its target) and each initramfs's
+ *  member names (its bytes hold build times, so two correct runs differ there). */
 export async function guestContent(image: string, paths: string[]): Promise<Record<string, string>> {
-  const g = await GuestfishSession.launch([{ path: image, format: 'qcow2' }], { readonly: true });
+  return (await guestContents([image], paths))[0];
+}
+
+/** guestContent of several converted disks, read in one appliance. */
+export async function guestContents(images: string[], paths: string[]): Promise<Record<string, string>[]> {
+  const g = await GuestfishSession.launch(
+    images.map((path) => ({ path, format: 'qcow2' })),
+    { readonly: true },
+  );
   try {
-    await g.run('mount-ro', '/dev/sda1', '/');
-    const out: Record<string, string> = {};
-    for (const p of paths) {
-      const exists = (await g.run('exists', p)).trim() === 'true';
-      out[p] = exists ? (await g.run('checksum', 'sha256', p)).trim() : '(absent)';
+    const all: Record<string, string>[] = [];
+    for (const i of images.keys()) {
+      const at = `/d${i}`;
+      await g.run('mkmountpoint', at);
+      await g.run('mount-ro', `/dev/sd${'abcdefgh'[i]}1`, at);
+      const out: Record<string, string> = {};
+      for (const p of paths) {
+        // A link is its target (the guest's root is not the appliance's: /dev/null would be read there).
+        if ((await g.run('is-symlink', at + p)).trim() === 'true')
+          out[p] = `-> ${(await g.run('readlink', at + p)).trim()}`;
+        else if ((await g.run('exists', at + p)).trim() === 'true')
+          out[p] = (await g.run('checksum', 'sha256', at + p)).trim();
+        else out[p] = '(absent)';
+      }
+      const initrds = (await g.run('glob-expand', `${at}/boot/initrd.img-*`)).split('\n').filter(Boolean);
+      for (const f of initrds)
+        out[f.slice(at.length)] = (await initramfsFiles((await g.readBytes(f))!)).sort().join(' ');
+      all.push(out);
     }
-    const initrds = (await g.run('glob-expand', '/boot/initrd.img-*')).split('\n').filter(Boolean);
-    for (const i of initrds) out[i] = (await initramfsFiles((await g.readBytes(i))!)).sort().join(' ');
-    return out;
+    return all;
   } finally {
     await g.close();
   }
