@@ -2,6 +2,9 @@
 import { Errors, flush, run as oclifRun } from '@oclif/core';
 import { normalizeArgv } from './cli/argv.js';
 
+// oclif takes the commands from the file package.json names (oclif.commands): the bundle of this one.
+export { COMMANDS } from './commands/index.js';
+
 export async function run(argv: string[]): Promise<void> {
   try {
     await oclifRun(normalizeArgv(argv), import.meta.url);

@@ -23,10 +23,14 @@ interface Entry {
 
 let program: string | undefined;
 
-/** sha256 over h2k's own compiled files: facts from another build may differ (its inspection did). */
+/** sha256 over h2k's own compiled code: facts from another build may differ (its inspection did). Run
+ *  as the CLI, this module is part of the bundle (dist/h2k.mjs, scripts/bundle.mjs), the whole
+ *  program in one file; imported by the tests, it is one of the .js files under dist/src. */
 function programHash(): string {
   if (program) return program;
-  const root = dirname(dirname(fileURLToPath(import.meta.url)));
+  const self = fileURLToPath(import.meta.url);
+  if (self.endsWith('.mjs')) return (program = sha256(readFileSync(self)));
+  const root = dirname(dirname(self));
   const files: string[] = [];
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1)))

@@ -140,26 +140,28 @@ import { Sensitive } from ${JSON.stringify(join(REPO, 'dist/src/schema/values.js
 const b = new PgBackend({ type: 'pg', conn_str: new Sensitive(process.env.H2K_VAR_pg_conn), schema_name: 'locks' });
 const l = await b.lock('apply');
 console.log(l.info.id);
-setTimeout(async () => { await l.release(); await b.close(); }, Number(process.argv[2]));`,
+process.stdin.once('data', async () => { await l.release(); await b.close(); process.exit(0); });`,
     );
-    const hold = (ms: number) => {
-      const c = spawn(process.execPath, [holder, String(ms)], {
+    // The holder keeps the lock until a line on its stdin (a timer would race a loaded host).
+    const hold = () => {
+      const c = spawn(process.execPath, [holder], {
         env: { ...process.env, ...env() },
-        stdio: ['ignore', 'pipe', 'inherit'],
+        stdio: ['pipe', 'pipe', 'inherit'],
       });
       return new Promise<{ id: string; child: typeof c }>((r) =>
         c.stdout.once('data', (d: Buffer) => r({ id: d.toString().trim(), child: c })),
       );
     };
-    const { id, child } = await hold(5000);
+    const { id, child } = await hold();
     const busy = await h2k(['state', 'rm', 'vm.x', dir], { env: env() });
     assert.equal(busy.exitCode, 1);
     assert.match(
       busy.stderr,
       new RegExp(`is locked by apply by \\S+@\\S+ \\(pid ${child.pid}, since \\S+, lock ID ${id}\\)`),
     );
+    child.stdin!.write('release\n');
     await new Promise((r) => child.once('exit', r));
-    const { id: deadId, child: dead } = await hold(60_000);
+    const { id: deadId, child: dead } = await hold();
     dead.kill('SIGKILL');
     await new Promise((r) => dead.once('exit', r));
     const stale = await h2k(['state', 'rm', 'vm.x', dir], { env: env() });
