@@ -32,6 +32,7 @@ const E2E_ORDER = [
   'windows',
   'fleet',
   'kill-anywhere',
+  'sigterm-in-fix',
   'more-sources',
   'local-debian',
   'vsphere-debian',
@@ -40,6 +41,7 @@ const E2E_ORDER = [
   'enterprise-layout',
   'stale-plan',
   'bad-input',
+  'vmware-left-unfixed',
 ];
 // The unit files longest first too (measured on an idle host: 84, 60, 34, 30 and 28 s; the rest
 // under 16 s): in path order the two longest started last and ran alone at the end.
