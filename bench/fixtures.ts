@@ -68,9 +68,7 @@ function v2vInput(fixture: string, disks: string[], uefi: boolean): string[] {
 async function boots(vm: VmPlan, images: string[], format: string, workDir: string): Promise<string> {
   const guest = vm.facts.guest!;
   const v = await bootTest({
-    images,
-    format,
-    hw: vm.facts.hardware,
+    machine: { name: 'bench', disks: images, format, hw: vm.facts.hardware },
     evidence: familyForGuest(guest).boot,
     prepare: (layers) => prepareBootOverlays(layers, guest),
     ...(vm.network ? { network: vm.network } : {}),

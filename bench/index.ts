@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, printed as figures and ratios against a peer in the same run.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchBootPaths } from './boot-paths.js';
 import { benchFaults } from './faults.js';
 import { benchFixtures } from './fixtures.js';
 import { benchFleet } from './fleet.js';
@@ -20,6 +21,7 @@ const benches: [string, () => Promise<Record<string, unknown>>][] = [
   ['vsphere', () => benchVsphere(repo)],
   ['sources', () => benchSources(repo)],
   ['fixtures', () => benchFixtures(repo)],
+  ['boot-paths', () => benchBootPaths(repo)],
   ['faults', () => benchFaults()],
   ['fleet', () => benchFleet(repo)],
   // Only when named: `npm run bench stress` (H2K_STRESS_PARTS=builders or appliances for one half).

@@ -3,6 +3,7 @@
 // --unit: only the files that need no appliance and no VM (everything outside test/e2e/), for the
 // edit loop. PATTERNs keep the files whose path contains one of them. Each file's wall time and the
 // total are printed on stderr at the end (scripts/file-times.mjs).
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,9 @@ if (selected.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
+// The boot tests run their machines through libvirtd (as the domains h2k ships): started here
+// when the run has e2e files and none answers.
+if (selected.some(isE2e)) execFileSync('bash', ['scripts/start-libvirtd.sh'], { stdio: 'inherit' });
 // Two files side by side by default (one per core here): the e2e files spend most of their time in
 // single-threaded TCG guests. H2K_TEST_CONCURRENCY=1 runs them one at a time.
 const concurrency = Math.min(Number(process.env.H2K_TEST_CONCURRENCY) || 2, availableParallelism());

@@ -97,7 +97,7 @@ export function exampleFiles(): string[] {
 
 /** A configuration directory with one local source over `fixture` and one VM of `disks` booted with
  *  1024 MiB; `vmExtra` adds lines to the vm block. */
-export function localVmConfig(fixture: string, vm: string, disks: string[], vmExtra = ''): string {
+export function localVmConfig(fixture: string, vm: string, disks: string[], vmExtra = '', policyExtra = ''): string {
   return writeConfig({
     'main.h2k.hcl': `source "local" "fx" {
   directory = "${fixture}"
@@ -106,7 +106,7 @@ export function localVmConfig(fixture: string, vm: string, disks: string[], vmEx
 policy "p" {
   output_dir   = "./out"
   boot_timeout = 900
-}
+${policyExtra}}
 
 vm "${vm}" {
   source = source.local.fx

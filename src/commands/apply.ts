@@ -140,9 +140,7 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
         }
         this.out(p.green(`Apply complete: ${result.vms.length} VM(s) converted.`));
         for (const vm of result.vms)
-          this.out(
-            `  ${vm.address}: ${[...vm.outputs.disks.map((d) => d.path), vm.outputs.domain_xml.path].join(', ')}`,
-          );
+          this.out(`  ${vm.address}: ${[...vm.outputs.disks, ...vm.outputs.files].map((f) => f.path).join(', ')}`);
     }
   }
 }

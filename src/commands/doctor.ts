@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { execa } from 'execa';
 import { H2kCommand } from '../cli/base-command.js';
+import { libvirtUnavailable } from '../outputs/libvirt/transient.js';
 import { EXIT } from '../util/errors.js';
 import { type ProbeResult, describeEnv, guestfsEnv } from '../tools/guestfs-backend.js';
 import { findApplianceKernel, findOvmf, findTool } from '../tools/locate.js';
@@ -151,6 +152,20 @@ Exit status: 0 when everything required is usable, 1 otherwise.`;
               'vSphere plans cannot read disks remotely without it (load the fuse module, or give the container ' +
               '--device /dev/fuse)',
           },
+    );
+    // VALIDATE boots the shipped libvirt domain in libvirtd; without one it boots through qemu directly.
+    const noLibvirt = await libvirtUnavailable();
+    checks.push(
+      noLibvirt
+        ? {
+            name: 'libvirtd',
+            ok: false,
+            required: false,
+            hint:
+              `${noLibvirt}: the boot test then runs qemu directly, not the domain h2k ships (install ` +
+              'libvirt-daemon-system; without systemd start `virtlogd -d` and `libvirtd -d`)',
+          }
+        : { name: 'libvirtd', ok: true, required: false, path: process.env.LIBVIRT_DEFAULT_URI ?? 'default URI' },
     );
     const kernel = findApplianceKernel();
     checks.push(

@@ -1,8 +1,8 @@
-// Boots an image through its own bootloader on virtio (q35, virtio-blk, virtio-net with user
-// networking) and decides from evidence whether it works. Everything happens on throwaway overlays:
-// a preparation layer (the family's probe, and the kernel console on the serial port, since real
-// guests print nothing there), then an empty layer the guest boots on; the image stays
-// byte-identical. The verdict needs all of:
+// Boots a VM's images through their own bootloader as the libvirt domain h2k ships for them (q35,
+// virtio disks, every NIC, on user networking) and decides from evidence whether it works.
+// Everything happens on throwaway overlays: a preparation layer (the family's probe, and the kernel
+// console on the serial port, since real guests print nothing there), then an empty layer the guest
+// boots on; the image stays byte-identical. The verdict needs all of:
 //   - default target: the probe found the guest's default systemd target active,
 //   - root read-write: the probe found / mounted rw, and the guest wrote to its disk (the boot layer
 //     gained data),
@@ -17,8 +17,11 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { dirname, join } from 'node:path';
 import type { BootEvidence } from '../guests/family.js';
 import { type ProbeReport, parseProbe } from '../model/boot-probe.js';
-import type { HardwareFacts } from '../model/facts.js';
 import { type NicIntent, staticAddresses } from '../model/guest-network.js';
+import type { Domain } from '../outputs/libvirt/domain.js';
+import { shippedDomain } from '../outputs/libvirt/index.js';
+import type { MachineSpec } from '../outputs/output.js';
+import { libvirtUnavailable, startTransient, validationDomain } from '../outputs/libvirt/transient.js';
 import { hostAccel } from '../tools/guestfs-backend.js';
 import { findOvmf, findTool } from '../tools/locate.js';
 import { qemuImg } from '../tools/qemu-img.js';
@@ -41,7 +44,11 @@ export interface BootVerdict {
   network?: { ip: string; how: 'DHCP lease' | 'in use' | 'static, in use' };
   failure?: string;
   serialLog: string;
+  /** The console when the verdict was reached (PNG), where libvirt could take it. */
+  screenshot?: string;
   accel: string;
+  /** What ran the machine: libvirt, or qemu directly and why. */
+  via: string;
 }
 
 /** KVM where it works (H2K_ACCEL overrides). */
@@ -111,12 +118,20 @@ export function judge(
   };
 }
 
-/** `images`: every disk of the VM, boot disk first; `evidence`: what the guest's family prints;
- *  `prepare`: readies the preparation layers (one per disk) before the boot. */
+/** A booting machine, however it was started. */
+interface Machine {
+  stopped(): string | undefined;
+  screenshot?(path: string): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/** `machine`: the VM as its outputs describe it (its disks are the images booted, on overlays);
+ *  `evidence`: what the guest's family prints; `prepare`: readies the preparation layers (one per
+ *  disk) before the boot. The machine boots through libvirtd (the shipped domain, transient, see
+ *  outputs/libvirt/transient.ts); where no libvirtd answers, through qemu directly, and the
+ *  verdict says so. */
 export async function bootTest(opts: {
-  images: string[];
-  format: string;
-  hw: HardwareFacts;
+  machine: MachineSpec;
   evidence: BootEvidence;
   prepare: (layers: string[]) => Promise<void>;
   /** The network the guest's configuration intends (the plan's `network`). */
@@ -124,75 +139,45 @@ export async function bootTest(opts: {
   timeoutSec: number;
   workDir: string;
 }): Promise<BootVerdict> {
-  const qemu = findTool('qemu-system-x86_64');
-  if (!qemu) throw new Error('qemu-system-x86_64 not found: install qemu-system-x86 (npm run setup)');
   mkdirSync(opts.workDir, { recursive: true });
-  const named = (base: string) => opts.images.map((_, i) => join(opts.workDir, `${base}${i ? `-disk${i}` : ''}.qcow2`));
+  const images = opts.machine.disks;
+  const domain = shippedDomain(opts.machine);
+  const named = (base: string) => images.map((_, i) => join(opts.workDir, `${base}${i ? `-disk${i}` : ''}.qcow2`));
   const prepared = named('boot-prepared');
   const overlays = named('boot-overlay');
   const serialLog = join(opts.workDir, 'boot-serial.log');
-  const pcap = join(opts.workDir, 'boot-net.pcap');
-  for (const f of [...prepared, ...overlays, serialLog, pcap]) rmSync(f, { force: true });
+  const pcaps = domain.nics.map((_, i) => join(opts.workDir, `boot-net${i ? `-nic${i}` : ''}.pcap`));
+  const screen = join(opts.workDir, 'boot-screen.png');
+  for (const f of [...prepared, ...overlays, serialLog, screen, ...pcaps]) rmSync(f, { force: true });
   for (const [i, p] of prepared.entries())
-    await qemuImg(['create', '-q', '-f', 'qcow2', '-F', opts.format, '-b', opts.images[i], p]);
+    await qemuImg(['create', '-q', '-f', 'qcow2', '-F', opts.machine.format, '-b', images[i], p]);
   await opts.prepare(prepared);
   for (const [i, o] of overlays.entries())
     await qemuImg(['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', prepared[i], o]);
   const accel = await chooseAccel();
-  const mac = opts.hw.nics[0]?.mac ?? '52:54:00:12:34:56';
-  const args = [
-    '-machine',
-    `q35,accel=${accel}`,
-    '-m',
-    String(opts.hw.memory_mib),
-    '-smp',
-    String(opts.hw.cpus),
-    '-display',
-    'none',
-    '-no-reboot',
-    '-monitor',
-    'none',
-    '-serial',
-    `file:${serialLog}`,
-    ...overlays.flatMap((o, i) => [
-      '-drive',
-      `file=${o},if=none,id=d${i},format=qcow2,discard=unmap`,
-      '-device',
-      `virtio-blk-pci,drive=d${i}${i === 0 ? ',bootindex=0' : ''}`,
-    ]),
-    '-netdev',
-    'user,id=n0',
-    '-device',
-    `virtio-net-pci,netdev=n0,mac=${mac}`,
-    '-object',
-    `filter-dump,id=f0,netdev=n0,file=${pcap}`,
-  ];
-  if (accel === 'kvm') args.push('-cpu', 'host');
-  if (opts.hw.firmware === 'uefi') {
-    const ovmf = findOvmf();
-    if (!ovmf) throw new Error('UEFI guest but no OVMF firmware: install ovmf (npm run setup)');
-    // A fresh variable store: the VMware NVRAM and its boot entries do not come along.
-    const vars = join(opts.workDir, 'OVMF_VARS.fd');
-    copyFileSync(ovmf.vars, vars);
-    args.push(
-      '-drive',
-      `if=pflash,format=raw,readonly=on,file=${ovmf.code}`,
-      '-drive',
-      `if=pflash,format=raw,file=${vars}`,
-    );
-  }
+  const noLibvirt = await libvirtUnavailable();
+  const via = noLibvirt ? `qemu (${noLibvirt})` : 'libvirt';
   const started = Date.now();
-  const child = spawn(qemu, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  reapWithUs(child.pid);
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  let exited = false;
-  child.on('exit', () => {
-    exited = true;
-    reaped(child.pid);
-  });
+  const machine: Machine = noLibvirt
+    ? startQemu(domain, { overlays, serialLog, pcaps, accel, workDir: opts.workDir })
+    : await startTransient(
+        validationDomain(
+          domain,
+          {
+            name: `h2k-validate-${domain.name}-${process.pid}`,
+            overlays,
+            serialLog,
+            pcaps,
+            nvram: join(opts.workDir, 'boot-VARS.fd'),
+            accel,
+          },
+          { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+        ),
+        opts.workDir,
+      );
   let failure: string | undefined;
   let verdict: ReturnType<typeof judge> | undefined;
+  let screenshot: string | undefined;
   // A full filesystem pauses the VM (qemu's default): that is no boot failure, and no reason to
   // wait out the timeout. Full on two checks in a row, the stage fails with ENOSPC instead.
   const full = fullWatch([dirname(overlays[0])]);
@@ -211,17 +196,18 @@ export async function bootTest(opts: {
       if (probe.ended) {
         // Give the capture a moment to hold the probe's own traffic.
         await new Promise((r) => setTimeout(r, 1000));
-        verdict = judge(probe, capture(pcap), await overlayHasData(overlays[0]), opts.network);
+        verdict = judge(probe, capture(pcaps), await overlayHasData(overlays[0]), opts.network);
         break;
       }
-      if (exited) {
-        failure = `qemu exited early: ${stderr.trim().split('\n').pop() ?? ''}`;
+      const stopped = machine.stopped();
+      if (stopped) {
+        failure = stopped;
         break;
       }
     }
+    if (machine.screenshot && (await machine.screenshot(screen))) screenshot = screen;
   } finally {
-    child.kill('SIGKILL');
-    await new Promise((r) => (exited ? r(undefined) : child.once('exit', r)));
+    await machine.stop();
     for (const o of [...overlays, ...prepared]) rmSync(o, { force: true });
   }
   const checks = verdict?.checks ?? {
@@ -240,7 +226,7 @@ export async function bootTest(opts: {
   const network = verdict?.network;
   writeFileSync(
     join(opts.workDir, 'boot-verdict.json'),
-    `${JSON.stringify({ passed, checks, network, failure, accel }, null, 2)}\n`,
+    `${JSON.stringify({ passed, checks, network, failure, accel, via }, null, 2)}\n`,
   );
   const seconds = (Date.now() - started) / 1000;
   return {
@@ -250,14 +236,94 @@ export async function bootTest(opts: {
     ...(network ? { network } : {}),
     ...(failure ? { failure } : {}),
     serialLog,
+    ...(screenshot ? { screenshot } : {}),
     accel,
+    via,
   };
 }
 
-function capture(pcap: string): { acks: { ip: string }[]; sources: Set<string> } {
-  if (!existsSync(pcap)) return { acks: [], sources: new Set() };
-  const bytes = readFileSync(pcap);
-  return { acks: dhcpAcks(bytes), sources: sourceAddresses(bytes) };
+/** The machine without libvirt: qemu with the domain's hardware on the same overlays, user
+ *  networking and capture per NIC, the serial console into a file. */
+function startQemu(
+  domain: Domain,
+  o: { overlays: string[]; serialLog: string; pcaps: string[]; accel: string; workDir: string },
+): Machine {
+  const qemu = findTool('qemu-system-x86_64');
+  if (!qemu) throw new Error('qemu-system-x86_64 not found: install qemu-system-x86 (npm run setup)');
+  const args = [
+    '-machine',
+    `q35,accel=${o.accel}`,
+    '-m',
+    String(domain.memory_mib),
+    '-smp',
+    String(domain.cpus),
+    '-display',
+    'none',
+    '-vga',
+    'std',
+    '-no-reboot',
+    '-monitor',
+    'none',
+    '-serial',
+    `file:${o.serialLog}`,
+    ...o.overlays.flatMap((file, i) => [
+      '-drive',
+      `file=${file},if=none,id=d${i},format=qcow2,discard=unmap`,
+      '-device',
+      `virtio-blk-pci,drive=d${i}${i === 0 ? ',bootindex=0' : ''}`,
+    ]),
+    ...domain.nics.flatMap((n, i) => [
+      '-netdev',
+      `user,id=n${i}`,
+      '-device',
+      `${n.model === 'virtio' ? 'virtio-net-pci' : n.model},netdev=n${i},mac=${n.mac}`,
+      '-object',
+      `filter-dump,id=f${i},netdev=n${i},file=${o.pcaps[i]}`,
+    ]),
+    '-object',
+    'rng-random,id=rng0,filename=/dev/urandom',
+    '-device',
+    'virtio-rng-pci,rng=rng0',
+  ];
+  if (o.accel === 'kvm') args.push('-cpu', 'host');
+  if (domain.firmware === 'uefi') {
+    const ovmf = findOvmf();
+    if (!ovmf) throw new Error('UEFI guest but no OVMF firmware: install ovmf (npm run setup)');
+    // A fresh variable store: the VMware NVRAM and its boot entries do not come along.
+    const vars = join(o.workDir, 'OVMF_VARS.fd');
+    copyFileSync(ovmf.vars, vars);
+    args.push(
+      '-drive',
+      `if=pflash,format=raw,readonly=on,file=${ovmf.code}`,
+      '-drive',
+      `if=pflash,format=raw,file=${vars}`,
+    );
+  }
+  const child = spawn(qemu, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  reapWithUs(child.pid);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+    reaped(child.pid);
+  });
+  return {
+    stopped: () => (exited ? `qemu exited early: ${stderr.trim().split('\n').pop() ?? ''}` : undefined),
+    stop: async () => {
+      child.kill('SIGKILL');
+      await new Promise((r) => (exited ? r(undefined) : child.once('exit', r)));
+    },
+  };
+}
+
+/** Every NIC's DHCP acknowledgements and packet sources, together. */
+function capture(pcaps: string[]): { acks: { ip: string }[]; sources: Set<string> } {
+  const bytes = pcaps.filter((p) => existsSync(p)).map((p) => readFileSync(p));
+  return {
+    acks: bytes.flatMap((b) => dhcpAcks(b)),
+    sources: new Set(bytes.flatMap((b) => [...sourceAddresses(b)])),
+  };
 }
 
 async function overlayHasData(overlay: string): Promise<boolean> {

@@ -13,7 +13,8 @@ export interface Workspace {
   /** One qcow2 overlay per disk, in disk order. */
   overlays: string[];
   outDisks: string[];
-  outXml: string;
+  /** The outputs' files, as the plan lists them. */
+  outFiles: string[];
 }
 
 /** `stateDir`: where h2k keeps its own files for the configuration. */
@@ -24,7 +25,7 @@ export function workspace(configDir: string, stateDir: string, address: string, 
     fetchDir: join(stateDir, 'fetch', vmSlug(address)),
     overlays: outputs.disks.map((_, i) => join(dir, i === 0 ? 'overlay.qcow2' : `overlay-disk${i}.qcow2`)),
     outDisks: outputs.disks.map((d) => resolve(configDir, d.path)),
-    outXml: resolve(configDir, outputs.domain_xml.path),
+    outFiles: outputs.files.map((f) => resolve(configDir, f.path)),
   };
 }
 

@@ -28,7 +28,7 @@ export interface InspectionHost {
   configDir: string;
 }
 
-/** What the libvirt domain needs for a family beyond the hardware. */
+/** What the KVM machine needs for a family beyond the hardware (its outputs describe it so). */
 export interface DomainHints {
   /** Windows keeps the hardware clock in local time. */
   clock: 'utc' | 'localtime';

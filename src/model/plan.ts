@@ -3,10 +3,12 @@
 import type { DiskFacts, HardwareFacts, SourceFingerprint, SourceHardware } from './facts.js';
 import type { GuestFacts, GuestFile } from './guest-facts.js';
 import type { NicIntent } from './guest-network.js';
+import type { OutputName } from './outputs.js';
 import type { SourceFacts } from './source-facts.js';
 
-/** 1.1: snake_case fact keys, one output per disk, typed guest files, a plan mode. */
-export const PLAN_FORMAT_VERSION = '1.1';
+/** 1.2: outputs as a list of files by output (was domain_xml). 1.1: snake_case fact keys, one output
+ *  per disk, typed guest files, a plan mode. */
+export const PLAN_FORMAT_VERSION = '1.2';
 
 export const STAGES = ['fetch', 'flatten', 'inspect', 'plan', 'fix', 'convert', 'validate'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -87,7 +89,8 @@ export interface PlannedFacts {
 export interface VmOutputs {
   /** One converted image per source disk, in the VM's disk order. */
   disks: { path: string; format: 'qcow2' | 'raw' }[];
-  domain_xml: { path: string };
+  /** What each of the policy's outputs writes beside the disks (src/outputs/). */
+  files: { output: OutputName; path: string }[];
 }
 
 export interface VmPlan {

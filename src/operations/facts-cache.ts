@@ -45,9 +45,7 @@ function programHash(): string {
 /** Everything the inspection of these disks depends on besides their content's fingerprint; `host`
  *  stamps the host files inspection reads under the VM's policy (guests/registry.ts). */
 export function factsKey(s: SourceVmFacts, host: string): string {
-  // Allocated bytes are how the host stores a file, not what the guest holds (see plan-vm's settled).
-  const disks = s.disks.map((d) => ({ ...d, allocated_bytes: 0 }));
-  return hashOf({ program: programHash(), source: s.source, disks, fingerprint: s.fingerprint, host });
+  return hashOf({ program: programHash(), source: s.source, disks: s.disks, fingerprint: s.fingerprint, host });
 }
 
 const entryPath = (configDir: string, address: string) =>

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { Stage, VmPlan } from '../model/plan.js';
 import type { StageResult, VmState } from '../model/state.js';
 import { configHash } from '../schema/config-hash.js';
+import { STAGE_MODULES } from '../stages/index.js';
 import type { Config } from '../schema/config.js';
 import type { Claim, FleetQueue } from '../state/pg/queue.js';
 import { StateStore } from '../state/store.js';
@@ -34,11 +35,6 @@ interface Progress {
   event: ApplyEvent;
 }
 
-/** Stages whose results stay on the host that ran them (the fetched files and the overlays are in
- *  the configuration's .h2k/ workspace); CONVERT and VALIDATE produce outputs in output_dir, which
- *  a fleet shares. */
-const HOST_LOCAL: ReadonlySet<Stage> = new Set(['fetch', 'flatten', 'inspect', 'plan', 'fix']);
-
 /** The actions still to run: from the first one not recorded done with its input hash — done on
  *  this host, for a stage whose result stays on its host, unless a later stage that wrote to the
  *  shared output_dir (CONVERT) already consumed it. */
@@ -46,11 +42,12 @@ export function remainingActions(vm: VmPlan, recorded: VmState | undefined, host
   const acts = vm.actions;
   const result = (i: number): StageResult | undefined => recorded?.stages[acts[i].stage];
   const doneAnywhere = (i: number) => result(i)?.status === 'done' && result(i)?.input_hash === acts[i].input_hash;
-  const doneHere = (i: number) => doneAnywhere(i) && (!HOST_LOCAL.has(acts[i].stage) || result(i)?.host === host);
+  const doneHere = (i: number) =>
+    doneAnywhere(i) && (!STAGE_MODULES[acts[i].stage].hostLocal || result(i)?.host === host);
   let prefix = 0;
   while (prefix < acts.length && doneAnywhere(prefix)) prefix++;
   let from = 0;
-  for (let i = 0; i < prefix; i++) if (!HOST_LOCAL.has(acts[i].stage)) from = i + 1;
+  for (let i = 0; i < prefix; i++) if (!STAGE_MODULES[acts[i].stage].hostLocal) from = i + 1;
   while (from < acts.length && doneHere(from)) from++;
   return acts.slice(from);
 }

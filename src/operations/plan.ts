@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { Drift, Plan, PlanMode, VmPlan } from '../model/plan.js';
 import { assemblePlan } from '../planner/plan.js';
 import { type Room, planVm } from '../planner/plan-vm.js';
+import { PIPELINE } from '../stages/index.js';
 import { sourceDriver } from '../providers/registry.js';
 import { configHash } from '../schema/config-hash.js';
 import { addressIn, selectTargets } from '../schema/config-vm.js';
@@ -80,12 +81,21 @@ export async function makePlan(config: Config, state: StateStore, opts: PlanOpti
       },
       recorded: replaced ? {} : refreshed.recorded,
       ...space(resolve(config.dir, g.vm.policy.output_dir), stateDir(config.dir)),
+      pipeline: PIPELINE,
     });
-    // A converted VM whose source no longer matches: say so, besides planning it again.
-    const flattenAgain = vmPlan.actions.some((a) => a.stage === 'flatten');
-    if (!replaced && refreshed.recorded.flatten?.status === 'done' && flattenAgain)
-      drift.push({ vm: g.vm.address, stage: 'flatten', problem: 'the source changed since it was converted' });
+    // A stage done before and planned again may mean drift (FLATTEN: the source changed since it
+    // was converted): say so, besides planning it again.
+    if (!replaced)
+      for (const s of PIPELINE)
+        if (
+          s.redoneMeans &&
+          refreshed.recorded[s.stage]?.status === 'done' &&
+          vmPlan.actions.some((a) => a.stage === s.stage)
+        )
+          drift.push({ vm: g.vm.address, stage: s.stage, problem: s.redoneMeans });
     plans.push(vmPlan);
   }
-  return { plan: assemblePlan({ ...base, vms: plans, drift }), warnings };
+  const policies = new Map(gathered.map((g) => [g.vm.address, g.vm.policy]));
+  const acknowledges = (vm: string, code: string) => policies.get(vm)?.acknowledge.includes(code) ?? false;
+  return { plan: assemblePlan({ ...base, vms: plans, drift, acknowledges }), warnings };
 }

@@ -18,10 +18,12 @@ import {
 } from '../model/plan.js';
 import type { PlannedEdits } from '../guests/family.js';
 import { familyOf } from '../guests/registry.js';
+import { OUTPUTS } from '../outputs/registry.js';
 import type { VmConfig } from '../schema/config.js';
 import { hashOf, sha256 } from '../util/hash.js';
 import { spaceFinding } from './findings.js';
 import { kvmHardware } from './kvm-hardware.js';
+import type { StagePlan, StagePlanContext } from './stage-plan.js';
 
 export interface PlanVmInput {
   vm: VmConfig;
@@ -33,6 +35,8 @@ export interface PlanVmInput {
   recorded: Partial<Record<Stage, StageRecord>>;
   /** Where apply writes, when known: the output directory and the workspace (fetched copies, overlays). */
   space?: { output: Room; work: Room };
+  /** The stages in order (src/stages/). */
+  pipeline: readonly StagePlan[];
 }
 
 /** Free bytes of a filesystem, and which one it is. */
@@ -41,16 +45,19 @@ export interface Room {
   device: number;
 }
 
-/** What the plan's actions write: CONVERT up to the disks' allocated bytes in output_dir; in the
- *  workspace FETCH a copy as much again, and FIX what it writes into the overlays. Where both are
- *  one filesystem, they add up. A stage the plan does not redo writes nothing. */
+/** What the plan's actions write, by the stages' own declarations: into output_dir, and into the
+ *  workspace (fetched copies, overlays). Where both are one filesystem, they add up. A stage the plan
+ *  does not redo writes nothing. */
 function spaceFindings(input: PlanVmInput, outputDir: string, runs: Set<Stage>): RawFinding[] {
   if (!input.space) return [];
-  const allocated = input.facts.disks.reduce((n, d) => n + d.allocated_bytes, 0);
-  const guest = input.facts.guest;
-  const outBytes = runs.has('convert') ? allocated : 0;
-  const workBytes =
-    (runs.has('fetch') ? allocated : 0) + (guest && runs.has('fix') ? familyOf(guest).fixWriteBytes(guest) : 0);
+  let outBytes = 0;
+  let workBytes = 0;
+  for (const s of input.pipeline) {
+    if (!s.writes || !runs.has(s.stage)) continue;
+    const bytes = s.writes.bytes(input.facts.disks, input.facts.guest);
+    if (s.writes.place === 'output') outBytes += bytes;
+    else workBytes += bytes;
+  }
   const { output, work } = input.space;
   const needs =
     work.device === output.device
@@ -81,7 +88,7 @@ export function guestEdits(guest: GuestFacts | undefined, vm: VmConfig, nics: Ni
   return familyOf(guest).plan(guest, vm.policy, nics);
 }
 
-/** Disk 0 is <vm>.<ext>, disk N is <vm>-disk<N>.<ext>, in the VM's disk order. */
+/** Disk 0 is <vm>.<ext>, disk N is <vm>-disk<N>.<ext>, in the VM's disk order; then each output's files. */
 export function plannedOutputs(vm: VmConfig, diskCount: number): VmOutputs {
   const slug = vmSlug(vm.address);
   const format = vm.policy.output_format === 'raw' ? 'raw' : 'qcow2';
@@ -90,22 +97,15 @@ export function plannedOutputs(vm: VmConfig, diskCount: number): VmOutputs {
     path: at(`${slug}${i === 0 ? '' : `-disk${i}`}.${format}`),
     format,
   })) as VmOutputs['disks'];
-  return { disks, domain_xml: { path: at(`${slug}.xml`) } };
-}
-
-/** The facts without the disks' allocated bytes: how the host's filesystem stores a file, which
- *  it may change without any write to it (a fresh copy's extent metadata, measured +4 KiB on a
- *  VHDX planned right after qemu-img wrote it), not what the guest holds. */
-function settled(facts: VmFacts): VmFacts {
-  return { ...facts, disks: facts.disks.map((d) => ({ ...d, allocated_bytes: 0 })) };
+  const files = vm.policy.outputs.flatMap((output) =>
+    OUTPUTS[output].files(slug).map((f) => ({ output, path: at(f) })),
+  );
+  return { disks, files };
 }
 
 export function planVm(input: PlanVmInput): VmPlan {
   const { vm, facts, fingerprint, recorded } = input;
   const outputs = plannedOutputs(vm, facts.disks.length);
-  const format = outputs.disks[0].format;
-  const outDisks = outputs.disks.map((d) => d.path);
-  const outXml = outputs.domain_xml.path;
   const hardware = kvmHardware(vm, facts.hardware, facts.guest?.firmware);
   const {
     edits,
@@ -139,43 +139,36 @@ export function planVm(input: PlanVmInput): VmPlan {
       acknowledged: vm.policy.acknowledge.includes('firmware-mismatch'),
     });
 
-  // Each stage's input hash covers what it depends on, so a change upstream redoes everything after.
-  const { boot_timeout: timeout, compress, trim } = vm.policy;
-  const boot = vm.policy.boot_test && !untestable;
-  const written = outDisks.join(', ');
-  const stageInputs: [Stage, unknown, string][] = [];
-  if (input.source.fetch) stageInputs.push(['fetch', fingerprint, input.source.fetch]);
-  stageInputs.push(
-    ['flatten', fingerprint, 'qcow2 overlay over the source chain; the source is only read'],
-    ['inspect', settled(facts), 'confirm the source still matches the facts this plan used'],
-    ['plan', { edits, findings }, 'record the accepted plan for this VM'],
-    ['fix', edits, `${edits.length} change(s) inside the guest, in one libguestfs session`],
-    [
-      'convert',
-      { format, compress, trim, outDisks },
-      `write ${written} (${format}${compress ? ', compressed' : ''}), allocated blocks only`,
-    ],
-    [
-      'validate',
-      { boot, timeout, hw: hardware, outXml, ...(network ? { network } : {}) },
-      boot
-        ? `qemu-img check, boot test (≤ ${timeout} s), libvirt XML ${outXml}`
-        : `qemu-img check, libvirt XML ${outXml} (${untestable ? 'no boot test: see the warning' : 'boot test off'})`,
-    ],
-  );
+  // Each stage's input hash covers what it depends on and everything upstream, so a change upstream
+  // redoes everything after.
+  const context: StagePlanContext = {
+    vm,
+    facts,
+    fingerprint,
+    ...(input.source.fetch ? { fetch: input.source.fetch } : {}),
+    edits,
+    findings,
+    outputs,
+    hardware,
+    ...(network ? { network } : {}),
+    boot: { on: vm.policy.boot_test && !untestable, ...(untestable ? { untestable } : {}) },
+  };
   const actions: Action[] = [];
   let upstream = '';
   let redo = false;
   let previous: string | undefined;
-  for (const [stage, inputs, reason] of stageInputs) {
-    const inputHash = hashOf({ upstream, inputs });
+  for (const s of input.pipeline) {
+    const planned = s.plan(context);
+    if (!planned) continue;
+    const inputHash = hashOf({ upstream, inputs: planned.inputs });
     upstream = inputHash;
-    const rec = recorded[stage];
+    const rec = recorded[s.stage];
     redo ||= !(rec?.status === 'done' && rec.input_hash === inputHash);
-    const id = `${vm.address}:${stage}`;
+    const id = `${vm.address}:${s.stage}`;
     if (redo) {
       const depends_on = previous && actions.some((a) => a.id === previous) ? [previous] : [];
-      actions.push({ id, stage, input_hash: inputHash, depends_on, reason, ...(stage === 'fix' ? { edits } : {}) });
+      const edits = planned.edits ? { edits: planned.edits } : {};
+      actions.push({ id, stage: s.stage, input_hash: inputHash, depends_on, reason: planned.reason, ...edits });
     }
     previous = id;
   }

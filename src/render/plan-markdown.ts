@@ -54,8 +54,8 @@ export function renderPlanMarkdown(plan: Plan): string {
     const stages = vm.actions.map((a) => a.stage).join(' → ') || 'no changes';
     out.push(`<details><summary><code>${vm.address}</code>: ${stages}</summary>`, '');
     const disks = vm.outputs.disks.map((d) => `\`${d.path}\` (${d.format})`).join(', ');
-    out.push(`Output: ${disks}, \`${vm.outputs.domain_xml.path}\``, '');
-    const fix = vm.actions.find((a) => a.stage === 'fix');
+    out.push(`Output: ${[disks, ...vm.outputs.files.map((f) => `\`${f.path}\` (${f.output})`)].join(', ')}`, '');
+    const fix = vm.actions.find((a) => a.edits);
     if (fix?.edits?.length) out.push('**Guest changes**', '', ...fix.edits.map(editMarkdown), '');
     if (vm.findings.length) {
       out.push('**Findings**', '');

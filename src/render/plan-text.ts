@@ -85,7 +85,7 @@ function factLines(vm: VmPlan): string[] {
     }),
     g ? `  guest: ${g.os.distro} ${g.os.product}, ${g.firmware}${root}` : '  guest: not inspected (-inspect=false)',
     ...(vm.network ?? []).map((n) => `  network: ${describeIntent(n)}`),
-    `  output: ${outputs}, ${vm.outputs.domain_xml.path}`,
+    `  output: ${[outputs, ...vm.outputs.files.map((f) => `${f.path} (${f.output})`)].join(', ')}`,
   ];
 }
 

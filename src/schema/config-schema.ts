@@ -1,5 +1,6 @@
 // The JSON Schema of an evaluated configuration: one definition per block body. Validation,
 // policy defaults and `h2k schema` all read this one object.
+import { OUTPUT_NAMES, type OutputName } from '../model/outputs.js';
 import type { SourceSchema } from './source-types.js';
 const NAME = '^[A-Za-z_][A-Za-z0-9_-]*$';
 
@@ -9,7 +10,16 @@ const policyProperties = {
     type: 'string',
     minLength: 1,
     default: './output',
-    description: 'Where converted disks and libvirt XML go (relative to the configuration directory).',
+    description: "Where converted disks and the outputs' files go (relative to the configuration directory).",
+  },
+  outputs: {
+    type: 'array',
+    items: { enum: [...OUTPUT_NAMES] },
+    uniqueItems: true,
+    default: ['libvirt'],
+    description:
+      'What is written beside the disks: "libvirt" (a domain XML to virsh define), "kubevirt" (a VirtualMachine ' +
+      'and its DataVolumes); [] for the disks only.',
   },
   compress: { type: 'boolean', default: false, description: 'Compress qcow2 output (slower to write, smaller).' },
   trim: { type: 'boolean', default: true, description: 'Discard unused guest blocks before conversion.' },
@@ -49,7 +59,11 @@ const policyProperties = {
     description: 'Seconds the boot test may take.',
   },
   firmware: { enum: ['auto', 'bios', 'uefi'], default: 'auto', description: 'auto: use what inspection finds.' },
-  mac: { enum: ['preserve', 'regenerate'], default: 'preserve', description: 'MAC addresses in the libvirt XML.' },
+  mac: {
+    enum: ['preserve', 'regenerate'],
+    default: 'preserve',
+    description: 'MAC addresses of the KVM NICs, in every output.',
+  },
   allow_power_off: {
     type: 'boolean',
     default: false,
@@ -237,6 +251,7 @@ export function configSchema(sourceTypes: SourceSchema[]) {
 export type PolicySettings = {
   output_format: 'qcow2' | 'raw';
   output_dir: string;
+  outputs: OutputName[];
   compress: boolean;
   trim: boolean;
   fstab_mode: 'uuid' | 'partuuid' | 'label' | 'keep';

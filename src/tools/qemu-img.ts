@@ -39,6 +39,17 @@ export async function infoChain(path: string, format?: string): Promise<QemuImgI
   return Array.isArray(parsed) ? parsed : [parsed];
 }
 
+/** The bytes of guest data an image (with its backing chain) holds: its data extents as qemu-img
+ *  map reports them. A property of the image, unlike `actual-size` (the host file's st_blocks, which
+ *  the host filesystem changes after writeback without any write to the file). */
+export async function dataBytes(path: string, format: string): Promise<number> {
+  const r = await qemuImg(['map', '-U', '--output=json', '-f', format, path], { reject: false });
+  if (r.exitCode !== 0) throw new Error(r.stderr.trim().split('\n').pop() ?? 'qemu-img map failed');
+  return (JSON.parse(r.stdout) as { length: number; data: boolean }[])
+    .filter((e) => e.data)
+    .reduce((n, e) => n + e.length, 0);
+}
+
 /** qemu-img check: undefined when the image is consistent, else the first problem it reports. */
 export async function checkImage(path: string, format: string): Promise<string | undefined> {
   const r = await qemuImg(['check', '-U', '-f', format, path], { reject: false });

@@ -31,7 +31,7 @@ describe(
     before(async () => {
       fixture = await enterpriseFixture();
       for (const d of DISKS) shas[d] = await fileSha256(join(fixture, d));
-      dir = localVmConfig(fixture, 'el', DISKS);
+      dir = localVmConfig(fixture, 'el', DISKS, '', '  outputs      = ["libvirt", "kubevirt"]\n');
     });
 
     it('the unfixed source does not boot on KVM: a fresh NVRAM finds no loader', async () => {
@@ -81,10 +81,13 @@ describe(
       assert.match(
         r.stderr,
         new RegExp(
-          String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): default target, root read-write,` +
+          String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(libvirt, \w+\): default target, ` +
+            String.raw`root read-write,` +
             String.raw` fstab mounted, network 192\.168\.60\.30 \(static, in use\)\)`,
         ),
       );
+      // The KubeVirt manifest for the same machine: two DataVolumes, EFI without Secure Boot.
+      golden('enterprise-layout.kubevirt.yaml', readFileSync(join(dir, 'out', 'kubevirt', 'el.yaml'), 'utf8'));
       const xml = readFileSync(join(dir, 'out', 'el.xml'), 'utf8');
       assert.match(xml, /<os firmware="efi">/);
       const targets = [...xml.matchAll(/<source file="([^"]+)"\/>\s*<target dev="(vd[a-z])"/g)].map((m) => [

@@ -199,8 +199,8 @@ describe(
       assert.match(
         r.stderr,
         new RegExp(
-          String.raw`vm\.vmware_left: validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): default ` +
-            String.raw`target, root read-write, fstab mounted, network 10\.0\.2\.15 \(DHCP lease\)\)`,
+          String.raw`vm\.vmware_left: validate: done in [\d.]+ s \(boot test passed in \d+ s \(libvirt, \w+\): ` +
+            String.raw`default target, root read-write, fstab mounted, network 10\.0\.2\.15 \(DHCP lease\)\)`,
         ),
       );
       const acks = dhcpAcks(readFileSync(join(dir, '.h2k', 'work', 'vmware_left', 'boot-net.pcap')));

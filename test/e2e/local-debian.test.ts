@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { Plan } from '../../src/model/plan.js';
+import { kubevirt } from '../../src/outputs/kubevirt/index.js';
 import { fileSha256 } from '../../src/util/files.js';
 import { golden, normalise } from '../golden.js';
 import { h2k } from '../helpers.js';
@@ -44,7 +46,8 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
     assert.match(
       r.stderr,
       new RegExp(
-        String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): default target, root read-write,` +
+        String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(libvirt, \w+\): default target, ` +
+          String.raw`root read-write,` +
           String.raw` fstab mounted, network 10\.0\.2\.15 \(DHCP lease\)\)`,
       ),
     );
@@ -66,6 +69,60 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
     assert.match(xml, /<type arch="x86_64" machine="q35">hvm<\/type>/);
     assert.doesNotMatch(xml, /firmware="efi"/);
     assert.equal(await fileSha256(source), sourceSha, 'apply wrote to the source');
+  });
+
+  it('the machine that booted is the machine shipped: the transient domain differs only where a test must', () => {
+    const line = (l: string) => l.trim();
+    const shipped = readFileSync(join(dir, 'out', 'debian.xml'), 'utf8')
+      .split('\n')
+      .map(line);
+    const booted = readFileSync(join(dir, '.h2k', 'work', 'debian', 'boot-domain.xml'), 'utf8')
+      .split('\n')
+      .map(line);
+    const onlyShipped = shipped.filter((l) => !booted.includes(l));
+    assert.deepEqual(onlyShipped, [
+      '<domain type="kvm">',
+      '<name>debian</name>',
+      ...(booted.some((l) => l.startsWith('<domain type="kvm"')) ? [] : ['<cpu mode="host-model"/>']),
+      `<source file="${join(dir, 'out', 'debian.qcow2')}"/>`,
+      '<interface type="network">',
+      '<source network="default"/>',
+      '<serial type="pty">',
+    ]);
+    const onlyBooted = booted.filter((l) => !shipped.includes(l));
+    for (const l of onlyBooted)
+      assert.ok(
+        [
+          /^<domain type="(kvm|qemu)" xmlns:qemu=/,
+          /^<name>h2k-validate-debian-\d+<\/name>$/,
+          /^<cpu mode="custom" match="exact">$|^<model fallback="forbid">qemu64<\/model>$|^<\/cpu>$/,
+          /^<source file=".*\/boot-overlay\.qcow2"\/>$/,
+          /^<interface type="user">$/,
+          /^<serial type="file">$/,
+          /^<source path=".*\/boot-serial\.log"\/>$/,
+          /^<\/?seclabel|^<label>/,
+          /^<\/?qemu:(commandline|arg)/,
+        ].some((re) => re.test(l)),
+        `the booted domain has ${l}`,
+      );
+    // The console as the verdict found it, kept for the report.
+    const stages = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8')).vms['vm.debian'].stages;
+    assert.equal(stages.validate.details.boot_test.via, 'libvirt');
+    const png = readFileSync(join(dir, stages.validate.details.boot_test.screenshot));
+    assert.equal(png.subarray(1, 4).toString(), 'PNG');
+  });
+
+  it("KubeVirt: D's manifest from its plan (golden)", () => {
+    const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as Plan;
+    const vm = plan.vms['vm.debian'];
+    const [yaml] = kubevirt.render({
+      name: 'debian',
+      disks: vm.outputs.disks.map((d) => join(dir, d.path)),
+      format: vm.outputs.disks[0].format,
+      diskBytes: vm.facts.disks.map((d) => d.virtual_bytes),
+      hw: vm.facts.hardware,
+    });
+    golden('local-debian.kubevirt.yaml', yaml);
   });
 
   it('a second plan says no changes, and a second apply does nothing', async () => {

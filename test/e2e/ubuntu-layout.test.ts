@@ -70,7 +70,8 @@ describe(
       assert.match(
         r.stderr,
         new RegExp(
-          String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): default target, root read-write,` +
+          String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(libvirt, \w+\): default target, ` +
+            String.raw`root read-write,` +
             String.raw` fstab mounted, network 192\.168\.50\.20 \(static, in use\)\)`,
         ),
       );

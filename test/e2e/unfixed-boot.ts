@@ -21,18 +21,21 @@ export function bootUnfixed(opts: {
     bootloader: { kind: 'grub2', config: opts.guest.bootloader },
   } as unknown as PlannedGuest;
   return bootTest({
-    images: opts.images,
     evidence: linux.boot,
     prepare: (layers) => prepareBootOverlays(layers, planned),
-    format: 'vmdk',
     timeoutSec: 600,
     workDir: tempDir(),
     ...(opts.network ? { network: opts.network } : {}),
-    hw: {
-      cpus: 2,
-      memory_mib: 1024,
-      firmware: opts.firmware ?? 'bios',
-      nics: [{ mac: '52:54:00:00:00:01', model: 'virtio' }],
+    machine: {
+      name: 'unfixed',
+      disks: opts.images,
+      format: 'vmdk',
+      hw: {
+        cpus: 2,
+        memory_mib: 1024,
+        firmware: opts.firmware ?? 'bios',
+        nics: [{ mac: '52:54:00:00:00:01', model: 'virtio' }],
+      },
     },
   });
 }

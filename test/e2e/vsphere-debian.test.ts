@@ -241,7 +241,7 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
       assert.match(
         r.stderr,
         new RegExp(
-          String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(\w+\): default target, root` +
+          String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(libvirt, \w+\): default target, root` +
             String.raw` read-write, fstab mounted, network 10\.0\.2\.15 \(DHCP lease\)\)`,
         ),
       );

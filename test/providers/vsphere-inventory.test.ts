@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { domainXml } from '../../src/executors/libvirt-xml.js';
+import { libvirt } from '../../src/outputs/libvirt/index.js';
 import { inventoryFindings } from '../../src/providers/vsphere/findings.js';
 import { sourceHardware } from '../../src/providers/vsphere/vm-facts.js';
 import { spaceFinding } from '../../src/planner/findings.js';
@@ -213,7 +213,7 @@ describe('vSphere inventory parsing', () => {
         { mac: '00:50:56:01:02:03', model: 'virtio', network: 'DMZ' },
       ],
     });
-    assert.match(domainXml({ name: 'web', disks: ['/x.qcow2'], format: 'qcow2', hw }), /<os firmware="efi">/);
+    assert.match(libvirt.render({ name: 'web', disks: ['/x.qcow2'], format: 'qcow2', hw })[0], /<os firmware="efi">/);
     const regenerated = vsphereHardware(
       { ...vm, policy: { ...policyDefaults(), mac: 'regenerate', firmware: 'bios' }, cpus: 2 },
       two,

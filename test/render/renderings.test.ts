@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { makePaint } from '../../src/render/paint.js';
 import { planVm } from '../../src/planner/plan-vm.js';
+import { PIPELINE } from '../../src/stages/index.js';
 import { assemblePlan, planJson } from '../../src/planner/plan.js';
 import { blockingFindings } from '../../src/model/plan.js';
 import { renderPlanDot } from '../../src/render/plan-dot.js';
@@ -49,7 +50,7 @@ function samplePlan(recordedFix?: string): Plan {
     fingerprint: { files: [{ file: 'web.vmdk', size: 1, mtime_ms: 1, sample_sha256: 'ab' }], descriptor_sha256: 'cd' },
     recorded: {},
   };
-  const first = planVm(input);
+  const first = planVm({ ...input, pipeline: PIPELINE });
   const recorded = recordedFix
     ? Object.fromEntries(
         first.actions
@@ -57,7 +58,12 @@ function samplePlan(recordedFix?: string): Plan {
           .map((a) => [a.stage, { status: 'done' as const, input_hash: a.input_hash }]),
       )
     : {};
-  return assemblePlan({ configHash: 'sha256:00', serial: 3, lineage: 'lin-1', vms: [planVm({ ...input, recorded })] });
+  return assemblePlan({
+    configHash: 'sha256:00',
+    serial: 3,
+    lineage: 'lin-1',
+    vms: [planVm({ ...input, recorded, pipeline: PIPELINE })],
+  });
 }
 
 describe('plan renderings', () => {
@@ -104,7 +110,16 @@ describe('acknowledged findings', () => {
         configHash: 'x',
         serial: 0,
         lineage: null,
-        vms: [planVm({ vm, source, facts, fingerprint: { files: [], descriptor_sha256: '' }, recorded: {} })],
+        vms: [
+          planVm({
+            vm,
+            source,
+            facts,
+            fingerprint: { files: [], descriptor_sha256: '' },
+            recorded: {},
+            pipeline: PIPELINE,
+          }),
+        ],
       });
     };
     assert.deepEqual(

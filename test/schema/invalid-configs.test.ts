@@ -94,6 +94,18 @@ const CASES: Case[] = [
     want: [[2, 19, 'Invalid value', 'The attribute "output_format" must be one of "qcow2", "raw"; got "vmdk".']],
   },
   {
+    name: 'an output h2k does not have',
+    text: 'policy "p" {\n  outputs = ["libvirt", "vmware"]\n}\n',
+    want: [
+      [2, 13, 'Invalid value', 'The attribute "outputs" (at [1]) must be one of "libvirt", "kubevirt"; got "vmware".'],
+    ],
+  },
+  {
+    name: 'an output listed twice',
+    text: 'policy "p" {\n  outputs = ["kubevirt", "kubevirt"]\n}\n',
+    want: [[2, 13, 'Invalid value', 'The attribute "outputs" names "kubevirt" twice; each element may appear once.']],
+  },
+  {
     name: 'below minimum',
     text: 'policy "p" {\n  boot_timeout = 5\n}\n',
     want: [[2, 18, 'Invalid value', 'The attribute "boot_timeout" must be at least 10; got 5.']],

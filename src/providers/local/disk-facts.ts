@@ -6,7 +6,7 @@ import { relative, resolve } from 'node:path';
 import { sha256 } from '../../util/hash.js';
 import type { DiskFacts, SourceFingerprint } from '../../model/facts.js';
 import type { LocalSourceConfig } from './config.js';
-import { checkImage, infoChain } from '../../tools/qemu-img.js';
+import { checkImage, dataBytes, infoChain } from '../../tools/qemu-img.js';
 import { sampledHash } from '../sampling.js';
 import { DiskChainError } from '../disk-chain/errors.js';
 import { fileReader, resolveChain } from '../disk-chain/file-reader.js';
@@ -69,7 +69,7 @@ export async function localDisks(source: LocalSourceConfig, disks: string[]): Pr
       name,
       format: info[0].format,
       virtual_bytes: info[0]['virtual-size'],
-      allocated_bytes: info.reduce((n, i) => n + (i['actual-size'] ?? 0), 0),
+      allocated_bytes: await dataBytes(entry, info[0].format),
       chain: chain.map((link, i) => ({
         file: rel(link.file),
         format: info[i].format,

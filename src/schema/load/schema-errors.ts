@@ -156,6 +156,12 @@ function reportSchemaError(
       diags.error('Invalid value', `The ${label} must be ${text[e.keyword]}; got ${shown(e.data)}.`, span);
       return;
     }
+    case 'uniqueItems': {
+      const { i } = e.params as { i: number };
+      const twice = shown((e.data as unknown[])[i]);
+      diags.error('Invalid value', `The ${label} names ${twice} twice; each element may appear once.`, span);
+      return;
+    }
     default:
       diags.error('Invalid value', `The ${label} ${e.message ?? 'is invalid'}.`, span);
   }

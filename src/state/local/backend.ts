@@ -5,21 +5,24 @@ import { verifyAuditLines } from '../audit-chain.js';
 import type { HeldLock, StateBackend, StateChange } from '../backend.js';
 import { appendAudit, readAuditLines, writeAuditLines } from './audit.js';
 import { StateLock, readLock, removeLock } from './lock.js';
-import { readStateFile, statePath, writeStateFile } from './state-file.js';
+import { readStateFile, stateDb, statePath } from './state-file.js';
 
 export class LocalBackend implements StateBackend {
   readonly location: string;
+  private readonly db;
 
   constructor(private readonly configDir: string) {
     this.location = statePath(configDir);
+    this.db = stateDb(this.location);
   }
 
   async read(): Promise<StateData | undefined> {
-    return readStateFile(this.location);
+    await this.db.read();
+    return this.db.data ?? undefined;
   }
 
   async commit(next: StateChange, audit?: AuditEntry): Promise<StateData> {
-    const current = readStateFile(this.location);
+    const current = await this.read();
     const doc = next(current);
     // The journal and the state move together: a state that cannot be written (a full disk) takes
     // its audit record back, so `audit verify` never sees a record the state does not name.
@@ -27,7 +30,8 @@ export class LocalBackend implements StateBackend {
     if (appended) doc.audit_head = appended.head;
     if (!appended && doc.serial === (current?.serial ?? 0)) return doc;
     try {
-      writeStateFile(this.location, doc);
+      this.db.data = doc;
+      await this.db.write();
     } catch (err) {
       appended?.undo();
       throw err;
@@ -67,7 +71,8 @@ export class LocalBackend implements StateBackend {
         'move the .h2k directory aside first, if it is no longer needed',
       );
     writeAuditLines(this.configDir, auditLines);
-    writeStateFile(this.location, data);
+    this.db.data = data;
+    await this.db.write();
   }
 
   async close(): Promise<void> {}

@@ -1,7 +1,9 @@
-// The state file: written atomically (temp file, fsync, rename, fsync of the directory), keeping the
-// previous version as .backup, so a crash mid-write leaves the old state or the new one, never half.
+// The state file, as a lowdb database whose adapter writes atomically (temp file, fsync, rename,
+// fsync of the directory) and keeps the previous version as .backup, so a crash mid-write leaves the
+// old state or the new one, never half (lowdb's own file adapter renames without an fsync).
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Adapter, Low } from 'lowdb';
 import type { StateData } from '../../model/state.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { stateDir } from './paths.js';
@@ -20,7 +22,24 @@ export function readStateFile(path: string): StateData | undefined {
   }
 }
 
-export function writeStateFile(path: string, data: StateData): void {
+function writeStateFile(path: string, data: StateData): void {
   if (existsSync(path)) copyFileSync(path, `${path}.backup`);
   writeFileAtomic(path, `${JSON.stringify(data, null, 2)}\n`);
+}
+
+/** null: no state yet. */
+class StateFileAdapter implements Adapter<StateData | null> {
+  constructor(private readonly path: string) {}
+
+  async read(): Promise<StateData | null> {
+    return readStateFile(this.path) ?? null;
+  }
+
+  async write(data: StateData | null): Promise<void> {
+    if (data) writeStateFile(this.path, data);
+  }
+}
+
+export function stateDb(path: string): Low<StateData | null> {
+  return new Low(new StateFileAdapter(path), null);
 }
