@@ -131,6 +131,7 @@ export async function apply(
     }
     refuseUnappliable(plan);
     if (!hasChanges(plan)) return { kind: 'nothing' };
+    state.bear(plan.config_hash);
     if (!('saved' in source)) await hooks.confirm(plan);
     const hash = planHash(plan);
     const vms = Object.values(plan.vms).filter((v) => v.actions.length);

@@ -82,6 +82,7 @@ export async function makePlan(config: Config, state: StateStore, opts: PlanOpti
       recorded: replaced ? {} : refreshed.recorded,
       ...space(resolve(config.dir, g.vm.policy.output_dir), stateDir(config.dir)),
       pipeline: PIPELINE,
+      lineage: state.lineageFor(base.configHash),
     });
     // A stage done before and planned again may mean drift (FLATTEN: the source changed since it
     // was converted): say so, besides planning it again.

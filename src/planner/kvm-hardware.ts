@@ -8,14 +8,22 @@ import type { NicConfig, VmConfig } from '../schema/config.js';
 const DEFAULT_CPUS = 2;
 const DEFAULT_MEMORY_MIB = 2048;
 
-/** A MAC for a NIC with none declared: locally administered, derived from the VM address. */
-export function derivedMac(address: string, index: number): string {
-  const h = sha256(`${address}#${index}`);
+/** A MAC for a NIC with none kept: in the KVM range, derived from the state's lineage and the VM's
+ *  address (unique in one state), so one configuration's `vm "web"` and another's differ, and every
+ *  plan of one state derives the same one. */
+export function derivedMac(lineage: string, address: string, index: number): string {
+  const h = sha256(`${lineage}/${address}#${index}`);
   return `52:54:00:${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}`;
 }
 
-/** `guestFirmware`: what the disk boots with, for sources that cannot tell. */
-export function kvmHardware(vm: VmConfig, from: SourceHardware, guestFirmware?: 'bios' | 'uefi'): HardwareFacts {
+/** `guestFirmware`: what the disk boots with, for sources that cannot tell; `lineage`: the state's
+ *  (src/state/store.ts `lineageFor`), the seed of derived MACs. */
+export function kvmHardware(
+  vm: VmConfig,
+  from: SourceHardware,
+  lineage: string,
+  guestFirmware?: 'bios' | 'uefi',
+): HardwareFacts {
   const auto = vm.firmware ?? from.firmware ?? guestFirmware ?? 'bios';
   const firmware = vm.policy.firmware !== 'auto' ? vm.policy.firmware : auto;
   const declared: Partial<NicConfig>[] = vm.nics?.length ? vm.nics : from.nics.length ? from.nics : [{}];
@@ -24,7 +32,7 @@ export function kvmHardware(vm: VmConfig, from: SourceHardware, guestFirmware?: 
     memory_mib: vm.memory ?? from.memory_mib ?? DEFAULT_MEMORY_MIB,
     firmware,
     nics: declared.map((n, i) => ({
-      mac: vm.policy.mac === 'preserve' && n.mac ? n.mac : derivedMac(vm.address, i),
+      mac: vm.policy.mac === 'preserve' && n.mac ? n.mac : derivedMac(lineage, vm.address, i),
       model: n.model ?? 'virtio',
       ...(n.network ? { network: n.network } : {}),
     })),

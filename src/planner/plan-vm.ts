@@ -37,6 +37,8 @@ export interface PlanVmInput {
   space?: { output: Room; work: Room };
   /** The stages in order (src/stages/). */
   pipeline: readonly StagePlan[];
+  /** The state's lineage, or the one its first apply gives it: the seed of derived MACs. */
+  lineage: string;
 }
 
 /** Free bytes of a filesystem, and which one it is. */
@@ -106,7 +108,7 @@ export function plannedOutputs(vm: VmConfig, diskCount: number): VmOutputs {
 export function planVm(input: PlanVmInput): VmPlan {
   const { vm, facts, fingerprint, recorded } = input;
   const outputs = plannedOutputs(vm, facts.disks.length);
-  const hardware = kvmHardware(vm, facts.hardware, facts.guest?.firmware);
+  const hardware = kvmHardware(vm, facts.hardware, input.lineage, facts.guest?.firmware);
   const {
     edits,
     findings: guestFindings,

@@ -3,8 +3,8 @@ import { type Drift, type Finding, PLAN_FORMAT_VERSION, type Plan, type PlanMode
 import { canonicalJson, hashOf } from '../util/hash.js';
 
 /** Two guests with one MAC cannot share a network: every VM whose NIC has a KVM-range MAC (52:54:00,
- *  the range h2k derives MACs in: 24 bits of a hash of the VM's address, unique in one configuration
- *  but for a collision of those bits) that a VM of the plan made from another source VM has gets a
+ *  the range h2k derives MACs in: 24 bits of a hash of the state's lineage and the VM's address,
+ *  unique in one state but for a collision of those bits) that a VM of the plan made from another source VM has gets a
  *  Critical finding naming it, unless its policy acknowledges `mac-collision`. MACs kept from VMware
  *  are vCenter's to keep unique (simulators repeat them); vm blocks that select one source VM twice
  *  carry its MACs alike: one machine, not a collision. */

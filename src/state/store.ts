@@ -1,5 +1,6 @@
 // The state in memory, over a backend: every change is one commit, with its audit record.
 import { randomUUID } from 'node:crypto';
+import { sha256 } from '../util/hash.js';
 import { type AuditEntry, STATE_VERSION, type StateData } from '../model/state.js';
 import type { StateBackend } from './backend.js';
 
@@ -9,7 +10,16 @@ function checkVersion(data: StateData, backend: StateBackend): StateData {
   return data;
 }
 
+/** The lineage a state gets at its first apply of a plan of this configuration: derived, not drawn,
+ *  so that every plan made before that apply already knows it (derived MACs are seeded with it). */
+function bornLineage(configHash: string): string {
+  const h = sha256(`lineage:${configHash}`);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 export class StateStore {
+  private born: string | undefined;
+
   private constructor(
     readonly backend: StateBackend,
     private doc: StateData,
@@ -29,6 +39,16 @@ export class StateStore {
     return this.doc.serial === 0 ? null : this.doc.lineage;
   }
 
+  /** The state's lineage, or the one the first apply of a plan of `configHash` gives it. */
+  lineageFor(configHash: string): string {
+    return this.planLineage ?? bornLineage(configHash);
+  }
+
+  /** Before the first apply of a plan: the state is born with the lineage its plan was made with. */
+  bear(configHash: string): void {
+    if (this.planLineage === null) this.born = bornLineage(configHash);
+  }
+
   /** Applies a change to the newest stored state (another host may have committed since this one
    *  read it) and persists it with its audit record when given; the serial moves only when the VM
    *  records changed. A change that cannot be stored leaves this state as it was. */
@@ -37,6 +57,7 @@ export class StateStore {
     this.doc = await this.backend.commit((current) => {
       const doc = structuredClone(current ? checkVersion(current, this.backend) : initial);
       const before = JSON.stringify(doc.vms);
+      if (doc.serial === 0 && this.born) doc.lineage = this.born;
       change(doc);
       if (JSON.stringify(doc.vms) !== before) doc.serial++;
       return doc;

@@ -15,7 +15,7 @@ import { kvmHardware } from '../../src/planner/kvm-hardware.js';
 import type { VmConfig } from '../../src/schema/config.js';
 import type { InventoryFacts } from '../../src/model/source-facts.js';
 
-const vsphereHardware = (vm: VmConfig, inv: InventoryFacts) => kvmHardware(vm, sourceHardware(inv));
+const vsphereHardware = (vm: VmConfig, inv: InventoryFacts) => kvmHardware(vm, sourceHardware(inv), 'test-lineage');
 import {
   camelKeys,
   inventoryFacts,

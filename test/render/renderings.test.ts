@@ -49,6 +49,7 @@ function samplePlan(recordedFix?: string): Plan {
     },
     fingerprint: { files: [{ file: 'web.vmdk', size: 1, mtime_ms: 1, sample_sha256: 'ab' }], descriptor_sha256: 'cd' },
     recorded: {},
+    lineage: '5e6d1c7a-0000-4000-8000-000000000001',
   };
   const first = planVm({ ...input, pipeline: PIPELINE });
   const recorded = recordedFix
@@ -118,6 +119,7 @@ describe('acknowledged findings', () => {
             fingerprint: { files: [], descriptor_sha256: '' },
             recorded: {},
             pipeline: PIPELINE,
+            lineage: 'l',
           }),
         ],
       });
