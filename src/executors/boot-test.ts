@@ -252,7 +252,7 @@ function startQemu(
   if (!qemu) throw new Error('qemu-system-x86_64 not found: install qemu-system-x86 (npm run setup)');
   const args = [
     '-machine',
-    `q35,accel=${o.accel}`,
+    `q35,accel=${o.accel}${domain.secureBoot ? ',smm=on' : ''}`,
     '-m',
     String(domain.memory_mib),
     '-smp',
@@ -287,8 +287,9 @@ function startQemu(
   ];
   if (o.accel === 'kvm') args.push('-cpu', 'host');
   if (domain.firmware === 'uefi') {
-    const ovmf = findOvmf();
+    const ovmf = findOvmf(domain.secureBoot);
     if (!ovmf) throw new Error('UEFI guest but no OVMF firmware: install ovmf (npm run setup)');
+    if (domain.secureBoot) args.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
     // A fresh variable store: the VMware NVRAM and its boot entries do not come along.
     const vars = join(o.workDir, 'OVMF_VARS.fd');
     copyFileSync(ovmf.vars, vars);

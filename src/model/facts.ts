@@ -39,13 +39,18 @@ export interface SourceHardware {
   memory_mib?: number;
   /** Absent when only the guest's disk can tell (local sources). */
   firmware?: 'bios' | 'uefi';
+  /** vSphere's efiSecureBootEnabled; absent where the source cannot tell. */
+  secure_boot?: boolean;
   nics: { mac?: string; network?: string }[];
 }
 
 export interface NicFacts {
   mac: string;
   model: string;
+  /** The source network's name. */
   network?: string;
+  /** Where the policy attaches NICs of that network (policy `networks`); absent: by its name. */
+  attach?: { network?: string; bridge?: string; macvtap?: string; multus?: string };
 }
 
 /** The KVM guest's hardware, decided by the planner. */
@@ -53,6 +58,8 @@ export interface HardwareFacts {
   cpus: number;
   memory_mib: number;
   firmware: 'bios' | 'uefi';
+  /** UEFI Secure Boot on (OVMF with Microsoft's keys); absent when off. */
+  secure_boot?: true;
   nics: NicFacts[];
 }
 

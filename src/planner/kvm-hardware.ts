@@ -26,15 +26,24 @@ export function kvmHardware(
 ): HardwareFacts {
   const auto = vm.firmware ?? from.firmware ?? guestFirmware ?? 'bios';
   const firmware = vm.policy.firmware !== 'auto' ? vm.policy.firmware : auto;
+  // Secure Boot is a UEFI feature: a guest made BIOS by the policy has none.
+  const secureBoot =
+    firmware === 'uefi' && (vm.policy.secure_boot === 'auto' ? !!from.secure_boot : vm.policy.secure_boot === 'on');
   const declared: Partial<NicConfig>[] = vm.nics?.length ? vm.nics : from.nics.length ? from.nics : [{}];
+  const { networks } = vm.policy;
   return {
     cpus: vm.cpus ?? from.cpus ?? DEFAULT_CPUS,
     memory_mib: vm.memory ?? from.memory_mib ?? DEFAULT_MEMORY_MIB,
     firmware,
-    nics: declared.map((n, i) => ({
-      mac: vm.policy.mac === 'preserve' && n.mac ? n.mac : derivedMac(lineage, vm.address, i),
-      model: n.model ?? 'virtio',
-      ...(n.network ? { network: n.network } : {}),
-    })),
+    ...(secureBoot ? { secure_boot: true as const } : {}),
+    nics: declared.map((n, i) => {
+      const attach = (n.network !== undefined ? networks[n.network] : undefined) ?? networks['*'];
+      return {
+        mac: vm.policy.mac === 'preserve' && n.mac ? n.mac : derivedMac(lineage, vm.address, i),
+        model: n.model ?? 'virtio',
+        ...(n.network ? { network: n.network } : {}),
+        ...(attach ? { attach } : {}),
+      };
+    }),
   };
 }

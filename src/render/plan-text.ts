@@ -1,6 +1,7 @@
 // The plan for humans: what happens to each VM, the exact guest-file diffs, and the findings.
 // PURE; colour comes from the Paint passed in (none in CI logs).
 import { describeIntent } from '../model/guest-network.js';
+import type { NicFacts } from '../model/facts.js';
 import type { Paint } from './paint.js';
 import { unifiedDiff } from '../util/unified-diff.js';
 import { type Action, type GuestEdit, type Plan, type VmPlan, describeDrift } from '../model/plan.js';
@@ -69,16 +70,25 @@ function sourceLine(vm: VmPlan): string[] {
   return [`  vsphere: ${inv.path}, ${inv.power_state}, ${inv.guest_id}, ${inv.firmware}, ${snapshots}`];
 }
 
+/** A NIC's source network, and where the policy attaches it: "(VM Network → bridge br0, multus lan)". */
+function nicPlace(n: NicFacts): string {
+  const to = Object.entries(n.attach ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([kind, name]) => `${kind} ${name}`);
+  if (!n.network && !to.length) return '';
+  return ` (${[n.network, to.length ? `→ ${to.join(', ')}` : undefined].filter(Boolean).join(' ')})`;
+}
+
 function factLines(vm: VmPlan): string[] {
   const f = vm.facts;
   const h = f.hardware;
-  const nics = h.nics.map((n) => `${n.model} ${n.mac}${n.network ? ` (${n.network})` : ''}`).join(', ');
+  const nics = h.nics.map((n) => `${n.model} ${n.mac}${nicPlace(n)}`).join(', ');
   const g = f.guest;
   const root = g && 'root' in g ? `, root ${g.root}` : '';
   const outputs = vm.outputs.disks.map((d) => `${d.path} (${d.format})`).join(', ');
   return [
     ...sourceLine(vm),
-    `  kvm: ${h.cpus} vCPU, ${h.memory_mib} MiB, ${h.firmware}, ${nics}`,
+    `  kvm: ${h.cpus} vCPU, ${h.memory_mib} MiB, ${h.firmware}${h.secure_boot ? ' (Secure Boot)' : ''}, ${nics}`,
     ...f.disks.map((d) => {
       const sizes = `${fmtBytes(d.virtual_bytes)} virtual, ${fmtBytes(d.allocated_bytes)} allocated`;
       return `  disk ${d.name}: ${sizes}, ${d.chain.length} layer(s)`;

@@ -59,6 +59,22 @@ const policyProperties = {
     description: 'Seconds the boot test may take.',
   },
   firmware: { enum: ['auto', 'bios', 'uefi'], default: 'auto', description: 'auto: use what inspection finds.' },
+  secure_boot: {
+    enum: ['auto', 'on', 'off'],
+    default: 'auto',
+    description:
+      "UEFI Secure Boot of the KVM guest (OVMF with Microsoft's keys enrolled): auto follows the source " +
+      "(vSphere's efiSecureBootEnabled; off where a source cannot tell).",
+  },
+  networks: {
+    type: 'object',
+    default: {},
+    additionalProperties: { $ref: '#/definitions/nic_attachment' },
+    description:
+      "Where NICs attach under KVM, by their source network's name (a vSphere port group, an OVA's network, " +
+      'nics[].network of a vm block); "*" for every other NIC. Unmapped: the libvirt network of that name, or ' +
+      '"default"; in KubeVirt the first NIC on the pod network, the others on the Multus network of that name.',
+  },
   mac: {
     enum: ['preserve', 'regenerate'],
     default: 'preserve',
@@ -178,6 +194,7 @@ export function configSchema(sourceTypes: SourceSchema[]) {
         },
       },
       policy_overrides: { type: 'object', additionalProperties: false, properties: policyProperties },
+      nic_attachment: nicAttachment,
       vm: {
         type: 'object',
         additionalProperties: false,
@@ -248,6 +265,42 @@ export function configSchema(sourceTypes: SourceSchema[]) {
   } as const;
 }
 
+/** Where one source network's NICs attach: at most one libvirt backend, and a Multus network for KubeVirt. */
+const nicAttachment = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    network: { type: 'string', minLength: 1, description: 'a libvirt network' },
+    bridge: { type: 'string', minLength: 1, description: 'a host bridge (libvirt <interface type="bridge">)' },
+    macvtap: {
+      type: 'string',
+      minLength: 1,
+      description: 'a host NIC shared through macvtap (libvirt <interface type="direct">, mode bridge)',
+    },
+    multus: {
+      type: 'string',
+      minLength: 1,
+      description: 'KubeVirt: a Multus NetworkAttachmentDefinition, [namespace/]name',
+    },
+  },
+  not: {
+    anyOf: [
+      { required: ['network', 'bridge'] },
+      { required: ['network', 'macvtap'] },
+      { required: ['bridge', 'macvtap'] },
+    ],
+  },
+  description: 'may name one of network, bridge and macvtap',
+} as const;
+
+export interface NicAttachment {
+  network?: string;
+  bridge?: string;
+  macvtap?: string;
+  multus?: string;
+}
+
 export type PolicySettings = {
   output_format: 'qcow2' | 'raw';
   output_dir: string;
@@ -261,6 +314,8 @@ export type PolicySettings = {
   boot_test: boolean;
   boot_timeout: number;
   firmware: 'auto' | 'bios' | 'uefi';
+  secure_boot: 'auto' | 'on' | 'off';
+  networks: Record<string, NicAttachment>;
   mac: 'preserve' | 'regenerate';
   allow_power_off: boolean;
   power_off_timeout: number;

@@ -27,11 +27,15 @@ export function findTool(name: string): string | undefined {
 }
 
 /** UEFI firmware for the boot test: Debian's ovmf package. */
-export function findOvmf(): { code: string; vars: string } | undefined {
-  const pairs: [string, string][] = [
-    ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd'],
-    ['/usr/share/OVMF/OVMF_CODE.fd', '/usr/share/OVMF/OVMF_VARS.fd'],
-  ];
+/** OVMF's code and variable template; for Secure Boot the build that enforces it (it needs SMM) and
+ *  variables with Microsoft's keys enrolled. */
+export function findOvmf(secureBoot = false): { code: string; vars: string } | undefined {
+  const pairs: [string, string][] = secureBoot
+    ? [['/usr/share/OVMF/OVMF_CODE_4M.secboot.fd', '/usr/share/OVMF/OVMF_VARS_4M.ms.fd']]
+    : [
+        ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd'],
+        ['/usr/share/OVMF/OVMF_CODE.fd', '/usr/share/OVMF/OVMF_VARS.fd'],
+      ];
   const hit = pairs.find(([c, v]) => existsSync(c) && existsSync(v));
   return hit && { code: hit[0], vars: hit[1] };
 }

@@ -59,6 +59,26 @@ describe('the boot machine dies with h2k', () => {
     }
   });
 
+  // The shipped domain asks libvirt for Secure Boot with enrolled keys; what proves OVMF enforces it is
+  // the unsigned UEFI shell (its fallback boot entry on a blank disk) refused, through libvirtd and
+  // through qemu directly.
+  for (const via of ['libvirtd', 'qemu'] as const)
+    it(`Secure Boot is enforced through ${via}: the unsigned UEFI shell is refused`, async () => {
+      const { disk, work } = await blankDisk();
+      const env =
+        via === 'qemu'
+          ? { ...process.env, LIBVIRT_DEFAULT_URI: `qemu:///system?socket=${join(work, 'none.sock')}` }
+          : process.env;
+      const r = await execa(process.execPath, [DRIVER, disk, work, '90', 'secure-boot'], { env, reject: false });
+      const verdict = JSON.parse(r.stdout) as BootVerdict;
+      assert.equal(verdict.passed, false);
+      assert.match(verdict.via, via === 'qemu' ? /^qemu/ : /^libvirt/);
+      assert.match(
+        readFileSync(join(work, 'boot-serial.log'), 'latin1'),
+        /failed to start Boot\d+ "EFI Internal Shell".*: Security Violation/,
+      );
+    });
+
   it('without libvirtd: qemu directly, named in the verdict; it too dies with a kill -9', async () => {
     const { disk, work } = await blankDisk();
     // A libvirt URI whose socket does not exist: no libvirtd answers this process.

@@ -101,6 +101,27 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: 'a source network attached to two libvirt backends',
+    text: 'policy "p" {\n  networks = {\n    "VM Network" = { bridge = "br0", network = "lan" }\n  }\n}\n',
+    want: [
+      [
+        2,
+        14,
+        'Invalid value',
+        'The attribute "networks" (at .VM Network) may name one of network, bridge and macvtap; ' +
+          'got {"bridge":"br0","network":"lan"}.',
+      ],
+    ],
+  },
+  {
+    name: 'a source network attached nowhere, and a backend misspelt',
+    text: 'policy "p" {\n  networks = {\n    "a" = {}\n    "b" = { brige = "br0" }\n  }\n}\n',
+    want: [
+      [2, 14, 'Invalid value', 'The attribute "networks" (at .a) must be an object with at least 1 key(s); got {}.'],
+      [2, 14, 'Unsupported argument', 'The attribute "networks" (at .b) has no key "brige". Did you mean "bridge"?'],
+    ],
+  },
+  {
     name: 'an output listed twice',
     text: 'policy "p" {\n  outputs = ["kubevirt", "kubevirt"]\n}\n',
     want: [[2, 13, 'Invalid value', 'The attribute "outputs" names "kubevirt" twice; each element may appear once.']],

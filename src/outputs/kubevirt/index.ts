@@ -9,6 +9,7 @@ import type { V1beta1DataVolume } from '@kubevirt-ui-ext/kubevirt-api/containeri
 import type { V1VirtualMachine } from '@kubevirt-ui-ext/kubevirt-api/kubevirt';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
+import type { NicFacts } from '../../model/facts.js';
 import type { KvmOutput, MachineSpec } from '../output.js';
 
 /** Kubernetes names: lower case alphanumerics and '-', at most 63 characters. */
@@ -37,6 +38,12 @@ export function dataVolumes(m: MachineSpec): V1beta1DataVolume[] {
   }));
 }
 
+const onPod = (m: MachineSpec, i: number) => i === 0 && !m.hw.nics[0].attach?.multus;
+
+/** A Multus network as the policy names it ([namespace/]name, kept), else the source network's name made a
+ *  Kubernetes name. */
+const multusName = (n: NicFacts, fallback: string) => n.attach?.multus ?? kubeName(n.network ?? fallback);
+
 export function virtualMachine(m: MachineSpec): V1VirtualMachine {
   const name = kubeName(m.name);
   const disks = m.disks.map((_, i) => `disk${i}`);
@@ -53,20 +60,28 @@ export function virtualMachine(m: MachineSpec): V1VirtualMachine {
           domain: {
             cpu: { cores: m.hw.cpus },
             memory: { guest: `${m.hw.memory_mib}Mi` },
-            // KubeVirt turns Secure Boot on for EFI unless told: the VMware NVRAM's keys do not come along.
-            firmware: { bootloader: m.hw.firmware === 'uefi' ? { efi: { secureBoot: false } } : { bios: {} } },
+            // KubeVirt turns Secure Boot on for EFI unless told, and it needs SMM: on where the source had it.
+            firmware: {
+              bootloader: m.hw.firmware === 'uefi' ? { efi: { secureBoot: !!m.hw.secure_boot } } : { bios: {} },
+            },
             // Windows: the Hyper-V enlightenments the libvirt output gives it. (Its RTC in local time has
             // no KubeVirt form without the source's time zone, which vSphere does not report.)
-            ...(m.hints?.hyperv
-              ? { features: { hyperv: { relaxed: {}, vapic: {}, spinlocks: { spinlocks: 8191 } } } }
+            ...(m.hints?.hyperv || m.hw.secure_boot
+              ? {
+                  features: {
+                    ...(m.hints?.hyperv ? { hyperv: { relaxed: {}, vapic: {}, spinlocks: { spinlocks: 8191 } } } : {}),
+                    ...(m.hw.secure_boot ? { smm: { enabled: true } } : {}),
+                  },
+                }
               : {}),
             devices: {
               disks: disks.map((d, i) => ({ name: d, disk: { bus: 'virtio' }, ...(i === 0 ? { bootOrder: 1 } : {}) })),
-              // The first NIC on the pod network (masquerade: the only binding it takes); the others
-              // bridged to the Multus network of their source network's name.
+              // The first NIC on the pod network (masquerade: the only binding it takes) unless the policy
+              // names its Multus network; the others bridged to the Multus network the policy names, else
+              // to the one of their source network's name.
               interfaces: m.hw.nics.map((n, i) => ({
                 name: nics[i],
-                ...(i === 0 ? { masquerade: {} } : { bridge: {} }),
+                ...(onPod(m, i) ? { masquerade: {} } : { bridge: {} }),
                 macAddress: n.mac,
                 model: n.model,
               })),
@@ -74,7 +89,7 @@ export function virtualMachine(m: MachineSpec): V1VirtualMachine {
             },
           },
           networks: nics.map((n, i) =>
-            i === 0 ? { name: n, pod: {} } : { name: n, multus: { networkName: kubeName(m.hw.nics[i].network ?? n) } },
+            onPod(m, i) ? { name: n, pod: {} } : { name: n, multus: { networkName: multusName(m.hw.nics[i], n) } },
           ),
           volumes: disks.map((d, i) => ({ name: d, dataVolume: { name: `${name}-disk${i}` } })),
         },

@@ -5,9 +5,14 @@
 // What a KVM guest needs, as virt-v2v writes it: q35, virtio disks (in the VM's disk order) and NICs,
 // a video device and a VNC console (without a display device SeaBIOS and OVMF hang before the kernel
 // under libvirt), a serial console, virtio rng, a memory balloon, the guest agent's channel,
-// host-model CPU, firmware per facts with fresh variables (Secure Boot off: the VMware NVRAM and its
-// keys do not come along, and libvirt would otherwise pick an enrolled-keys OVMF).
-export type NicBackend = { type: 'network'; network: string } | { type: 'user' };
+// host-model CPU, firmware per facts with fresh variables: Secure Boot with Microsoft's keys enrolled
+// where the source had it on (and SMM, which OVMF's Secure Boot builds need), off otherwise (libvirt
+// would otherwise pick an enrolled-keys OVMF).
+export type NicBackend =
+  | { type: 'network'; network: string }
+  | { type: 'bridge'; bridge: string }
+  | { type: 'direct'; dev: string }
+  | { type: 'user' };
 
 export interface Domain {
   /** kvm where the host has it; qemu (TCG) otherwise. */
@@ -20,6 +25,7 @@ export interface Domain {
    *  (a segfault in a vCPU thread); qemu64 is what every boot test ran on before libvirt. */
   cpu: 'host-model' | 'tcg';
   firmware: 'bios' | 'uefi';
+  secureBoot: boolean;
   clock: 'utc' | 'localtime';
   hyperv: boolean;
   disks: { path: string; format: string }[];
@@ -47,12 +53,14 @@ export function domainXml(d: Domain): string {
     d.clock === 'localtime'
       ? `<clock offset="localtime">${d.hyperv ? '\n    <timer name="hypervclock" present="yes"/>\n  ' : ''}</clock>`
       : '<clock offset="utc"/>';
+  const sb = d.secureBoot ? 'yes' : 'no';
   const firmware =
     d.firmware === 'uefi'
-      ? '\n    <firmware>\n      <feature enabled="no" name="secure-boot"/>\n' +
-        '      <feature enabled="no" name="enrolled-keys"/>\n    </firmware>' +
+      ? `\n    <firmware>\n      <feature enabled="${sb}" name="secure-boot"/>\n` +
+        `      <feature enabled="${sb}" name="enrolled-keys"/>\n    </firmware>` +
         (d.nvram ? `\n    <nvram>${esc(d.nvram)}</nvram>` : '')
       : '';
+  const smm = d.firmware === 'uefi' && d.secureBoot ? '\n    <smm state="on"/>' : '';
   const disks = d.disks.map(
     (disk, i) => `    <disk type="file" device="disk">
       <driver name="qemu" type="${esc(disk.format)}" discard="unmap"/>
@@ -61,7 +69,15 @@ export function domainXml(d: Domain): string {
     </disk>`,
   );
   const nics = d.nics.map((n) => {
-    const source = n.backend.type === 'network' ? `\n      <source network="${esc(n.backend.network)}"/>` : '';
+    const b = n.backend;
+    const source =
+      b.type === 'network'
+        ? `\n      <source network="${esc(b.network)}"/>`
+        : b.type === 'bridge'
+          ? `\n      <source bridge="${esc(b.bridge)}"/>`
+          : b.type === 'direct'
+            ? `\n      <source dev="${esc(b.dev)}" mode="bridge"/>`
+            : '';
     return `    <interface type="${n.backend.type}">${source}
       <mac address="${esc(n.mac)}"/>
       <model type="${esc(n.model)}"/>
@@ -89,7 +105,7 @@ export function domainXml(d: Domain): string {
   </os>
   <features>
     <acpi/>
-    <apic/>${hyperv}
+    <apic/>${hyperv}${smm}
   </features>
   ${d.cpu === 'host-model' ? '<cpu mode="host-model"/>' : TCG_CPU}
   ${clock}

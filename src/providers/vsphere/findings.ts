@@ -103,7 +103,9 @@ export function inventoryFindings(inv: InventoryFacts, policy: PolicySettings): 
     out.push({
       code: 'secure-boot',
       severity: 'warning',
-      message: 'EFI secure boot is on: the KVM guest boots with OVMF without secure boot enrolment',
+      message:
+        "EFI secure boot is on: the KVM guest gets it too (OVMF with Microsoft's keys enrolled, fresh variables); " +
+        'keys or hashes the VMware NVRAM enrolled besides (MOK, a custom db) do not come along',
     });
   if (!LINUX_GUEST.test(inv.guest_id)) {
     const windows = /^win/i.test(inv.guest_id);

@@ -14,7 +14,14 @@ import { openRemoteDisks } from './remote-disk.js';
 /** The VM's hardware from the inventory: CPUs, memory, firmware, every NIC with its MAC. */
 export function sourceHardware(inv: InventoryFacts): SourceHardware {
   const nics = inv.nics.map((n) => ({ mac: n.mac, ...(n.network ? { network: n.network } : {}) }));
-  return { cpus: inv.cpus, memory_mib: inv.memory_mib, firmware: inv.firmware === 'efi' ? 'uefi' : 'bios', nics };
+  const firmware = inv.firmware === 'efi' ? 'uefi' : 'bios';
+  return {
+    cpus: inv.cpus,
+    memory_mib: inv.memory_mib,
+    firmware,
+    ...(inv.secure_boot ? { secure_boot: true } : {}),
+    nics,
+  };
 }
 
 /** Disks in the order the guest saw them: by controller type, bus, then unit. */

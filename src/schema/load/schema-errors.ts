@@ -145,12 +145,14 @@ function reportSchemaError(
     case 'minimum':
     case 'maximum':
     case 'minItems':
+    case 'minProperties':
     case 'minLength': {
       const limit = (e.params as { limit: number }).limit;
       const text: Record<string, string> = {
         minimum: `at least ${limit}`,
         maximum: `at most ${limit}`,
         minItems: `a list of at least ${limit} element(s)`,
+        minProperties: `an object with at least ${limit} key(s)`,
         minLength: limit === 1 ? 'a non-empty string' : `at least ${limit} characters`,
       };
       diags.error('Invalid value', `The ${label} must be ${text[e.keyword]}; got ${shown(e.data)}.`, span);
@@ -160,6 +162,12 @@ function reportSchemaError(
       const { i } = e.params as { i: number };
       const twice = shown((e.data as unknown[])[i]);
       diags.error('Invalid value', `The ${label} names ${twice} twice; each element may appear once.`, span);
+      return;
+    }
+    case 'not': {
+      // A schema says in its description what its `not` forbids.
+      const rule = (e.parentSchema as { description?: string }).description ?? 'is not allowed';
+      diags.error('Invalid value', `The ${label} ${rule}; got ${shown(e.data)}.`, span);
       return;
     }
     default:

@@ -71,6 +71,32 @@ describe('the KubeVirt output', () => {
     assert.deepEqual(bios.spec.template.spec!.domain.firmware, { bootloader: { bios: {} } });
   });
 
+  it('Secure Boot where the source had it (with the SMM KubeVirt requires); Multus networks the policy names', () => {
+    const vm = virtualMachine({
+      ...machine,
+      hw: {
+        ...machine.hw,
+        secure_boot: true,
+        nics: [
+          { ...machine.hw.nics[0], attach: { multus: 'infra/vlan10', bridge: 'br0' } },
+          { ...machine.hw.nics[1], attach: { network: 'dmz' } },
+        ],
+      },
+    });
+    const spec = vm.spec.template.spec!;
+    assert.deepEqual(spec.domain.firmware, { bootloader: { efi: { secureBoot: true } } });
+    assert.deepEqual(spec.domain.features, { smm: { enabled: true } });
+    // The first NIC leaves the pod network once the policy names its Multus network.
+    assert.deepEqual(
+      spec.domain.devices.interfaces!.map((i) => Object.keys(i).filter((k) => k === 'bridge' || k === 'masquerade')),
+      [['bridge'], ['bridge']],
+    );
+    assert.deepEqual(spec.networks, [
+      { name: 'nic0', multus: { networkName: 'infra/vlan10' } },
+      { name: 'nic1', multus: { networkName: 'dmz' } },
+    ]);
+  });
+
   it('Kubernetes names from any VM name', () => {
     assert.equal(kubeName('lab-Web_1'), 'lab-web-1');
     assert.equal(kubeName('__'), 'vm');

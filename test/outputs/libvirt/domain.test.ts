@@ -26,9 +26,9 @@ const machine = (firmware: 'bios' | 'uefi'): MachineSpec => ({
   },
 });
 
-const copyOf = (firmware: 'bios' | 'uefi') =>
+const copyOf = (of: 'bios' | 'uefi' | MachineSpec) =>
   validationDomain(
-    shippedDomain(machine(firmware)),
+    shippedDomain(typeof of === 'string' ? machine(of) : of),
     {
       name: 'h2k-validate-web-1',
       overlays: ['/w/boot-overlay.qcow2', '/w/boot-overlay-disk1.qcow2'],
@@ -124,6 +124,49 @@ describe('the libvirt domain', () => {
       '<qemu:arg value="filter-dump,id=h2kcap1,netdev=hostnet1,file=/w/boot-net-nic1.pcap"/>',
       '</qemu:commandline>',
     ]);
+  });
+
+  it('NICs where the policy attaches them: a libvirt network, a bridge, macvtap; all valid to libvirt', async () => {
+    const m = machine('bios');
+    const spec = {
+      ...m,
+      hw: {
+        ...m.hw,
+        nics: [
+          { ...m.hw.nics[0], attach: { bridge: 'br-prod', multus: 'prod' } },
+          { ...m.hw.nics[1], attach: { macvtap: 'eno2' } },
+          { mac: '52:54:00:00:00:03', model: 'virtio', network: 'VM Network', attach: { network: 'lan' } },
+        ],
+      },
+    };
+    const xml = libvirt.render(spec)[0];
+    assert.equal(await schemaProblem(xml), undefined);
+    assert.deepEqual(
+      [...xml.matchAll(/<interface type="(\w+)">\s*<source ([^/]+)\/>\s*<mac address="([^"]+)"/g)].map((x) =>
+        x.slice(1),
+      ),
+      [
+        ['bridge', 'bridge="br-prod"', '00:50:56:01:02:03'],
+        ['direct', 'dev="eno2" mode="bridge"', '00:50:56:01:02:04'],
+        ['network', 'network="lan"', '52:54:00:00:00:03'],
+      ],
+    );
+  });
+
+  it('Secure Boot where the source had it: enrolled keys and SMM, shipped and in the boot copy', async () => {
+    const m = machine('uefi');
+    const sb = { ...m, hw: { ...m.hw, secure_boot: true as const } };
+    const shipped = libvirt.render(sb)[0];
+    const copy = domainXml(copyOf(sb));
+    for (const xml of [shipped, copy]) {
+      assert.equal(await schemaProblem(xml), undefined);
+      assert.match(
+        xml,
+        /<feature enabled="yes" name="secure-boot"\/>\s*<feature enabled="yes" name="enrolled-keys"\/>/,
+      );
+      assert.match(xml, /<smm state="on"\/>/);
+    }
+    assert.doesNotMatch(libvirt.render(m)[0], /<smm/);
   });
 
   it('a Windows guest keeps local time, with Hyper-V enlightenments', () => {
