@@ -2,7 +2,8 @@
 # Installs every system dependency h2k needs, idempotently: Debian packages, then govc + vcsim
 # 0.24.2 built offline from Debian's govmomi source package. Safe to run again: it skips what is
 # already present. Tools land in $H2K_TOOLS_DIR (default ~/.cache/h2k/tools). With the argument
-# `packages` it installs the Debian packages and stops.
+# `fixture-packages` it installs only what the guest fixture builders use (test/fixtures/) and stops,
+# so .ci/run can start them while the rest is installed.
 set -euo pipefail
 
 TOOLS_DIR="${H2K_TOOLS_DIR:-$HOME/.cache/h2k/tools}"
@@ -33,10 +34,15 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
+# What the fixture builders run on the host, and what libguestfs's appliance (assembled from the host's
+# packages) needs in it for them; the appliance is assembled again when more packages come.
+FIXTURE_PACKAGES=(qemu-utils qemu-system-x86 libguestfs-tools linux-image-amd64 mmdebstrap lvm2 xfsprogs
+  libguestfs-xfs dosfstools gdisk fdisk zstd)
+if [ "${1:-}" = fixture-packages ]; then
+  install_packages "${FIXTURE_PACKAGES[@]}"
+  exit 0
+fi
 install_packages "${APT_PACKAGES[@]}"
-# `setup.sh packages`: the Debian packages only (what the fixture builders need), so .ci/run can
-# start the builders while the rest is built.
-if [ "${1:-}" = packages ]; then exit 0; fi
 
 build_govmomi() {
   if [ -x "$TOOLS_DIR/bin/govc" ] && [ -x "$TOOLS_DIR/bin/vcsim" ]; then

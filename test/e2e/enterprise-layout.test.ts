@@ -14,7 +14,7 @@ import { GuestfishSession } from '../../src/tools/guestfish.js';
 import { initramfsFiles } from '../../src/tools/initramfs.js';
 import { fileSha256 } from '../../src/util/files.js';
 import { enterpriseFixture } from '../fixtures/debian-guest.js';
-import { golden, normalise } from '../golden.js';
+import { derivedMacs, golden, normalise } from '../golden.js';
 import { h2k, localVmConfig } from '../helpers.js';
 import { bootUnfixed } from './unfixed-boot.js';
 
@@ -87,7 +87,10 @@ describe(
         ),
       );
       // The KubeVirt manifest for the same machine: two DataVolumes, EFI without Secure Boot.
-      golden('enterprise-layout.kubevirt.yaml', readFileSync(join(dir, 'out', 'kubevirt', 'el.yaml'), 'utf8'));
+      golden(
+        'enterprise-layout.kubevirt.yaml',
+        derivedMacs(readFileSync(join(dir, 'out', 'kubevirt', 'el.yaml'), 'utf8')),
+      );
       const xml = readFileSync(join(dir, 'out', 'el.xml'), 'utf8');
       assert.match(xml, /<os firmware="efi">/);
       const targets = [...xml.matchAll(/<source file="([^"]+)"\/>\s*<target dev="(vd[a-z])"/g)].map((m) => [
