@@ -10,7 +10,7 @@ const GOLDEN = join(REPO, 'test', 'golden');
  *  configuration, whose source paths name the fixture's build): their stability and uniqueness are
  *  test/planner/derived-macs.test.ts's, and a re-plan that says no changes. */
 export function derivedMacs(text: string): string {
-  return text.replace(/\b52:54:00(:[0-9a-f]{2}){3}\b/g, '52:54:00:<derived>');
+  return text.replace(/\b52:54:00(:[0-9a-f]{2}){3}\b/gi, '52:54:00:<derived>');
 }
 
 /** Makes plan output comparable across fixture builds and machines. */

@@ -26,9 +26,8 @@ export function findTool(name: string): string | undefined {
   return undefined;
 }
 
-/** UEFI firmware for the boot test: Debian's ovmf package. */
-/** OVMF's code and variable template; for Secure Boot the build that enforces it (it needs SMM) and
- *  variables with Microsoft's keys enrolled. */
+/** UEFI firmware for the boot test (Debian's ovmf package): OVMF's code and variable template; for
+ *  Secure Boot the build that enforces it (it needs SMM) and variables with Microsoft's keys enrolled. */
 export function findOvmf(secureBoot = false): { code: string; vars: string } | undefined {
   const pairs: [string, string][] = secureBoot
     ? [['/usr/share/OVMF/OVMF_CODE_4M.secboot.fd', '/usr/share/OVMF/OVMF_VARS_4M.ms.fd']]
