@@ -5,6 +5,7 @@ import { H2kCommand } from '../cli/base-command.js';
 import { libvirtUnavailable } from '../outputs/libvirt/transient.js';
 import { EXIT } from '../util/errors.js';
 import { type ProbeResult, describeEnv, guestfsEnv } from '../tools/guestfs-backend.js';
+import { KNOWN_TOOLS } from '../tools/known-tools.js';
 import { findApplianceKernel, findOvmf, findTool } from '../tools/locate.js';
 
 interface Check {
@@ -15,79 +16,6 @@ interface Check {
   path?: string;
   hint?: string;
 }
-
-const TOOLS: { name: string; versionArgs: string[]; pkg: string; required: boolean; purpose: string }[] = [
-  {
-    name: 'qemu-img',
-    versionArgs: ['--version'],
-    pkg: 'qemu-utils',
-    required: true,
-    purpose: 'overlays, conversion, checks',
-  },
-  {
-    name: 'qemu-system-x86_64',
-    versionArgs: ['--version'],
-    pkg: 'qemu-system-x86',
-    required: true,
-    purpose: 'boot test',
-  },
-  {
-    name: 'guestfish',
-    versionArgs: ['--version'],
-    pkg: 'libguestfs-tools',
-    required: true,
-    purpose: 'guest inspection and fixes',
-  },
-  {
-    name: 'virt-inspector',
-    versionArgs: ['--version'],
-    pkg: 'guestfs-tools',
-    required: false,
-    purpose: 'cross-checking inspection',
-  },
-  {
-    name: 'nbdkit',
-    versionArgs: ['--version'],
-    pkg: 'nbdkit',
-    required: true,
-    purpose: 'remote disk reads over HTTPS (curl plugin)',
-  },
-  {
-    name: 'nbdfuse',
-    versionArgs: ['--version'],
-    pkg: 'libnbd-bin',
-    required: true,
-    purpose: 'remote VMDK chains as local files for qemu',
-  },
-  {
-    name: 'fusermount3',
-    versionArgs: ['--version'],
-    pkg: 'fuse3',
-    required: true,
-    purpose: 'unmounting remote disks even when h2k is killed',
-  },
-  {
-    name: 'virt-xml-validate',
-    versionArgs: ['--version'],
-    pkg: 'libvirt-clients',
-    required: false,
-    purpose: 'validating emitted libvirt XML',
-  },
-  {
-    name: 'govc',
-    versionArgs: ['version'],
-    pkg: 'npm run setup (builds it)',
-    required: true,
-    purpose: 'vSphere control plane',
-  },
-  {
-    name: 'vcsim',
-    versionArgs: [],
-    pkg: 'npm run setup (builds it)',
-    required: false,
-    purpose: 'local vSphere simulator for tests and the demo',
-  },
-];
 
 export default class Doctor extends H2kCommand {
   static override summary = 'Check the external tools h2k needs and whether libguestfs can launch.';
@@ -112,7 +40,7 @@ Exit status: 0 when everything required is usable, 1 otherwise.`;
   async run(): Promise<void> {
     const { flags } = await this.parse(Doctor);
     const checks: Check[] = [];
-    for (const t of TOOLS) {
+    for (const t of KNOWN_TOOLS) {
       const path = findTool(t.name);
       if (!path) {
         checks.push({

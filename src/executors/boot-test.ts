@@ -23,7 +23,8 @@ import { shippedDomain } from '../outputs/libvirt/index.js';
 import type { MachineSpec } from '../outputs/output.js';
 import { libvirtUnavailable, startTransient, validationDomain } from '../outputs/libvirt/transient.js';
 import { hostAccel } from '../tools/guestfs-backend.js';
-import { findOvmf, findTool } from '../tools/locate.js';
+import { requireTool } from '../tools/known-tools.js';
+import { findOvmf } from '../tools/locate.js';
 import { qemuImg } from '../tools/qemu-img.js';
 import { dhcpAcks, sourceAddresses } from './net-capture.js';
 import { reaped, reapWithUs } from '../tools/reaper.js';
@@ -248,8 +249,7 @@ function startQemu(
   domain: Domain,
   o: { overlays: string[]; serialLog: string; pcaps: string[]; accel: string; workDir: string },
 ): Machine {
-  const qemu = findTool('qemu-system-x86_64');
-  if (!qemu) throw new Error('qemu-system-x86_64 not found: install qemu-system-x86 (npm run setup)');
+  const qemu = requireTool('qemu-system-x86_64');
   const args = [
     '-machine',
     `q35,accel=${o.accel}${domain.secureBoot ? ',smm=on' : ''}`,

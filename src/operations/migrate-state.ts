@@ -35,7 +35,10 @@ export async function migrateState(from: StateBackend, to: StateBackend, lockTim
         copied.join('\n') !== lines.join('\n') ||
         check.problems.length
       )
-        throw new Error(`the copy in ${to.location} differs from ${from.location}; the origin is unchanged`);
+        throw new UserError(
+          `the copy in ${to.location} differs from ${from.location} once written; the origin is unchanged`,
+          'another process may have written the destination meanwhile: check it, empty it, and migrate again',
+        );
       return { serial: data.serial, vms: Object.keys(data.vms).length, records: lines.length };
     } finally {
       await toLock.release();

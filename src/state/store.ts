@@ -1,12 +1,18 @@
 // The state in memory, over a backend: every change is one commit, with its audit record.
 import { randomUUID } from 'node:crypto';
+import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import { type AuditEntry, STATE_VERSION, type StateData } from '../model/state.js';
 import type { StateBackend } from './backend.js';
 
 function checkVersion(data: StateData, backend: StateBackend): StateData {
   if (data.version !== STATE_VERSION)
-    throw new Error(`the state in ${backend.location} has version ${data.version}; this h2k reads ${STATE_VERSION}`);
+    throw new UserError(
+      `the state in ${backend.location} has version ${data.version}; this h2k reads version ${STATE_VERSION}`,
+      data.version > STATE_VERSION
+        ? 'a newer h2k wrote it: run that version (this one would lose what it added)'
+        : 'an older h2k wrote it: run that version, or `h2k state migrate` with it to a backend this one reads',
+    );
   return data;
 }
 

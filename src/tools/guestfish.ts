@@ -6,8 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type GuestfsEnv, guestfsEnv, hostAccel } from './guestfs-backend.js';
-import { findTool } from './locate.js';
+import { requireTool } from './known-tools.js';
 import { reaped, reapWithUs } from './reaper.js';
+import { UserError } from '../util/errors.js';
 import { NoSpaceError, fullWatch } from '../util/files.js';
 
 export interface GuestDisk {
@@ -69,14 +70,17 @@ export class GuestfishSession {
         return await GuestfishSession.start(disks, opts);
       } catch (err) {
         if (!(err instanceof LaunchTimeout)) throw err;
-        if (attempt === 2) throw new Error(`${err.message}, twice`);
+        if (attempt === 2)
+          throw new UserError(
+            `${err.message}, twice`,
+            'the host is too loaded or its /dev/kvm does not work: `h2k doctor` finds backend settings that do',
+          );
         process.stderr.write(`warning: ${err.message}; launching it once more\n`);
       }
   }
 
   private static async start(disks: GuestDisk[], opts: { readonly: boolean; discard?: boolean }) {
-    const bin = findTool('guestfish');
-    if (!bin) throw new Error('guestfish not found: install libguestfs-tools (npm run setup)');
+    const bin = requireTool('guestfish');
     const { env } = await guestfsEnv();
     const s = new GuestfishSession(new GuestfishShell(bin, env));
     try {

@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { cacheDir, findTool } from './locate.js';
+import { requireTool } from './known-tools.js';
+import { cacheDir } from './locate.js';
 
 export interface GuestfsEnv {
   LIBGUESTFS_BACKEND: string;
@@ -26,8 +27,7 @@ const CANDIDATES: GuestfsEnv[] = [
 ];
 
 async function libguestfsVersion(): Promise<string> {
-  const g = findTool('guestfish');
-  if (!g) throw new Error('guestfish not found');
+  const g = requireTool('guestfish');
   const { stdout } = await execa(g, ['--version'], { reject: false });
   return stdout.trim();
 }
@@ -38,7 +38,7 @@ export async function tryLaunch(
   timeoutMs: number,
 ): Promise<{ ok: boolean; seconds: number; error?: string }> {
   const started = Date.now();
-  const r = await execa(findTool('guestfish') ?? 'guestfish', ['-a', '/dev/null', 'run'], {
+  const r = await execa(requireTool('guestfish'), ['-a', '/dev/null', 'run'], {
     env: { LIBGUESTFS_BACKEND_SETTINGS: '', ...env },
     reject: false,
     timeout: timeoutMs,

@@ -5,6 +5,7 @@
 // virtio drivers, so it is not rebuilt for nothing.
 import { spawn } from 'node:child_process';
 import { UserError } from '../util/errors.js';
+import { requireTool } from './known-tools.js';
 
 const COMPRESSORS: [Buffer, string[]][] = [
   [Buffer.from([0x1f, 0x8b]), ['gzip', '-dc']],
@@ -44,6 +45,7 @@ export async function initramfsFiles(bytes: Buffer): Promise<string[]> {
     const tail = rest.subarray(end);
     const tool = COMPRESSORS.find(([magic]) => tail.subarray(0, magic.length).equals(magic));
     if (!tool) throw new UserError('the initramfs has a part in a format h2k cannot read', 'run with --debug');
+    requireTool(tool[1][0]);
     const out = await decompress(tool[1], tail);
     // A decompressor may complain about trailing padding after the stream; what it decoded counts.
     if (out.length === 0)

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../util/errors.js';
-import { findTool } from './locate.js';
+import { requireTool } from './known-tools.js';
 import { reaped, reapWithUs } from './reaper.js';
 
 interface Helper {
@@ -40,12 +40,6 @@ async function waitFor(path: string, h: Helper, what: string, hint: string): Pro
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new UserError(`${what} did not start within 30 s`, hint);
-}
-
-function tool(name: string, pkg: string): string {
-  const bin = findTool(name);
-  if (!bin) throw new UserError(`${name} is not installed`, `run \`npm run setup\` (Debian package ${pkg})`);
-  return bin;
 }
 
 const UNITS: Record<string, number> = { B: 1, bytes: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
@@ -93,7 +87,7 @@ export class NbdMounts {
       fifos.push([fifo, value]);
     }
     args.push(`statsfile=${stats}`);
-    const server = { ...startHelper(tool('nbdkit', 'nbdkit'), args), stats };
+    const server = { ...startHelper(requireTool('nbdkit'), args), stats };
     this.servers.push(server);
     for (const [fifo, value] of fifos) await writeFile(fifo, value);
     await waitFor(sock, server, `nbdkit serving ${name}`, this.hint);
@@ -101,7 +95,7 @@ export class NbdMounts {
     mkdirSync(mnt);
     // auto_unmount: the mount goes away with its process, even if h2k is killed.
     const file = join(mnt, name);
-    const m = startHelper(tool('nbdfuse', 'libnbd-bin'), ['-r', '-o', 'auto_unmount', file, '--unix', sock]);
+    const m = startHelper(requireTool('nbdfuse'), ['-r', '-o', 'auto_unmount', file, '--unix', sock]);
     this.mounts.push(m);
     await waitFor(file, m, `nbdfuse mounting ${name}`, this.hint);
     return file;

@@ -1,7 +1,7 @@
 // qemu-img, always with -U (force-share) when reading a source: it must never take a write lock
 // on, let alone write to, a source image.
 import { execa } from 'execa';
-import { findTool } from './locate.js';
+import { requireTool } from './known-tools.js';
 import { reaped, reapWithUs } from './reaper.js';
 
 export interface QemuImgInfo {
@@ -14,11 +14,7 @@ export interface QemuImgInfo {
   'backing-filename-format'?: string;
 }
 
-function bin(): string {
-  const b = findTool('qemu-img');
-  if (!b) throw new Error('qemu-img not found: install qemu-utils (npm run setup)');
-  return b;
-}
+const bin = () => requireTool('qemu-img');
 
 export async function qemuImg(args: string[], opts: { reject?: boolean } = {}) {
   const p = execa(bin(), args, { reject: opts.reject ?? true });

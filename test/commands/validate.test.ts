@@ -116,6 +116,7 @@ describe('h2k schema', () => {
     assert.equal(s.$id, 'https://h2k.dev/schema/config.json');
     assert.deepEqual(Object.keys(s.definitions).sort(), [
       'backend_pg',
+      'nic_attachment',
       'policy',
       'policy_overrides',
       'source_esxi',

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { GuestEdit } from '../../model/plan.js';
 import type { GuestfishSession } from '../../tools/guestfish.js';
-import { findTool } from '../../tools/locate.js';
+import { requireTool } from '../../tools/known-tools.js';
 import { UserError } from '../../util/errors.js';
 import { sha256 } from '../../util/hash.js';
 import { Hive } from './hive.js';
@@ -16,12 +16,7 @@ import { type RegSection, regText } from './registry.js';
 type RegistryEdit = Extract<GuestEdit, { kind: 'registry' }>;
 
 export async function applyRegistryEdit(g: GuestfishSession, e: RegistryEdit): Promise<void> {
-  const tool = findTool('hivexregedit');
-  if (!tool)
-    throw new UserError(
-      'editing a Windows registry needs hivexregedit',
-      'run npm run setup (Debian: libwin-hivex-perl)',
-    );
+  const tool = requireTool('hivexregedit');
   const bytes = await g.readBytes(e.hive);
   if (!bytes || sha256(bytes) !== e.sha256)
     throw new UserError(

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { execa } from 'execa';
 import type { OsFacts, VirtioFile, VirtioWinFacts } from '../../model/guest-facts.js';
-import { findTool } from '../../tools/locate.js';
+import { requireTool } from '../../tools/known-tools.js';
 import { UserError } from '../../util/errors.js';
 import { hashOf, sha256 } from '../../util/hash.js';
 
@@ -81,12 +81,7 @@ export async function openVirtioWin(
       'give the virtio-win ISO or an unpacked copy of it',
     );
   if (statSync(path).isDirectory()) return { root: path, kind: 'directory', close: () => undefined };
-  const xorriso = findTool('xorriso');
-  if (!xorriso)
-    throw new UserError(
-      `virtio_win ${source}: reading an ISO needs xorriso`,
-      'run npm run setup, or unpack the ISO and give the directory',
-    );
+  const xorriso = requireTool('xorriso');
   const root = mkdtempSync(join(tmpdir(), 'h2k-virtio-win-'));
   const r = await execa(xorriso, ['-osirrox', 'on', '-indev', path, '-extract', '/', root], { reject: false });
   if (r.exitCode !== 0) {

@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { requireTool } from '../../tools/known-tools.js';
 import { findTool } from '../../tools/locate.js';
 import { ended, endWithUs, processStartTime, reaped, reapWithUs } from '../../tools/reaper.js';
 import { type Domain, domainXml } from './domain.js';
@@ -32,14 +33,8 @@ export function validationDomain(
   };
 }
 
-function virshPath(): string {
-  const bin = findTool('virsh');
-  if (!bin) throw new Error('virsh not found: install libvirt-clients (npm run setup)');
-  return bin;
-}
-
 async function virsh(args: string[], timeout = 120_000) {
-  return execa(virshPath(), args, { reject: false, timeout, env: { LC_ALL: 'C' } });
+  return execa(requireTool('virsh'), args, { reject: false, timeout, env: { LC_ALL: 'C' } });
 }
 
 /** Why no libvirtd can run the boot test here, or undefined when one answers. */
@@ -80,7 +75,7 @@ export async function startTransient(domain: Domain, workDir: string): Promise<T
     await virsh(['destroy', domain.name], 60_000);
     ended(domain.name);
   };
-  endWithUs(domain.name, [virshPath(), 'destroy', domain.name]);
+  endWithUs(domain.name, [requireTool('virsh'), 'destroy', domain.name]);
   const created = await virsh(['create', xml]);
   if (created.exitCode !== 0) {
     ended(domain.name);

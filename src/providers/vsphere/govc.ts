@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { VsphereSourceConfig } from './config.js';
-import { findTool } from '../../tools/locate.js';
+import { requireTool } from '../../tools/known-tools.js';
 import { UserError } from '../../util/errors.js';
 
 /** A failure the user can act on: one line and a hint. */
@@ -119,13 +119,7 @@ export class Govc {
   private readonly env: Record<string, string>;
 
   constructor(readonly source: VsphereSourceConfig) {
-    const bin = findTool('govc');
-    if (!bin)
-      throw new VsphereError(
-        'govc is not installed',
-        'run `npm run setup` (it builds govc into ~/.cache/h2k/tools/bin), or put govc on PATH',
-      );
-    this.bin = bin;
+    this.bin = requireTool('govc');
     // A private home: no session cache, no known_hosts of the user's mixed in.
     this.home = mkdtempSync(join(tmpdir(), 'h2k-govc-'));
     const env: Record<string, string> = {};

@@ -2,6 +2,7 @@
 // fsync of the directory) and keeps the previous version as .backup, so a crash mid-write leaves the
 // old state or the new one, never half (lowdb's own file adapter renames without an fsync).
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { UserError } from '../../util/errors.js';
 import { join } from 'node:path';
 import { type Adapter, Low } from 'lowdb';
 import type { StateData } from '../../model/state.js';
@@ -18,7 +19,11 @@ export function readStateFile(path: string): StateData | undefined {
   try {
     return JSON.parse(text) as StateData;
   } catch {
-    throw new Error(`state file ${path} is not valid JSON; the previous version is in ${path}.backup`);
+    throw new UserError(
+      `the state file ${path} is not valid JSON (edited by hand, or written by something else)`,
+      `h2k keeps the version before its last write in ${path}.backup: compare them, and copy the backup over it ` +
+        'to go back one write',
+    );
   }
 }
 
