@@ -63,6 +63,11 @@ export interface HardwareFacts {
   nics: NicFacts[];
 }
 
+/** The guest data the disks hold, all together: what a copy of them writes at most. */
+export function allocatedBytes(disks: DiskFacts[]): number {
+  return disks.reduce((n, d) => n + d.allocated_bytes, 0);
+}
+
 /** Same fingerprint files? Returns the files that differ (empty when equal). */
 export function changedFiles(was: FingerprintFile[], now: FingerprintFile[]): string[] {
   const changed = was.filter((f) => {

@@ -2,7 +2,7 @@
 // one read-only appliance launch. Locating runs once per source (vSphere: a constant number of
 // govc processes for any number of VMs); reading disks and inspecting obey -parallelism. A VM whose
 // conversion has started and whose source is unchanged takes its last inspection's facts instead.
-import type { SourceFingerprint } from '../model/facts.js';
+import { type SourceFingerprint, allocatedBytes } from '../model/facts.js';
 import type { VmFacts } from '../model/plan.js';
 import { inspectGuest } from '../guests/inspect.js';
 import { inspectionHostInputs } from '../guests/registry.js';
@@ -107,10 +107,8 @@ async function gatherOne(vm: VmConfig, s: SourceVmFacts, configDir: string, opts
     bytes = await disks.close();
   }
   cacheGuest(configDir, vm.address, key, guest);
-  const allocated = s.disks.reduce((n, d) => n + d.allocated_bytes, 0);
-  opts.progress(
-    `${vm.address}: inspected in ${((Date.now() - started) / 1000).toFixed(1)} s${readNote(bytes, allocated)}`,
-  );
+  const took = ((Date.now() - started) / 1000).toFixed(1);
+  opts.progress(`${vm.address}: inspected in ${took} s${readNote(bytes, allocatedBytes(s.disks))}`);
   return { vm, facts: { ...facts, guest }, fingerprint: s.fingerprint };
 }
 

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { convertImages } from '../executors/convert.js';
 import { outputRecord } from '../executors/workspace.js';
+import { allocatedBytes } from '../model/facts.js';
 import { UserError } from '../util/errors.js';
 import type { StageModule } from './stage.js';
 
@@ -16,7 +17,7 @@ export const convert: StageModule = {
       reason: `write ${outDisks.join(', ')} (${format}${compress ? ', compressed' : ''}), allocated blocks only`,
     };
   },
-  writes: { place: 'output', bytes: (disks) => disks.reduce((n, d) => n + d.allocated_bytes, 0) },
+  writes: { place: 'output', bytes: allocatedBytes },
   hostLocal: false,
   async run({ vm, ws, cfgVm, config }) {
     if (ws.overlays.some((o) => !existsSync(o)))

@@ -1,11 +1,12 @@
 // FETCH: the source's disks copied (or verified) into the workspace, for sources whose disks are not
 // local files (vSphere, ESXi, OVA).
+import { allocatedBytes } from '../model/facts.js';
 import type { StageModule } from './stage.js';
 
 export const fetch: StageModule = {
   stage: 'fetch',
   plan: (c) => (c.fetch ? { inputs: c.fingerprint, reason: c.fetch } : undefined),
-  writes: { place: 'fetch', bytes: (disks) => disks.reduce((n, d) => n + d.allocated_bytes, 0) },
+  writes: { place: 'fetch', bytes: allocatedBytes },
   hostLocal: true,
   async run({ source, vm, cfgVm, ws, config, step }) {
     if (!source.driver.fetch) throw new Error(`${vm.source.type} sources have no FETCH stage`);

@@ -29,7 +29,7 @@ export const validate: StageModule = {
     };
   },
   hostLocal: false,
-  run: (ctx) => run(ctx),
+  run,
 };
 
 async function run({ vm, ws, cfgVm, config, step }: StageContext): Promise<StageOutcome> {

@@ -2,10 +2,10 @@
 // fsync of the directory) and keeps the previous version as .backup, so a crash mid-write leaves the
 // old state or the new one, never half (lowdb's own file adapter renames without an fsync).
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
-import { UserError } from '../../util/errors.js';
 import { join } from 'node:path';
 import { type Adapter, Low } from 'lowdb';
 import type { StateData } from '../../model/state.js';
+import { UserError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/files.js';
 import { stateDir } from './paths.js';
 
