@@ -10,7 +10,7 @@ TOOLS_DIR="${H2K_TOOLS_DIR:-$HOME/.cache/h2k/tools}"
 APT_PACKAGES=(qemu-utils qemu-system-x86 libguestfs-tools guestfs-tools nbdkit
   ovmf mmdebstrap dpkg-dev linux-image-amd64 libvirt-clients libvirt-daemon-system libxml2-utils virt-v2v libnbd-bin fuse3 curl xz-utils openssl
   lvm2 xfsprogs libguestfs-xfs dosfstools gdisk fdisk zstd lz4 bzip2 openssh-server openssh-client time postgresql
-  ntfs-3g libwin-hivex-perl xorriso)
+  ntfs-3g libwin-hivex-perl xorriso chromium)
 GO_PACKAGES=(golang-go golang-github-vmware-govmomi-dev golang-github-davecgh-go-xdr-dev
   golang-github-kr-pretty-dev golang-github-vmware-vmw-guestinfo-dev golang-github-google-uuid-dev)
 

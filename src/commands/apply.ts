@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
 import { applyWithListr, eventLine } from '../cli/apply-progress.js';
@@ -133,6 +134,11 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
         );
         return;
       case 'applied':
+        if ('problem' in result.reports)
+          this.err(`${p.yellow('warning:')} no report written: ${result.reports.problem}`);
+        else
+          for (const r of result.reports)
+            this.err(`Report: ${relative(process.cwd(), join(config.dir, r.path))} (${r.vms} VM(s))`);
         if (result.failed.length) {
           for (const f of result.failed)
             this.err(`${p.red('Error:')} ${f.vm}: ${f.stage} failed: ${f.message}\n  ${p.dim('hint:')} ${f.hint}`);

@@ -7,6 +7,7 @@ import Fmt from './fmt.js';
 import ForceUnlock from './force-unlock.js';
 import Graph from './graph.js';
 import Plan from './plan.js';
+import Report from './report.js';
 import Schema from './schema.js';
 import Show from './show.js';
 import StateList from './state/list.js';
@@ -25,6 +26,7 @@ export const COMMANDS = {
   'force-unlock': ForceUnlock,
   graph: Graph,
   plan: Plan,
+  report: Report,
   schema: Schema,
   show: Show,
   'state:list': StateList,

@@ -2,7 +2,7 @@
 // VM by VM, each stage recorded as it completes. A refresh-only plan makes the state match what is
 // on disk instead. SIGINT/SIGTERM release the lock and leave every completed stage recorded.
 import { type Plan, type VmPlan, blockingFindings, hasChanges } from '../model/plan.js';
-import { planHash } from '../planner/plan.js';
+import { planHash, planJson } from '../planner/plan.js';
 import { configHash } from '../schema/config-hash.js';
 import type { Config } from '../schema/config.js';
 import type { StateBackend } from '../state/backend.js';
@@ -13,6 +13,7 @@ import { PgBackend } from '../state/pg/backend.js';
 import { FleetQueue } from '../state/pg/queue.js';
 import { FleetDispatch, type FleetApplyOptions } from './fleet.js';
 import { acceptDrift } from './refresh.js';
+import { writeReports } from './report.js';
 import { type PlanOptions, makePlan } from './plan.js';
 import { isNoSpace } from '../util/files.js';
 
@@ -34,7 +35,10 @@ export interface ApplyHooks {
 export type ApplyResult =
   | { kind: 'nothing' }
   | { kind: 'refreshed'; forgotten: number; serial: number }
-  | { kind: 'applied'; vms: VmPlan[]; failed: StageError[] };
+  | { kind: 'applied'; vms: VmPlan[]; failed: StageError[]; reports: WrittenReports };
+
+/** The report.html files written after an apply, or why none could be (it never fails the apply). */
+export type WrittenReports = { path: string; vms: number }[] | { problem: string };
 
 /** A saved plan must match the configuration, the state and the sources it was made from. */
 export async function checkNotStale(config: Config, state: StateStore, plan: Plan): Promise<void> {
@@ -136,6 +140,7 @@ export async function apply(
     const hash = planHash(plan);
     const vms = Object.values(plan.vms).filter((v) => v.actions.length);
     const fromFile = 'saved' in source;
+    await state.backend.keepPlan(hash, planJson(plan));
     await state.audit({
       event: 'apply-started',
       plan_hash: hash,
@@ -175,7 +180,13 @@ export async function apply(
       .catch((err: unknown) => {
         if (ok || !isNoSpace(err)) throw err;
       });
-    return { kind: 'applied', vms, failed };
+    let reports: WrittenReports;
+    try {
+      reports = await writeReports(state, config.dir, new Date());
+    } catch (err) {
+      reports = { problem: (err as Error).message.split('\n')[0] };
+    }
+    return { kind: 'applied', vms, failed, reports };
   } finally {
     await dispatch?.stop(false);
     for (const [sig, h] of handlers) process.removeListener(sig, h);

@@ -27,6 +27,12 @@ export async function migrateState(from: StateBackend, to: StateBackend, lockTim
           'h2k audit verify shows every problem',
         );
       await to.importState(data, lines);
+      // The plans the journal names go along (a plan that was never kept is not made up).
+      const hashes = new Set(origin.records.flatMap((r) => (r.plan_hash ? [r.plan_hash] : [])));
+      for (const hash of hashes) {
+        const plan = await from.readPlan(hash);
+        if (plan !== undefined) await to.keepPlan(hash, plan);
+      }
       const copy = await to.read();
       const copied = await to.auditLines();
       const check = await to.verifyAudit(copy?.audit_head);

@@ -3,14 +3,12 @@
 import { describeIntent } from '../model/guest-network.js';
 import type { NicFacts } from '../model/facts.js';
 import type { Paint } from './paint.js';
+import { fmtBytes, fmtSize } from './units.js';
 import { unifiedDiff } from '../util/unified-diff.js';
 import { type Action, type GuestEdit, type Plan, type VmPlan, describeDrift } from '../model/plan.js';
 
-const GiB = 2 ** 30;
-const fmtSize = (n: number) => (n >= 2 ** 20 ? fmtBytes(n) : `${Math.max(1, Math.round(n / 1024))} KiB`);
-const fmtBytes = (n: number) => (n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : `${(n / 2 ** 20).toFixed(0)} MiB`);
-
-function renderEdit(e: GuestEdit, p: Paint): string[] {
+/** One guest change as the plan shows it: a head line, and for file and registry edits the diff. */
+export function renderEdit(e: GuestEdit, p: Paint): string[] {
   switch (e.kind) {
     case 'write': {
       const diff = unifiedDiff(e.before, e.after, e.create ? '/dev/null' : `a${e.path}`, `b${e.path}`)

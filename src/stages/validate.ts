@@ -72,6 +72,7 @@ async function run({ vm, ws, cfgVm, config, step }: StageContext): Promise<Stage
         accel: v.accel,
         via: v.via,
         ...(v.screenshot ? { screenshot: configRelative(v.screenshot, config.dir) } : {}),
+        serial_log: configRelative(v.serialLog, config.dir),
       },
     };
     if (!v.passed) throw new UserError(`boot test failed: ${v.failure}`, `serial log: ${v.serialLog}`);

@@ -46,6 +46,11 @@ export interface StateBackend {
   auditLines(): Promise<string[]>;
   /** Reads the journal and checks its chain against `head` (the state's audit_head). */
   verifyAudit(head?: string): Promise<{ records: AuditRecord[]; problems: AuditProblem[] }>;
+  /** Keeps the plan an apply carries out (canonical plan JSON) under its hash: what the audit's
+   *  plan_hash names, for `h2k report` and readers of the journal. Keeping one twice is harmless. */
+  keepPlan(hash: string, json: string): Promise<void>;
+  /** A plan kept by keepPlan, or undefined. */
+  readPlan(hash: string): Promise<string | undefined>;
   /** Stores a state and its journal copied from another backend; refused when this one has either. */
   importState(data: StateData, auditLines: string[]): Promise<void>;
   /** Ends connections; the backend is not used after. */

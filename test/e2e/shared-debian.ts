@@ -8,7 +8,7 @@
 // Whichever file asks first makes it (the others wait for its record); the run's directory comes
 // from scripts/run-tests.mjs (H2K_TEST_RUN_DIR, removed when the run passes), and a file run on its
 // own makes its own.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileSha256 } from '../../src/util/files.js';
 import { processAlive } from '../../src/util/processes.js';
@@ -40,6 +40,10 @@ export interface DebianConversion {
   /** The paths FIX changed, and what the converted guest holds there (kill-anywhere.ts guestContent). */
   paths: string[];
   content: Record<string, string>;
+  /** The configuration directory as the apply left it, without disk images: the state, its audit
+   *  journal and kept plans, the boot's screenshot and console, the outputs' files and report.html
+   *  (local-debian's later tests change `dir`; a report of the apply is read from here). */
+  afterApply: string;
 }
 
 const debianConfig = (disks: string) => ({
@@ -154,6 +158,8 @@ async function convert(base: string): Promise<DebianConversion> {
   if (apply.exitCode !== 0) throw new Error(`the shared Debian apply failed:\n${apply.stderr}`);
   const validateSeconds = Number(/validate: done in ([\d.]+) s/.exec(apply.stderr)?.[1] ?? 0);
   const paths = fixedPaths(JSON.parse(readFileSync(planFile, 'utf8')), 'vm.debian');
+  const afterApply = join(base, 'after-apply');
+  cpSync(dir, afterApply, { recursive: true, filter: (f) => !/\.(qcow2|raw|fd)$/.test(f) });
   const content = await guestContent(join(dir, 'out', 'debian.qcow2'), paths);
-  return { dir, disks, source, sourceSha, plan, apply, seconds, validateSeconds, paths, content };
+  return { dir, disks, source, sourceSha, plan, apply, seconds, validateSeconds, paths, content, afterApply };
 }

@@ -90,7 +90,7 @@ describe('pg state backend', () => {
     assert.equal(again.stdout, 'ok: 0 audit record(s), chain intact.\n');
     const tables = await pg.sql(`SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables
       WHERE table_schema = 'first'`);
-    assert.equal(tables, 'audit,lock,state,vm_stages');
+    assert.equal(tables, 'audit,lock,plans,state,vm_stages');
   });
 
   it('commits from two processes at once all land, serialised, with one unbroken audit chain', async () => {

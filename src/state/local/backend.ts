@@ -5,7 +5,9 @@ import { verifyAuditLines } from '../audit-chain.js';
 import type { HeldLock, StateBackend, StateChange } from '../backend.js';
 import { appendAudit, readAuditLines, writeAuditLines } from './audit.js';
 import { StateLock, readLock, removeLock } from './lock.js';
-import { readStateFile, stateDb, statePath } from './state-file.js';
+import { keptPlanPath, readStateFile, stateDb, statePath } from './state-file.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../util/files.js';
 
 export class LocalBackend implements StateBackend {
   readonly location: string;
@@ -62,6 +64,16 @@ export class LocalBackend implements StateBackend {
 
   async verifyAudit(head?: string) {
     return verifyAuditLines(readAuditLines(this.configDir), head);
+  }
+
+  async keepPlan(hash: string, json: string): Promise<void> {
+    const path = keptPlanPath(this.configDir, hash);
+    if (!existsSync(path)) writeFileAtomic(path, json);
+  }
+
+  async readPlan(hash: string): Promise<string | undefined> {
+    const path = keptPlanPath(this.configDir, hash);
+    return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
   }
 
   async importState(data: StateData, auditLines: string[]): Promise<void> {

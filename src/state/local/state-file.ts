@@ -13,6 +13,12 @@ export function statePath(configDir: string): string {
   return join(stateDir(configDir), 'state.json');
 }
 
+/** Where the plan with this hash is kept once applied (.h2k/plans/<hash>.json). */
+export function keptPlanPath(configDir: string, hash: string): string {
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`not a plan hash: ${hash}`);
+  return join(stateDir(configDir), 'plans', `${hash}.json`);
+}
+
 export function readStateFile(path: string): StateData | undefined {
   if (!existsSync(path)) return undefined;
   const text = readFileSync(path, 'utf8');

@@ -158,6 +158,25 @@ export class PgBackend implements StateBackend {
     return verifyAuditLines(await this.auditLines(), head);
   }
 
+  async keepPlan(hash: string, json: string): Promise<void> {
+    await this.ensure();
+    await this.conn.run((c) =>
+      c.query(`INSERT INTO ${this.s}.plans (name, hash, plan) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+        STATE_NAME,
+        hash,
+        json,
+      ]),
+    );
+  }
+
+  async readPlan(hash: string): Promise<string | undefined> {
+    await this.ensure();
+    const r = await this.conn.run((c) =>
+      c.query(`SELECT plan FROM ${this.s}.plans WHERE name = $1 AND hash = $2`, [STATE_NAME, hash]),
+    );
+    return r.rows[0]?.plan as string | undefined;
+  }
+
   async importState(data: StateData, auditLines: string[]): Promise<void> {
     await this.ensure();
     await this.conn.transaction(async (c) => {

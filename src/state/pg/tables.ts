@@ -2,6 +2,7 @@
 //   state      one row: serial, lineage, audit head, version
 //   vm_stages  one row per VM per stage: its status, the host that ran it, the whole StageResult
 //   audit      the journal: one row per record, its line byte for byte (the hash chain is over lines)
+//   plans      the plans applies carried out, by hash (what the audit's plan_hash names)
 //   lock       the holder of the state lock (the lock itself is a session advisory lock)
 import type pg from 'pg';
 
@@ -40,6 +41,12 @@ CREATE TABLE IF NOT EXISTS ${s}.audit (
   seq bigint NOT NULL,
   line text NOT NULL,
   PRIMARY KEY (name, seq)
+);
+CREATE TABLE IF NOT EXISTS ${s}.plans (
+  name text NOT NULL,
+  hash text NOT NULL,
+  plan text NOT NULL,
+  PRIMARY KEY (name, hash)
 );
 CREATE TABLE IF NOT EXISTS ${s}.lock (
   name text PRIMARY KEY,
