@@ -3,7 +3,6 @@ import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
 import { execa } from 'execa';
 import { Evaluator, type Scope } from '../src/schema/evaluate.js';
 import { SOURCE_SCHEMAS } from '../src/providers/registry.js';
@@ -118,12 +117,4 @@ ${vmExtra}}
   });
 }
 
-/** A TCP port free on loopback right now, for a test server to listen on. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../src/util/free-port.js';

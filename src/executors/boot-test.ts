@@ -13,6 +13,8 @@
 //     configured address leased or in use. The NIC's MAC does not matter: guests may set their own
 //     (hwaddress, cloned MACs).
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { type Socket, connect } from 'node:net';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BootEvidence } from '../guests/family.js';
@@ -21,6 +23,7 @@ import { type NicIntent, staticAddresses } from '../model/guest-network.js';
 import type { Domain } from '../outputs/libvirt/domain.js';
 import { shippedDomain } from '../outputs/libvirt/index.js';
 import type { MachineSpec } from '../outputs/output.js';
+import { type ServiceCheck, type ServiceCheckResult, checkLabel, httpTarget } from '../model/service-check.js';
 import { libvirtUnavailable, startTransient, validationDomain } from '../outputs/libvirt/transient.js';
 import { hostAccel } from '../tools/guestfs-backend.js';
 import { requireTool } from '../tools/known-tools.js';
@@ -29,6 +32,7 @@ import { qemuImg } from '../tools/qemu-img.js';
 import { dhcpAcks, sourceAddresses } from './net-capture.js';
 import { reaped, reapWithUs } from '../tools/reaper.js';
 import { NoSpaceError, fullWatch } from '../util/files.js';
+import { freePort } from '../util/free-port.js';
 
 export interface BootChecks {
   default_target: boolean;
@@ -43,6 +47,8 @@ export interface BootVerdict {
   checks: BootChecks;
   /** The address that proved the network, and how. */
   network?: { ip: string; how: 'DHCP lease' | 'in use' | 'static, in use' };
+  /** The policy's service checks, in its order. */
+  services: ServiceCheckResult[];
   failure?: string;
   serialLog: string;
   /** The console when the verdict was reached (PNG), where libvirt could take it. */
@@ -119,10 +125,40 @@ export function judge(
   };
 }
 
+/** slirp's network, where user networking puts a guest that asks for DHCP. */
+const BOOT_NET = '10.0.2.';
+
+/** PURE: each service check's result from the probe's report and, for tcp/http, the outside tries
+ *  (by check index; absent where not tried, with `unreachable` saying why). */
+export function judgeServices(
+  checks: ServiceCheck[],
+  probe: ProbeReport,
+  outside: Map<number, { passed: boolean; detail: string }>,
+  unreachable?: string,
+): ServiceCheckResult[] {
+  return checks.map((c, i) => {
+    const found = probe.checks.find((r) => r.index === i);
+    const inside = found
+      ? { passed: found.ok, detail: found.detail }
+      : { passed: false, detail: "the guest's probe did not report it" };
+    const out = outside.get(i);
+    const fromOutside = c.kind === 'tcp' || c.kind === 'http';
+    return {
+      check: checkLabel(c),
+      passed: inside.passed && (out?.passed ?? true),
+      inside,
+      ...(out ? { outside: out } : {}),
+      ...(fromOutside && !out && unreachable ? { unreachable } : {}),
+    };
+  });
+}
+
 /** A booting machine, however it was started. */
 interface Machine {
   stopped(): string | undefined;
   screenshot?(path: string): Promise<boolean>;
+  /** Forwards a free host port on 127.0.0.1 to the guest's ip:port on its first NIC. */
+  forward(ip: string, port: number): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -137,9 +173,12 @@ export async function bootTest(opts: {
   prepare: (layers: string[]) => Promise<void>;
   /** The network the guest's configuration intends (the plan's `network`). */
   network?: NicIntent[];
+  /** The policy's service checks (the probe runs them inside; tcp and http are tried from outside too). */
+  checks?: ServiceCheck[];
   timeoutSec: number;
   workDir: string;
 }): Promise<BootVerdict> {
+  const serviceChecks = opts.checks ?? [];
   mkdirSync(opts.workDir, { recursive: true });
   const images = opts.machine.disks;
   const domain = shippedDomain(opts.machine);
@@ -178,6 +217,7 @@ export async function bootTest(opts: {
       );
   let failure: string | undefined;
   let verdict: ReturnType<typeof judge> | undefined;
+  let services: ServiceCheckResult[] = [];
   let screenshot: string | undefined;
   // A full filesystem pauses the VM (qemu's default): that is no boot failure, and no reason to
   // wait out the timeout. Full on two checks in a row, the stage fails with ENOSPC instead.
@@ -198,6 +238,17 @@ export async function bootTest(opts: {
         // Give the capture a moment to hold the probe's own traffic.
         await new Promise((r) => setTimeout(r, 1000));
         verdict = judge(probe, capture(pcaps), await overlayHasData(overlays[0]), opts.network);
+        if (serviceChecks.length) {
+          const ip = verdict.checks.network ? probe.addrs.find((a) => a.ip.startsWith(BOOT_NET))?.ip : undefined;
+          const unreachable = ip
+            ? undefined
+            : verdict.checks.network
+              ? `the guest's address (${probe.addrs.map((a) => a.ip).join(', ')}) is not on the boot network ` +
+                `${BOOT_NET}0/24: checked from inside only`
+              : 'the guest has no working network: checked from inside only';
+          const outside = ip ? await tryFromOutside(machine, ip, serviceChecks) : new Map();
+          services = judgeServices(serviceChecks, probe, outside, unreachable);
+        }
         break;
       }
       const stopped = machine.stopped();
@@ -217,8 +268,11 @@ export async function bootTest(opts: {
     fstab_mounted: false,
     network: false,
   };
-  const passed = !failure && Object.values(checks).every(Boolean);
-  if (!passed && !failure) {
+  const failedServices = services.filter((r) => !r.passed);
+  const passed = !failure && Object.values(checks).every(Boolean) && failedServices.length === 0;
+  if (!passed && !failure && verdict && Object.values(checks).every(Boolean)) {
+    failure = `service checks failed: ${failedServices.map((r) => `${r.check} (${serviceFailure(r)})`).join('; ')}`;
+  } else if (!passed && !failure) {
     const missing = (Object.keys(checks) as (keyof BootChecks)[]).filter((k) => !checks[k]).map((k) => CHECK_NAMES[k]);
     failure = verdict
       ? `no evidence of: ${missing.join(', ')}${verdict.detail.length ? ` (${verdict.detail.join('; ')})` : ''}`
@@ -227,7 +281,7 @@ export async function bootTest(opts: {
   const network = verdict?.network;
   writeFileSync(
     join(opts.workDir, 'boot-verdict.json'),
-    `${JSON.stringify({ passed, checks, network, failure, accel, via }, null, 2)}\n`,
+    `${JSON.stringify({ passed, checks, network, services, failure, accel, via }, null, 2)}\n`,
   );
   const seconds = (Date.now() - started) / 1000;
   return {
@@ -235,6 +289,7 @@ export async function bootTest(opts: {
     seconds,
     checks,
     ...(network ? { network } : {}),
+    services,
     ...(failure ? { failure } : {}),
     serialLog,
     ...(screenshot ? { screenshot } : {}),
@@ -250,6 +305,8 @@ function startQemu(
   o: { overlays: string[]; serialLog: string; pcaps: string[]; accel: string; workDir: string },
 ): Machine {
   const qemu = requireTool('qemu-system-x86_64');
+  const monitor = join(o.workDir, 'boot-monitor.sock');
+  rmSync(monitor, { force: true });
   const args = [
     '-machine',
     `q35,accel=${o.accel}${domain.secureBoot ? ',smm=on' : ''}`,
@@ -263,7 +320,7 @@ function startQemu(
     'std',
     '-no-reboot',
     '-monitor',
-    'none',
+    `unix:${monitor},server=on,wait=off`,
     '-serial',
     `file:${o.serialLog}`,
     ...o.overlays.flatMap((file, i) => [
@@ -311,11 +368,113 @@ function startQemu(
   });
   return {
     stopped: () => (exited ? `qemu exited early: ${stderr.trim().split('\n').pop() ?? ''}` : undefined),
+    forward: async (ip, port) => {
+      const host = await freePort();
+      // hostfwd_add says nothing when it worked.
+      const reply = await hmp(monitor, `hostfwd_add n0 tcp:127.0.0.1:${host}-${ip}:${port}`);
+      return reply === '' ? host : undefined;
+    },
     stop: async () => {
       child.kill('SIGKILL');
       await new Promise((r) => (exited ? r(undefined) : child.once('exit', r)));
     },
   };
+}
+
+/** One HMP command on qemu's monitor socket; its reply (empty when it succeeded quietly), or
+ *  undefined when the monitor did not answer. */
+export async function hmp(socketPath: string, command: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let out = '';
+    let sent = false;
+    const s: Socket = connect(socketPath);
+    s.setEncoding('utf8');
+    s.on('error', () => resolve(undefined));
+    s.on('data', (d: string) => {
+      out += d;
+      // A banner and a prompt, then the command echoed (with readline's cursor moves), its reply,
+      // and the next prompt.
+      const prompts = out.split('(qemu) ').length - 1;
+      if (prompts === 1 && out.endsWith('(qemu) ') && !sent) {
+        sent = true;
+        s.write(`${command}\n`);
+      }
+      if (prompts >= 2) {
+        s.end();
+        const afterEcho = out.slice(out.indexOf('(qemu) ') + 7, out.lastIndexOf('(qemu) ')).split('\r\n');
+        resolve(
+          afterEcho
+            .slice(1)
+            .join('\n')
+            .replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
+            .trim(),
+        );
+      }
+    });
+    setTimeout(() => (s.destroy(), resolve(undefined)), 10_000).unref();
+  });
+}
+
+/** tcp and http checks through a forwarding into the running guest, by check index. */
+async function tryFromOutside(
+  machine: Machine,
+  ip: string,
+  checks: ServiceCheck[],
+): Promise<Map<number, { passed: boolean; detail: string }>> {
+  const results = new Map<number, { passed: boolean; detail: string }>();
+  for (const [i, c] of checks.entries()) {
+    if (c.kind !== 'tcp' && c.kind !== 'http') continue;
+    const target = c.kind === 'tcp' ? { port: c.port, path: '' } : httpTarget(c.url)!;
+    const port = await machine.forward(ip, target.port);
+    if (port === undefined) {
+      results.set(i, { passed: false, detail: `could not forward a host port to ${ip}:${target.port}` });
+      continue;
+    }
+    const via = `127.0.0.1:${port} → ${ip}:${target.port}`;
+    const r =
+      c.kind === 'tcp'
+        ? await tcpAnswers(port)
+        : await httpStatus(port, target.path || '/', new URL(c.url).host).then((s) =>
+            typeof s === 'number'
+              ? { passed: s === c.expect_status, detail: `HTTP ${s}` }
+              : { passed: false, detail: s },
+          );
+    results.set(i, { passed: r.passed, detail: `${r.detail} (${via})` });
+  }
+  return results;
+}
+
+/** user networking accepts on the host side first and closes once the guest refuses: a connection
+ *  that is still open after a moment, or that received data, reached a listener in the guest. */
+function tcpAnswers(port: number): Promise<{ passed: boolean; detail: string }> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    const done = (passed: boolean, detail: string) => {
+      s.destroy();
+      resolve({ passed, detail });
+    };
+    s.on('connect', () => setTimeout(() => done(true, 'connection held open'), 1500));
+    s.on('data', () => done(true, 'connection answered'));
+    s.on('close', () => done(false, 'connection closed by the guest: nothing accepts there'));
+    s.on('error', (e) => done(false, e.message));
+  });
+}
+
+function httpStatus(port: number, path: string, host: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host }, timeout: 10_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 'no status');
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer in 10 s')));
+    req.on('error', (e) => resolve(e.message));
+    req.end();
+  });
+}
+
+function serviceFailure(r: ServiceCheckResult): string {
+  if (!r.inside.passed) return r.inside.detail;
+  return `inside: ${r.inside.detail}; from outside: ${r.outside?.detail ?? ''}`;
 }
 
 /** Every NIC's DHCP acknowledgements and packet sources, together. */

@@ -1,16 +1,21 @@
 // Readying a boot test's throwaway overlays: one read-write appliance on the overlays (never on
 // the output), the guest's filesystems mounted as FIX mounts them, and the family's preparation.
 import type { PlannedGuest } from '../model/plan.js';
+import type { ServiceCheck } from '../model/service-check.js';
 import { GuestfishSession } from '../tools/guestfish.js';
 import { familyForGuest } from './registry.js';
 
-export async function prepareBootOverlays(overlays: string[], guest: PlannedGuest): Promise<void> {
+export async function prepareBootOverlays(
+  overlays: string[],
+  guest: PlannedGuest,
+  checks: ServiceCheck[] = [],
+): Promise<void> {
   const family = familyForGuest(guest);
   const disks = overlays.map((path) => ({ path, format: 'qcow2' }));
   const g = await GuestfishSession.launch(disks, { readonly: false });
   try {
     for (const m of family.fixMounts(guest)) await g.run('mount', m.device, m.mountpoint);
-    await family.prepareBoot(g, guest);
+    await family.prepareBoot(g, guest, checks);
     await g.run('sync');
     await g.run('umount-all');
   } finally {

@@ -2,6 +2,7 @@
 // src/guests/ and one entry here (and its facts in src/model/guest-facts.ts).
 import type { GuestFacts } from '../model/guest-facts.js';
 import type { GuestEdit, PlannedGuest } from '../model/plan.js';
+import type { ServiceCheck } from '../model/service-check.js';
 import type { PolicySettings } from '../schema/config-schema.js';
 import type { GuestfishSession } from '../tools/guestfish.js';
 import { hashOf } from '../util/hash.js';
@@ -41,7 +42,7 @@ export function familyForGuest(guest: PlannedGuest): {
   domain?: DomainHints;
   fixMounts(g: PlannedGuest): { mountpoint: string; device: string }[];
   fixWriteBytes(g: PlannedGuest): number;
-  prepareBoot(g: GuestfishSession, guest: PlannedGuest): Promise<void>;
+  prepareBoot(g: GuestfishSession, guest: PlannedGuest, checks: ServiceCheck[]): Promise<void>;
   openHostFiles?(policy: PolicySettings, configDir: string): Promise<{ root: string; close(): void }>;
   applyEdit?(g: GuestfishSession, edit: GuestEdit): Promise<void>;
   verifyEdit?(g: GuestfishSession, edit: GuestEdit): Promise<boolean>;
@@ -53,7 +54,7 @@ export function familyForGuest(guest: PlannedGuest): {
     ...(family.domain ? { domain: family.domain } : {}),
     fixMounts: (g) => family.fixMounts(planned(g)),
     fixWriteBytes: (g) => family.fixWriteBytes(planned(g)),
-    prepareBoot: (s, g) => family.prepareBoot(s, planned(g)),
+    prepareBoot: (s, g, checks) => family.prepareBoot(s, planned(g), checks),
     ...(family.openHostFiles ? { openHostFiles: family.openHostFiles } : {}),
     ...(family.applyEdit ? { applyEdit: family.applyEdit } : {}),
     ...(family.verifyEdit ? { verifyEdit: family.verifyEdit } : {}),

@@ -2,6 +2,7 @@
 // stage records), rebuilt from state and audit by `h2k report`, written by `h2k apply`.
 import type { DiskFacts, HardwareFacts } from './facts.js';
 import type { Finding, GuestEdit, Stage } from './plan.js';
+import type { ServiceCheckResult } from './service-check.js';
 import type { SourceFacts } from './source-facts.js';
 import type { OutputRecord, StageResult } from './state.js';
 
@@ -23,6 +24,8 @@ export interface ReportBoot {
   accel: string;
   checks: Record<string, boolean>;
   network?: { ip: string; how: string };
+  /** The policy's service checks, inside the guest and from outside. */
+  services?: ServiceCheckResult[];
   /** Config-relative paths, as the state records them; the report embeds what they hold. */
   screenshot?: string;
   serial_log?: string;

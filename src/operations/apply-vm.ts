@@ -12,7 +12,7 @@ import type { Config } from '../schema/config.js';
 import { STAGE_MODULES } from '../stages/index.js';
 import { stateDir } from '../state/local/paths.js';
 import type { StateStore } from '../state/store.js';
-import { UserError } from '../util/errors.js';
+import { FailureWithDetails, UserError } from '../util/errors.js';
 import { isNoSpace, roomAt } from '../util/files.js';
 
 export type ApplyEvent =
@@ -123,9 +123,15 @@ export async function applyVm(opts: {
       const e = (diskFull(caught, action.stage, ws, vm) ?? caught) as Error & { hint?: string };
       let message = e.message.split('\n')[0];
       // The failure is told even when it cannot be recorded (a full disk holds the state too).
-      await record(action.stage, { status: 'failed', ...base, outputs: [], ...times(), error: message }).catch(
-        (err: Error) => (message += ` (not recorded in state: ${err.message.split('\n')[0]})`),
-      );
+      const details = e instanceof FailureWithDetails ? { details: e.details } : {};
+      await record(action.stage, {
+        status: 'failed',
+        ...base,
+        outputs: [],
+        ...times(),
+        error: message,
+        ...details,
+      }).catch((err: Error) => (message += ` (not recorded in state: ${err.message.split('\n')[0]})`));
       emit({ kind: 'stage-failed', vm: vm.address, stage: action.stage, error: message });
       const hint =
         e.hint ?? 'see the message above; fix the cause and run h2k apply again: completed stages are not redone';

@@ -178,6 +178,15 @@ function boot(vm: VmReport, assets: ReportAssets): string {
     ([name, ok]) =>
       `<li data-check="${esc(name)}" data-ok="${ok}">${ok ? '✔' : '✘'} ${esc(name.replace(/_/g, ' '))}</li>`,
   );
+  const services = (b.services ?? []).map((r) => {
+    const how = [`inside: ${r.inside.detail}`, r.outside ? `from outside: ${r.outside.detail}` : (r.unreachable ?? '')]
+      .filter(Boolean)
+      .join('; ');
+    return (
+      `<li data-check="service:${esc(r.check)}" data-ok="${r.passed}">${r.passed ? '✔' : '✘'} ${esc(r.check)}` +
+      ` <span class="how">${esc(how)}</span></li>`
+    );
+  });
   const shot = assets.screenshots[vm.address];
   const consoleText = assets.consoles[vm.address];
   const net = b.network ? `; network ${b.network.ip} (${b.network.how})` : '';
@@ -185,6 +194,7 @@ function boot(vm: VmReport, assets: ReportAssets): string {
     `<div class="boot" data-passed="${b.passed}"><p>${b.passed ? 'Booted' : 'Did not boot'} in ` +
     `${esc(fmtSeconds(b.seconds))} (${esc(b.via)}, ${esc(b.accel)})${esc(net)}.</p>` +
     `<ul class="checks">${checks.join('')}</ul>` +
+    (services.length ? `<h4>Service checks</h4><ul class="checks services">${services.join('')}</ul>` : '') +
     (shot
       ? '<figure><img class="screenshot" alt="the console when the verdict was reached" ' +
         `src="data:image/png;base64,${shot}">` +
@@ -233,7 +243,8 @@ thead th{border-bottom:1px solid #aab}tbody tr:nth-child(even){background:#f4f6f
 pre{background:#f6f8fa;padding:.6em;overflow-x:auto;font-size:12.5px}.edit pre{margin:.3em 0}
 .r{color:#b42318}.g{color:#067647}.y{color:#93370d}.c{color:#155eef}.b{font-weight:600}.d{color:#667085}
 .findings li.critical b{color:#b42318}.findings li.warning b{color:#93370d}.checks{list-style:none;padding:0}
-.checks li[data-ok=false]{color:#b42318}.screenshot{max-width:100%;border:1px solid #aab}
+.checks li[data-ok=false]{color:#b42318}.checks .how{color:#555;font-size:.9em}
+.screenshot{max-width:100%;border:1px solid #aab}
 .console{max-height:30em}.error td{color:#b42318}.none,.missing{color:#667}`;
 
 /** Where the report came from: when it was made, the state serial it read, whether the audit chain verifies. */

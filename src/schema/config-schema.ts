@@ -2,6 +2,7 @@
 // policy defaults and `h2k schema` all read this one object.
 import { OUTPUT_NAMES, type OutputName } from '../model/outputs.js';
 import type { SourceSchema } from './source-types.js';
+import { CHECK_KINDS, type ServiceCheck } from '../model/service-check.js';
 const NAME = '^[A-Za-z_][A-Za-z0-9_-]*$';
 
 const policyProperties = {
@@ -191,9 +192,23 @@ export function configSchema(sourceTypes: SourceSchema[]) {
         properties: {
           extends: { type: 'string', description: 'a reference to another policy, like policy.base' },
           ...policyProperties,
+          check: {
+            type: 'object',
+            additionalProperties: false,
+            properties: Object.fromEntries(
+              CHECK_KINDS.map((k) => {
+                const one = { $ref: `#/definitions/check_${k}` };
+                return [k, { anyOf: [one, { type: 'array', items: one }] }];
+              }),
+            ),
+            description:
+              'check "KIND" { … } blocks: what the boot test checks in the booted guest, besides its own checks; ' +
+              "a policy's own check blocks replace those of the policy it extends",
+          },
         },
       },
       policy_overrides: { type: 'object', additionalProperties: false, properties: policyProperties },
+      ...checkDefinitions,
       nic_attachment: nicAttachment,
       vm: {
         type: 'object',
@@ -265,6 +280,45 @@ export function configSchema(sourceTypes: SourceSchema[]) {
   } as const;
 }
 
+/** The body of each kind of check block. */
+const checkDefinitions = {
+  check_http: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['url'],
+    properties: {
+      url: {
+        type: 'string',
+        pattern: '^http://',
+        description: "an http:// URL (requested inside the guest as written, and from outside at the guest's address)",
+      },
+      expect_status: { type: 'integer', minimum: 100, maximum: 599, default: 200, description: 'the HTTP status' },
+    },
+    description: 'an HTTP service answers with the expected status',
+  },
+  check_tcp: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['port'],
+    properties: { port: { type: 'integer', minimum: 1, maximum: 65535 } },
+    description: 'something listens on this TCP port after boot (seen inside; connected to from outside)',
+  },
+  check_unit: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: { name: { type: 'string', pattern: '^[A-Za-z0-9:_.@\\\\-]+$', description: 'like nginx.service' } },
+    description: 'a systemd unit is active after boot',
+  },
+  check_command: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['run'],
+    properties: { run: { type: 'string', minLength: 1, description: 'a /bin/sh command line; exit 0 passes' } },
+    description: 'a command run as root in the booted guest exits 0',
+  },
+} as const;
+
 /** Where one source network's NICs attach: at most one libvirt backend, and a Multus network for KubeVirt. */
 const nicAttachment = {
   type: 'object',
@@ -321,10 +375,12 @@ export type PolicySettings = {
   power_off_timeout: number;
   virtio_win?: string;
   acknowledge: string[];
+  /** check blocks (not a policy argument: written as blocks). */
+  checks: ServiceCheck[];
 };
 
 export function policyDefaults(): PolicySettings {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(policyProperties)) if ('default' in v) out[k] = structuredClone(v.default);
-  return out as PolicySettings;
+  return { ...out, checks: [] } as unknown as PolicySettings;
 }

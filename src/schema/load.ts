@@ -19,7 +19,7 @@ import { parseFile } from './parser.js';
 import { SourceFile } from './source-file.js';
 import type { SourceSchema } from './source-types.js';
 import { typeString } from './types.js';
-import { BlockRef, type ObjectValue, fromPlain } from './values.js';
+import { BlockRef, type ObjectValue, type Value, fromPlain } from './values.js';
 
 export const CONFIG_SUFFIX = '.h2k.hcl';
 /** HCL's JSON syntax, for generated configuration. */
@@ -139,7 +139,12 @@ export function loadConfig(opts: LoadOptions): LoadResult {
       if (!backend) failed.add(address);
       continue;
     }
-    const policy = decodePolicy(node, values, policies, validators, diags);
+    const checks = (node.checks ?? []).map((b) => evaluateAttrs(b.body.attributes, new Evaluator(scope), diags));
+    if (checks.some((c) => c === undefined)) {
+      failed.add(address);
+      continue;
+    }
+    const policy = decodePolicy(node, values, checks as Record<string, Value>[], policies, validators, diags);
     if (!policy) {
       failed.add(address);
       continue;

@@ -8,10 +8,11 @@ import { prepareBootOverlays } from '../guests/boot.js';
 import { familyForGuest } from '../guests/registry.js';
 import { vmSlug } from '../model/plan.js';
 import type { StageOutcome } from '../model/state.js';
+import { checkLabel } from '../model/service-check.js';
 import type { MachineSpec } from '../outputs/output.js';
 import { OUTPUTS } from '../outputs/registry.js';
 import { checkImage } from '../tools/qemu-img.js';
-import { UserError } from '../util/errors.js';
+import { FailureWithDetails } from '../util/errors.js';
 import { configRelative } from '../util/files.js';
 import type { StageContext, StageModule } from './stage.js';
 
@@ -20,12 +21,24 @@ export const validate: StageModule = {
   plan: (c) => {
     const outFiles = c.outputs.files.map((f) => f.path);
     const shipped = outFiles.length ? `, ${c.vm.policy.outputs.join(' and ')} output ${outFiles.join(', ')}` : '';
-    const { boot_timeout: timeout } = c.vm.policy;
-    const inputs = { boot: c.boot.on, timeout, hw: c.hardware, outFiles, ...(c.network ? { network: c.network } : {}) };
+    const { boot_timeout: timeout, checks } = c.vm.policy;
+    const inputs = {
+      boot: c.boot.on,
+      timeout,
+      hw: c.hardware,
+      outFiles,
+      ...(c.network ? { network: c.network } : {}),
+      // Only when declared: plans of policies without checks keep their inputs, and their hashes.
+      ...(checks.length ? { checks } : {}),
+    };
     const why = c.boot.untestable ? 'no boot test: see the warning' : 'boot test off';
+    const notRun = checks.length ? `; ${checks.length} service check(s) not run` : '';
+    const services = checks.length ? ` with service checks: ${checks.map(checkLabel).join(', ')}` : '';
     return {
       inputs,
-      reason: c.boot.on ? `qemu-img check, boot test (≤ ${timeout} s)${shipped}` : `qemu-img check${shipped} (${why})`,
+      reason: c.boot.on
+        ? `qemu-img check, boot test (≤ ${timeout} s)${services}${shipped}`
+        : `qemu-img check${shipped} (${why}${notRun})`,
     };
   },
   hostLocal: false,
@@ -51,14 +64,16 @@ async function run({ vm, ws, cfgVm, config, step }: StageContext): Promise<Stage
     ...(family?.domain ? { hints: family.domain } : {}),
   };
   const untestable = family?.boot.untestable;
+  const { checks } = cfgVm.policy;
   if (untestable && cfgVm.policy.boot_test) note = `qemu-img check clean; no boot test: ${untestable}`;
   if (cfgVm.policy.boot_test && guest && family && !untestable) {
     step(`booting ${vm.outputs.disks.map((d) => d.path).join(', ')} on a throwaway overlay`);
     const v = await bootTest({
       machine,
       evidence: family.boot,
-      prepare: (layers) => prepareBootOverlays(layers, guest),
+      prepare: (layers) => prepareBootOverlays(layers, guest, checks),
       ...(vm.network ? { network: vm.network } : {}),
+      checks,
       timeoutSec: cfgVm.policy.boot_timeout,
       workDir: ws.dir,
     });
@@ -68,6 +83,7 @@ async function run({ vm, ws, cfgVm, config, step }: StageContext): Promise<Stage
         passed: v.passed,
         seconds,
         checks: v.checks,
+        ...(v.services.length ? { services: v.services } : {}),
         network: v.network,
         accel: v.accel,
         via: v.via,
@@ -75,11 +91,13 @@ async function run({ vm, ws, cfgVm, config, step }: StageContext): Promise<Stage
         serial_log: configRelative(v.serialLog, config.dir),
       },
     };
-    if (!v.passed) throw new UserError(`boot test failed: ${v.failure}`, `serial log: ${v.serialLog}`);
+    if (!v.passed)
+      throw new FailureWithDetails(`boot test failed: ${v.failure}`, `serial log: ${v.serialLog}`, details);
     const net = v.network ? `${v.network.ip} (${v.network.how})` : '';
+    const services = v.services.length ? `; ${v.services.length} service check(s) passed` : '';
     note =
       `boot test passed in ${v.seconds.toFixed(0)} s (${v.via}, ${v.accel}): default target, root read-write, ` +
-      `fstab mounted, network ${net}`;
+      `fstab mounted, network ${net}${services}`;
   }
   // The outputs' files are written once the disks are known good, each checked as written.
   const written: string[] = [];

@@ -13,3 +13,14 @@ export class UserError extends Error {
     super(message);
   }
 }
+
+/** A stage's failure with evidence worth keeping in its state record (a boot test's verdict). */
+export class FailureWithDetails extends UserError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly details: Record<string, unknown>,
+  ) {
+    super(message, hint);
+  }
+}

@@ -116,6 +116,10 @@ describe('h2k schema', () => {
     assert.equal(s.$id, 'https://h2k.dev/schema/config.json');
     assert.deepEqual(Object.keys(s.definitions).sort(), [
       'backend_pg',
+      'check_command',
+      'check_http',
+      'check_tcp',
+      'check_unit',
       'nic_attachment',
       'policy',
       'policy_overrides',

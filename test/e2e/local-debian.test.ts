@@ -8,6 +8,8 @@ import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Plan } from '../../src/model/plan.js';
+import type { MigrationReport } from '../../src/model/report.js';
+import type { ServiceCheckResult } from '../../src/model/service-check.js';
 import { kubevirt } from '../../src/outputs/kubevirt/index.js';
 import { fileSha256 } from '../../src/util/files.js';
 import { golden, normalise } from '../golden.js';
@@ -48,7 +50,7 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
       new RegExp(
         String.raw`validate: done in [\d.]+ s \(boot test passed in \d+ s \(libvirt, \w+\): default target, ` +
           String.raw`root read-write,` +
-          String.raw` fstab mounted, network 10\.0\.2\.15 \(DHCP lease\)\)`,
+          String.raw` fstab mounted, network 10\.0\.2\.15 \(DHCP lease\); 4 service check\(s\) passed\)`,
       ),
     );
     const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
@@ -63,6 +65,21 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
       fstab_mounted: true,
       network: true,
     });
+    // The owner's service, from inside the guest and, for tcp and http, through the boot's network.
+    const services = stages.validate.details.boot_test.services as ServiceCheckResult[];
+    assert.deepEqual(
+      services.map((r) => [r.check, r.passed, r.inside.passed, r.outside?.passed]),
+      [
+        ['http http://localhost:8080/health → 200', true, true, true],
+        ['tcp 8080', true, true, true],
+        ['unit inventory-web.service', true, true, undefined],
+        ['command test -s /srv/inventory/health', true, true, undefined],
+      ],
+    );
+    assert.match(services[0].inside.detail, /^HTTP\/1\.[01] 200/);
+    assert.match(services[0].outside!.detail, /^HTTP 200 \(127\.0\.0\.1:\d+ → 10\.0\.2\.15:8080\)$/);
+    assert.equal(services[1].inside.detail, 'listening');
+    assert.equal(services[2].inside.detail, 'active');
     // The boot test's probe went into a throwaway overlay only: the output is what CONVERT wrote.
     const xml = readFileSync(join(dir, 'out', 'debian.xml'), 'utf8');
     assert.match(xml, /<mac address="00:50:56:8a:12:34"\/>/);
@@ -164,6 +181,56 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
     );
     assert.match(r.stdout, /Plan: 1 VM\(s\), 1 action\(s\) \(1 validate\)/);
     writeFileSync(xml, produced);
+  });
+
+  it('service checks: a service that does not come up fails VALIDATE (exit 1), named in state and report', async () => {
+    const main = join(dir, 'main.h2k.hcl');
+    writeFileSync(
+      main,
+      readFileSync(main, 'utf8').replace(
+        '  check "tcp" { port = 8080 }\n',
+        '  check "tcp" { port = 8080 }\n' +
+          '  check "tcp" { port = 5432 }\n  check "unit" { name = "postgresql.service" }\n',
+      ),
+    );
+    const p = await h2k(['plan', dir, '-detailed-exitcode', '--no-color']);
+    assert.equal(p.exitCode, 2, p.stderr);
+    assert.match(p.stdout, /Plan: 1 VM\(s\), 1 action\(s\) \(1 validate\)/);
+    assert.match(p.stdout, /with service checks: .*tcp 5432, unit postgresql\.service/);
+    const a = await h2k(['apply', dir, '-auto-approve', '--no-color']);
+    assert.equal(a.exitCode, 1, a.stderr);
+    assert.match(
+      a.stderr,
+      new RegExp(
+        String.raw`boot test failed: service checks failed: tcp 5432 \(nothing listens\); ` +
+          String.raw`unit postgresql\.service \((inactive|unknown)\)`,
+      ),
+    );
+    const validate = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8')).vms['vm.debian'].stages.validate;
+    assert.equal(validate.status, 'failed');
+    const services = validate.details.boot_test.services as ServiceCheckResult[];
+    assert.deepEqual(
+      services.map((r) => [r.check, r.passed]),
+      [
+        ['http http://localhost:8080/health → 200', true],
+        ['tcp 8080', true],
+        ['tcp 5432', false],
+        ['unit postgresql.service', false],
+        ['unit inventory-web.service', true],
+        ['command test -s /srv/inventory/health', true],
+      ],
+    );
+    // Refused inside the guest and from outside alike.
+    assert.equal(services[2].outside?.passed, false);
+    assert.equal(validate.details.boot_test.checks.network, true, 'the guest itself booted');
+    const r = await h2k(['report', dir, '--json']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const vm = (JSON.parse(r.stdout) as MigrationReport).vms[0];
+    assert.equal(vm.verdict, 'failed');
+    assert.deepEqual(
+      vm.boot?.services?.filter((s) => !s.passed).map((s) => s.check),
+      ['tcp 5432', 'unit postgresql.service'],
+    );
   });
 
   it('drift: a source changed after its conversion is planned again from its first stage', async () => {

@@ -54,6 +54,15 @@ const debianConfig = (disks: string) => ({
 policy "p" {
   output_dir   = "./out"
   boot_timeout = 900
+
+  # The fixture's own application (inventory-web.service, busybox httpd on :8080).
+  check "http" {
+    url           = "http://localhost:8080/health"
+    expect_status = 200
+  }
+  check "tcp" { port = 8080 }
+  check "unit" { name = "inventory-web.service" }
+  check "command" { run = "test -s /srv/inventory/health" }
 }
 
 vm "debian" {

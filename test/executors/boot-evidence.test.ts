@@ -14,6 +14,8 @@ const HEALTHY = probeLines(
   'root rw',
   'fstab-missing',
   'addr enp1s0 10.0.2.15/24',
+  'check 0 ok HTTP/1.0 200 OK',
+  'check 1 fail inactive',
   'end',
 );
 
@@ -74,6 +76,10 @@ describe('boot test evidence', () => {
       root: 'rw',
       fstabMissing: [],
       addrs: [{ dev: 'enp1s0', ip: '10.0.2.15', prefix: 24 }],
+      checks: [
+        { index: 0, ok: true, detail: 'HTTP/1.0 200 OK' },
+        { index: 1, ok: false, detail: 'inactive' },
+      ],
       ended: true,
     });
     const cap = pcap([

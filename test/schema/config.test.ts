@@ -282,3 +282,62 @@ describe('config hash', () => {
     assert.match(hash('a', '1'), /^sha256:[0-9a-f]{64}$/);
   });
 });
+
+describe('service checks in a policy', () => {
+  it('are decoded in order (http expects 200 unless told); a child inherits them unless it declares its own', () => {
+    const r = load({
+      'main.h2k.hcl':
+        'policy "a" {\n  check "http" { url = "http://localhost/health" }\n  check "tcp" { port = 5432 }\n}\n' +
+        'policy "b" {\n  extends = policy.a\n}\n' +
+        'policy "c" {\n  extends = policy.a\n  check "unit" { name = "nginx.service" }\n}\n',
+    });
+    assert.deepEqual(r.diagnostics, []);
+    const a = [
+      { kind: 'http', url: 'http://localhost/health', expect_status: 200 },
+      { kind: 'tcp', port: 5432 },
+    ];
+    assert.deepEqual(r.config!.policies.a.checks, a);
+    assert.deepEqual(r.config!.policies.b.checks, a);
+    assert.deepEqual(r.config!.policies.c.checks, [{ kind: 'unit', name: 'nginx.service' }]);
+  });
+
+  it('bad ones are errors at their file:line:col, all at once', () => {
+    const r = load({
+      'main.h2k.hcl':
+        'policy "a" {\n  check "ping" { host = "x" }\n  check "tcp" { port = 70000 }\n' +
+        '  check "http" { url = "ftp://x/" }\n' +
+        '  check { port = 1 }\n  check "unit" {\n    name = "a"\n    inner {}\n  }\n  check "command" {}\n}\n' +
+        'source "local" "s" {\n  directory = "."\n}\n' +
+        'vm "v" {\n  source = source.local.s\n  disks  = ["a.vmdk"]\n  check "tcp" { port = 1 }\n}\n',
+    });
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.range?.start.line, d.range?.start.column, d.summary]),
+      [
+        [2, 9, 'Unknown check kind'],
+        [3, 24, 'Invalid value'],
+        [4, 24, 'Invalid value'],
+        [5, 3, 'Missing kind for check'],
+        [8, 5, 'Unsupported block type'],
+        [10, 3, 'Missing required argument'],
+        [18, 3, 'Unsupported block type'],
+      ],
+    );
+    assert.match(r.diagnostics[0].detail!, /the kinds are "http", "tcp", "unit", "command"/);
+    assert.match(r.diagnostics[2].detail!, /must be an http:\/\/ URL/);
+    assert.match(r.diagnostics[6].detail!, /"check" are not expected inside a vm block/);
+  });
+
+  it('the JSON form: check.KIND is an object, or a list of them', () => {
+    const r = load({
+      'main.h2k.hcl.json': JSON.stringify({
+        policy: { p: { check: { tcp: [{ port: 22 }, { port: 80 }], http: { url: 'http://h/', expect_status: 204 } } } },
+      }),
+    });
+    assert.deepEqual(r.diagnostics, []);
+    assert.deepEqual(r.config!.policies.p.checks, [
+      { kind: 'tcp', port: 22 },
+      { kind: 'tcp', port: 80 },
+      { kind: 'http', url: 'http://h/', expect_status: 204 },
+    ]);
+  });
+});

@@ -3,8 +3,11 @@
 // guests have none there, so kernel and initramfs failures would be invisible), and a probe unit
 // that runs once the default target is reached and reports, on the serial port, the evidence the
 // verdict needs: target state, whether / is read-write, fstab entries not mounted (swap: not active),
-// and the IPv4 addresses configured (then sends traffic to the default gateway, so the host sees it).
+// and the IPv4 addresses configured (then sends traffic to the default gateway, so the host sees it);
+// last, the policy's service checks, retried together for up to CHECK_WAIT_SEC since services may
+// come up after the default target does.
 import { PROBE_TAG } from '../../model/boot-probe.js';
+import { type ServiceCheck, httpTarget } from '../../model/service-check.js';
 import type { LinuxGuestFacts } from '../../model/guest-facts.js';
 import type { GuestfishSession } from '../../tools/guestfish.js';
 import { BOOTLOADERS } from './bootloader/index.js';
@@ -51,8 +54,70 @@ if [ -n "$gw" ]; then
   elif command -v bash >/dev/null; then timeout 4 bash -c ": </dev/tcp/$gw/9" >/dev/null 2>&1
   fi
 fi
+@CHECKS@
 echo "${PROBE_TAG} end"
 `;
+
+const CHECK_WAIT_SEC = 60;
+
+/** A word for sh, whatever it holds. */
+const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** One check as a shell function that returns its verdict and leaves what it found in $d. */
+function checkFunction(c: ServiceCheck, i: number): string {
+  const body = (() => {
+    switch (c.kind) {
+      case 'unit':
+        return `d=$(systemctl is-active ${sq(c.name)} 2>/dev/null); [ "$d" = active ]`;
+      case 'tcp': {
+        const port = c.port.toString(16).toUpperCase().padStart(4, '0');
+        // /proc/net/tcp{,6}: local address as HEXIP:HEXPORT, state 0A is LISTEN.
+        return (
+          `d="nothing listens"; cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | ` +
+          `awk '{ split($2, a, ":"); if (a[2] == "${port}" && $4 == "0A") f = 1 } END { exit !f }' && d=listening`
+        );
+      }
+      case 'http': {
+        const t = httpTarget(c.url)!;
+        const host = new URL(c.url).hostname.replace(/^\[|\]$/g, '');
+        // bash's /dev/tcp, as every distro has bash and not every one has curl or wget.
+        const request =
+          'exec 3<>"/dev/tcp/$1/$2" || exit 1; printf "GET %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n" "$3" "$1" >&3; ' +
+          'IFS= read -r l <&3; printf %s "$l"';
+        return (
+          `d=$(timeout 10 bash -c ${sq(request)} _ ${sq(host)} ${t.port} ${sq(t.path || '/')} 2>/dev/null | ` +
+          `tr -d '\\r'); ` +
+          `[ -n "$d" ] || d="no answer on port ${t.port}"; [ "$(echo "$d" | awk '{ print $2 }')" = ${c.expect_status} ]`
+        );
+      }
+      case 'command':
+        return `d=$(timeout 20 sh -c ${sq(c.run)} 2>&1); r=$?; d="exit $r: $(echo "$d" | tail -n 1)"; [ $r -eq 0 ]`;
+    }
+  })();
+  return `check_${i}() { ${body}; }`;
+}
+
+/** The probe's section for the policy's service checks: all retried until they pass or time runs out. */
+export function checksSection(checks: ServiceCheck[], waitSec = CHECK_WAIT_SEC): string {
+  if (!checks.length) return '';
+  const each = (f: (i: number) => string) => checks.map((_, i) => f(i)).join('\n');
+  return [
+    ...checks.map(checkFunction),
+    `deadline=$(($(date +%s) + ${waitSec}))`,
+    'while :; do',
+    '  all=1',
+    each(
+      (i) =>
+        `  if check_${i}; then r${i}=ok; else r${i}=fail; all=0; fi; ` +
+        `d${i}=$(printf %s "$d" | tr '\\n' ' ' | cut -c1-160)`,
+    ),
+    '  [ $all = 1 ] || [ "$(date +%s)" -ge $deadline ] && break',
+    '  sleep 2',
+    'done',
+    each((i) => `echo "${PROBE_TAG} check ${i} $r${i} $d${i}"`),
+    '',
+  ].join('\n');
+}
 
 const UNIT = `[Unit]
 Description=h2k boot test probe (throwaway overlay only)
@@ -68,7 +133,11 @@ WantedBy=multi-user.target
 `;
 
 /** Prepares the mounted throwaway overlay (mounted by the caller at /, with /boot as the guest has it). */
-export async function prepareLinuxBoot(g: GuestfishSession, guest: Pick<LinuxGuestFacts, 'bootloader'>): Promise<void> {
+export async function prepareLinuxBoot(
+  g: GuestfishSession,
+  guest: Pick<LinuxGuestFacts, 'bootloader'>,
+  checks: ServiceCheck[] = [],
+): Promise<void> {
   const loader = BOOTLOADERS.find((b) => b.name === guest.bootloader.kind);
   const config = guest.bootloader.config;
   if (loader?.withSerialConsole && config) {
@@ -79,7 +148,7 @@ export async function prepareLinuxBoot(g: GuestfishSession, guest: Pick<LinuxGue
   // probe's output off mid-report: no login prompt on this boot.
   await g.run('ln-sf', '/dev/null', '/etc/systemd/system/serial-getty@ttyS0.service');
   await g.run('mkdir-p', '/usr/local/sbin');
-  await g.writeFile('/usr/local/sbin/h2k-boot-probe', SCRIPT);
+  await g.writeFile('/usr/local/sbin/h2k-boot-probe', SCRIPT.replace('@CHECKS@\n', checksSection(checks)));
   await g.writeFile('/etc/systemd/system/h2k-boot-probe.service', UNIT);
   await g.run('mkdir-p', '/etc/systemd/system/multi-user.target.wants');
   await g.run(

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { requireTool } from '../../tools/known-tools.js';
 import { findTool } from '../../tools/locate.js';
+import { freePort } from '../../util/free-port.js';
 import { ended, endWithUs, processStartTime, reaped, reapWithUs } from '../../tools/reaper.js';
 import { type Domain, domainXml } from './domain.js';
 
@@ -65,6 +66,8 @@ export interface TransientMachine {
   stopped(): string | undefined;
   /** The console as it shows now (PNG), where libvirt can take it. */
   screenshot(path: string): Promise<boolean>;
+  /** Forwards a free host port on 127.0.0.1 to the guest's ip:port on its first NIC. */
+  forward(ip: string, port: number): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +99,14 @@ export async function startTransient(domain: Domain, workDir: string): Promise<T
         ? undefined
         : 'the domain stopped before the guest reported',
     screenshot: async (path) => (await virsh(['screenshot', domain.name, path], 30_000)).exitCode === 0,
+    forward: async (ip, port) => {
+      // libvirt has no forwarding for user networking (slirp) in its XML: qemu's monitor has.
+      const host = await freePort();
+      const rule = `hostfwd_add hostnet0 tcp:127.0.0.1:${host}-${ip}:${port}`;
+      const r = await virsh(['qemu-monitor-command', domain.name, '--hmp', rule], 30_000);
+      // hostfwd_add says nothing when it worked.
+      return r.exitCode === 0 && r.stdout.trim() === '' ? host : undefined;
+    },
     stop: async () => {
       if (done) return;
       done = true;

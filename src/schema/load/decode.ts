@@ -1,6 +1,7 @@
 // Block values → typed configuration: sources through their type's SourceSchema, policies over
 // their parent (or the defaults), vms with their policy, overrides and source-specific arguments.
 import type { Attribute, Block } from '../ast.js';
+import type { CheckKind, ServiceCheck } from '../../model/service-check.js';
 import type { BackendConfig, NicConfig, SourceConfig, VmConfig } from '../config.js';
 import { type PolicySettings, policyDefaults } from '../config-schema.js';
 import type { Diagnostics } from '../diagnostics.js';
@@ -64,6 +65,7 @@ export function sourceAttrs(src: SourceConfig): ObjectValue {
 export function decodePolicy(
   node: GraphNode,
   values: Record<string, Value>,
+  checkValues: Record<string, Value>[],
   done: Record<string, PolicySettings>,
   validators: Validators,
   diags: Diagnostics,
@@ -78,7 +80,24 @@ export function decodePolicy(
   if (!validateBody(validators.policy, values, node.attrs, node.span, diags)) return undefined;
   const own = plain(values);
   delete own.extends;
+  // A policy's own check blocks replace what it extends, as its own arguments do.
+  const blocks = node.checks ?? [];
+  const checks = blocks.map((b, i) => decodeCheck(b, checkValues[i], validators, diags));
+  if (checks.some((c) => c === undefined)) return undefined;
+  if (blocks.length) own.checks = checks;
   return { ...parent, ...(own as Partial<PolicySettings>) };
+}
+
+function decodeCheck(
+  block: Block,
+  values: Record<string, Value>,
+  validators: Validators,
+  diags: Diagnostics,
+): ServiceCheck | undefined {
+  const kind = block.labels[0].value as CheckKind;
+  if (!validateBody(validators.checks[kind], values, block.body.attributes, block.headerSpan, diags)) return undefined;
+  const v = plain(values);
+  return kind === 'http' ? ({ kind, expect_status: 200, ...v } as ServiceCheck) : ({ kind, ...v } as ServiceCheck);
 }
 
 export interface VmDecodeContext {

@@ -79,7 +79,9 @@ export function checkReferences({ variables, nodes }: Structure, diags: Diagnost
   for (const node of nodes.values())
     deps.set(
       node.address,
-      node.attrs.flatMap((a) => checkRefs(node.address, a.expr, false)),
+      [...node.attrs, ...(node.checks ?? []).flatMap((b) => b.body.attributes)].flatMap((a) =>
+        checkRefs(node.address, a.expr, false),
+      ),
     );
   const order = topologicalOrder(nodes, deps, diags, failed);
   return { failed, deps, checkRefs, order };

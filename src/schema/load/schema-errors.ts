@@ -9,6 +9,7 @@ import type { SourceSchema } from '../source-types.js';
 import { HclNumber } from '../number.js';
 import { BlockRef, type Value, deepUnmark, isObject, typeName } from '../values.js';
 import { suggest } from '../../util/did-you-mean.js';
+import { CHECK_KINDS, type CheckKind } from '../../model/service-check.js';
 
 export interface Validators {
   policy: ValidateFunction;
@@ -17,6 +18,8 @@ export interface Validators {
   sources: Record<string, ValidateFunction>;
   /** By backend type. */
   backends: Record<string, ValidateFunction>;
+  /** A policy's check blocks, by kind. */
+  checks: Record<CheckKind, ValidateFunction>;
 }
 
 const cache = new WeakMap<SourceSchema[], Validators>();
@@ -30,7 +33,11 @@ export function compileValidators(sourceTypes: SourceSchema[]): Validators {
   const get = (d: string) => ajv.compile({ $ref: `config#/definitions/${d}` });
   const sources = Object.fromEntries(sourceTypes.map((t) => [t.type, get(`source_${t.type}`)]));
   const backends = Object.fromEntries(BACKEND_TYPES.map((t) => [t, get(`backend_${t}`)]));
-  const validators = { policy: get('policy'), vm: get('vm'), sources, backends };
+  const checks = Object.fromEntries(CHECK_KINDS.map((k) => [k, get(`check_${k}`)])) as Record<
+    CheckKind,
+    ValidateFunction
+  >;
+  const validators = { policy: get('policy'), vm: get('vm'), sources, backends, checks };
   cache.set(sourceTypes, validators);
   return validators;
 }

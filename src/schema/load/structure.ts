@@ -9,6 +9,7 @@ import { BACKEND_TYPES } from '../config-schema.js';
 import { convert, parseType } from '../types.js';
 import { typeName } from '../values.js';
 import { suggest } from '../../util/did-you-mean.js';
+import { CHECK_KINDS } from '../../model/service-check.js';
 
 const BLOCK_LABELS: Record<string, string[]> = {
   variable: ['name'],
@@ -23,7 +24,8 @@ const VARIABLE_ATTRS = ['type', 'default', 'description', 'sensitive'];
 /** What a `.h2k.hcl.json` file's properties are: the top-level blocks with their labels; a
  *  variable's `type` is a native type expression in a string, as in Terraform's JSON. */
 export const JSON_BODY_SCHEMA: JsonBodySchema = {
-  labels: (path) => (path.length === 1 ? BLOCK_LABELS[path[0]]?.length : undefined),
+  labels: (path) =>
+    path.length === 1 ? BLOCK_LABELS[path[0]]?.length : path.join('.') === 'policy.check' ? 1 : undefined,
   nativeExpression: (path, name) => path.length === 1 && path[0] === 'variable' && name === 'type',
 };
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -34,6 +36,8 @@ export interface GraphNode {
   span: Span;
   attrs: Attribute[];
   block?: Block;
+  /** A policy's `check "KIND" { … }` blocks, in order. */
+  checks?: Block[];
 }
 
 export interface Structure {
@@ -106,12 +110,18 @@ export function readStructure(bodies: Body[], sourceTypes: string[], diags: Diag
         );
         continue;
       }
-      for (const nested of block.body.blocks)
+      const checks: Block[] = [];
+      for (const nested of block.body.blocks) {
+        if (block.type === 'policy' && nested.type === 'check') {
+          if (checkBlockValid(nested, diags)) checks.push(nested);
+          continue;
+        }
         diags.error(
           'Unsupported block type',
           `Blocks of type "${nested.type}" are not expected inside a ${block.type} block.`,
           nested.typeSpan,
         );
+      }
       const attrs = block.body.attributes;
 
       const [l0, l1] = block.labels.map((l) => l.value);
@@ -177,7 +187,7 @@ export function readStructure(bodies: Body[], sourceTypes: string[], diags: Diag
             )
           )
             break;
-          nodes.set(`policy.${l0}`, { address: `policy.${l0}`, span: block.headerSpan, attrs, block });
+          nodes.set(`policy.${l0}`, { address: `policy.${l0}`, span: block.headerSpan, attrs, block, checks });
           break;
         case 'backend': {
           const types: readonly string[] = BACKEND_TYPES;
@@ -276,4 +286,33 @@ function declareVariable(
     }
   }
   return ok ? v : undefined;
+}
+
+/** A policy's `check` block: one label, a known kind, no blocks inside. */
+function checkBlockValid(b: Block, diags: Diagnostics): boolean {
+  const kinds = CHECK_KINDS.map((k) => `"${k}"`).join(', ');
+  if (b.labels.length !== 1) {
+    diags.error(
+      b.labels.length ? 'Extraneous label for check' : 'Missing kind for check',
+      `A check block has one label, its kind: ${kinds}; like check "tcp" { port = 5432 }.`,
+      b.labels[1]?.span ?? b.headerSpan,
+    );
+    return false;
+  }
+  const kind = b.labels[0].value;
+  if (!(CHECK_KINDS as readonly string[]).includes(kind)) {
+    diags.error(
+      'Unknown check kind',
+      `There is no check "${kind}"; the kinds are ${kinds}.${suggest(kind, [...CHECK_KINDS])}`,
+      b.labels[0].span,
+    );
+    return false;
+  }
+  for (const nested of b.body.blocks)
+    diags.error(
+      'Unsupported block type',
+      `Blocks of type "${nested.type}" are not expected inside a check block.`,
+      nested.typeSpan,
+    );
+  return b.body.blocks.length === 0;
 }
