@@ -52,7 +52,14 @@ export async function benchSources(repo: string): Promise<Record<string, unknown
     const member = statSync(stream).size;
     const a = tmp('h2k-bench-x-');
     const [, h2kSec] = await timed(() =>
-      fetchPackage({ pkg, hrefs: ['web-disk1.vmdk'], dir: a, configDir: a, onStep: () => undefined }),
+      fetchPackage({
+        pkg,
+        hrefs: ['web-disk1.vmdk'],
+        dir: a,
+        configDir: a,
+        onStep: () => undefined,
+        onProgress: () => undefined,
+      }),
     );
     const b = tmp('h2k-bench-x-');
     const [, tarSec] = await timed(() => execa('tar', ['-xf', ova, '-C', b, 'web-disk1.vmdk']));
@@ -98,6 +105,7 @@ export async function benchSources(repo: string): Promise<Record<string, unknown
             dir: dest,
             configDir: dest,
             onStep: () => undefined,
+            onProgress: () => undefined,
           }),
         );
         const ssh = [

@@ -67,6 +67,22 @@ export function jsNumbers(v: Value): unknown {
   return v;
 }
 
+/** Runs argv in a real pseudo-terminal (util-linux `script`, 200 columns): what a user at a terminal
+ *  sees, escapes removed, and the exit code. */
+export async function inTerminal(argv: string[]): Promise<{ exitCode: number; output: string }> {
+  const quoted = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const r = await execa('script', ['-qefc', `stty cols 200 rows 50; exec ${quoted}`, '/dev/null'], {
+    cwd: REPO,
+    env: { TERM: 'xterm-256color' },
+    reject: false,
+    input: '',
+  });
+  const output = String(r.stdout)
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/\r/g, '');
+  return { exitCode: r.exitCode ?? -1, output };
+}
+
 export function h2k(
   args: string[],
   opts: { cwd?: string; env?: Record<string, string>; input?: string; detached?: boolean } = {},

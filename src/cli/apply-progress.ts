@@ -39,7 +39,7 @@ export async function applyWithListr<E>(
         const subtasks = new Map<Stage, ListrTaskWrapper<unknown, never, never>>();
         const emit = (e: ApplyEvent) => {
           const d = stages.get(e.stage);
-          if (e.kind === 'stage-step') {
+          if (e.kind === 'stage-step' || e.kind === 'stage-progress') {
             const t = subtasks.get(e.stage);
             if (t) t.output = e.message;
           }
@@ -91,10 +91,30 @@ export function eventLine(e: ApplyEvent, p: Paint): string {
     case 'stage-start':
       return `${at}: started`;
     case 'stage-step':
+    case 'stage-progress':
       return p.dim(`${at}: ${e.message}`);
     case 'stage-done':
       return `${at}: ${p.green('done')} in ${e.seconds.toFixed(1)} s${e.note ? ` (${e.note})` : ''}`;
     case 'stage-failed':
       return `${at}: ${p.red('failed')}: ${e.error}`;
   }
+}
+
+/** Events for a log: every one but progress, which passes at most once per `everyMs` per VM and stage
+ *  (a download's bytes, a boot's seconds), so a long stage says it is alive without flooding CI logs. */
+export function throttledProgress(
+  print: (e: ApplyEvent) => void,
+  everyMs = 10_000,
+  now: () => number = Date.now,
+): (e: ApplyEvent) => void {
+  const last = new Map<string, number>();
+  return (e) => {
+    if (e.kind === 'stage-progress') {
+      const key = `${e.vm} ${e.stage}`;
+      const t = now();
+      if (t - (last.get(key) ?? -Infinity) < everyMs) return;
+      last.set(key, t);
+    }
+    print(e);
+  };
 }

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
-import { applyWithListr, eventLine } from '../cli/apply-progress.js';
+import { applyWithListr, eventLine, throttledProgress } from '../cli/apply-progress.js';
 import { parseDuration } from '../cli/argv.js';
 import { H2kCommand } from '../cli/base-command.js';
 import { varFlags, varInputs } from '../cli/config-flags.js';
@@ -109,7 +109,12 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
             const inFlight = flags.workers ? vms.length : flags.parallelism;
             return process.stderr.isTTY
               ? applyWithListr(vms, inFlight, runVm)
-              : mapLimit(vms, inFlight, (vm) => runVm(vm, (e) => this.err(eventLine(e, this.paint(process.stderr)))));
+              : mapLimit(vms, inFlight, (vm) =>
+                  runVm(
+                    vm,
+                    throttledProgress((e) => this.err(eventLine(e, this.paint(process.stderr)))),
+                  ),
+                );
           },
         },
         parseDuration(flags['lock-timeout'], '-lock-timeout'),

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { eventLine } from '../cli/apply-progress.js';
+import { eventLine, throttledProgress } from '../cli/apply-progress.js';
 import { parseDuration } from '../cli/argv.js';
 import { H2kCommand } from '../cli/base-command.js';
 import { dirArg, varFlags, varInputs } from '../cli/config-flags.js';
@@ -76,7 +76,7 @@ export default class Worker extends H2kCommand {
         busy++;
         this.err(`${vm}: taken (job ${job})`);
       },
-      event: (e) => this.err(eventLine(e, p)),
+      event: throttledProgress((e) => this.err(eventLine(e, p))),
       waiting: (vm, why) => this.err(p.dim(`${vm}: waiting: ${why}`)),
       finished: (vm, r) => {
         busy = Math.max(0, busy - 1);

@@ -167,6 +167,18 @@ interface Machine {
  *  disk) before the boot. The machine boots through libvirtd (the shipped domain, transient, see
  *  outputs/libvirt/transient.ts); where no libvirtd answers, through qemu directly, and the
  *  verdict says so. */
+/** The last line the guest printed on its console, without escapes and control characters. */
+export function lastLine(serial: string): string {
+  const lines = serial
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/[^\x20-\x7e\n]/g, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const last = lines[lines.length - 1] ?? '';
+  return last.length > 100 ? `${last.slice(0, 99)}…` : last;
+}
+
 export async function bootTest(opts: {
   machine: MachineSpec;
   evidence: BootEvidence;
@@ -177,6 +189,8 @@ export async function bootTest(opts: {
   checks?: ServiceCheck[];
   timeoutSec: number;
   workDir: string;
+  /** Every second: the time booting against the timeout, and the last line the guest printed. */
+  onProgress?: (message: string) => void;
 }): Promise<BootVerdict> {
   const serviceChecks = opts.checks ?? [];
   mkdirSync(opts.workDir, { recursive: true });
@@ -228,6 +242,8 @@ export async function bootTest(opts: {
       const dir = full();
       if (dir) throw new NoSpaceError(dir);
       const serial = existsSync(serialLog) ? readFileSync(serialLog, 'latin1') : '';
+      const elapsed = `${((Date.now() - started) / 1000).toFixed(0)} s of ≤ ${opts.timeoutSec} s`;
+      opts.onProgress?.(`booting (${via}): ${elapsed}; guest: ${lastLine(serial) || '(nothing yet)'}`);
       const bad = [...FIRMWARE_FAILURES, ...opts.evidence.failures].find(([re]) => re.test(serial));
       if (bad) {
         failure = bad[1];

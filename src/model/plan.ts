@@ -6,9 +6,10 @@ import type { NicIntent } from './guest-network.js';
 import type { OutputName } from './outputs.js';
 import type { SourceFacts } from './source-facts.js';
 
-/** 1.2: outputs as a list of files by output (was domain_xml). 1.1: snake_case fact keys, one output
- *  per disk, typed guest files, a plan mode. */
-export const PLAN_FORMAT_VERSION = '1.2';
+/** 1.3: each VM's effective policy, and its attribute changes since the last apply. 1.2: outputs as
+ *  a list of files by output (was domain_xml). 1.1: snake_case fact keys, one output per disk, typed
+ *  guest files, a plan mode. */
+export const PLAN_FORMAT_VERSION = '1.3';
 
 export const STAGES = ['fetch', 'flatten', 'inspect', 'plan', 'fix', 'convert', 'validate'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -93,6 +94,16 @@ export interface VmOutputs {
   files: { output: OutputName; path: string }[];
 }
 
+/** One attribute of a VM's KVM hardware, outputs or policy that differs from the plan its last apply
+ *  ran: `~ hardware.cpus: 2 → 4`, `+ hardware.nics[1]`, `- policy.checks[0]`. */
+export interface AttributeChange {
+  op: '+' | '-' | '~';
+  /** hardware.nics[1].model, policy.networks["VM Network"]: where in { hardware, outputs, policy }. */
+  path: string;
+  before?: unknown;
+  after?: unknown;
+}
+
 export interface VmPlan {
   address: string;
   source: { address: string; type: SourceFacts['type']; fingerprint: SourceFingerprint };
@@ -100,6 +111,11 @@ export interface VmPlan {
   actions: Action[];
   findings: Finding[];
   outputs: VmOutputs;
+  /** The policy's settings as this plan applies them (defaults included): what the next plan diffs. */
+  policy: Record<string, unknown>;
+  /** What changed in hardware, outputs and policy since the plan of the VM's last apply; only on a
+   *  VM with actions (the changes that make stages run again), absent when nothing did. */
+  changes?: AttributeChange[];
   /** The interfaces the guest configures after FIX (absent when its network backend is not read):
    *  VALIDATE's boot test holds the guest to them. */
   network?: NicIntent[];
@@ -134,6 +150,13 @@ export interface StageRecord {
 /** One drift item as a line: "vm.a convert out/a.qcow2: deleted since it was produced". */
 export function describeDrift(d: Drift): string {
   return `${d.vm}${d.stage ? ` ${d.stage}` : ''}${d.path ? ` ${d.path}` : ''}: ${d.problem}`;
+}
+
+/** One attribute change as a line: "~ hardware.cpus: 2 → 4", "+ policy.checks[1]: {…}". */
+export function describeChange(c: AttributeChange): string {
+  const v = (x: unknown) => JSON.stringify(x) ?? 'null';
+  const value = c.op === '~' ? `${v(c.before)} → ${v(c.after)}` : v(c.op === '+' ? c.after : c.before);
+  return `${c.op} ${c.path}: ${value}`;
 }
 
 export function hasChanges(plan: Plan): boolean {

@@ -18,6 +18,7 @@ import { isNoSpace, roomAt } from '../util/files.js';
 export type ApplyEvent =
   | { kind: 'stage-start'; vm: string; stage: Stage }
   | { kind: 'stage-step'; vm: string; stage: Stage; message: string }
+  | { kind: 'stage-progress'; vm: string; stage: Stage; message: string }
   | { kind: 'stage-done'; vm: string; stage: Stage; seconds: number; note?: string }
   | { kind: 'stage-failed'; vm: string; stage: Stage; error: string };
 
@@ -149,8 +150,17 @@ export async function applyVm(opts: {
   }
 
   function runStage(action: Action): Promise<StageOutcome> {
-    const step = (message: string) => emit({ kind: 'stage-step', vm: vm.address, stage: action.stage, message });
+    const at = { vm: vm.address, stage: action.stage };
+    const step = (message: string) => emit({ kind: 'stage-step', ...at, message });
+    // Downloads report every chunk: a terminal redraws at most once a second, and so do fleet notices.
+    let shown = 0;
+    const progress = (message: string) => {
+      if (Date.now() - shown < 1000) return;
+      shown = Date.now();
+      emit({ kind: 'stage-progress', ...at, message });
+    };
     const source = { config: src, driver };
-    return STAGE_MODULES[action.stage].run({ config, vm, cfgVm, action, planHash: opts.planHash, ws, source, step });
+    const ctx = { config, vm, cfgVm, action, planHash: opts.planHash, ws, source, step, progress };
+    return STAGE_MODULES[action.stage].run(ctx);
   }
 }

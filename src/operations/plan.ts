@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import type { Drift, Plan, PlanMode, VmPlan } from '../model/plan.js';
 import { assemblePlan } from '../planner/plan.js';
+import type { Compared } from '../planner/attribute-changes.js';
 import { type Room, planVm } from '../planner/plan-vm.js';
 import { PIPELINE } from '../stages/index.js';
 import { sourceDriver } from '../providers/registry.js';
@@ -64,6 +65,7 @@ export async function makePlan(config: Config, state: StateStore, opts: PlanOpti
   const known = [...config.vms.map((v) => v.address), ...all.map((g) => g.vm.address)];
   const inState = Object.keys(state.data.vms).filter((a) => !unsearched.some((u) => a.startsWith(u)));
   const drift: Drift[] = orphans(inState, known);
+  const previousOf = appliedBefore(state);
   const plans: VmPlan[] = [];
   for (const g of gathered) {
     const refreshed = await refreshVm(config.dir, g.vm.address, state.data.vms[g.vm.address]);
@@ -80,6 +82,7 @@ export async function makePlan(config: Config, state: StateStore, opts: PlanOpti
         findings: driver.findings(g.facts.source, g.vm.policy),
       },
       recorded: replaced ? {} : refreshed.recorded,
+      previous: await previousOf(g.vm.address),
       ...space(resolve(config.dir, g.vm.policy.output_dir), stateDir(config.dir)),
       pipeline: PIPELINE,
       lineage: state.lineageFor(base.configHash),
@@ -99,4 +102,23 @@ export async function makePlan(config: Config, state: StateStore, opts: PlanOpti
   const policies = new Map(gathered.map((g) => [g.vm.address, g.vm.policy]));
   const acknowledges = (vm: string, code: string) => policies.get(vm)?.acknowledge.includes(code) ?? false;
   return { plan: assemblePlan({ ...base, vms: plans, drift, acknowledges }), warnings };
+}
+
+/** The VM as the plan of its newest completed stage had it; each kept plan is read once. */
+function appliedBefore(state: StateStore): (address: string) => Promise<Compared | undefined> {
+  const kept = new Map<string, Promise<Plan | undefined>>();
+  return async (address) => {
+    const newest = Object.values(state.data.vms[address]?.stages ?? {})
+      .filter((r) => r?.status === 'done' && r.plan_hash)
+      .sort((a, b) => (a!.finished_at < b!.finished_at ? 1 : -1))[0];
+    const hash = newest?.plan_hash;
+    if (!hash) return undefined;
+    if (!kept.has(hash))
+      kept.set(
+        hash,
+        state.backend.readPlan(hash).then((json) => (json === undefined ? undefined : (JSON.parse(json) as Plan))),
+      );
+    const vm = (await kept.get(hash))?.vms[address];
+    return vm && { hardware: vm.facts.hardware, outputs: vm.outputs, ...(vm.policy ? { policy: vm.policy } : {}) };
+  };
 }

@@ -21,6 +21,7 @@ import { familyOf } from '../guests/registry.js';
 import { OUTPUTS } from '../outputs/registry.js';
 import type { VmConfig } from '../schema/config.js';
 import { hashOf, sha256 } from '../util/hash.js';
+import { type Compared, attributeChanges } from './attribute-changes.js';
 import { spaceFinding } from './findings.js';
 import { kvmHardware } from './kvm-hardware.js';
 import type { StagePlan, StagePlanContext } from './stage-plan.js';
@@ -33,6 +34,8 @@ export interface PlanVmInput {
   source: { fetch?: string; findings: RawFinding[] };
   /** Recorded results of earlier applies for this VM, by stage. */
   recorded: Partial<Record<Stage, StageRecord>>;
+  /** The VM as the plan of its last apply had it (absent before any apply): the plan shows what changed. */
+  previous?: Compared;
   /** Where apply writes, when known: the output directory and the workspace (fetched copies, overlays). */
   space?: { output: Room; work: Room };
   /** The stages in order (src/stages/). */
@@ -177,6 +180,9 @@ export function planVm(input: PlanVmInput): VmPlan {
   // Checked once the actions are known, and so outside every stage's input: the host's free space
   // changes between runs without anything about the VM changing (freeing space redoes nothing).
   findings.push(...spaceFindings(input, vm.policy.output_dir, new Set(actions.map((a) => a.stage))).map(acknowledged));
+  const policy = vm.policy as unknown as Record<string, unknown>;
+  const changes =
+    input.previous && actions.length ? attributeChanges(input.previous, { hardware, outputs, policy }) : [];
   return {
     address: vm.address,
     source: { address: vm.source, type: facts.source.type, fingerprint },
@@ -186,6 +192,8 @@ export function planVm(input: PlanVmInput): VmPlan {
       (a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.code < b.code ? -1 : 1),
     ),
     outputs,
+    policy,
+    ...(changes.length ? { changes } : {}),
     ...(network ? { network } : {}),
   };
 }

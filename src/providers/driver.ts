@@ -51,6 +51,8 @@ export interface FetchInput {
   dir: string;
   configDir: string;
   onStep: (message: string) => void;
+  /** How far a download is (progressMeter's line). */
+  onProgress: (message: string) => void;
 }
 
 export interface SourceDriver {

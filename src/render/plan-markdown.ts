@@ -1,7 +1,7 @@
 // The plan as a pull-request comment: counts per action kind, then a collapsible section per VM
 // with its guest-file diffs and findings. Stable (sorted, no times) so an updated comment diffs well.
 import { unifiedDiff } from '../util/unified-diff.js';
-import type { GuestEdit, Plan } from '../model/plan.js';
+import { type GuestEdit, type Plan, describeChange } from '../model/plan.js';
 
 function editMarkdown(e: GuestEdit): string {
   switch (e.kind) {
@@ -55,6 +55,8 @@ export function renderPlanMarkdown(plan: Plan): string {
     out.push(`<details><summary><code>${vm.address}</code>: ${stages}</summary>`, '');
     const disks = vm.outputs.disks.map((d) => `\`${d.path}\` (${d.format})`).join(', ');
     out.push(`Output: ${[disks, ...vm.outputs.files.map((f) => `\`${f.path}\` (${f.output})`)].join(', ')}`, '');
+    if (vm.changes)
+      out.push('**Changed since the last apply**', '', ...vm.changes.map((c) => `- \`${describeChange(c)}\``), '');
     const fix = vm.actions.find((a) => a.edits);
     if (fix?.edits?.length) out.push('**Guest changes**', '', ...fix.edits.map(editMarkdown), '');
     if (vm.findings.length) {

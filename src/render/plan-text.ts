@@ -5,7 +5,15 @@ import type { NicFacts } from '../model/facts.js';
 import type { Paint } from './paint.js';
 import { fmtBytes, fmtSize } from './units.js';
 import { unifiedDiff } from '../util/unified-diff.js';
-import { type Action, type GuestEdit, type Plan, type VmPlan, describeDrift } from '../model/plan.js';
+import {
+  type Action,
+  type AttributeChange,
+  type GuestEdit,
+  type Plan,
+  type VmPlan,
+  describeChange,
+  describeDrift,
+} from '../model/plan.js';
 
 /** One guest change as the plan shows it: a head line, and for file and registry edits the diff. */
 export function renderEdit(e: GuestEdit, p: Paint): string[] {
@@ -97,6 +105,14 @@ function factLines(vm: VmPlan): string[] {
   ];
 }
 
+function changeLines(changes: AttributeChange[], p: Paint): string[] {
+  const mark = { '+': p.green, '-': p.red, '~': p.yellow };
+  return [
+    `  ${p.bold('changed since the last apply:')}`,
+    ...changes.map((c) => `    ${mark[c.op](c.op)}${describeChange(c).slice(1)}`),
+  ];
+}
+
 export function renderPlanText(plan: Plan, p: Paint): string {
   const out: string[] = [];
   const vms = Object.values(plan.vms);
@@ -110,6 +126,7 @@ export function renderPlanText(plan: Plan, p: Paint): string {
   for (const vm of vms) {
     out.push(`${p.bold(`# ${vm.address}`)}  ${p.dim(`from ${vm.source.address}`)}`);
     out.push(...factLines(vm));
+    if (vm.changes) out.push(...changeLines(vm.changes, p));
     if (vm.actions.length === 0) out.push(`  ${p.dim('no changes: every stage is done and up to date')}`);
     for (const a of vm.actions) {
       out.push(...renderAction(a, p));

@@ -19,11 +19,12 @@ export const convert: StageModule = {
   },
   writes: { place: 'output', bytes: allocatedBytes },
   hostLocal: false,
-  async run({ vm, ws, cfgVm, config }) {
+  async run({ vm, ws, cfgVm, config, progress }) {
     if (ws.overlays.some((o) => !existsSync(o)))
       throw new UserError('the fixed overlay is missing', `run h2k apply -replace ${vm.address} to redo this VM`);
     const format = vm.outputs.disks[0].format;
-    await convertImages({ overlays: ws.overlays, outs: ws.outDisks, format, compress: cfgVm.policy.compress });
+    const { compress } = cfgVm.policy;
+    await convertImages({ overlays: ws.overlays, outs: ws.outDisks, format, compress, onProgress: progress });
     return { outputs: await Promise.all(ws.outDisks.map((d) => outputRecord(d, config.dir))) };
   },
 };

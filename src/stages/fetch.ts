@@ -8,7 +8,7 @@ export const fetch: StageModule = {
   plan: (c) => (c.fetch ? { inputs: c.fingerprint, reason: c.fetch } : undefined),
   writes: { place: 'fetch', bytes: allocatedBytes },
   hostLocal: true,
-  async run({ source, vm, cfgVm, ws, config, step }) {
+  async run({ source, vm, cfgVm, ws, config, step, progress }) {
     if (!source.driver.fetch) throw new Error(`${vm.source.type} sources have no FETCH stage`);
     return source.driver.fetch.run({
       source: source.config,
@@ -17,6 +17,7 @@ export const fetch: StageModule = {
       dir: ws.fetchDir,
       configDir: config.dir,
       onStep: step,
+      onProgress: progress,
     });
   },
 };

@@ -18,8 +18,11 @@ export interface StageContext {
   planHash: string;
   ws: Workspace;
   source: { config: SourceConfig; driver: SourceDriver };
-  /** Progress on long work, shown under the stage. */
+  /** What the stage is doing now (a step of FIX, the disk it fetches), shown under the stage. */
   step(message: string): void;
+  /** How far a long step is (bytes, rate and time left; the boot's elapsed time): shown live in a
+   *  terminal, at most every 10 s in a log. */
+  progress(message: string): void;
 }
 
 export interface StageModule extends StagePlan {

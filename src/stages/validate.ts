@@ -45,7 +45,7 @@ export const validate: StageModule = {
   run,
 };
 
-async function run({ vm, ws, cfgVm, config, step }: StageContext): Promise<StageOutcome> {
+async function run({ vm, ws, cfgVm, config, step, progress }: StageContext): Promise<StageOutcome> {
   const format = vm.outputs.disks[0].format;
   for (const disk of ws.outDisks) {
     const problem = await checkImage(disk, format);
@@ -76,6 +76,7 @@ async function run({ vm, ws, cfgVm, config, step }: StageContext): Promise<Stage
       checks,
       timeoutSec: cfgVm.policy.boot_timeout,
       workDir: ws.dir,
+      onProgress: progress,
     });
     const seconds = Number(v.seconds.toFixed(1));
     details = {

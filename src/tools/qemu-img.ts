@@ -26,6 +26,21 @@ export async function qemuImg(args: string[], opts: { reject?: boolean } = {}) {
   }
 }
 
+/** qemu-img with -p among `args`: `onPercent` gets each progress figure it prints ("(42.00/100%)"). */
+export async function qemuImgWithProgress(args: string[], onPercent: (percent: number) => void) {
+  const p = execa(bin(), args);
+  reapWithUs(p.pid);
+  p.stdout?.on('data', (chunk: Buffer) => {
+    const figures = [...chunk.toString('latin1').matchAll(/\((\d+(?:\.\d+)?)\/100%\)/g)];
+    if (figures.length) onPercent(Number(figures[figures.length - 1][1]));
+  });
+  try {
+    return await p;
+  } finally {
+    reaped(p.pid);
+  }
+}
+
 export async function infoChain(path: string, format?: string): Promise<QemuImgInfo[]> {
   const r = await qemuImg(['info', '-U', '--backing-chain', '--output=json', ...(format ? ['-f', format] : []), path], {
     reject: false,

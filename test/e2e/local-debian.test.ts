@@ -13,7 +13,7 @@ import type { ServiceCheckResult } from '../../src/model/service-check.js';
 import { kubevirt } from '../../src/outputs/kubevirt/index.js';
 import { fileSha256 } from '../../src/util/files.js';
 import { golden, normalise } from '../golden.js';
-import { h2k } from '../helpers.js';
+import { H2K, h2k, inTerminal } from '../helpers.js';
 import { type DebianConversion, debianConversion, debianUnfixedBoot } from './shared-debian.js';
 
 describe('local source end to end (real fixture, real tools)', { timeout: 40 * 60_000 }, () => {
@@ -52,6 +52,15 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
           String.raw`root read-write,` +
           String.raw` fstab mounted, network 10\.0\.2\.15 \(DHCP lease\); 4 service check\(s\) passed\)`,
       ),
+    );
+    // Without a terminal: progress lines, at most one per 10 s per stage (qemu-img's percent, the boot's
+    // seconds against its timeout and the guest's last console line).
+    assert.match(r.stderr, /^vm\.debian: convert: debian\.qcow2: \d+ %/m);
+    const booting = r.stderr.match(/^vm\.debian: validate: booting \(libvirt\): \d+ s of ≤ 900 s; guest: .+$/gm) ?? [];
+    assert.ok(booting.length >= 2, r.stderr);
+    assert.ok(
+      booting.length <= shared.validateSeconds / 10 + 1,
+      `${booting.length} lines in ${shared.validateSeconds} s`,
     );
     const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
     const stages = state.vms['vm.debian'].stages;
@@ -197,10 +206,21 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
     assert.equal(p.exitCode, 2, p.stderr);
     assert.match(p.stdout, /Plan: 1 VM\(s\), 1 action\(s\) \(1 validate\)/);
     assert.match(p.stdout, /with service checks: .*tcp 5432, unit postgresql\.service/);
-    const a = await h2k(['apply', dir, '-auto-approve', '--no-color']);
-    assert.equal(a.exitCode, 1, a.stderr);
+    // What changed since the last apply, attribute by attribute (json-diff): two checks, nothing else.
     assert.match(
-      a.stderr,
+      p.stdout,
+      new RegExp(
+        String.raw`  changed since the last apply:\n` +
+          String.raw`    \+ policy\.checks\[2\]: \{"kind":"tcp","port":5432\}\n` +
+          String.raw`    \+ policy\.checks\[3\]: \{"kind":"unit","name":"postgresql\.service"\}\n  \+ validate`,
+      ),
+    );
+    // Through a real pseudo-terminal (util-linux `script`): the live rendering, and the exit code.
+    const a = await inTerminal([H2K, 'apply', dir, '-auto-approve']);
+    assert.equal(a.exitCode, 1, a.output);
+    assert.match(a.output, /booting \(libvirt\): \d+ s of ≤ 900 s; guest: \S/);
+    assert.match(
+      a.output,
       new RegExp(
         String.raw`boot test failed: service checks failed: tcp 5432 \(nothing listens\); ` +
           String.raw`unit postgresql\.service \((inactive|unknown)\)`,

@@ -85,6 +85,11 @@ describe('the migration report in a browser (real apply, headless chromium)', { 
       ['root_read_write', 'true'],
       ['fstab_mounted', 'true'],
       ['network', 'true'],
+      // The owner's service, checked in the booted guest (D's policy declares four checks).
+      ['service:http http://localhost:8080/health → 200', 'true'],
+      ['service:tcp 8080', 'true'],
+      ['service:unit inventory-web.service', 'true'],
+      ['service:command test -s /srv/inventory/health', 'true'],
     ]);
     // The console's last lines: what the guest printed when the verdict was reached (the probe's report).
     assert.match(read.console, /^H2K-PROBE root rw$/m);

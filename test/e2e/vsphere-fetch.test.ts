@@ -103,7 +103,16 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
       ['running.vmdk', 'base.vmdk'],
     );
     const dir = tempDir('h2k-fetch-');
-    const input = { source, inventory: inv, disks, fingerprint, dir, configDir: dir, onStep: () => {} };
+    const input = {
+      source,
+      inventory: inv,
+      disks,
+      fingerprint,
+      dir,
+      configDir: dir,
+      onStep: () => {},
+      onProgress: () => {},
+    };
     await assert.rejects(fetchVm({ ...input, policy: policyDefaults() }), /\/DC0\/vm\/running is poweredOn/);
     const r = await fetchVm({
       ...input,
@@ -138,7 +147,15 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
     const plan = await planned('flatvm');
     assert.deepEqual(plan.disks[0].chain, [{ file: 'flatvm.vmdk', format: 'vmdk', data_files: ['flat-flat.vmdk'] }]);
     const dir = tempDir('h2k-fetch-');
-    const input = { source, ...plan, policy: policyDefaults(), dir, configDir: dir, onStep: () => {} };
+    const input = {
+      source,
+      ...plan,
+      policy: policyDefaults(),
+      dir,
+      configDir: dir,
+      onStep: () => {},
+      onProgress: () => {},
+    };
     const r = await fetchVm(input);
     assert.deepEqual(
       r.outputs.map((o) => [o.path, o.size]),
@@ -239,6 +256,7 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
           dir,
           configDir: dir,
           onStep: () => {},
+          onProgress: () => {},
         });
         assert.equal(proxy.refused.length, 2, 'both whole-file GETs were refused');
         assert.match(r.note, /2 via govc/);

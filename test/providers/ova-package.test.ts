@@ -115,7 +115,14 @@ describe('OVF packages', () => {
     const pkg = await openPackage(join(work, 'baddisk.ova'));
     const out = tempDir();
     await assert.rejects(
-      fetchPackage({ pkg, hrefs: ['web-disk1.vmdk'], dir: out, configDir: out, onStep: () => undefined }),
+      fetchPackage({
+        pkg,
+        hrefs: ['web-disk1.vmdk'],
+        dir: out,
+        configDir: out,
+        onStep: () => undefined,
+        onProgress: () => undefined,
+      }),
       /baddisk\.ova: web-disk1\.vmdk does not match the manifest/,
     );
     assert.deepEqual(readdirSync(join(out, 'disk0')), []);
@@ -128,7 +135,14 @@ describe('OVF packages', () => {
     const half = Math.floor(whole.length / 2);
     await execa('mkdir', ['-p', join(out, 'disk0')]);
     writeFileSync(join(out, 'disk0', 'web-disk1.vmdk.partial'), whole.subarray(0, half));
-    const r = await fetchPackage({ pkg, hrefs: ['web-disk1.vmdk'], dir: out, configDir: out, onStep: () => undefined });
+    const r = await fetchPackage({
+      pkg,
+      hrefs: ['web-disk1.vmdk'],
+      dir: out,
+      configDir: out,
+      onStep: () => undefined,
+      onProgress: () => undefined,
+    });
     assert.match(r.note, /resumed after 0 MiB/);
     assert.equal(r.details.resumed_from, half);
     assert.equal(r.outputs[0].sha256, await fileSha256(disk));

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { makePaint } from '../../src/render/paint.js';
 import { planVm } from '../../src/planner/plan-vm.js';
+import { attributeChanges } from '../../src/planner/attribute-changes.js';
 import { PIPELINE } from '../../src/stages/index.js';
 import { assemblePlan, planJson } from '../../src/planner/plan.js';
 import { blockingFindings } from '../../src/model/plan.js';
@@ -14,7 +15,7 @@ import { policyDefaults } from '../../src/schema/config-schema.js';
 import { golden } from '../golden.js';
 import { guest, windowsGuest } from '../guests/linux/synthetic-guest.js';
 
-function samplePlan(recordedFix?: string): Plan {
+function sampleInput() {
   const vm = {
     address: 'vm.web["a"]',
     source: 'source.local.s',
@@ -51,6 +52,11 @@ function samplePlan(recordedFix?: string): Plan {
     recorded: {},
     lineage: '5e6d1c7a-0000-4000-8000-000000000001',
   };
+  return input;
+}
+
+function samplePlan(recordedFix?: string): Plan {
+  const input = sampleInput();
   const first = planVm({ ...input, pipeline: PIPELINE });
   const recorded = recordedFix
     ? Object.fromEntries(
@@ -86,6 +92,90 @@ describe('plan renderings', () => {
   it('colour only when asked for', () => {
     assert.doesNotMatch(renderPlanText(samplePlan(), makePaint(false)), /\x1b\[/);
     assert.match(renderPlanText(samplePlan(), makePaint(true)), /\x1b\[/);
+  });
+});
+
+describe('changes since the last apply (json-diff)', () => {
+  // The sample applied once, then its source VM got 2 more vCPUs and a NIC in front of its one, and
+  // its policy a longer boot timeout, a KubeVirt output, a bridge and a service check.
+  function changedPlan(): Plan {
+    const before = sampleInput();
+    const applied = planVm({ ...before, pipeline: PIPELINE });
+    const recorded = Object.fromEntries(
+      applied.actions.map((a) => [a.stage, { status: 'done' as const, input_hash: a.input_hash }]),
+    );
+    const after = sampleInput();
+    after.facts.hardware = {
+      ...after.facts.hardware,
+      cpus: 4,
+      nics: [{ mac: '00:50:56:8a:00:01' }, ...after.facts.hardware.nics],
+    };
+    after.vm.policy = {
+      ...after.vm.policy,
+      boot_timeout: 900,
+      outputs: [...after.vm.policy.outputs, 'kubevirt'],
+      networks: { 'VM Network': { bridge: 'br0' } },
+      checks: [{ kind: 'tcp', port: 5432 }],
+    };
+    const previous = { hardware: applied.facts.hardware, outputs: applied.outputs, policy: applied.policy };
+    return assemblePlan({
+      configHash: 'sha256:00',
+      serial: 4,
+      lineage: 'lin-1',
+      vms: [planVm({ ...after, recorded, previous, pipeline: PIPELINE })],
+    });
+  }
+  it('JSON', () => golden('changed.plan.json', planJson(changedPlan())));
+  it('text', () => golden('changed.plan.txt', renderPlanText(changedPlan(), makePaint(false))));
+  it('Markdown', () => golden('changed.plan.md', renderPlanMarkdown(changedPlan())));
+  it('attribute by attribute: an element added in front is one +, not every later one changed', () => {
+    const hw = (nics: { mac: string; model?: string }[]) => ({ cpus: 2, nics });
+    const outputs = { disks: [], files: [] };
+    const a = { mac: 'a', model: 'virtio' };
+    const b = { mac: 'b', model: 'virtio' };
+    const c = { mac: 'c', model: 'virtio' };
+    assert.deepEqual(attributeChanges({ hardware: hw([a, b]), outputs }, { hardware: hw([c, a, b]), outputs }), [
+      { op: '+', path: 'hardware.nics[0]', after: c },
+    ]);
+    assert.deepEqual(attributeChanges({ hardware: hw([a, b, c]), outputs }, { hardware: hw([a, c]), outputs }), [
+      { op: '-', path: 'hardware.nics[1]', before: b },
+    ]);
+    assert.deepEqual(
+      attributeChanges({ hardware: hw([a, b]), outputs }, { hardware: hw([a, { ...b, model: 'e1000' }]), outputs }),
+      [{ op: '~', path: 'hardware.nics[1].model', before: 'virtio', after: 'e1000' }],
+    );
+    assert.deepEqual(attributeChanges({ hardware: hw([a]), outputs }, { hardware: hw([a]), outputs }), []);
+    // A plan from before format 1.3 kept no policy: only hardware and outputs are compared.
+    assert.deepEqual(
+      attributeChanges(
+        { hardware: hw([a]), outputs },
+        { hardware: hw([a]), outputs, policy: { networks: { 'VM Network': {} } } },
+      ),
+      [],
+    );
+    assert.deepEqual(
+      attributeChanges(
+        { hardware: hw([a]), outputs, policy: { networks: {} } },
+        { hardware: hw([a]), outputs, policy: { networks: { 'VM Network': { bridge: 'br0' } } } },
+      ),
+      [{ op: '+', path: 'policy.networks["VM Network"]', after: { bridge: 'br0' } }],
+    );
+  });
+  it('none on a VM with nothing to do, and none before its first apply', () => {
+    const input = sampleInput();
+    const applied = planVm({ ...input, pipeline: PIPELINE });
+    assert.equal(applied.changes, undefined);
+    const recorded = Object.fromEntries(
+      applied.actions.map((a) => [a.stage, { status: 'done' as const, input_hash: a.input_hash }]),
+    );
+    const previous = {
+      hardware: { ...applied.facts.hardware, cpus: 1 },
+      outputs: applied.outputs,
+      policy: applied.policy,
+    };
+    const again = planVm({ ...input, recorded, previous, pipeline: PIPELINE });
+    assert.deepEqual(again.actions, []);
+    assert.equal(again.changes, undefined);
   });
 });
 

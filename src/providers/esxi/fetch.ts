@@ -12,6 +12,7 @@ import { configRelative, fileSha256 } from '../../util/files.js';
 import { readVm } from './inventory.js';
 import { EsxiError, type EsxiSession } from './ssh.js';
 import { esxiDiskFacts } from './vm-facts.js';
+import { progressMeter } from '../../util/progress-meter.js';
 
 export interface EsxiFetchInput {
   session: EsxiSession;
@@ -22,6 +23,7 @@ export interface EsxiFetchInput {
   dir: string;
   configDir: string;
   onStep: (m: string) => void;
+  onProgress: (m: string) => void;
 }
 
 export const fetchedEntries = (dir: string, disks: DiskFacts[]) =>
@@ -79,17 +81,14 @@ export async function fetchEsxiVm(
       input.onStep(`downloading ${shown} (${mib(size)} MiB${have ? `, resuming at ${mib(have)} MiB` : ''})`);
       const hash = have ? await hashFile(partial) : createHash('sha256');
       let done = have;
-      let last = 0;
+      const meter = progressMeter(size, 'bytes', { resumedAt: have });
       const out = await open(partial, have ? 'a' : 'w');
       try {
         await session.copy(remote, have, size, async (chunk) => {
           hash.update(chunk);
           await out.write(chunk);
           done += chunk.length;
-          if (done - last >= 128 * 2 ** 20) {
-            last = done;
-            input.onStep(`${shown}: ${mib(done)} of ${mib(size)} MiB`);
-          }
+          input.onProgress(`${shown}: ${meter(done)}`);
         });
       } finally {
         await out.close();

@@ -99,6 +99,7 @@ export const esxi: SourceDriver = {
           dir: input.dir,
           configDir: input.configDir,
           onStep: input.onStep,
+          onProgress: input.onProgress,
         });
       } finally {
         session.close();

@@ -12,6 +12,7 @@ import type { OutputRecord } from '../../model/state.js';
 import { configRelative } from '../../util/files.js';
 import { UserError } from '../../util/errors.js';
 import type { OvfPackage, PackageFile } from './package.js';
+import { progressMeter } from '../../util/progress-meter.js';
 
 /** Where FETCH puts disk N of an OVA. */
 export const fetchedDisk = (dir: string, i: number, href: string) => join(dir, `disk${i}`, basename(href));
@@ -47,6 +48,7 @@ export interface OvaFetchInput {
   dir: string;
   configDir: string;
   onStep: (m: string) => void;
+  onProgress: (m: string) => void;
 }
 
 export async function fetchPackage(
@@ -65,13 +67,10 @@ export async function fetchPackage(
     ];
     const mib = (n: number) => (n / 2 ** 20).toFixed(0);
     let done = 0;
-    let last = 0;
+    const meter = progressMeter(f.size, 'bytes');
     const onBytes = (n: number) => {
       done += n;
-      if (done - last >= 64 * 2 ** 20 || done === f.size) {
-        last = done;
-        input.onStep(`${href}: ${mib(done)} of ${mib(f.size)} MiB`);
-      }
+      input.onProgress(`${href}: ${meter(done)}`);
     };
     let dest: string;
     if (pkg.kind === 'ova') {

@@ -75,7 +75,14 @@ export const ova: SourceDriver = {
     async run(input) {
       const { pkg } = await planned(input.source, input.vm);
       const hrefs = input.vm.facts.disks.map((d) => d.name);
-      return fetchPackage({ pkg, hrefs, dir: input.dir, configDir: input.configDir, onStep: input.onStep });
+      return fetchPackage({
+        pkg,
+        hrefs,
+        dir: input.dir,
+        configDir: input.configDir,
+        onStep: input.onStep,
+        onProgress: input.onProgress,
+      });
     },
   },
   async checkUnchanged(source, vm) {

@@ -17,6 +17,7 @@ import type { PolicySettings } from '../../schema/config-schema.js';
 import type { VsphereSourceConfig } from './config.js';
 import { mapLimit } from '../../util/map-limit.js';
 import { configRelative, fileSha256 } from '../../util/files.js';
+import { progressMeter } from '../../util/progress-meter.js';
 
 /** Files downloaded at once per VM: enough to hide latency, few enough not to thrash the datastore. */
 const FILES_AT_ONCE = 2;
@@ -31,6 +32,7 @@ export interface VsphereFetchInput {
   dir: string;
   configDir: string;
   onStep: (message: string) => void;
+  onProgress: (message: string) => void;
 }
 
 /** Disk N's fetched top file. */
@@ -138,11 +140,11 @@ export async function fetchVm(
         `downloading ${f.shown} (${(f.size / 2 ** 20).toFixed(0)} ` +
           `MiB${have ? `, resuming at ${(have / 2 ** 20).toFixed(0)} MiB` : ''})`,
       );
+      const meter = progressMeter(f.size, 'bytes', { resumedAt: have });
       try {
         const r = await http.download(f.url, f.dest, {
           size: f.size,
-          onProgress: (done) =>
-            input.onStep(`${f.shown}: ${(done / 2 ** 20).toFixed(0)} of ${(f.size / 2 ** 20).toFixed(0)} MiB`),
+          onProgress: (done) => input.onProgress(`${f.shown}: ${meter(done)}`),
         });
         resumed += r.resumedFrom;
         return { path: rel, size: f.size, sha256: r.sha256 };

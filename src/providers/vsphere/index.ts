@@ -60,6 +60,7 @@ export const vsphere: SourceDriver = {
         dir: input.dir,
         configDir: input.configDir,
         onStep: input.onStep,
+        onProgress: input.onProgress,
       }),
   },
   // FETCH checks the datastore against the plan before it copies anything.
