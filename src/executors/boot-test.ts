@@ -171,8 +171,9 @@ interface Machine {
 export function lastLine(serial: string): string {
   const lines = serial
     .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
-    .replace(/[^\x20-\x7e\n]/g, '')
-    .split('\n')
+    // A carriage return starts the line again (systemd redraws its status lines so).
+    .replace(/[^\x20-\x7e\n\r]/g, '')
+    .split(/[\r\n]/)
     .map((l) => l.trim())
     .filter(Boolean);
   const last = lines[lines.length - 1] ?? '';

@@ -35,6 +35,7 @@ describe('progress of long work', () => {
       lastLine('BIOS\r\n\x1b[2J\x1b[01;01H[    1.2] Loading\x07 initramfs\r\n\r\n'),
       '[    1.2] Loading initramfs',
     );
+    assert.equal(lastLine('[  OK  ] Started a\r[  **  ] Starting b\r'), '[  **  ] Starting b');
     assert.equal(lastLine(''), '');
     assert.equal(lastLine(`${'x'.repeat(150)}\n`).length, 100);
   });
