@@ -162,11 +162,6 @@ interface Machine {
   stop(): Promise<void>;
 }
 
-/** `machine`: the VM as its outputs describe it (its disks are the images booted, on overlays);
- *  `evidence`: what the guest's family prints; `prepare`: readies the preparation layers (one per
- *  disk) before the boot. The machine boots through libvirtd (the shipped domain, transient, see
- *  outputs/libvirt/transient.ts); where no libvirtd answers, through qemu directly, and the
- *  verdict says so. */
 /** The last line the guest printed on its console, without escapes and control characters. */
 export function lastLine(serial: string): string {
   const lines = serial
@@ -180,6 +175,11 @@ export function lastLine(serial: string): string {
   return last.length > 100 ? `${last.slice(0, 99)}…` : last;
 }
 
+/** `machine`: the VM as its outputs describe it (its disks are the images booted, on overlays);
+ *  `evidence`: what the guest's family prints; `prepare`: readies the preparation layers (one per
+ *  disk) before the boot. The machine boots through libvirtd (the shipped domain, transient, see
+ *  outputs/libvirt/transient.ts); where no libvirtd answers, through qemu directly, and the
+ *  verdict says so. */
 export async function bootTest(opts: {
   machine: MachineSpec;
   evidence: BootEvidence;
@@ -286,8 +286,9 @@ export async function bootTest(opts: {
     network: false,
   };
   const failedServices = services.filter((r) => !r.passed);
-  const passed = !failure && Object.values(checks).every(Boolean) && failedServices.length === 0;
-  if (!passed && !failure && verdict && Object.values(checks).every(Boolean)) {
+  const booted = Object.values(checks).every(Boolean);
+  const passed = !failure && booted && failedServices.length === 0;
+  if (!failure && booted && failedServices.length) {
     failure = `service checks failed: ${failedServices.map((r) => `${r.check} (${serviceFailure(r)})`).join('; ')}`;
   } else if (!passed && !failure) {
     const missing = (Object.keys(checks) as (keyof BootChecks)[]).filter((k) => !checks[k]).map((k) => CHECK_NAMES[k]);

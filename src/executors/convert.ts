@@ -3,7 +3,7 @@
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { progressMeter } from '../util/progress-meter.js';
-import { qemuImgWithProgress } from '../tools/qemu-img.js';
+import { qemuImg } from '../tools/qemu-img.js';
 
 export async function convertImage(opts: {
   overlay: string;
@@ -20,7 +20,7 @@ export async function convertImage(opts: {
   if (opts.format === 'qcow2' && opts.compress) args.push('-c');
   if (opts.format === 'raw') args.push('-S', '4k');
   try {
-    await qemuImgWithProgress([...args, opts.overlay, partial], opts.onPercent);
+    await qemuImg([...args, opts.overlay, partial], { onPercent: opts.onPercent });
   } catch (err) {
     // A failed conversion (a full disk) frees what it wrote; a killed one is removed by the next run.
     rmSync(partial, { force: true });

@@ -16,24 +16,16 @@ export interface QemuImgInfo {
 
 const bin = () => requireTool('qemu-img');
 
-export async function qemuImg(args: string[], opts: { reject?: boolean } = {}) {
+/** `onPercent`: with -p among `args`, each progress figure qemu-img prints ("(42.00/100%)"). */
+export async function qemuImg(args: string[], opts: { reject?: boolean; onPercent?: (percent: number) => void } = {}) {
   const p = execa(bin(), args, { reject: opts.reject ?? true });
   reapWithUs(p.pid);
-  try {
-    return await p;
-  } finally {
-    reaped(p.pid);
-  }
-}
-
-/** qemu-img with -p among `args`: `onPercent` gets each progress figure it prints ("(42.00/100%)"). */
-export async function qemuImgWithProgress(args: string[], onPercent: (percent: number) => void) {
-  const p = execa(bin(), args);
-  reapWithUs(p.pid);
-  p.stdout?.on('data', (chunk: Buffer) => {
-    const figures = [...chunk.toString('latin1').matchAll(/\((\d+(?:\.\d+)?)\/100%\)/g)];
-    if (figures.length) onPercent(Number(figures[figures.length - 1][1]));
-  });
+  const { onPercent } = opts;
+  if (onPercent)
+    p.stdout?.on('data', (chunk: Buffer) => {
+      const figures = [...chunk.toString('latin1').matchAll(/\((\d+(?:\.\d+)?)\/100%\)/g)];
+      if (figures.length) onPercent(Number(figures[figures.length - 1][1]));
+    });
   try {
     return await p;
   } finally {
