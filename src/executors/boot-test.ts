@@ -32,6 +32,7 @@ import { qemuImg } from '../tools/qemu-img.js';
 import { dhcpAcks, sourceAddresses } from './net-capture.js';
 import { reaped, reapWithUs } from '../tools/reaper.js';
 import { NoSpaceError, fullWatch } from '../util/files.js';
+import { consoleLines } from '../util/console-lines.js';
 import { freePort } from '../util/free-port.js';
 
 export interface BootChecks {
@@ -162,16 +163,13 @@ interface Machine {
   stop(): Promise<void>;
 }
 
-/** The last line the guest printed on its console, without escapes and control characters. */
+/** The last line the guest printed on its console, as its console shows it. */
 export function lastLine(serial: string): string {
-  const lines = serial
-    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
-    // A carriage return starts the line again (systemd redraws its status lines so).
-    .replace(/[^\x20-\x7e\n\r]/g, '')
-    .split(/[\r\n]/)
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const last = lines[lines.length - 1] ?? '';
+  const last =
+    consoleLines(serial)
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .at(-1) ?? '';
   return last.length > 100 ? `${last.slice(0, 99)}…` : last;
 }
 
@@ -242,7 +240,7 @@ export async function bootTest(opts: {
       await new Promise((r) => setTimeout(r, 1000));
       const dir = full();
       if (dir) throw new NoSpaceError(dir);
-      const serial = existsSync(serialLog) ? readFileSync(serialLog, 'latin1') : '';
+      const serial = existsSync(serialLog) ? readFileSync(serialLog, 'utf8') : '';
       const elapsed = `${((Date.now() - started) / 1000).toFixed(0)} s of ≤ ${opts.timeoutSec} s`;
       opts.onProgress?.(`booting (${via}): ${elapsed}; guest: ${lastLine(serial) || '(nothing yet)'}`);
       const bad = [...FIRMWARE_FAILURES, ...opts.evidence.failures].find(([re]) => re.test(serial));

@@ -10,6 +10,7 @@ import type { MigrationReport, ReportBoot, ReportStage, Verdict, VmReport } from
 import type { AuditRecord, StageResult, VmState } from '../model/state.js';
 import { type ReportAssets, renderReportHtml } from '../render/report-html.js';
 import type { StateStore } from '../state/store.js';
+import { consoleLines } from '../util/console-lines.js';
 import { writeFileAtomic } from '../util/files.js';
 
 const CONSOLE_LINES = 40;
@@ -97,15 +98,9 @@ export function reportAssets(report: MigrationReport, configDir: string): Report
   return assets;
 }
 
-/** The console's last lines as a person reads them: escape sequences and carriage returns gone. */
+/** The console's last lines as a person reads them, runs of blank lines as one. */
 export function consoleTail(text: string): string {
-  const lines = text
-    // biome-ignore lint: control characters are what this removes
-    .replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]/g, '')
-    .replace(/\r+\n/g, '\n')
-    .split('\n')
-    .map((l) => l.slice(l.lastIndexOf('\r') + 1).replace(/[\x00-\x08\x0b-\x1f\x7f]/g, ''))
-    .filter((l, i, all) => l.trim() || (i > 0 && all[i - 1].trim()));
+  const lines = consoleLines(text).filter((l, i, all) => l.trim() || (i > 0 && all[i - 1].trim()));
   while (lines.length && !lines[lines.length - 1].trim()) lines.pop();
   return lines.slice(-CONSOLE_LINES).join('\n');
 }
