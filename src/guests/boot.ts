@@ -1,14 +1,14 @@
 // Readying a boot test's throwaway overlays: one read-write appliance on the overlays (never on
 // the output), the guest's filesystems mounted as FIX mounts them, and the family's preparation.
 import type { PlannedGuest } from '../model/plan.js';
-import type { ServiceCheck } from '../model/service-check.js';
+import type { ServiceChecks } from '../model/service-check.js';
 import { GuestfishSession } from '../tools/guestfish.js';
 import { familyForGuest } from './registry.js';
 
 export async function prepareBootOverlays(
   overlays: string[],
   guest: PlannedGuest,
-  checks: ServiceCheck[] = [],
+  checks?: ServiceChecks,
 ): Promise<void> {
   const family = familyForGuest(guest);
   const disks = overlays.map((path) => ({ path, format: 'qcow2' }));

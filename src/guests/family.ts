@@ -1,6 +1,6 @@
 // What a guest family module provides: inspection of its guests, the edits FIX makes (planned,
 // pure), what FIX mounts, and what a boot test looks for. One folder per family under src/guests/.
-import type { ServiceCheck } from '../model/service-check.js';
+import type { ServiceChecks } from '../model/service-check.js';
 import type { GuestEdit, RawFinding } from '../model/plan.js';
 import type { GuestFacts, OsFacts, FilesystemFact } from '../model/guest-facts.js';
 import type { NicBinding, NicIntent } from '../model/guest-network.js';
@@ -72,5 +72,5 @@ export interface GuestFamily<F extends GuestFacts = GuestFacts> {
   domain?: DomainHints;
   /** Readies the throwaway overlay of a boot test (mounted as fixMounts says) to report evidence,
    *  and the results of the policy's service checks. */
-  prepareBoot(g: GuestfishSession, guest: Omit<F, 'files'>, checks: ServiceCheck[]): Promise<void>;
+  prepareBoot(g: GuestfishSession, guest: Omit<F, 'files'>, checks?: ServiceChecks): Promise<void>;
 }

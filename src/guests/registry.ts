@@ -2,7 +2,7 @@
 // src/guests/ and one entry here (and its facts in src/model/guest-facts.ts).
 import type { GuestFacts } from '../model/guest-facts.js';
 import type { GuestEdit, PlannedGuest } from '../model/plan.js';
-import type { ServiceCheck } from '../model/service-check.js';
+import type { ServiceChecks } from '../model/service-check.js';
 import type { PolicySettings } from '../schema/config-schema.js';
 import type { GuestfishSession } from '../tools/guestfish.js';
 import { hashOf } from '../util/hash.js';
@@ -42,7 +42,7 @@ export function familyForGuest(guest: PlannedGuest): {
   domain?: DomainHints;
   fixMounts(g: PlannedGuest): { mountpoint: string; device: string }[];
   fixWriteBytes(g: PlannedGuest): number;
-  prepareBoot(g: GuestfishSession, guest: PlannedGuest, checks: ServiceCheck[]): Promise<void>;
+  prepareBoot(g: GuestfishSession, guest: PlannedGuest, checks?: ServiceChecks): Promise<void>;
   openHostFiles?(policy: PolicySettings, configDir: string): Promise<{ root: string; close(): void }>;
   applyEdit?(g: GuestfishSession, edit: GuestEdit): Promise<void>;
   verifyEdit?(g: GuestfishSession, edit: GuestEdit): Promise<boolean>;

@@ -11,6 +11,12 @@ export type ServiceCheck =
   | { kind: 'unit'; name: string }
   | { kind: 'command'; run: string };
 
+/** A policy's service checks and the seconds they may take to pass once the guest is up. */
+export interface ServiceChecks {
+  list: ServiceCheck[];
+  timeoutSec: number;
+}
+
 /** How a check is named in plans, verdicts and reports: `http http://localhost/health → 200`. */
 export function checkLabel(c: ServiceCheck): string {
   switch (c.kind) {

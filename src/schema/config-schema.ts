@@ -59,6 +59,15 @@ const policyProperties = {
     default: 600,
     description: 'Seconds the boot test may take.',
   },
+  check_timeout: {
+    type: 'integer',
+    minimum: 5,
+    maximum: 3600,
+    default: 60,
+    description:
+      "Seconds the policy's service checks may take to pass once the guest is up (retried every 2 s, as " +
+      'services may still be starting); part of the boot timeout.',
+  },
   firmware: { enum: ['auto', 'bios', 'uefi'], default: 'auto', description: 'auto: use what inspection finds.' },
   secure_boot: {
     enum: ['auto', 'on', 'off'],
@@ -367,6 +376,7 @@ export type PolicySettings = {
   initramfs_drivers: string[];
   boot_test: boolean;
   boot_timeout: number;
+  check_timeout: number;
   firmware: 'auto' | 'bios' | 'uefi';
   secure_boot: 'auto' | 'on' | 'off';
   networks: Record<string, NicAttachment>;

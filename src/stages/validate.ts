@@ -21,7 +21,7 @@ export const validate: StageModule = {
   plan: (c) => {
     const outFiles = c.outputs.files.map((f) => f.path);
     const shipped = outFiles.length ? `, ${c.vm.policy.outputs.join(' and ')} output ${outFiles.join(', ')}` : '';
-    const { boot_timeout: timeout, checks } = c.vm.policy;
+    const { boot_timeout: timeout, check_timeout: checkTimeout, checks } = c.vm.policy;
     const inputs = {
       boot: c.boot.on,
       timeout,
@@ -29,11 +29,13 @@ export const validate: StageModule = {
       outFiles,
       ...(c.network ? { network: c.network } : {}),
       // Only when declared: plans of policies without checks keep their inputs, and their hashes.
-      ...(checks.length ? { checks } : {}),
+      ...(checks.length ? { checks, check_timeout: checkTimeout } : {}),
     };
     const why = c.boot.untestable ? 'no boot test: see the warning' : 'boot test off';
     const notRun = checks.length ? `; ${checks.length} service check(s) not run` : '';
-    const services = checks.length ? ` with service checks: ${checks.map(checkLabel).join(', ')}` : '';
+    const services = checks.length
+      ? ` with service checks (≤ ${checkTimeout} s): ${checks.map(checkLabel).join(', ')}`
+      : '';
     return {
       inputs,
       reason: c.boot.on
@@ -71,7 +73,7 @@ async function run({ vm, ws, cfgVm, config, step, progress }: StageContext): Pro
     const v = await bootTest({
       machine,
       evidence: family.boot,
-      prepare: (layers) => prepareBootOverlays(layers, guest, checks),
+      prepare: (layers) => prepareBootOverlays(layers, guest, { list: checks, timeoutSec: cfgVm.policy.check_timeout }),
       ...(vm.network ? { network: vm.network } : {}),
       checks,
       timeoutSec: cfgVm.policy.boot_timeout,

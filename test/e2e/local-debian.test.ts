@@ -194,23 +194,25 @@ describe('local source end to end (real fixture, real tools)', { timeout: 40 * 6
 
   it('service checks: a service that does not come up fails VALIDATE (exit 1), named in state and report', async () => {
     const main = join(dir, 'main.h2k.hcl');
+    // A short check_timeout: checks are retried until it runs out, and these never pass.
     writeFileSync(
       main,
       readFileSync(main, 'utf8').replace(
         '  check "tcp" { port = 8080 }\n',
         '  check "tcp" { port = 8080 }\n' +
-          '  check "tcp" { port = 5432 }\n  check "unit" { name = "postgresql.service" }\n',
+          '  check "tcp" { port = 5432 }\n  check "unit" { name = "postgresql.service" }\n  check_timeout = 10\n',
       ),
     );
     const p = await h2k(['plan', dir, '-detailed-exitcode', '--no-color']);
     assert.equal(p.exitCode, 2, p.stderr);
     assert.match(p.stdout, /Plan: 1 VM\(s\), 1 action\(s\) \(1 validate\)/);
-    assert.match(p.stdout, /with service checks: .*tcp 5432, unit postgresql\.service/);
-    // What changed since the last apply, attribute by attribute (json-diff): two checks, nothing else.
+    assert.match(p.stdout, /with service checks \(≤ 10 s\): .*tcp 5432, unit postgresql\.service/);
+    // What changed since the last apply, attribute by attribute (json-diff): the window, two checks, nothing else.
     assert.match(
       p.stdout,
       new RegExp(
         String.raw`  changed since the last apply:\n` +
+          String.raw`    ~ policy\.check_timeout: 60 → 10\n` +
           String.raw`    \+ policy\.checks\[2\]: \{"kind":"tcp","port":5432\}\n` +
           String.raw`    \+ policy\.checks\[3\]: \{"kind":"unit","name":"postgresql\.service"\}\n  \+ validate`,
       ),

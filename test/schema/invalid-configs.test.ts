@@ -132,6 +132,18 @@ const CASES: Case[] = [
     want: [[2, 18, 'Invalid value', 'The attribute "boot_timeout" must be at least 10; got 5.']],
   },
   {
+    name: 'a service-check window as long as the boot test',
+    text: 'policy "p" {\n  boot_timeout  = 120\n  check_timeout = 120\n  check "tcp" { port = 80 }\n}\n',
+    want: [
+      [
+        3,
+        19,
+        'Invalid value',
+        'check_timeout (120 s) must be shorter than boot_timeout (120 s): the service checks run within the boot test.',
+      ],
+    ],
+  },
+  {
     name: 'bad MAC inside a list',
     text: `${SRC}vm "a" {\n  source = source.local.l\n  disks  = ["a.vmdk"]\n  nics   = [{ mac = "zz" }]\n}\n`,
     want: [

@@ -4,10 +4,10 @@
 // that runs once the default target is reached and reports, on the serial port, the evidence the
 // verdict needs: target state, whether / is read-write, fstab entries not mounted (swap: not active),
 // and the IPv4 addresses configured (then sends traffic to the default gateway, so the host sees it);
-// last, the policy's service checks, retried together for up to CHECK_WAIT_SEC since services may
-// come up after the default target does.
+// last, the policy's service checks, retried together for up to the policy's check_timeout since
+// services may come up after the default target does.
 import { PROBE_TAG } from '../../model/boot-probe.js';
-import { type ServiceCheck, httpTarget } from '../../model/service-check.js';
+import { type ServiceCheck, type ServiceChecks, httpTarget } from '../../model/service-check.js';
 import type { LinuxGuestFacts } from '../../model/guest-facts.js';
 import type { GuestfishSession } from '../../tools/guestfish.js';
 import { BOOTLOADERS } from './bootloader/index.js';
@@ -58,8 +58,6 @@ fi
 echo "${PROBE_TAG} end"
 `;
 
-const CHECK_WAIT_SEC = 60;
-
 /** A word for sh, whatever it holds. */
 const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -98,7 +96,7 @@ function checkFunction(c: ServiceCheck, i: number): string {
 }
 
 /** The probe's section for the policy's service checks: all retried until they pass or time runs out. */
-export function checksSection(checks: ServiceCheck[], waitSec = CHECK_WAIT_SEC): string {
+export function checksSection(checks: ServiceCheck[], waitSec: number): string {
   if (!checks.length) return '';
   const each = (f: (i: number) => string) => checks.map((_, i) => f(i)).join('\n');
   return [
@@ -136,7 +134,7 @@ WantedBy=multi-user.target
 export async function prepareLinuxBoot(
   g: GuestfishSession,
   guest: Pick<LinuxGuestFacts, 'bootloader'>,
-  checks: ServiceCheck[] = [],
+  checks?: ServiceChecks,
 ): Promise<void> {
   const loader = BOOTLOADERS.find((b) => b.name === guest.bootloader.kind);
   const config = guest.bootloader.config;
@@ -148,7 +146,10 @@ export async function prepareLinuxBoot(
   // probe's output off mid-report: no login prompt on this boot.
   await g.run('ln-sf', '/dev/null', '/etc/systemd/system/serial-getty@ttyS0.service');
   await g.run('mkdir-p', '/usr/local/sbin');
-  await g.writeFile('/usr/local/sbin/h2k-boot-probe', SCRIPT.replace('@CHECKS@\n', checksSection(checks)));
+  await g.writeFile(
+    '/usr/local/sbin/h2k-boot-probe',
+    SCRIPT.replace('@CHECKS@\n', checks ? checksSection(checks.list, checks.timeoutSec) : ''),
+  );
   await g.writeFile('/etc/systemd/system/h2k-boot-probe.service', UNIT);
   await g.run('mkdir-p', '/etc/systemd/system/multi-user.target.wants');
   await g.run(

@@ -85,7 +85,18 @@ export function decodePolicy(
   const checks = blocks.map((b, i) => decodeCheck(b, checkValues[i], validators, diags));
   if (checks.some((c) => c === undefined)) return undefined;
   if (blocks.length) own.checks = checks;
-  return { ...parent, ...(own as Partial<PolicySettings>) };
+  const policy = { ...parent, ...(own as Partial<PolicySettings>) };
+  // The checks run inside the boot test's time: a window as long as it would end as a boot timeout.
+  if (policy.checks.length && policy.check_timeout >= policy.boot_timeout) {
+    const attr =
+      node.attrs.find((a) => a.name === 'check_timeout') ?? node.attrs.find((a) => a.name === 'boot_timeout');
+    const detail =
+      `check_timeout (${policy.check_timeout} s) must be shorter than boot_timeout (${policy.boot_timeout} s): ` +
+      'the service checks run within the boot test.';
+    diags.error('Invalid value', detail, attr?.expr.span ?? node.span);
+    return undefined;
+  }
+  return policy;
 }
 
 function decodeCheck(
