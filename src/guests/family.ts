@@ -13,6 +13,8 @@ export interface InspectionBase {
   root: string;
   partition_table: string;
   filesystems: FilesystemFact[];
+  /** btrfs subvolumes of snapper snapshots of the root (guests/inspect.ts). */
+  snapshots: string[];
 }
 
 export interface PlannedEdits {

@@ -13,7 +13,7 @@ export async function inspectGuest(disks: GuestDisk[], host: InspectionHost): Pr
   const g = await GuestfishSession.launch(disks, { readonly: true });
   try {
     const filesystems = await listFilesystems(g, disks.length);
-    const roots = lines(await g.run('inspect-os'));
+    const { roots, snapshots } = splitSnapshots(lines(await g.run('inspect-os')));
     const locked = filesystems.filter((f) => f.type === 'crypto_LUKS' || f.type === 'BitLocker');
     if (roots.length === 0 && locked.length)
       throw new InspectionError(
@@ -43,10 +43,22 @@ export async function inspectGuest(disks: GuestDisk[], host: InspectionHost): Pr
       hostname: await get('hostname'),
     };
     const partition_table = ((await g.try('part-get-parttype', '/dev/sda')) ?? 'none').trim();
-    return await familyForOs(os.type).inspect(g, { os, root, partition_table, filesystems }, host);
+    return await familyForOs(os.type).inspect(g, { os, root, partition_table, filesystems, snapshots }, host);
   } finally {
     await g.close();
   }
+}
+
+/** A snapper snapshot's subvolume: `@/.snapshots/2/snapshot` (SUSE), `.snapshots/2/snapshot`. */
+const SNAPPER = /^btrfsvol:\/dev\/.*?\/((?:@\/)?\.snapshots\/\d+\/snapshot)$/;
+
+/** PURE: inspect-os's roots without the snapper snapshots of a btrfs root, which libguestfs (before
+ *  1.56) reports as operating systems of their own: a snapshot is the root's history, not another
+ *  system. Only when a root outside the snapshots remains: the subvolume paths of those left out. */
+export function splitSnapshots(found: string[]): { roots: string[]; snapshots: string[] } {
+  const roots = found.filter((r) => !SNAPPER.test(r));
+  if (!roots.length) return { roots: found, snapshots: [] };
+  return { roots, snapshots: found.flatMap((r) => SNAPPER.exec(r)?.[1] ?? []).sort() };
 }
 
 const describe = (f: FilesystemFact) => `${f.device} ${f.type === 'BitLocker' ? 'BitLocker' : 'LUKS'}`;

@@ -46,6 +46,8 @@ interface GuestBase {
   firmware: 'bios' | 'uefi';
   partition_table: string;
   filesystems: FilesystemFact[];
+  /** Snapper snapshots of a btrfs root, by subvolume: the root's history, never edited. */
+  snapshots?: string[];
 }
 
 export interface LinuxGuestFacts extends GuestBase {

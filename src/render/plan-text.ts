@@ -90,7 +90,8 @@ function factLines(vm: VmPlan): string[] {
   const h = f.hardware;
   const nics = h.nics.map((n) => `${n.model} ${n.mac}${nicPlace(n)}`).join(', ');
   const g = f.guest;
-  const root = g && 'root' in g ? `, root ${g.root}` : '';
+  const snapshots = g?.snapshots ? ` (${g.snapshots.length} snapper snapshot(s): history, left as they are)` : '';
+  const root = g && 'root' in g ? `, root ${g.root}${snapshots}` : '';
   const outputs = vm.outputs.disks.map((d) => `${d.path} (${d.format})`).join(', ');
   return [
     ...sourceLine(vm),

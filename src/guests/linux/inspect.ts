@@ -100,6 +100,7 @@ export async function inspectLinux(g: GuestfishSession, base: InspectionBase): P
     firmware: uefi ? 'uefi' : 'bios',
     partition_table: base.partition_table,
     filesystems,
+    ...(base.snapshots.length ? { snapshots: base.snapshots } : {}),
     root,
     root_fs: (await g.run('vfs-type', root)).trim(),
     mounts,

@@ -1,0 +1,100 @@
+// A SLES-style btrfs root as YaST and snapper leave it: subvolumes under @, snapper's first snapshot
+// as the default subvolume (what / really is), read-only snapshots beside it that zypper took around
+// updates, fstab by /dev/disk/by-id. libguestfs 1.48 reports every snapshot as an operating system
+// of its own, and plan refused the guest as multi-boot. Plan must inspect the running root and say
+// what it found: btrfs roots are not converted yet, a Critical finding, with the snapshots named.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { execa } from 'execa';
+import { guestfsEnv } from '../../src/tools/guestfs-backend.js';
+import { fileSha256 } from '../../src/util/files.js';
+import { h2k, tempDir, writeConfig } from '../helpers.js';
+
+const BY_ID = '/dev/disk/by-id/scsi-36000c29f5b3e1c0d7a8e4f2b1c9d0e11-part2';
+const SUBVOLUMES = ['var', 'usr/local', 'tmp', 'srv', 'root', 'opt', 'home', 'boot/grub2/i386-pc'];
+const FSTAB = [
+  `${BY_ID} / btrfs defaults 0 0`,
+  ...[...SUBVOLUMES, '.snapshots'].map((s) => `${BY_ID} /${s} btrfs subvol=/@/${s} 0 0`),
+  '',
+].join('\n');
+const OS_RELEASE = [
+  'NAME="SLES"',
+  'VERSION="15-SP5"',
+  'VERSION_ID="15.5"',
+  'PRETTY_NAME="SUSE Linux Enterprise Server 15 SP5"',
+  'ID="sles"',
+  'ID_LIKE="suse"',
+  '',
+].join('\n');
+const SNAP1 = '/@/.snapshots/1/snapshot';
+
+/** The disk, laid out by libguestfs's own commands; VMware's monolithicSparse VMDK of it. */
+async function slesDisk(dir: string): Promise<string> {
+  const raw = join(dir, 'sles.raw');
+  await execa('truncate', ['-s', '600M', raw]);
+  writeFileSync(join(dir, 'os-release'), OS_RELEASE);
+  writeFileSync(join(dir, 'fstab'), FSTAB);
+  const script = [
+    'run',
+    'part-init /dev/sda gpt',
+    'part-add /dev/sda p 2048 6143',
+    'part-set-gpt-type /dev/sda 1 21686148-6449-6E6F-744E-656564454649',
+    'part-add /dev/sda p 6144 -34',
+    'mkfs btrfs /dev/sda2',
+    'mount /dev/sda2 /',
+    // Subvolume IDs count up from 256 in creation order: @ 256, @/.snapshots 257, snapshot 1 258.
+    'btrfs-subvolume-create /@',
+    'btrfs-subvolume-create /@/.snapshots',
+    'mkdir /@/.snapshots/1',
+    `btrfs-subvolume-create ${SNAP1}`,
+    ...SUBVOLUMES.flatMap((s) => [`mkdir-p /@/${s.replace(/\/?[^/]+$/, '') || '.'}`, `btrfs-subvolume-create /@/${s}`]),
+    ...[...SUBVOLUMES, '.snapshots', 'etc', 'bin', 'sbin', 'usr/bin', 'lib'].map((d) => `mkdir-p ${SNAP1}/${d}`),
+    `upload ${join(dir, 'os-release')} ${SNAP1}/etc/os-release`,
+    `upload ${join(dir, 'fstab')} ${SNAP1}/etc/fstab`,
+    `write ${SNAP1}/etc/hostname "sap-db01\\n"`,
+    'mkdir /@/.snapshots/2',
+    `btrfs-subvolume-snapshot ${SNAP1} /@/.snapshots/2/snapshot ro:true`,
+    'mkdir /@/.snapshots/3',
+    `btrfs-subvolume-snapshot ${SNAP1} /@/.snapshots/3/snapshot ro:true`,
+    'btrfs-subvolume-set-default 258 /',
+    `btrfs-subvolume-show ${SNAP1}`,
+    'btrfs-subvolume-get-default /',
+    'umount-all',
+  ];
+  const { env } = await guestfsEnv();
+  const r = await execa('guestfish', ['-a', raw], { input: script.join('\n'), env: { ...process.env, ...env } });
+  // The default is snapshot 1, as snapper's installation leaves it.
+  const id = /Subvolume ID:\s*(\d+)/.exec(r.stdout)?.[1];
+  assert.equal(r.stdout.trim().split('\n').at(-1), id, r.stdout);
+  const vmdk = join(dir, 'sles.vmdk');
+  await execa('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=monolithicSparse', raw, vmdk]);
+  return vmdk;
+}
+
+describe('a SLES-style btrfs root with snapper snapshots', { timeout: 15 * 60_000 }, () => {
+  it('plan inspects the running root, not its snapshots: the finding is btrfs-root, not multi-boot', async () => {
+    const disks = tempDir();
+    const vmdk = await slesDisk(disks);
+    const sha = await fileSha256(vmdk);
+    const dir = writeConfig({
+      'main.h2k.hcl':
+        `source "local" "s" {\n  directory = "${disks}"\n}\n\n` +
+        'vm "sles" {\n  source = source.local.s\n  disks  = ["sles.vmdk"]\n}\n',
+    });
+    const r = await h2k(['plan', dir, '--no-color']);
+    assert.doesNotMatch(r.stderr, /several operating systems|multi-boot/);
+    assert.equal(r.exitCode, 1, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        String.raw`guest: sles SUSE Linux Enterprise Server 15 SP5, bios, root /dev/sda2 ` +
+          String.raw`\(2 snapper snapshot\(s\): history, left as they are\)`,
+      ),
+    );
+    assert.match(r.stdout, /CRITICAL \[btrfs-root\] \/ is btrfs \(\/dev\/sda2\)/);
+    assert.match(r.stderr, /Error: .*critical/i);
+    assert.equal(await fileSha256(vmdk), sha, 'the source was written');
+  });
+});
