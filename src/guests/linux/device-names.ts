@@ -1,15 +1,18 @@
 // Guest device names and what they refer to. VMware-era configs name disks by controller path
-// (/dev/disk/by-path/pci-…-scsi-0:0:T:0-partN) or kernel name (/dev/sdXN, /dev/hdXN); both change
-// on KVM. These names are "radioactive": they must be replaced by identifiers read from the
-// filesystems themselves. Pure.
+// (/dev/disk/by-path/pci-…-scsi-0:0:T:0-partN), by the disk's hardware identity
+// (/dev/disk/by-id/scsi-36000c29…-partN, wwn-0x…: YaST's "mount by device ID") or by kernel name
+// (/dev/sdXN, /dev/hdXN); all change on KVM. These names are "radioactive": they must be replaced by
+// identifiers read from the filesystems themselves. Pure.
 import type { FilesystemFact } from '../../model/guest-facts.js';
 
 const BY_PATH = /^\/dev\/disk\/by-path\/.*-(?:scsi|sas|ata|nvme)-(\d+):(\d+):(\d+):(\d+)(?:-part(\d+))?$/;
 const BY_PATH_ATA = /^\/dev\/disk\/by-path\/.*-ata-(\d+)(?:\.\d+)?(?:-part(\d+))?$/;
 const KERNEL_NAME = /^\/dev\/(?:sd|hd|xvd)([a-z]+)(\d*)$/;
+/** by-id names of hardware; those of device-mapper, LVM and md name what is on the disks, and stay. */
+const BY_ID_HARDWARE = /^\/dev\/disk\/by-id\/(?!dm-|lvm-|md-)/;
 
 export function isRadioactive(spec: string): boolean {
-  return spec.startsWith('/dev/disk/by-path/') || KERNEL_NAME.test(spec);
+  return spec.startsWith('/dev/disk/by-path/') || BY_ID_HARDWARE.test(spec) || KERNEL_NAME.test(spec);
 }
 
 function diskIndexFromLetters(letters: string): number {

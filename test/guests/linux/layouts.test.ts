@@ -287,6 +287,32 @@ describe('fixers for real estates (E and U layouts)', () => {
     assert.match(written(plan(esp).edits, '/boot/efi/EFI/redhat/grub.cfg')!, /linuxefi \/vmlinuz root=UUID=/);
   });
 
+  it('resume= names the swap by UUID too; one h2k cannot resolve is a warning, not a silent wait', () => {
+    const cfg = 'menuentry x {\n\tlinux /vmlinuz root=/dev/sda1 resume=/dev/sda5 ro\n}\n';
+    const dflt = 'GRUB_CMDLINE_LINUX="resume=/dev/disk/by-path/pci-0000:03:00.0-scsi-0:0:0:0-part5"\n';
+    const r = plan(guest({}, { '/boot/grub/grub.cfg': cfg, '/etc/default/grub': dflt }));
+    assert.match(written(r.edits, '/boot/grub/grub.cfg')!, /root=UUID=[0-9a-f-]{36} resume=UUID=swap-uuid ro/);
+    assert.equal(written(r.edits, '/etc/default/grub'), 'GRUB_CMDLINE_LINUX="resume=UUID=swap-uuid"\n');
+    const edit = r.edits.find((e) => e.kind === 'write' && e.path === '/boot/grub/grub.cfg');
+    assert.equal(edit?.reason, 'kernel command line finds / and the resume swap by UUID');
+    const lost = plan(guest({}, { '/boot/grub/grub.cfg': cfg.replace('/dev/sda5', '/dev/sdc2') }));
+    const f = lost.findings.find((x) => x.code === 'unresolved-resume');
+    assert.equal(f?.severity, 'warning');
+    assert.match(f!.message, /resume=\/dev\/sdc2 matches no swap with a UUID/);
+  });
+
+  it('by-id names of the VMware disk are radioactive: reported when not resolved, never kept silently', () => {
+    const byId = '/dev/disk/by-id/scsi-36000c29f5b3e1c0d7a8e4f2b1c9d0e11-part1';
+    const g = guest(
+      {},
+      { '/etc/fstab': `${byId} / ext4 defaults 0 1\n/dev/disk/by-id/dm-name-vg-data /data xfs defaults 0 0\n` },
+    );
+    const r = plan(g);
+    const f = r.findings.find((x) => x.code === 'unresolved-device');
+    assert.match(f!.message, new RegExp(`/etc/fstab: ${byId} matches no filesystem`));
+    assert.equal(r.findings.filter((x) => x.code === 'unresolved-device').length, 1, 'device-mapper names stay');
+  });
+
   it('a file the guest does not have yet is a create edit (FIX refuses it if the file appeared since)', () => {
     const g = guest({ initramfs_tool: 'dracut', kernels: guest().kernels.map((k) => ({ ...k, initrd: '/boot/x' })) });
     const e = plan(g).edits.find((x) => x.kind === 'write' && x.path === '/etc/dracut.conf.d/90-h2k-virtio.conf');

@@ -1,4 +1,5 @@
-// The kernel command line: root=/dev/sda1 (or a by-path name) becomes root=UUID=… in grub.cfg, and
+// The kernel command line: root=/dev/sda1 (or a by-path or by-id name) becomes root=UUID=… in grub.cfg,
+// resume= (the swap a hibernated system resumes from, which systemd waits for) likewise, and
 // /etc/default/grub stops forcing device names so later regenerations keep UUIDs. grub.cfg is edited
 // in place, exactly as the plan shows, rather than regenerated inside the appliance (where
 // grub-mkconfig would see the appliance's devices, not the guest's).
@@ -7,20 +8,37 @@ import { fileText } from '../../../model/guest-facts.js';
 import { type BootloaderModule, type FixContext, type FixResult, nothing, rewrite } from '../modules.js';
 
 function fixRootArgs(text: string, ctx: FixContext, path: string, result: FixResult): string {
-  return text.replace(/(\broot=)("?)([^\s"']+)/g, (whole, key: string, quote: string, spec: string) => {
-    if (!isRadioactive(spec)) return whole;
-    const fs = resolveSpec(spec, ctx.guest.filesystems);
-    if (!fs?.uuid) {
-      result.findings.push({
-        code: 'unresolved-root',
-        severity: 'critical',
-        message: `${path}: root=${spec} matches no filesystem with a UUID`,
-      });
-      return whole;
-    }
-    return `${key}${quote}UUID=${fs.uuid}`;
-  });
+  return text.replace(
+    /(\b(root|resume)=)("?)([^\s"']+)/g,
+    (whole, key: string, arg: string, quote: string, spec: string) => {
+      if (!isRadioactive(spec)) return whole;
+      const fs = resolveSpec(spec, ctx.guest.filesystems);
+      if (!fs?.uuid) {
+        result.findings.push(
+          arg === 'root'
+            ? {
+                code: 'unresolved-root',
+                severity: 'critical',
+                message: `${path}: root=${spec} matches no filesystem with a UUID`,
+              }
+            : {
+                code: 'unresolved-resume',
+                severity: 'warning',
+                message: `${path}: resume=${spec} matches no swap with a UUID: on KVM the boot waits for it first`,
+              },
+        );
+        return whole;
+      }
+      return `${key}${quote}UUID=${fs.uuid}`;
+    },
+  );
 }
+
+/** What an edit of a command line does: only root= moved, or resume= too. */
+const why = (before: string, after: string) =>
+  /\bresume=/.test(before) && before.match(/\bresume=\S*/g)?.join() !== after.match(/\bresume=\S*/g)?.join()
+    ? 'kernel command line finds / and the resume swap by UUID'
+    : 'kernel command line finds / by UUID';
 
 const CONFIGS = ['/boot/grub/grub.cfg', '/boot/grub2/grub.cfg'];
 
@@ -45,10 +63,9 @@ export const grub2: BootloaderModule = {
       .sort();
     for (const p of [ctx.guest.bootloader.config!, ...others]) {
       const text = fileText(ctx.guest.files, p);
-      if (text !== undefined)
-        result.edits.push(
-          ...rewrite(p, text, fixRootArgs(text, ctx, p, result), 'kernel command line finds / by UUID'),
-        );
+      if (text === undefined) continue;
+      const after = fixRootArgs(text, ctx, p, result);
+      result.edits.push(...rewrite(p, text, after, why(text, after)));
     }
     const dflt = fileText(ctx.guest.files, '/etc/default/grub');
     if (dflt !== undefined) {
