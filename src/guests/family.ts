@@ -15,6 +15,8 @@ export interface InspectionBase {
   filesystems: FilesystemFact[];
   /** btrfs subvolumes of snapper snapshots of the root (guests/inspect.ts). */
   snapshots: string[];
+  /** Each disk's WWN as the source saw it (DiskFacts.wwn), in disk order; null: none known. */
+  disk_wwns: (string | null)[];
 }
 
 export interface PlannedEdits {

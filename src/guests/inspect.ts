@@ -9,7 +9,11 @@ import { familyForOs } from './registry.js';
 
 export class InspectionError extends UserError {}
 
-export async function inspectGuest(disks: GuestDisk[], host: InspectionHost): Promise<GuestFacts> {
+export async function inspectGuest(
+  disks: GuestDisk[],
+  host: InspectionHost,
+  wwns: (string | undefined)[] = [],
+): Promise<GuestFacts> {
   const g = await GuestfishSession.launch(disks, { readonly: true });
   try {
     const filesystems = await listFilesystems(g, disks.length);
@@ -43,7 +47,11 @@ export async function inspectGuest(disks: GuestDisk[], host: InspectionHost): Pr
       hostname: await get('hostname'),
     };
     const partition_table = ((await g.try('part-get-parttype', '/dev/sda')) ?? 'none').trim();
-    return await familyForOs(os.type).inspect(g, { os, root, partition_table, filesystems, snapshots }, host);
+    return await familyForOs(os.type).inspect(
+      g,
+      { os, root, partition_table, filesystems, snapshots, disk_wwns: disks.map((_, i) => wwns[i] ?? null) },
+      host,
+    );
   } finally {
     await g.close();
   }

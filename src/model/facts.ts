@@ -16,6 +16,8 @@ export interface DiskFacts {
   allocated_bytes: number;
   /** Every layer, top first. Empty when the chain was not read (plan -inspect=false). */
   chain: ChainLayer[];
+  /** The WWN the guest saw (32 hex digits, from the VMDK's ddb.uuid), when the disk has one. */
+  wwn?: string;
 }
 
 export interface FingerprintFile {

@@ -48,6 +48,8 @@ interface GuestBase {
   filesystems: FilesystemFact[];
   /** Snapper snapshots of a btrfs root, by subvolume: the root's history, never edited. */
   snapshots?: string[];
+  /** Each disk's WWN as the guest saw it on VMware, in disk order (null: unknown); absent: none known. */
+  disk_wwns?: (string | null)[];
 }
 
 export interface LinuxGuestFacts extends GuestBase {

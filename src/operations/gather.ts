@@ -100,7 +100,11 @@ async function gatherOne(vm: VmConfig, s: SourceVmFacts, configDir: string, opts
   let guest;
   let bytes = 0;
   try {
-    guest = await inspectGuest(disks.disks, { policy: vm.policy, configDir });
+    guest = await inspectGuest(
+      disks.disks,
+      { policy: vm.policy, configDir },
+      s.disks.map((d) => d.wwn),
+    );
   } catch (err) {
     throw await disks.explain(err);
   } finally {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { DiskChainError } from '../../src/providers/disk-chain/errors.js';
 import { resolveChain } from '../../src/providers/disk-chain/file-reader.js';
-import { parseVmdkDescriptor } from '../../src/providers/disk-chain/descriptor.js';
+import { parseVmdkDescriptor, wwnOf } from '../../src/providers/disk-chain/descriptor.js';
 import { DatastoreClient } from '../../src/providers/vsphere/datastore.js';
 import { resolveRemoteChain } from '../../src/providers/vsphere/remote-chain.js';
 import { Sensitive } from '../../src/schema/values.js';
@@ -67,6 +67,20 @@ describe('VMDK descriptors', () => {
     assert.equal(desc.createType, 'monolithicFlat');
     assert.deepEqual(desc.extents, [{ access: 'RW', sectors: 32768, type: 'FLAT', file: 'disk-flat.vmdk', offset: 0 }]);
     assert.equal(desc.parentCid, 'ffffffff');
+  });
+
+  it('reads the WWN the guest saw from ddb.uuid, as ESXi writes it; none when it is absent or malformed', () => {
+    const text = (uuid: string) =>
+      `# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="vmfs"\n` +
+      `RW 4194304 VMFS "d-flat.vmdk"\n${uuid}ddb.adapterType = "lsilogic"\n`;
+    assert.deepEqual(
+      wwnOf(parseVmdkDescriptor(text('ddb.uuid = "60 00 C2 9f 5b 3e 1c 0d-7a 8e 4f 2b 1c 9d 0e 11"\n'))),
+      {
+        wwn: '6000c29f5b3e1c0d7a8e4f2b1c9d0e11',
+      },
+    );
+    assert.deepEqual(wwnOf(parseVmdkDescriptor(text(''))), {});
+    assert.deepEqual(wwnOf(parseVmdkDescriptor(text('ddb.uuid = "60 00 C2"\n'))), {});
   });
 
   it('follows a snapshot chain through the embedded descriptor of a sparse delta', async () => {

@@ -10,6 +10,8 @@ const BY_PATH_ATA = /^\/dev\/disk\/by-path\/.*-ata-(\d+)(?:\.\d+)?(?:-part(\d+))
 const KERNEL_NAME = /^\/dev\/(?:sd|hd|xvd)([a-z]+)(\d*)$/;
 /** by-id names of hardware; those of device-mapper, LVM and md name what is on the disks, and stay. */
 const BY_ID_HARDWARE = /^\/dev\/disk\/by-id\/(?!dm-|lvm-|md-)/;
+/** A disk by its NAA WWN: SCSI's `scsi-3<wwn>` and the kernel's `wwn-0x<wwn>`. */
+const BY_ID_WWN = /^\/dev\/disk\/by-id\/(?:scsi-3|wwn-0x)([0-9a-f]{32})(?:-part(\d+))?$/i;
 
 export function isRadioactive(spec: string): boolean {
   return spec.startsWith('/dev/disk/by-path/') || BY_ID_HARDWARE.test(spec) || KERNEL_NAME.test(spec);
@@ -21,8 +23,17 @@ function diskIndexFromLetters(letters: string): number {
   return n - 1;
 }
 
-/** Which disk and partition a radioactive name points at, by VMware's layout. */
-export function locate(spec: string): { diskIndex: number; partition: number } | undefined {
+/** Which disk and partition a radioactive name points at, by VMware's layout or, for a by-id name, by
+ *  the disks' WWNs (in disk order, as the source saw them). */
+export function locate(
+  spec: string,
+  wwns: readonly (string | null)[] = [],
+): { diskIndex: number; partition: number } | undefined {
+  const id = BY_ID_WWN.exec(spec);
+  if (id) {
+    const diskIndex = wwns.indexOf(id[1].toLowerCase());
+    return diskIndex < 0 ? undefined : { diskIndex, partition: Number(id[2] ?? 0) };
+  }
   const bp = BY_PATH.exec(spec);
   // SCSI H:B:T:L: on VMware's paravirtual/LSI controllers the target is the unit number, which
   // follows disk order on controller 0.
@@ -35,7 +46,11 @@ export function locate(spec: string): { diskIndex: number; partition: number } |
 }
 
 /** The filesystem a device spec (fstab's first field, root=, crypttab's second) refers to. */
-export function resolveSpec(spec: string, filesystems: FilesystemFact[]): FilesystemFact | undefined {
+export function resolveSpec(
+  spec: string,
+  filesystems: FilesystemFact[],
+  wwns: readonly (string | null)[] = [],
+): FilesystemFact | undefined {
   const eq = /^(UUID|LABEL|PARTUUID)=(.+)$/.exec(spec);
   if (eq) {
     const value = eq[2].replace(/^"|"$/g, '');
@@ -44,7 +59,7 @@ export function resolveSpec(spec: string, filesystems: FilesystemFact[]): Filesy
   }
   const byId = /^\/dev\/disk\/by-(uuid|label|partuuid)\/(.+)$/.exec(spec);
   if (byId) return resolveSpec(`${byId[1].toUpperCase()}=${byId[2]}`, filesystems);
-  const loc = locate(spec);
+  const loc = locate(spec, wwns);
   if (!loc) return undefined;
   return filesystems.find((f) => f.disk_index === loc.diskIndex && f.partition === loc.partition);
 }

@@ -66,7 +66,7 @@ export async function inspectLinux(g: GuestfishSession, base: InspectionBase): P
   const mounts: LinuxGuestFacts['mounts'] = [];
   for (const entry of parseFstabMounts(fstab)) {
     if (entry.mountpoint !== '/boot' && entry.mountpoint !== '/boot/efi') continue;
-    const fs = resolveSpec(entry.spec, filesystems);
+    const fs = resolveSpec(entry.spec, filesystems, base.disk_wwns);
     if (!fs || (await g.try('mount-ro', fs.device, entry.mountpoint)) === undefined) continue;
     mounts.push({ mountpoint: entry.mountpoint, device: fs.device });
     if (entry.mountpoint === '/boot') boot = fs.device;
@@ -101,6 +101,7 @@ export async function inspectLinux(g: GuestfishSession, base: InspectionBase): P
     partition_table: base.partition_table,
     filesystems,
     ...(base.snapshots.length ? { snapshots: base.snapshots } : {}),
+    ...(base.disk_wwns.some(Boolean) ? { disk_wwns: base.disk_wwns } : {}),
     root,
     root_fs: (await g.run('vfs-type', root)).trim(),
     mounts,

@@ -80,6 +80,14 @@ export function virtualBytes(d: VmdkDescriptor): number {
   return d.extents.reduce((n, e) => n + e.sectors, 0) * 512;
 }
 
+/** `{ wwn }` for a DiskFacts: the WWN a guest sees for the disk (VMware's NAA 6000c29…, in its
+ *  /dev/disk/by-id/scsi-3… and wwn-0x… names) is the descriptor's ddb.uuid, 16 bytes, kept as 32
+ *  lower-case hex digits. */
+export function wwnOf(d: VmdkDescriptor | undefined): { wwn?: string } {
+  const hex = (d?.ddb['ddb.uuid'] ?? '').replace(/[\s-]/g, '').toLowerCase();
+  return /^[0-9a-f]{32}$/.test(hex) ? { wwn: hex } : {};
+}
+
 export function hasParent(d: VmdkDescriptor): boolean {
   return d.parentCid !== NO_PARENT;
 }

@@ -7,7 +7,7 @@ import { join, posix } from 'node:path';
 import type { DiskFacts, SourceFingerprint, SourceHardware } from '../../model/facts.js';
 import { sha256 } from '../../util/hash.js';
 import { type ChainLayer, type ChainReader, walkChain } from '../disk-chain/chain.js';
-import { virtualBytes } from '../disk-chain/descriptor.js';
+import { virtualBytes, wwnOf } from '../disk-chain/descriptor.js';
 import { DiskChainError } from '../disk-chain/errors.js';
 import type { InspectionDisks, SourceVmFacts } from '../driver.js';
 import { mountRemoteChains } from '../remote-mounts.js';
@@ -96,6 +96,7 @@ export async function esxiDiskFacts(
       virtual_bytes: virtualBytes(c.layers[0].descriptor!),
       allocated_bytes: allocated,
       chain: c.layers.map((l) => ({ file: name(l.file), format: 'vmdk', data_files: l.dataFiles.map(name) })),
+      ...wwnOf(c.layers[0].descriptor),
     });
   }
   const descriptors = chains.flatMap((c) => c.layers.map((l) => JSON.stringify(l.descriptor)));

@@ -10,6 +10,7 @@ import { checkImage, dataBytes, infoChain } from '../../tools/qemu-img.js';
 import { sampledHash } from '../sampling.js';
 import { DiskChainError } from '../disk-chain/errors.js';
 import { fileReader, resolveChain } from '../disk-chain/file-reader.js';
+import { wwnOf } from '../disk-chain/descriptor.js';
 
 /** Formats whose metadata qemu-img check can verify. */
 const CHECKED = ['vmdk', 'qcow2', 'vhdx'];
@@ -75,6 +76,7 @@ export async function localDisks(source: LocalSourceConfig, disks: string[]): Pr
         format: info[i].format,
         data_files: link.dataFiles.map(rel),
       })),
+      ...wwnOf(chain[0].descriptor),
     });
     const reader = fileReader(entry, { allowAbsolute: source.allow_absolute_paths });
     for (const link of chain) {

@@ -4,7 +4,7 @@
 import { sha256 } from '../../util/hash.js';
 import type { DiskFacts, SourceFingerprint, SourceHardware } from '../../model/facts.js';
 import type { InventoryFacts } from '../../model/source-facts.js';
-import { virtualBytes } from '../disk-chain/descriptor.js';
+import { virtualBytes, wwnOf } from '../disk-chain/descriptor.js';
 import type { InspectionDisks, SourceVmFacts } from '../driver.js';
 import { type DatastoreClient, dcPathOf } from './datastore.js';
 import { parseDatastorePath, siblingOf } from './inventory.js';
@@ -56,6 +56,7 @@ export async function remoteDiskFacts(
       virtual_bytes: virtualBytes(c.layers[0].descriptor),
       allocated_bytes: files.reduce((n, f) => n + f.size, 0),
       chain: c.layers.map((l) => ({ file: l.file, format: 'vmdk', data_files: l.dataFiles })),
+      ...wwnOf(c.layers[0].descriptor),
     };
   });
   const files = chains.flatMap((c, i) =>

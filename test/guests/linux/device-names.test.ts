@@ -21,6 +21,21 @@ describe('device names', () => {
     assert.deepEqual(locate('/dev/sdaa3'), { diskIndex: 26, partition: 3 });
     assert.deepEqual(locate('/dev/hda1'), { diskIndex: 0, partition: 1 });
   });
+  it("resolves a by-id name by the disks' WWNs (scsi-3…, wwn-0x…); other hardware names stay unresolved", () => {
+    const wwns = [null, '6000c29f5b3e1c0d7a8e4f2b1c9d0e11'];
+    assert.ok(isRadioactive('/dev/disk/by-id/scsi-36000c29f5b3e1c0d7a8e4f2b1c9d0e11-part1'));
+    assert.ok(!isRadioactive('/dev/disk/by-id/dm-name-vg-root'));
+    assert.equal(
+      resolveSpec('/dev/disk/by-id/scsi-36000c29f5b3e1c0d7a8e4f2b1c9d0e11-part1', FS, wwns)?.device,
+      '/dev/sdb1',
+    );
+    assert.equal(
+      resolveSpec('/dev/disk/by-id/wwn-0x6000C29F5B3E1C0D7A8E4F2B1C9D0E11-part1', FS, wwns)?.device,
+      '/dev/sdb1',
+    );
+    assert.equal(resolveSpec('/dev/disk/by-id/scsi-36000c29f5b3e1c0d7a8e4f2b1c9d0e11-part1', FS), undefined);
+    assert.equal(resolveSpec('/dev/disk/by-id/scsi-SVMware_Virtual_disk_6000c29f5b3e1c0d-part1', FS, wwns), undefined);
+  });
   it('resolves specs to filesystems by path, UUID, LABEL, PARTUUID', () => {
     assert.equal(resolveSpec('/dev/disk/by-path/pci-0000:03:00.0-scsi-0:0:0:0-part2', FS)?.device, '/dev/sda2');
     assert.equal(resolveSpec('/dev/sdb1', FS)?.device, '/dev/sdb1');

@@ -301,7 +301,7 @@ describe('fixers for real estates (E and U layouts)', () => {
     assert.match(f!.message, /resume=\/dev\/sdc2 matches no swap with a UUID/);
   });
 
-  it('by-id names of the VMware disk are radioactive: reported when not resolved, never kept silently', () => {
+  it('by-id names of the VMware disk: by the WWN the source recorded, else reported, never kept', () => {
     const byId = '/dev/disk/by-id/scsi-36000c29f5b3e1c0d7a8e4f2b1c9d0e11-part1';
     const g = guest(
       {},
@@ -311,6 +311,10 @@ describe('fixers for real estates (E and U layouts)', () => {
     const f = r.findings.find((x) => x.code === 'unresolved-device');
     assert.match(f!.message, new RegExp(`/etc/fstab: ${byId} matches no filesystem`));
     assert.equal(r.findings.filter((x) => x.code === 'unresolved-device').length, 1, 'device-mapper names stay');
+    // With the WWN the source recorded for the disk, the name is the filesystem's UUID instead.
+    const known = plan({ ...g, disk_wwns: ['6000c29f5b3e1c0d7a8e4f2b1c9d0e11'] });
+    assert.ok(!known.findings.some((x) => x.code === 'unresolved-device'));
+    assert.match(written(known.edits, '/etc/fstab')!, /^UUID=\S+ \/ ext4 defaults 0 1$/m);
   });
 
   it('a file the guest does not have yet is a create edit (FIX refuses it if the file appeared since)', () => {

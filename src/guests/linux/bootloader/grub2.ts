@@ -12,7 +12,7 @@ function fixRootArgs(text: string, ctx: FixContext, path: string, result: FixRes
     /(\b(root|resume)=)("?)([^\s"']+)/g,
     (whole, key: string, arg: string, quote: string, spec: string) => {
       if (!isRadioactive(spec)) return whole;
-      const fs = resolveSpec(spec, ctx.guest.filesystems);
+      const fs = resolveSpec(spec, ctx.guest.filesystems, ctx.guest.disk_wwns);
       if (!fs?.uuid) {
         result.findings.push(
           arg === 'root'

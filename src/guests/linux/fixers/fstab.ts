@@ -13,7 +13,7 @@ function rewriteTable(ctx: FixContext, path: string, field: number, result: FixR
     const fields = line.trim().split(/\s+/);
     const spec = fields[field];
     if (!spec || !isRadioactive(spec)) return line;
-    const fs = resolveSpec(spec, ctx.guest.filesystems);
+    const fs = resolveSpec(spec, ctx.guest.filesystems, ctx.guest.disk_wwns);
     const stable = fs && stableSpec(fs, mode);
     if (!stable) {
       result.findings.push({
