@@ -4,7 +4,7 @@
 // of its own, and plan refused the guest as multi-boot. Plan must inspect the running root and say
 // what it found: btrfs roots are not converted yet, a Critical finding, with the snapshots named.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -30,7 +30,8 @@ const OS_RELEASE = [
 ].join('\n');
 const SNAP1 = '/@/.snapshots/1/snapshot';
 
-/** The disk, laid out by libguestfs's own commands; VMware's monolithicSparse VMDK of it. */
+/** The disk, laid out by libguestfs's own commands; a VMDK of it as ESXi keeps it: a text descriptor
+ *  with the disk's UUID (the WWN its guest sees, in the fstab's by-id names) and a flat extent. */
 async function slesDisk(dir: string): Promise<string> {
   const raw = join(dir, 'sles.raw');
   await execa('truncate', ['-s', '600M', raw]);
@@ -69,7 +70,11 @@ async function slesDisk(dir: string): Promise<string> {
   const id = /Subvolume ID:\s*(\d+)/.exec(r.stdout)?.[1];
   assert.equal(r.stdout.trim().split('\n').at(-1), id, r.stdout);
   const vmdk = join(dir, 'sles.vmdk');
-  await execa('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=monolithicSparse', raw, vmdk]);
+  await execa('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=monolithicFlat', raw, vmdk]);
+  // qemu-img pads its descriptor with NULs; ESXi's is plain text with the disk's UUID in it.
+  const text = readFileSync(vmdk, 'latin1').replace(/\0+$/, '');
+  writeFileSync(vmdk, `${text}ddb.uuid = "60 00 C2 9f 5b 3e 1c 0d-7a 8e 4f 2b 1c 9d 0e 11"\n`);
+  rmSync(raw);
   return vmdk;
 }
 
@@ -77,7 +82,7 @@ describe('a SLES-style btrfs root with snapper snapshots', { timeout: 15 * 60_00
   it('plan inspects the running root, not its snapshots: the finding is btrfs-root, not multi-boot', async () => {
     const disks = tempDir();
     const vmdk = await slesDisk(disks);
-    const sha = await fileSha256(vmdk);
+    const sha = await fileSha256(vmdk.replace(/\.vmdk$/, '-flat.vmdk'));
     const dir = writeConfig({
       'main.h2k.hcl':
         `source "local" "s" {\n  directory = "${disks}"\n}\n\n` +
@@ -95,6 +100,13 @@ describe('a SLES-style btrfs root with snapper snapshots', { timeout: 15 * 60_00
     );
     assert.match(r.stdout, /CRITICAL \[btrfs-root\] \/ is btrfs \(\/dev\/sda2\)/);
     assert.match(r.stderr, /Error: .*critical/i);
-    assert.equal(await fileSha256(vmdk), sha, 'the source was written');
+    // fstab names the disk by the WWN its VMDK records: resolved, so the mounts go to the UUID.
+    assert.doesNotMatch(r.stdout, /unresolved-device/);
+    assert.match(
+      r.stdout,
+      /^ +-\/dev\/disk\/by-id\/scsi-36000c29f5b3e1c0d7a8e4f2b1c9d0e11-part2 \/ btrfs defaults 0 0$/m,
+    );
+    assert.match(r.stdout, /^ +\+UUID=[0-9a-f-]{36} \/ btrfs defaults 0 0$/m);
+    assert.equal(await fileSha256(vmdk.replace(/\.vmdk$/, '-flat.vmdk')), sha, 'the source was written');
   });
 });

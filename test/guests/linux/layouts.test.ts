@@ -309,7 +309,7 @@ describe('fixers for real estates (E and U layouts)', () => {
     );
     const r = plan(g);
     const f = r.findings.find((x) => x.code === 'unresolved-device');
-    assert.match(f!.message, new RegExp(`/etc/fstab: ${byId} matches no filesystem`));
+    assert.match(f!.message, new RegExp(`/etc/fstab: ${byId} \\(/\\) matches no filesystem`));
     assert.equal(r.findings.filter((x) => x.code === 'unresolved-device').length, 1, 'device-mapper names stay');
     // With the WWN the source recorded for the disk, the name is the filesystem's UUID instead.
     const known = plan({ ...g, disk_wwns: ['6000c29f5b3e1c0d7a8e4f2b1c9d0e11'] });

@@ -7,7 +7,7 @@ import { isRadioactive, resolveSpec } from '../device-names.js';
 import { fileText } from '../../../model/guest-facts.js';
 import { type BootloaderModule, type FixContext, type FixResult, nothing, rewrite } from '../modules.js';
 
-function fixRootArgs(text: string, ctx: FixContext, path: string, result: FixResult): string {
+function fixDeviceArgs(text: string, ctx: FixContext, path: string, result: FixResult): string {
   return text.replace(
     /(\b(root|resume)=)("?)([^\s"']+)/g,
     (whole, key: string, arg: string, quote: string, spec: string) => {
@@ -34,11 +34,15 @@ function fixRootArgs(text: string, ctx: FixContext, path: string, result: FixRes
   );
 }
 
-/** What an edit of a command line does: only root= moved, or resume= too. */
-const why = (before: string, after: string) =>
-  /\bresume=/.test(before) && before.match(/\bresume=\S*/g)?.join() !== after.match(/\bresume=\S*/g)?.join()
-    ? 'kernel command line finds / and the resume swap by UUID'
-    : 'kernel command line finds / by UUID';
+/** What an edit of command lines does: which of root= and resume= it moved to UUIDs. */
+function why(before: string, after: string): string {
+  const moved = (arg: string) => {
+    const re = new RegExp(`\\b${arg}=\\S*`, 'g');
+    return before.match(re)?.join() !== after.match(re)?.join();
+  };
+  const what = [moved('root') ? '/' : '', moved('resume') ? 'the resume swap' : ''].filter(Boolean);
+  return `kernel command line finds ${what.join(' and ')} by UUID`;
+}
 
 const CONFIGS = ['/boot/grub/grub.cfg', '/boot/grub2/grub.cfg'];
 
@@ -64,12 +68,12 @@ export const grub2: BootloaderModule = {
     for (const p of [ctx.guest.bootloader.config!, ...others]) {
       const text = fileText(ctx.guest.files, p);
       if (text === undefined) continue;
-      const after = fixRootArgs(text, ctx, p, result);
+      const after = fixDeviceArgs(text, ctx, p, result);
       result.edits.push(...rewrite(p, text, after, why(text, after)));
     }
     const dflt = fileText(ctx.guest.files, '/etc/default/grub');
     if (dflt !== undefined) {
-      const after = fixRootArgs(dflt, ctx, '/etc/default/grub', result).replace(
+      const after = fixDeviceArgs(dflt, ctx, '/etc/default/grub', result).replace(
         /^([ \t]*GRUB_DISABLE_LINUX_UUID[ \t]*=[ \t]*)"?true"?[ \t]*$/m,
         '$1false',
       );

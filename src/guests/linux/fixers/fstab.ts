@@ -16,12 +16,14 @@ function rewriteTable(ctx: FixContext, path: string, field: number, result: FixR
     const fs = resolveSpec(spec, ctx.guest.filesystems, ctx.guest.disk_wwns);
     const stable = fs && stableSpec(fs, mode);
     if (!stable) {
+      // Named by what the line is for: one device can be mounted many times (btrfs subvolumes).
+      const what = fields[field === 0 ? 1 : 0];
       result.findings.push({
         code: 'unresolved-device',
         severity: 'critical',
         message:
-          `${path}: ${spec} matches no filesystem with a ${mode.toUpperCase()}; the guest would not find ` +
-          `it on KVM`,
+          `${path}: ${spec} (${what}) matches no filesystem with a ${mode.toUpperCase()}; the guest would not ` +
+          `find it on KVM`,
       });
       return line;
     }
