@@ -60,9 +60,10 @@ export async function inspectGuest(
 /** A snapper snapshot's subvolume: `@/.snapshots/2/snapshot` (SUSE), `.snapshots/2/snapshot`. */
 const SNAPPER = /^btrfsvol:\/dev\/.*?\/((?:@\/)?\.snapshots\/\d+\/snapshot)$/;
 
-/** PURE: inspect-os's roots without the snapper snapshots of a btrfs root, which libguestfs (before
- *  1.56) reports as operating systems of their own: a snapshot is the root's history, not another
- *  system. Only when a root outside the snapshots remains: the subvolume paths of those left out. */
+/** PURE: inspect-os's roots without the snapper snapshots of a btrfs root, which libguestfs (until
+ *  its 2025 fix; Debian 12 has 1.48) reports as systems of their own: a snapshot is the root's
+ *  history, not another system. Only when a root outside the snapshots remains: the subvolume paths
+ *  of those left out. */
 export function splitSnapshots(found: string[]): { roots: string[]; snapshots: string[] } {
   const roots = found.filter((r) => !SNAPPER.test(r));
   if (!roots.length) return { roots: found, snapshots: [] };
