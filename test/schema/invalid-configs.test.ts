@@ -144,6 +144,21 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: "a vm's overrides that shorten the boot test below its policy's check window",
+    text:
+      `${SRC}policy "p" {\n  check "tcp" { port = 80 }\n}\n` +
+      `vm "a" {\n  source    = source.local.l\n  disks     = ["a.vmdk"]\n  policy    = policy.p\n` +
+      `  overrides = { boot_timeout = 60 }\n}\n`,
+    want: [
+      [
+        11,
+        15,
+        'Invalid value',
+        'check_timeout (60 s) must be shorter than boot_timeout (60 s): the service checks run within the boot test.',
+      ],
+    ],
+  },
+  {
     name: 'bad MAC inside a list',
     text: `${SRC}vm "a" {\n  source = source.local.l\n  disks  = ["a.vmdk"]\n  nics   = [{ mac = "zz" }]\n}\n`,
     want: [

@@ -86,17 +86,23 @@ export function decodePolicy(
   if (checks.some((c) => c === undefined)) return undefined;
   if (blocks.length) own.checks = checks;
   const policy = { ...parent, ...(own as Partial<PolicySettings>) };
-  // The checks run inside the boot test's time: a window as long as it would end as a boot timeout.
-  if (policy.checks.length && policy.check_timeout >= policy.boot_timeout) {
+  const window = checkWindowProblem(policy);
+  if (window) {
     const attr =
       node.attrs.find((a) => a.name === 'check_timeout') ?? node.attrs.find((a) => a.name === 'boot_timeout');
-    const detail =
-      `check_timeout (${policy.check_timeout} s) must be shorter than boot_timeout (${policy.boot_timeout} s): ` +
-      'the service checks run within the boot test.';
-    diags.error('Invalid value', detail, attr?.expr.span ?? node.span);
+    diags.error('Invalid value', window, attr?.expr.span ?? node.span);
     return undefined;
   }
   return policy;
+}
+
+/** The checks run inside the boot test's time: a window as long as it would end as a boot timeout. */
+function checkWindowProblem(p: PolicySettings): string | undefined {
+  if (!p.checks.length || p.check_timeout < p.boot_timeout) return undefined;
+  return (
+    `check_timeout (${p.check_timeout} s) must be shorter than boot_timeout (${p.boot_timeout} s): ` +
+    'the service checks run within the boot test.'
+  );
 }
 
 function decodeCheck(
@@ -156,6 +162,11 @@ export function decodeVm(
   if (!checked) return undefined;
   const base = policyAddr ? ctx.policies[policyAddr.slice('policy.'.length)] : policyDefaults();
   const overrides = (v.overrides ?? {}) as Partial<PolicySettings>;
+  const window = checkWindowProblem({ ...base, ...overrides });
+  if (window) {
+    diags.error('Invalid value', window, (attrs.find((a) => a.name === 'overrides') ?? attrOf('policy')).expr.span);
+    return undefined;
+  }
   const nics = v.nics as Partial<NicConfig>[] | undefined;
   return {
     address,
