@@ -15,6 +15,9 @@ import { type Value, fromPlain, isObject } from '../src/schema/values.js';
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const H2K = join(REPO, 'bin', 'h2k');
 
+/** FETCH's callbacks for a call whose steps and progress no test reads. */
+export const unwatched = { onStep: () => undefined, onProgress: () => undefined };
+
 const made: string[] = [];
 // A test file's directories (converted disks: gigabytes a run) go when it ends; a file with a failed
 // test keeps them to look into, and H2K_KEEP_TEST_DIRS=1 keeps them all.

@@ -4,6 +4,7 @@ import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { ApplyEvent } from '../operations/apply-vm.js';
 import type { Stage, VmPlan } from '../model/plan.js';
 import type { Paint } from '../render/paint.js';
+import { oncePer } from '../util/once-per.js';
 
 interface Deferred {
   promise: Promise<void>;
@@ -107,13 +108,12 @@ export function throttledProgress(
   everyMs = 10_000,
   now: () => number = Date.now,
 ): (e: ApplyEvent) => void {
-  const last = new Map<string, number>();
+  const gates = new Map<string, () => boolean>();
   return (e) => {
     if (e.kind === 'stage-progress') {
       const key = `${e.vm} ${e.stage}`;
-      const t = now();
-      if (t - (last.get(key) ?? -Infinity) < everyMs) return;
-      last.set(key, t);
+      const due = gates.get(key) ?? gates.set(key, oncePer(everyMs, now)).get(key)!;
+      if (!due()) return;
     }
     print(e);
   };

@@ -14,6 +14,7 @@ import { stateDir } from '../state/local/paths.js';
 import type { StateStore } from '../state/store.js';
 import { FailureWithDetails, UserError } from '../util/errors.js';
 import { isNoSpace, roomAt } from '../util/files.js';
+import { oncePer } from '../util/once-per.js';
 
 export type ApplyEvent =
   | { kind: 'stage-start'; vm: string; stage: Stage }
@@ -153,11 +154,9 @@ export async function applyVm(opts: {
     const at = { vm: vm.address, stage: action.stage };
     const step = (message: string) => emit({ kind: 'stage-step', ...at, message });
     // Downloads report every chunk: a terminal redraws at most once a second, and so do fleet notices.
-    let shown = 0;
+    const due = oncePer(1000);
     const progress = (message: string) => {
-      if (Date.now() - shown < 1000) return;
-      shown = Date.now();
-      emit({ kind: 'stage-progress', ...at, message });
+      if (due()) emit({ kind: 'stage-progress', ...at, message });
     };
     const source = { config: src, driver };
     const ctx = { config, vm, cfgVm, action, planHash: opts.planHash, ws, source, step, progress };

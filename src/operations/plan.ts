@@ -113,11 +113,7 @@ function appliedBefore(state: StateStore): (address: string) => Promise<Compared
       .sort((a, b) => (a!.finished_at < b!.finished_at ? 1 : -1))[0];
     const hash = newest?.plan_hash;
     if (!hash) return undefined;
-    if (!kept.has(hash))
-      kept.set(
-        hash,
-        state.backend.readPlan(hash).then((json) => (json === undefined ? undefined : (JSON.parse(json) as Plan))),
-      );
+    if (!kept.has(hash)) kept.set(hash, state.keptPlan(hash));
     const vm = (await kept.get(hash))?.vms[address];
     return vm && { hardware: vm.facts.hardware, outputs: vm.outputs, ...(vm.policy ? { policy: vm.policy } : {}) };
   };

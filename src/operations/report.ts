@@ -71,8 +71,8 @@ export async function buildReport(state: StateStore, only?: (address: string) =>
   const hashes = new Set(entries.flatMap(([, vm]) => Object.values(vm.stages).flatMap((r) => r?.plan_hash ?? [])));
   const plans = new Map<string, Plan>();
   for (const hash of hashes) {
-    const json = await state.backend.readPlan(hash);
-    if (json !== undefined) plans.set(hash, JSON.parse(json) as Plan);
+    const plan = await state.keptPlan(hash);
+    if (plan) plans.set(hash, plan);
   }
   const { records, problems } = await state.backend.verifyAudit(state.data.audit_head);
   return {

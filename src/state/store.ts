@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import { type AuditEntry, STATE_VERSION, type StateData } from '../model/state.js';
+import type { Plan } from '../model/plan.js';
 import type { StateBackend } from './backend.js';
 
 function checkVersion(data: StateData, backend: StateBackend): StateData {
@@ -68,6 +69,12 @@ export class StateStore {
       if (JSON.stringify(doc.vms) !== before) doc.serial++;
       return doc;
     }, audit);
+  }
+
+  /** A plan an apply ran, as kept beside the state (by its hash); undefined when it is not kept. */
+  async keptPlan(hash: string): Promise<Plan | undefined> {
+    const json = await this.backend.readPlan(hash);
+    return json === undefined ? undefined : (JSON.parse(json) as Plan);
   }
 
   /** Appends an audit record that goes with no state change (the head is still remembered). */

@@ -19,7 +19,7 @@ import { remoteDiskFacts } from '../../src/providers/vsphere/vm-facts.js';
 import { policyDefaults } from '../../src/schema/config-schema.js';
 import type { VsphereSourceConfig } from '../../src/providers/vsphere/config.js';
 import { Sensitive } from '../../src/schema/values.js';
-import { h2k, tempDir, writeConfig } from '../helpers.js';
+import { h2k, tempDir, unwatched, writeConfig } from '../helpers.js';
 import { VC_PASSWORD, VC_USER, type Vcsim, startVcsim, vmCreate } from '../fixtures/vcsim.js';
 
 describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { timeout: 5 * 60_000 }, () => {
@@ -110,8 +110,7 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
       fingerprint,
       dir,
       configDir: dir,
-      onStep: () => {},
-      onProgress: () => {},
+      ...unwatched,
     };
     await assert.rejects(fetchVm({ ...input, policy: policyDefaults() }), /\/DC0\/vm\/running is poweredOn/);
     const r = await fetchVm({
@@ -153,8 +152,7 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
       policy: policyDefaults(),
       dir,
       configDir: dir,
-      onStep: () => {},
-      onProgress: () => {},
+      ...unwatched,
     };
     const r = await fetchVm(input);
     assert.deepEqual(
@@ -255,8 +253,7 @@ describe('vSphere FETCH and remote chains against vcsim (small real VMDKs)', { t
           policy: policyDefaults(),
           dir,
           configDir: dir,
-          onStep: () => {},
-          onProgress: () => {},
+          ...unwatched,
         });
         assert.equal(proxy.refused.length, 2, 'both whole-file GETs were refused');
         assert.match(r.note, /2 via govc/);

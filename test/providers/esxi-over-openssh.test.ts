@@ -12,7 +12,7 @@ import { EsxiSession } from '../../src/providers/esxi/ssh.js';
 import { esxiDiskFacts } from '../../src/providers/esxi/vm-facts.js';
 import { fileSha256 } from '../../src/util/files.js';
 import { SSH_USER, type Sshd, esxiSource, esxiVm, startSshd } from '../fixtures/sshd.js';
-import { h2k, tempDir, writeConfig } from '../helpers.js';
+import { h2k, tempDir, unwatched, writeConfig } from '../helpers.js';
 
 const MAC = '00:50:56:8a:33:01';
 
@@ -160,7 +160,7 @@ describe('esxi source over SSH (OpenSSH standing in for ESXi)', () => {
       mkdirSync(join(dir, 'disk0'));
       writeFileSync(join(dir, 'disk0', 'app01-flat.vmdk.partial'), readFileSync(flat).subarray(0, 5_000_000));
       const input = { session, planned: vm.facts, vmx, disks: facts.disks, fingerprint: facts.fingerprint, dir };
-      const r = await fetchEsxiVm({ ...input, configDir: dir, onStep: () => undefined, onProgress: () => undefined });
+      const r = await fetchEsxiVm({ ...input, configDir: dir, ...unwatched });
       assert.equal(r.details.resumed_from, 5_000_000);
       assert.equal(await fileSha256(join(dir, 'disk0', 'app01-flat.vmdk')), await fileSha256(flat));
       const out = r.outputs.find((o) => o.path.endsWith('app01-flat.vmdk'))!;
@@ -190,7 +190,7 @@ describe('esxi source over SSH (OpenSSH standing in for ESXi)', () => {
         const vm = await readVm(session, vmx);
         const facts = await esxiDiskFacts(session, vm);
         const input = { session, planned: vm.facts, vmx, disks: facts.disks, fingerprint: facts.fingerprint, dir };
-        return await fetchEsxiVm({ ...input, configDir: dir, onStep: () => undefined, onProgress: () => undefined });
+        return await fetchEsxiVm({ ...input, configDir: dir, ...unwatched });
       } finally {
         session.close();
       }

@@ -12,7 +12,7 @@ import { parseOvf } from '../../src/providers/ova/ovf.js';
 import { openPackage } from '../../src/providers/ova/package.js';
 import { fileSha256 } from '../../src/util/files.js';
 import { makeOvfPackage, ovfDescriptor, writeTar } from '../fixtures/ova.js';
-import { h2k, tempDir, writeConfig } from '../helpers.js';
+import { h2k, tempDir, unwatched, writeConfig } from '../helpers.js';
 
 const MAC = '00:50:56:8a:aa:01';
 const CAPACITY = 16 * 2 ** 20;
@@ -120,8 +120,7 @@ describe('OVF packages', () => {
         hrefs: ['web-disk1.vmdk'],
         dir: out,
         configDir: out,
-        onStep: () => undefined,
-        onProgress: () => undefined,
+        ...unwatched,
       }),
       /baddisk\.ova: web-disk1\.vmdk does not match the manifest/,
     );
@@ -140,8 +139,7 @@ describe('OVF packages', () => {
       hrefs: ['web-disk1.vmdk'],
       dir: out,
       configDir: out,
-      onStep: () => undefined,
-      onProgress: () => undefined,
+      ...unwatched,
     });
     assert.match(r.note, /resumed after 0 MiB/);
     assert.equal(r.details.resumed_from, half);

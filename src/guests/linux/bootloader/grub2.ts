@@ -7,8 +7,15 @@ import { isRadioactive, resolveSpec } from '../device-names.js';
 import { fileText } from '../../../model/guest-facts.js';
 import { type BootloaderModule, type FixContext, type FixResult, nothing, rewrite } from '../modules.js';
 
-function fixDeviceArgs(text: string, ctx: FixContext, path: string, result: FixResult): string {
-  return text.replace(
+/** The command lines in `text` with root= and resume= by UUID, and which of the two it moved. */
+function fixDeviceArgs(
+  text: string,
+  ctx: FixContext,
+  path: string,
+  result: FixResult,
+): { text: string; moved: Set<string> } {
+  const moved = new Set<string>();
+  const fixed = text.replace(
     /(\b(root|resume)=)("?)([^\s"']+)/g,
     (whole, key: string, arg: string, quote: string, spec: string) => {
       if (!isRadioactive(spec)) return whole;
@@ -29,18 +36,16 @@ function fixDeviceArgs(text: string, ctx: FixContext, path: string, result: FixR
         );
         return whole;
       }
+      moved.add(arg);
       return `${key}${quote}UUID=${fs.uuid}`;
     },
   );
+  return { text: fixed, moved };
 }
 
-/** What an edit of command lines does: which of root= and resume= it moved to UUIDs. */
-function why(before: string, after: string): string {
-  const moved = (arg: string) => {
-    const re = new RegExp(`\\b${arg}=\\S*`, 'g');
-    return before.match(re)?.join() !== after.match(re)?.join();
-  };
-  const what = [moved('root') ? '/' : '', moved('resume') ? 'the resume swap' : ''].filter(Boolean);
+/** What an edit of command lines does, by the arguments it moved. */
+function why(moved: Set<string>): string {
+  const what = [moved.has('root') ? '/' : '', moved.has('resume') ? 'the resume swap' : ''].filter(Boolean);
   return `kernel command line finds ${what.join(' and ')} by UUID`;
 }
 
@@ -69,11 +74,11 @@ export const grub2: BootloaderModule = {
       const text = fileText(ctx.guest.files, p);
       if (text === undefined) continue;
       const after = fixDeviceArgs(text, ctx, p, result);
-      result.edits.push(...rewrite(p, text, after, why(text, after)));
+      result.edits.push(...rewrite(p, text, after.text, why(after.moved)));
     }
     const dflt = fileText(ctx.guest.files, '/etc/default/grub');
     if (dflt !== undefined) {
-      const after = fixDeviceArgs(dflt, ctx, '/etc/default/grub', result).replace(
+      const after = fixDeviceArgs(dflt, ctx, '/etc/default/grub', result).text.replace(
         /^([ \t]*GRUB_DISABLE_LINUX_UUID[ \t]*=[ \t]*)"?true"?[ \t]*$/m,
         '$1false',
       );
