@@ -8,6 +8,7 @@ import { benchFleet } from './fleet.js';
 import { benchGuestfish } from './guestfish.js';
 import { benchLocalApply } from './local-apply.js';
 import { benchParse } from './parse.js';
+import { benchPlanWave } from './plan-wave.js';
 import { benchSources } from './sources.js';
 import { benchStress } from './stress.js';
 import { benchVsphere } from './vsphere.js';
@@ -24,6 +25,7 @@ const benches: [string, () => Promise<Record<string, unknown>>][] = [
   ['boot-paths', () => benchBootPaths(repo)],
   ['faults', () => benchFaults()],
   ['fleet', () => benchFleet(repo)],
+  ['plan-wave', () => benchPlanWave(repo)],
   // Only when named: `npm run bench stress` (H2K_STRESS_PARTS=builders or appliances for one half).
   ['stress', () => benchStress(repo, (process.env.H2K_STRESS_PARTS ?? '').split(',').filter(Boolean))],
 ];

@@ -83,7 +83,13 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
     const config = loadOrFail(saved?.configDir ?? args.target, varInputs(raw));
     const p = this.paint();
     const mode = flags['refresh-only'] ? 'refresh-only' : 'normal';
-    const make = { mode, parallelism: flags.parallelism, replace: flags.replace, targets: flags.target } as const;
+    const make = {
+      mode,
+      parallelism: flags.parallelism,
+      inspectBatch: flags['inspect-batch'],
+      replace: flags.replace,
+      targets: flags.target,
+    } as const;
     const approve = flags['auto-approve'];
     const result = await withBackend(config, (backend) =>
       apply(

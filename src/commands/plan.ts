@@ -66,6 +66,7 @@ and -out saves a refresh-only plan: its apply makes the state match what is on d
     const opts = {
       mode,
       parallelism: flags.parallelism,
+      inspectBatch: flags['inspect-batch'],
       progress,
       replace: flags.replace,
       targets: flags.target,

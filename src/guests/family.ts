@@ -5,7 +5,7 @@ import type { GuestEdit, RawFinding } from '../model/plan.js';
 import type { GuestFacts, OsFacts, FilesystemFact } from '../model/guest-facts.js';
 import type { NicBinding, NicIntent } from '../model/guest-network.js';
 import type { PolicySettings } from '../schema/config-schema.js';
-import type { GuestfishSession } from '../tools/guestfish.js';
+import type { GuestReader, GuestfishSession } from '../tools/guestfish.js';
 
 /** What every family's inspection starts from: the root libguestfs found and the disks' filesystems. */
 export interface InspectionBase {
@@ -55,7 +55,7 @@ export interface GuestFamily<F extends GuestFacts = GuestFacts> {
   /** Whether this family handles an OS of libguestfs's inspect-get-type. */
   handles(osType: string): boolean;
   /** Reads the guest in the (read-only) appliance; the root is not mounted yet. */
-  inspect(g: GuestfishSession, base: InspectionBase, host: InspectionHost): Promise<F>;
+  inspect(g: GuestReader, base: InspectionBase, host: InspectionHost): Promise<F>;
   /** PURE: the edits FIX makes in this guest under a policy for the KVM NICs, and what is risky. */
   plan(guest: F, policy: PolicySettings, nics: NicBinding[]): PlannedEdits;
   /** Inspection reads host files too (the policy's driver tree), which may change while the disks do

@@ -1,60 +1,132 @@
-// Guest inspection in ONE read-only appliance launch with every disk attached. libguestfs's own
-// `-i` mounting follows fstab and dies on /dev/disk/by-path names (the VMware trap), so inspect-os
-// only finds the root; the guest's family module reads the rest and mounts explicitly.
+// Guest inspection: read-only, every disk of a VM attached. libguestfs's own `-i` mounting follows
+// fstab and dies on /dev/disk/by-path names (the VMware trap), so inspect-os only finds the root; the
+// guest's family module reads the rest and mounts explicitly. Many VMs share one appliance launch
+// (inspectGuests): each reads its own disks through a slice that names them as if alone.
 import type { FilesystemFact, GuestFacts } from '../model/guest-facts.js';
 import { UserError } from '../util/errors.js';
-import { type GuestDisk, GuestfishSession, lines } from '../tools/guestfish.js';
+import { type GuestDisk, type GuestReader, GuestfishSession, lines } from '../tools/guestfish.js';
+import { SharedAppliance } from '../tools/shared-appliance.js';
 import type { InspectionHost } from './family.js';
 import { familyForOs } from './registry.js';
 
 export class InspectionError extends UserError {}
 
-export async function inspectGuest(
-  disks: GuestDisk[],
-  host: InspectionHost,
-  wwns: (string | undefined)[] = [],
-): Promise<GuestFacts> {
-  const g = await GuestfishSession.launch(disks, { readonly: true });
+/** One VM's part of an inspection: its disks (in order), their WWNs as the source saw them, and
+ *  what inspection may read on the host. */
+export interface InspectionSubject {
+  disks: GuestDisk[];
+  wwns: (string | undefined)[];
+  host: InspectionHost;
+}
+
+/** A VM's guest, in an appliance of its own. */
+export async function inspectGuest(s: InspectionSubject): Promise<GuestFacts> {
+  const g = await GuestfishSession.launch(s.disks, { readonly: true });
   try {
-    const filesystems = await listFilesystems(g, disks.length);
-    const { roots, snapshots } = splitSnapshots(lines(await g.run('inspect-os')));
-    const locked = filesystems.filter((f) => f.type === 'crypto_LUKS' || f.type === 'BitLocker');
-    if (roots.length === 0 && locked.length)
-      throw new InspectionError(
-        `no operating system found outside encrypted volumes (${locked.map(describe).join(', ')})`,
-        'h2k cannot open an encrypted root without its key: decrypt it (or suspend BitLocker), or migrate it otherwise',
-      );
-    if (roots.length === 0) {
-      throw new InspectionError(
-        filesystems.length ? 'no operating system found on the disks' : 'no filesystems found on the disks',
-        'check that disks lists the boot disk first and that it is the right file',
-      );
-    }
-    if (roots.length > 1)
-      throw new InspectionError(
-        `several operating systems found (${roots.join(', ')})`,
-        'multi-boot guests are not supported',
-      );
-    const root = roots[0];
-    const get = async (what: string) => (await g.run(`inspect-get-${what}`, root)).trim();
-    const os = {
-      type: await get('type'),
-      distro: await get('distro'),
-      major: Number(await get('major-version')),
-      minor: Number(await get('minor-version')),
-      product: await get('product-name'),
-      arch: await get('arch'),
-      hostname: await get('hostname'),
-    };
-    const partition_table = ((await g.try('part-get-parttype', '/dev/sda')) ?? 'none').trim();
-    return await familyForOs(os.type).inspect(
-      g,
-      { os, root, partition_table, filesystems, snapshots, disk_wwns: disks.map((_, i) => wwns[i] ?? null) },
-      host,
-    );
+    return await readGuest(g, s);
   } finally {
     await g.close();
   }
+}
+
+/** Several VMs' guests in one appliance launch; each result as inspectGuest would give it. A VM
+ *  that cannot share (clones whose btrfs, LVM or md would mix: SharedAppliance), or whose inspection
+ *  fails in the shared appliance, is inspected again in one of its own: its failure is then its own,
+ *  said as it would be alone, and the other VMs' results stand. `done` is told of each VM as it
+ *  finishes, with how it was inspected when it shared a launch or was kept out of one. */
+export async function inspectGuests(
+  subjects: InspectionSubject[],
+  done: (i: number, result: GuestFacts | Error, how: string) => void,
+): Promise<void> {
+  const alone = new Map<number, string>();
+  if (subjects.length === 1) alone.set(0, '');
+  else if (subjects.length > 1) await inspectShared(subjects, alone, done);
+  for (const [i, why] of [...alone].sort(([a], [b]) => a - b))
+    done(
+      i,
+      await inspectGuest(subjects[i]).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
+      why,
+    );
+}
+
+/** The shared launch of inspectGuests; who is left to inspect alone goes into `alone`, with why. */
+async function inspectShared(
+  subjects: InspectionSubject[],
+  alone: Map<number, string>,
+  done: (i: number, result: GuestFacts, how: string) => void,
+): Promise<void> {
+  const finished = new Set<number>();
+  let shared: SharedAppliance;
+  try {
+    shared = await SharedAppliance.launch(subjects.map((s) => s.disks));
+  } catch {
+    for (const i of subjects.keys()) alone.set(i, 'alone: the shared launch failed');
+    return;
+  }
+  try {
+    const conflicting = await shared.conflicting();
+    const sharing = subjects.length - conflicting.size;
+    for (const [i, s] of subjects.entries()) {
+      if (conflicting.has(i)) {
+        alone.set(i, "alone: its btrfs, LVM or md has another VM's UUID or name (clones)");
+        continue;
+      }
+      const slice = shared.slice(i);
+      try {
+        done(i, await readGuest(slice, s), `one launch for ${sharing} VMs`);
+        finished.add(i);
+      } catch {
+        alone.set(i, 'alone, after failing in the shared launch');
+      } finally {
+        await slice.release();
+      }
+    }
+  } catch {
+    for (const i of subjects.keys())
+      if (!finished.has(i) && !alone.has(i)) alone.set(i, 'alone: the shared appliance failed');
+  } finally {
+    await shared.close();
+  }
+}
+
+async function readGuest(g: GuestReader, s: InspectionSubject): Promise<GuestFacts> {
+  const filesystems = await listFilesystems(g, s.disks.length);
+  const { roots, snapshots } = splitSnapshots(lines(await g.run('inspect-os')));
+  const locked = filesystems.filter((f) => f.type === 'crypto_LUKS' || f.type === 'BitLocker');
+  if (roots.length === 0 && locked.length)
+    throw new InspectionError(
+      `no operating system found outside encrypted volumes (${locked.map(describe).join(', ')})`,
+      'h2k cannot open an encrypted root without its key: decrypt it (or suspend BitLocker), or migrate it otherwise',
+    );
+  if (roots.length === 0) {
+    throw new InspectionError(
+      filesystems.length ? 'no operating system found on the disks' : 'no filesystems found on the disks',
+      'check that disks lists the boot disk first and that it is the right file',
+    );
+  }
+  if (roots.length > 1)
+    throw new InspectionError(
+      `several operating systems found (${roots.join(', ')})`,
+      'multi-boot guests are not supported',
+    );
+  const root = roots[0];
+  const get = async (what: string) => (await g.run(`inspect-get-${what}`, root)).trim();
+  const os = {
+    type: await get('type'),
+    distro: await get('distro'),
+    major: Number(await get('major-version')),
+    minor: Number(await get('minor-version')),
+    product: await get('product-name'),
+    arch: await get('arch'),
+    hostname: await get('hostname'),
+  };
+  const partition_table = ((await g.try('part-get-parttype', '/dev/sda')) ?? 'none').trim();
+  const disk_wwns = s.disks.map((_, i) => s.wwns[i] ?? null);
+  return await familyForOs(os.type).inspect(
+    g,
+    { os, root, partition_table, filesystems, snapshots, disk_wwns },
+    s.host,
+  );
 }
 
 /** A snapper snapshot's subvolume: `@/.snapshots/2/snapshot` (SUSE), `.snapshots/2/snapshot`. */
@@ -73,7 +145,7 @@ export function splitSnapshots(found: string[]): { roots: string[]; snapshots: s
 const describe = (f: FilesystemFact) => `${f.device} ${f.type === 'BitLocker' ? 'BitLocker' : 'LUKS'}`;
 
 /** Every filesystem on the VM's disks (the appliance's sda, sdb, ... in disk order). */
-async function listFilesystems(g: GuestfishSession, diskCount: number): Promise<FilesystemFact[]> {
+async function listFilesystems(g: GuestReader, diskCount: number): Promise<FilesystemFact[]> {
   const out: FilesystemFact[] = [];
   for (const line of lines(await g.run('list-filesystems'))) {
     const [device, type] = line.split(':').map((s) => s.trim());

@@ -1,12 +1,13 @@
-// Gathers the facts of each selected VM through its source's driver, and inspects each guest in
-// one read-only appliance launch. Locating runs once per source (vSphere: a constant number of
-// govc processes for any number of VMs); reading disks and inspecting obey -parallelism. A VM whose
-// conversion has started and whose source is unchanged takes its last inspection's facts instead.
+// Gathers the facts of each selected VM through its source's driver, and inspects the guests in
+// read-only appliance launches shared by up to -inspect-batch VMs. Locating runs once per source
+// (vSphere: a constant number of govc processes for any number of VMs); reading disks and the
+// launches obey -parallelism. A VM whose conversion has started and whose source is unchanged takes
+// its last inspection's facts instead.
 import { type SourceFingerprint, allocatedBytes } from '../model/facts.js';
 import type { VmFacts } from '../model/plan.js';
-import { inspectGuest } from '../guests/inspect.js';
+import { inspectGuests } from '../guests/inspect.js';
 import { inspectionHostInputs } from '../guests/registry.js';
-import type { SourceVmFacts } from '../providers/driver.js';
+import type { InspectionDisks, SourceVmFacts } from '../providers/driver.js';
 import { sourceDriver } from '../providers/registry.js';
 import type { Config, VmConfig } from '../schema/config.js';
 import type { Diagnostic } from '../schema/diagnostics.js';
@@ -23,6 +24,8 @@ export interface GatheredVm {
 
 export interface GatherOptions {
   parallelism: number;
+  /** Guests inspected in one appliance launch (1: a launch per VM). */
+  batch: number;
   /** false: the control plane only: no disk reads and no guest launch (such plans cannot be applied). */
   inspect: boolean;
   progress: (msg: string) => void;
@@ -32,19 +35,23 @@ export interface GatherOptions {
 }
 
 /** Known failures become one line and a hint, prefixed with the VM or source they concern. */
+function userError(address: string, err: unknown): unknown {
+  if (err instanceof UserError) {
+    const message = err.message.startsWith('source.') ? err.message : `${address}: ${err.message}`;
+    return new UserError(message, err.hint, err.exitCode);
+  }
+  if (err instanceof GuestfishError) {
+    const hint = 'libguestfs could not open the disks; run with --debug, and `h2k doctor` to check the appliance';
+    return new UserError(`${address}: ${err.message}`, hint);
+  }
+  return err;
+}
+
 async function asUserError<T>(address: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof UserError) {
-      const message = err.message.startsWith('source.') ? err.message : `${address}: ${err.message}`;
-      throw new UserError(message, err.hint, err.exitCode);
-    }
-    if (err instanceof GuestfishError) {
-      const hint = 'libguestfs could not open the disks; run with --debug, and `h2k doctor` to check the appliance';
-      throw new UserError(`${address}: ${err.message}`, hint);
-    }
-    throw err;
+    throw userError(address, err);
   }
 }
 
@@ -75,46 +82,116 @@ export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOpt
       tasks.push(...located.found);
     }
     if (problems.some((d) => d.severity === 'error')) return { vms: [], problems };
-    const gather = (t: (typeof tasks)[number]) =>
-      asUserError(t.vm.address, async () => gatherOne(t.vm, await t.facts(), config.dir, opts));
-    // Inspections launch an appliance each and obey -parallelism; inventory-only VMs cost nothing.
-    return { vms: await mapLimit(tasks, opts.inspect ? opts.parallelism : 64, gather), problems };
+    // Facts first (bounded I/O), then the guests still to inspect, many per appliance launch.
+    const prepared = await mapLimit(tasks, opts.inspect ? opts.parallelism : 64, (t) =>
+      asUserError(t.vm.address, async () => prepare(t.vm, await t.facts(), config.dir, opts)),
+    );
+    const pending = prepared.filter((p): p is Pending => 'key' in p);
+    const inspected = new Map<Pending, GatheredVm | Error>();
+    await mapLimit(batches(pending, opts.batch), opts.parallelism, (b) => inspectBatch(b, config.dir, opts, inspected));
+    const out: GatheredVm[] = [];
+    for (const p of prepared) {
+      const r = 'key' in p ? inspected.get(p)! : p;
+      if (r instanceof Error) throw userError(p.vm.address, r);
+      out.push(r);
+    }
+    return { vms: out, problems };
   } finally {
     for (const c of closers) c();
   }
 }
 
-async function gatherOne(vm: VmConfig, s: SourceVmFacts, configDir: string, opts: GatherOptions): Promise<GatheredVm> {
+/** A VM whose guest is still to be inspected. */
+interface Pending extends GatheredVm {
+  source: SourceVmFacts;
+  key: string;
+}
+
+/** A VM's facts, with its guest's when there is no guest to read or its last inspection stands. */
+async function prepare(
+  vm: VmConfig,
+  s: SourceVmFacts,
+  configDir: string,
+  opts: GatherOptions,
+): Promise<GatheredVm | Pending> {
   const facts: VmFacts = { source: s.source, disks: s.disks, hardware: s.hardware };
   if (!s.open) return { vm, facts, fingerprint: s.fingerprint };
   // Stamped before the launch: a virtio-win replaced during the inspection is read again next time.
   const key = factsKey(s, inspectionHostInputs(vm.policy, configDir));
   const cached = opts.reuse?.(vm.address) ? cachedGuest(configDir, vm.address, key) : undefined;
-  if (cached) {
-    opts.progress(`${vm.address}: the source is unchanged since its inspection at ${cached.inspected_at}: no launch`);
-    return { vm, facts: { ...facts, guest: cached.guest }, fingerprint: s.fingerprint };
-  }
-  const started = Date.now();
-  opts.progress(`${vm.address}: reading disks and inspecting the guest (one libguestfs launch)...`);
-  const disks = await s.open();
-  let guest;
-  let bytes = 0;
-  try {
-    guest = await inspectGuest(
-      disks.disks,
-      { policy: vm.policy, configDir },
-      s.disks.map((d) => d.wwn),
-    );
-  } catch (err) {
-    throw await disks.explain(err);
-  } finally {
-    bytes = await disks.close();
-  }
-  cacheGuest(configDir, vm.address, key, guest);
-  const took = ((Date.now() - started) / 1000).toFixed(1);
-  opts.progress(`${vm.address}: inspected in ${took} s${readNote(bytes, allocatedBytes(s.disks))}`);
-  return { vm, facts: { ...facts, guest }, fingerprint: s.fingerprint };
+  if (!cached) return { vm, facts, fingerprint: s.fingerprint, source: s, key };
+  opts.progress(`${vm.address}: the source is unchanged since its inspection at ${cached.inspected_at}: no launch`);
+  return { vm, facts: { ...facts, guest: cached.guest }, fingerprint: s.fingerprint };
 }
+
+/** PURE: VMs in groups of at most `size`, and at most DISKS_PER_LAUNCH disks unless one VM has more. */
+export function batches<T extends { source: { disks: unknown[] } }>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (const item of items) {
+    const last = out.at(-1);
+    const disks = (last ?? []).reduce((n, i) => n + i.source.disks.length, 0) + item.source.disks.length;
+    if (last && last.length < size && disks <= DISKS_PER_LAUNCH) last.push(item);
+    else out.push([item]);
+  }
+  return out;
+}
+
+/** Appliance disks per shared launch: sda–sdx, leaving the appliance's own. */
+const DISKS_PER_LAUNCH = 24;
+
+/** Opens the batch's disks, inspects its guests in one launch (inspectGuests), closes the disks. */
+async function inspectBatch(
+  batch: Pending[],
+  configDir: string,
+  opts: GatherOptions,
+  results: Map<Pending, GatheredVm | Error>,
+): Promise<void> {
+  const started = Date.now();
+  const names = batch.map((p) => p.vm.address);
+  opts.progress(
+    batch.length === 1
+      ? `${names[0]}: reading disks and inspecting the guest (one libguestfs launch)...`
+      : `inspecting ${batch.length} guests in one libguestfs launch (${names.join(', ')})...`,
+  );
+  const opened: { p: Pending; disks: InspectionDisks }[] = [];
+  for (const p of batch)
+    try {
+      opened.push({ p, disks: await p.source.open!() });
+    } catch (err) {
+      results.set(p, asError(err));
+    }
+  const how = new Map<Pending, string>();
+  try {
+    await inspectGuests(
+      opened.map(({ p, disks }) => ({
+        disks: disks.disks,
+        wwns: p.source.disks.map((d) => d.wwn),
+        host: { policy: p.vm.policy, configDir },
+      })),
+      (i, guest, note) => {
+        const { p } = opened[i];
+        how.set(p, note ? `; ${note}` : '');
+        if (guest instanceof Error) return void results.set(p, guest);
+        cacheGuest(configDir, p.vm.address, p.key, guest);
+        results.set(p, { vm: p.vm, facts: { ...p.facts, guest }, fingerprint: p.fingerprint });
+      },
+    );
+  } finally {
+    for (const { p, disks } of opened) {
+      const bytes = await disks.close();
+      const r = results.get(p);
+      if (r instanceof Error) results.set(p, asError(await disks.explain(r)));
+      else if (r) {
+        const took = ((Date.now() - started) / 1000).toFixed(1);
+        opts.progress(
+          `${p.vm.address}: inspected in ${took} s${readNote(bytes, allocatedBytes(p.source.disks))}${how.get(p)}`,
+        );
+      }
+    }
+  }
+}
+
+const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
 
 function readNote(bytes: number, allocated: number): string {
   if (bytes === 0) return '';

@@ -20,6 +20,8 @@ import { orphans, refreshOnly, refreshVm } from './refresh.js';
 export interface PlanOptions {
   mode: PlanMode;
   parallelism: number;
+  /** Guests inspected in one appliance launch (1: a launch per VM). */
+  inspectBatch: number;
   progress: (msg: string) => void;
   targets?: string[];
   replace?: string[];
@@ -50,7 +52,7 @@ export async function makePlan(config: Config, state: StateStore, opts: PlanOpti
   // Once apply's INSPECT stage confirmed a VM's facts, a re-plan of its unchanged source reuses them.
   const reuse = (address: string) =>
     !addressIn(address, opts.replace) && state.data.vms[address]?.stages.inspect?.status === 'done';
-  const { vms: all, problems } = await gatherVms(config, vms, { ...opts, inspect, reuse });
+  const { vms: all, problems } = await gatherVms(config, vms, { ...opts, batch: opts.inspectBatch, inspect, reuse });
   const warnings = problems.filter((d) => d.severity !== 'error');
   if (problems.length > warnings.length)
     throw new ConfigurationError(

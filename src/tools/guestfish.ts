@@ -43,7 +43,17 @@ export function launchTimeoutSeconds(): number {
   return set > 0 ? set : 300;
 }
 
-export class GuestfishSession {
+/** What inspection reads through: an appliance of its own (GuestfishSession), or one VM's disks in
+ *  an appliance shared with other VMs (shared-appliance.ts). */
+export interface GuestReader {
+  run(...command: string[]): Promise<string>;
+  try(...command: string[]): Promise<string | undefined>;
+  readFile(path: string): Promise<string | undefined>;
+  readBytes(path: string): Promise<Buffer | undefined>;
+  readRange(path: string, offset: number, size: number): Promise<Buffer>;
+}
+
+export class GuestfishSession implements GuestReader {
   /** Commands run, for --debug and for counting launches in benchmarks. */
   readonly log: string[] = [];
   private closed = false;

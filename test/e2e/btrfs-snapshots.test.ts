@@ -3,10 +3,14 @@
 // updates, fstab by /dev/disk/by-id. libguestfs 1.48 reports every snapshot as an operating system
 // of its own, and plan refused the guest as multi-boot. Plan must inspect the running root and say
 // what it found: btrfs roots are not converted yet, a Critical finding, with the snapshots named.
+//
+// The same disk serves the wave's inspection: one launch for many VMs, where a clone of this disk
+// (same btrfs fsid, which the kernel would mix) must be read alone, and LVM roots must be found on
+// the VM whose disks hold their volume group, wherever those disks sit in the shared appliance.
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { guestfsEnv } from '../../src/tools/guestfs-backend.js';
 import { fileSha256 } from '../../src/util/files.js';
@@ -78,10 +82,68 @@ async function slesDisk(dir: string): Promise<string> {
   return vmdk;
 }
 
+/** Two small Linux guests with LVM roots, laid out by libguestfs: `lvm.vmdk` (VG "system" on its
+ *  only disk) and `data-{1,2}.vmdk` (a VM of two disks, VG "data" on the second). */
+async function lvmDisks(dir: string): Promise<void> {
+  const raws = ['lvm', 'data-1', 'data-2'].map((n) => join(dir, `${n}.raw`));
+  for (const raw of raws) await execa('truncate', ['-s', '64M', raw]);
+  writeFileSync(join(dir, 'os-release'), 'NAME="openSUSE Leap"\nVERSION_ID="15.5"\nID="opensuse-leap"\n');
+  const root = (vg: string, host: string) => [
+    `lvcreate-free root ${vg} 100`,
+    `mkfs ext4 /dev/${vg}/root`,
+    `mount /dev/${vg}/root /`,
+    ...['etc', 'bin', 'sbin', 'usr/bin', 'lib'].map((d) => `mkdir-p /${d}`),
+    `upload ${join(dir, 'os-release')} /etc/os-release`,
+    `write /etc/fstab "/dev/${vg}/root / ext4 defaults 0 1\n"`,
+    `write /etc/hostname "${host}\n"`,
+    'umount-all',
+  ];
+  const script = [
+    'run',
+    ...['/dev/sda', '/dev/sdb', '/dev/sdc'].map((d) => `part-disk ${d} mbr`),
+    'mkfs ext4 /dev/sdb1 label:scratch',
+    'pvcreate /dev/sda1',
+    'vgcreate system /dev/sda1',
+    ...root('system', 'app01'),
+    'pvcreate /dev/sdc1',
+    'vgcreate data /dev/sdc1',
+    ...root('data', 'db02'),
+  ];
+  const { env } = await guestfsEnv();
+  await execa(
+    'guestfish',
+    raws.flatMap((r) => ['-a', r]),
+    { input: script.join('\n'), env: { ...process.env, ...env } },
+  );
+  for (const raw of raws) {
+    await execa('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', raw, raw.replace(/\.raw$/, '.vmdk')]);
+    rmSync(raw);
+  }
+}
+
+const WAVE = ['sles', 'lvm', 'data', 'sles_clone'];
+
+function waveConfig(disks: string): string {
+  const vm = (name: string, files: string[]) =>
+    `vm "${name}" {\n  source = source.local.s\n  disks  = [${files.map((f) => `"${f}"`).join(', ')}]\n}\n`;
+  return (
+    `source "local" "s" {\n  directory = "${disks}"\n}\n\n` +
+    vm('sles', ['sles.vmdk']) +
+    vm('lvm', ['lvm.vmdk']) +
+    vm('data', ['data-1.vmdk', 'data-2.vmdk']) +
+    vm('sles_clone', ['clone.vmdk'])
+  );
+}
+
 describe('a SLES-style btrfs root with snapper snapshots', { timeout: 15 * 60_000 }, () => {
+  let disks: string;
+  let vmdk: string;
+  before(async () => {
+    disks = tempDir();
+    vmdk = await slesDisk(disks);
+  });
+
   it('plan inspects the running root, not its snapshots: the finding is btrfs-root, not multi-boot', async () => {
-    const disks = tempDir();
-    const vmdk = await slesDisk(disks);
     const sha = await fileSha256(vmdk.replace(/\.vmdk$/, '-flat.vmdk'));
     const dir = writeConfig({
       'main.h2k.hcl':
@@ -108,5 +170,60 @@ describe('a SLES-style btrfs root with snapper snapshots', { timeout: 15 * 60_00
     );
     assert.match(r.stdout, /^ +\+UUID=[0-9a-f-]{36} \/ btrfs defaults 0 0$/m);
     assert.equal(await fileSha256(vmdk.replace(/\.vmdk$/, '-flat.vmdk')), sha, 'the source was written');
+  });
+
+  it('a wave shares one launch; clones are read alone; each plan equals the one from a launch of its own', async () => {
+    await lvmDisks(disks);
+    // A clone as vSphere makes one: the same disk, byte for byte (the btrfs fsid with it).
+    const flat = vmdk.replace(/\.vmdk$/, '-flat.vmdk');
+    copyFileSync(flat, join(disks, 'clone-flat.vmdk'));
+    writeFileSync(
+      join(disks, 'clone.vmdk'),
+      readFileSync(vmdk, 'latin1').replace(/sles-flat\.vmdk/g, 'clone-flat.vmdk'),
+    );
+    const shas = new Map<string, string>();
+    for (const f of ['sles-flat.vmdk', 'clone-flat.vmdk', 'lvm.vmdk', 'data-1.vmdk', 'data-2.vmdk'])
+      shas.set(f, await fileSha256(join(disks, f)));
+    const dir = writeConfig({ 'main.h2k.hcl': waveConfig(disks) });
+
+    const wave = await h2k(['plan', dir, '-out', join(dir, 'wave.json'), '--no-color']);
+    assert.equal(wave.exitCode, 1, wave.stderr); // the btrfs roots' Critical finding
+    assert.match(
+      wave.stderr,
+      /inspecting 4 guests in one libguestfs launch \(vm\.sles, vm\.lvm, vm\.data, vm\.sles_clone\)/,
+    );
+    for (const vm of ['lvm', 'data'])
+      assert.match(wave.stderr, new RegExp(`vm\\.${vm}: inspected in [\\d.]+ s; one launch for 2 VMs`));
+    for (const vm of ['sles', 'sles_clone'])
+      assert.match(
+        wave.stderr,
+        new RegExp(`vm\\.${vm}: inspected in [\\d.]+ s; alone: its btrfs, LVM or md has another VM's`),
+      );
+    assert.match(wave.stdout, /guest: app01 .*root \/dev\/system\/root/);
+    assert.match(wave.stdout, /guest: db02 .*root \/dev\/data\/root/);
+
+    const own = await h2k([
+      'plan',
+      dir,
+      '-target',
+      'vm.lvm',
+      '-target',
+      'vm.data',
+      '-inspect-batch',
+      '1',
+      '-out',
+      join(dir, 'own.json'),
+      '--no-color',
+    ]);
+    assert.match(own.stderr, /vm\.data: reading disks and inspecting the guest \(one libguestfs launch\)/);
+    const plans = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')).vms;
+    const [shared, alone] = [plans('wave.json'), plans('own.json')];
+    for (const vm of ['vm.lvm', 'vm.data'])
+      assert.equal(JSON.stringify(shared[vm]), JSON.stringify(alone[vm]), `${vm}: shared and own launch differ`);
+    assert.equal(
+      shared['vm.data'].facts.guest.filesystems.find((f: { label?: string }) => f.label === 'scratch')?.device,
+      '/dev/sda1',
+    );
+    for (const [f, sha] of shas) assert.equal(await fileSha256(join(disks, f)), sha, `${f} was written`);
   });
 });

@@ -120,6 +120,11 @@ vm "from_hyperv" {
       const re = new RegExp(`vm\\.${vm}: inspected in [\\d.]+ s, ([\\d.]+) MiB read remotely \\(([\\d.]+) %`);
       const m = re.exec(plan.stderr);
       assert.ok(m, `${vm}: ${plan.stderr}`);
+      assert.match(
+        plan.stderr,
+        new RegExp(`vm\\.${vm}: inspected in .*; one launch for 3 VMs`),
+        'one launch for the three',
+      );
       return { mib: Number(m[1]), pct: Number(m[2]) };
     };
     const esxi = read('on_esxi');

@@ -4,7 +4,7 @@
 // network backend modules recognise the guest.
 import { posix } from 'node:path';
 import type { GuestFile, KernelFact, LinuxGuestFacts, VirtioState } from '../../model/guest-facts.js';
-import { type GuestfishSession, lines } from '../../tools/guestfish.js';
+import { type GuestReader, lines } from '../../tools/guestfish.js';
 import { initramfsFiles } from '../../tools/initramfs.js';
 import type { InspectionBase } from '../family.js';
 import { BOOTLOADERS } from './bootloader/index.js';
@@ -45,7 +45,7 @@ const WATCHED_DIRS: [string, RegExp][] = [
 ];
 const TOOLS_UNITS = '/etc/systemd/system/multi-user.target.wants/';
 
-export async function inspectLinux(g: GuestfishSession, base: InspectionBase): Promise<LinuxGuestFacts> {
+export async function inspectLinux(g: GuestReader, base: InspectionBase): Promise<LinuxGuestFacts> {
   const { root, filesystems } = base;
   await g.run('mount-ro', root, '/');
   const files: Record<string, GuestFile> = {};
@@ -139,7 +139,7 @@ export function parseFstabMounts(text: string): { spec: string; mountpoint: stri
 
 const modulePattern = (m: string) => new RegExp(`/${m}\\.ko(\\.[a-z]+)?$`);
 
-async function kernelFacts(g: GuestfishSession): Promise<KernelFact[]> {
+async function kernelFacts(g: GuestReader): Promise<KernelFact[]> {
   if ((await g.try('is-dir', '/lib/modules'))?.trim() !== 'true') return [];
   const out: KernelFact[] = [];
   for (const version of lines(await g.run('ls', '/lib/modules')).sort()) {
@@ -166,7 +166,7 @@ async function kernelFacts(g: GuestfishSession): Promise<KernelFact[]> {
 }
 
 /** Every file under /boot/efi/EFI with its sha256 (the ESP's names are case-insensitive; kept as found). */
-async function efiFiles(g: GuestfishSession): Promise<Record<string, string>> {
+async function efiFiles(g: GuestReader): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   if ((await g.try('is-dir', '/boot/efi/EFI'))?.trim() !== 'true') return out;
   for (const rel of lines(await g.run('find', '/boot/efi/EFI')).sort()) {

@@ -3,7 +3,7 @@
 // (BitLocker, hibernation, a dirty NTFS, dynamic disks), the ESP's loaders, and virtio-win's drivers
 // for it. C: is mounted at /C and the ESP at /ESP, as FIX mounts them.
 import type { RegKey, WindowsGuestFacts, WindowsNic } from '../../model/guest-facts.js';
-import type { GuestfishSession } from '../../tools/guestfish.js';
+import type { GuestReader } from '../../tools/guestfish.js';
 import { lines } from '../../tools/guestfish.js';
 import { UserError } from '../../util/errors.js';
 import { sha256 } from '../../util/hash.js';
@@ -30,7 +30,7 @@ const NIC_DRIVERS: [RegExp, string][] = [
 ];
 
 export async function inspectWindows(
-  g: GuestfishSession,
+  g: GuestReader,
   base: InspectionBase,
   host: InspectionHost,
 ): Promise<WindowsGuestFacts> {
@@ -227,7 +227,7 @@ function restrictions(software: Hive): string[] {
 }
 
 /** BitLocker volumes, NTFS volumes marked dirty, LDM (dynamic disk) partitions. */
-async function unsafeSigns(g: GuestfishSession, base: InspectionBase): Promise<WindowsGuestFacts['unsafe']> {
+async function unsafeSigns(g: GuestReader, base: InspectionBase): Promise<WindowsGuestFacts['unsafe']> {
   const out: WindowsGuestFacts['unsafe'] = [];
   for (const f of base.filesystems) {
     if (f.type === 'BitLocker') out.push({ code: 'bitlocker', device: f.device });
@@ -254,14 +254,14 @@ async function unsafeSigns(g: GuestfishSession, base: InspectionBase): Promise<W
   return out;
 }
 
-async function hibernation(g: GuestfishSession, root: string, device: string): Promise<WindowsGuestFacts['unsafe']> {
+async function hibernation(g: GuestReader, root: string, device: string): Promise<WindowsGuestFacts['unsafe']> {
   const file = await onDisk(g, `${root.slice(0, 2)}/hiberfil.sys`);
   if ((await g.try('is-file', file))?.trim() !== 'true') return [];
   return hibernated(await g.readRange(file, 0, 4)) ? [{ code: 'ntfs-hibernated', device }] : [];
 }
 
 /** The GPT partition of type ESP holding a FAT filesystem. */
-async function findEsp(g: GuestfishSession, base: InspectionBase): Promise<string | undefined> {
+async function findEsp(g: GuestReader, base: InspectionBase): Promise<string | undefined> {
   if (base.partition_table !== 'gpt') return undefined;
   for (const f of base.filesystems) {
     if (f.type !== 'vfat' || f.disk_index !== 0 || f.partition === 0) continue;
@@ -271,7 +271,7 @@ async function findEsp(g: GuestfishSession, base: InspectionBase): Promise<strin
   return undefined;
 }
 
-async function efiFiles(g: GuestfishSession, real: (p: string) => Promise<string>) {
+async function efiFiles(g: GuestReader, real: (p: string) => Promise<string>) {
   const manager = await real('/ESP/EFI/Microsoft/Boot/bootmgfw.efi');
   const fallback = await real('/ESP/EFI/BOOT/BOOTX64.EFI');
   const hash = async (p: string) =>
@@ -284,7 +284,7 @@ async function efiFiles(g: GuestfishSession, real: (p: string) => Promise<string
   };
 }
 
-async function space(g: GuestfishSession): Promise<WindowsGuestFacts['space']> {
+async function space(g: GuestReader): Promise<WindowsGuestFacts['space']> {
   const out: Record<string, number> = {};
   for (const l of lines(await g.run('statvfs', '/C'))) {
     const [k, v] = l.split(':').map((s) => s.trim());
@@ -295,7 +295,7 @@ async function space(g: GuestfishSession): Promise<WindowsGuestFacts['space']> {
 
 /** A path as cased on disk as far as it exists (Windows ignores case, ntfs-3g does not), the rest as
  *  given: what FIX creates goes next to what Windows already has, never beside it in other case. */
-async function onDisk(g: GuestfishSession, path: string): Promise<string> {
+async function onDisk(g: GuestReader, path: string): Promise<string> {
   const parts = path.split('/').filter(Boolean);
   let at = '';
   for (let i = 0; i < parts.length; i++) {
