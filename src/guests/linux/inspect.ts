@@ -12,6 +12,7 @@ import { resolveSpec } from './device-names.js';
 import { INITRAMFS_TOOLS } from './initramfs/index.js';
 import { type GuestProbe, detect } from './modules.js';
 import { NETWORK_BACKENDS } from './network/index.js';
+import { NAME_RULES } from './network/wicked.js';
 
 export const VIRTIO_MODULES = ['virtio_blk', 'virtio_net', 'virtio_pci', 'virtio_scsi'];
 
@@ -31,6 +32,7 @@ const WATCHED = [
   '/etc/multipath.conf',
   '/etc/network/interfaces',
   '/etc/udev/rules.d/70-persistent-net.rules',
+  NAME_RULES,
   '/etc/os-release',
 ];
 const WATCHED_DIRS: [string, RegExp][] = [
@@ -41,6 +43,7 @@ const WATCHED_DIRS: [string, RegExp][] = [
   ['/boot/loader/entries', /\.conf$/],
   ['/etc/NetworkManager/system-connections', /./],
   ['/etc/sysconfig/network-scripts', /^ifcfg-/],
+  ['/etc/sysconfig/network', /^(ifcfg-|ifroute-|routes$|config$)/],
   ['/etc/systemd/system/multi-user.target.wants', /^(open-vm-tools|vmtoolsd|vmware-tools|vgauth)/],
 ];
 const TOOLS_UNITS = '/etc/systemd/system/multi-user.target.wants/';

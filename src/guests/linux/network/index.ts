@@ -11,6 +11,7 @@ import { ifupdown } from './ifupdown.js';
 import { netplan } from './netplan.js';
 import { networkd } from './networkd.js';
 import { networkManager } from './networkmanager.js';
+import { wicked } from './wicked.js';
 
 /** In detection order: a guest with netplan also has networkd or NetworkManager as its renderer. */
 export const NETWORK_BACKENDS: NetworkModule[] = [
@@ -24,7 +25,7 @@ export const NETWORK_BACKENDS: NetworkModule[] = [
     plan: (ctx) => planIfcfg(ctx, new Map()),
   },
   networkd,
-  { name: 'wicked', detect: (p) => p.exists('/usr/sbin/wicked') },
+  wicked,
 ];
 
 /** MAC-pinning .link files and persistent-net rules for VMware MACs keep the KVM NIC unnamed. */
