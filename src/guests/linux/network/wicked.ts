@@ -164,7 +164,8 @@ export const wicked: NetworkModule = {
       const rules = names.map(
         ({ name, mac }) => `SUBSYSTEM=="net", ACTION=="add", ATTR{address}=="${mac}", NAME="${name}"`,
       );
-      const text = `# h2k: each KVM NIC keeps the name its wicked configuration (${DIR}ifcfg-NAME) is bound to.\n${rules.join('\n')}\n`;
+      const head = `# h2k: each KVM NIC keeps the name its wicked configuration (${DIR}ifcfg-NAME) is bound to.`;
+      const text = `${head}\n${rules.join('\n')}\n`;
       const reason = `name the KVM NIC(s) ${names.map((n) => n.name).join(', ')} as the wicked configuration expects`;
       result.edits.push(...rewrite(NAME_RULES, before, text, reason));
     }
