@@ -10,7 +10,7 @@ import type { GuestEdit } from '../../../src/model/plan.js';
 import { guestEdits } from '../../../src/planner/plan-vm.js';
 import { policyDefaults, type PolicySettings } from '../../../src/schema/config-schema.js';
 import type { VmConfig } from '../../../src/schema/config.js';
-import { guest } from './synthetic-guest.js';
+import { UUID, guest } from './synthetic-guest.js';
 
 const KVM_MAC = '52:54:00:aa:bb:cc';
 const vm = (policy: Partial<PolicySettings>): VmConfig => ({
@@ -204,6 +204,42 @@ describe('fixers for real estates (E and U layouts)', () => {
     assert.ok(plan(omitting).findings.some((f) => f.code === 'initramfs-omits-virtio' && f.severity === 'critical'));
   });
 
+  it('dracut: persistent_policy by-id (YaST) becomes by-uuid, add_device names by UUID, and the images are rebuilt', () => {
+    const wwn = '6000c29f5b3e1c0d7a8e4f2b1c9d0e11';
+    const conf = `persistent_policy="by-id"\nadd_device+=" /dev/disk/by-id/scsi-3${wwn}-part1 /dev/mapper/x "\n`;
+    const g = guest(
+      {
+        initramfs_tool: 'dracut',
+        disk_wwns: [wwn],
+        kernels: [
+          {
+            version: '6.4.0-150600.23.7-default',
+            virtio: { virtio_blk: 'builtin', virtio_net: 'builtin', virtio_pci: 'builtin', virtio_scsi: 'builtin' },
+            initrd: '/boot/initrd-6.4.0-150600.23.7-default',
+            initrd_bytes: 3e7,
+          },
+        ],
+      },
+      { '/etc/dracut.conf.d/10-persistent_policy.conf': conf },
+    );
+    const r = plan(g);
+    assert.equal(
+      written(r.edits, '/etc/dracut.conf.d/10-persistent_policy.conf'),
+      `persistent_policy="by-uuid"\nadd_device+=" /dev/disk/by-uuid/${UUID} /dev/mapper/x "\n`,
+    );
+    // Every driver is built in: no drop-in, but the images must drop the by-id names.
+    const runs = r.edits.filter((e) => e.kind === 'run');
+    assert.deepEqual(
+      runs.map((e) => e.reason),
+      ['rebuild /boot/initrd-6.4.0-150600.23.7-default naming devices by UUID'],
+    );
+    const unknown = guest(
+      { initramfs_tool: 'dracut' },
+      { '/etc/dracut.conf': 'add_device+=" /dev/disk/by-id/ata-X-part3 "\n' },
+    );
+    assert.ok(plan(unknown).findings.some((f) => f.code === 'unresolved-device' && f.severity === 'critical'));
+  });
+
   it('UEFI: the distro loader is copied to the removable path, through shim when the guest uses it', () => {
     const grubOnly = plan(uefiGuest({ [`${ESP}debian/grubx64.efi`]: 'aa'.repeat(32) }));
     const copies = grubOnly.edits.filter((e) => e.kind === 'copy');
@@ -257,7 +293,8 @@ describe('fixers for real estates (E and U layouts)', () => {
     assert.ok(codes(guest({ root: '/dev/md0' })).includes('md-raid-root'));
     assert.ok(codes(guest({ root: '/dev/mapper/luks-0b1c' })).includes('luks-root'));
     assert.ok(codes(guest({}, { '/etc/multipath.conf': 'defaults {}\n' })).includes('multipath'));
-    assert.ok(codes(guest({ network: { backend: 'wicked' } })).includes('network-backend-unsupported'));
+    // wicked is planned now (wicked.test.ts): a guest of it without an ifcfg file has no network on KVM.
+    assert.ok(codes(guest({ network: { backend: 'wicked' } })).includes('network-unconfigured'));
     const two = guest({
       kernels: [
         {
