@@ -204,7 +204,7 @@ describe('fixers for real estates (E and U layouts)', () => {
     assert.ok(plan(omitting).findings.some((f) => f.code === 'initramfs-omits-virtio' && f.severity === 'critical'));
   });
 
-  it('dracut: persistent_policy by-id (YaST) becomes by-uuid, add_device names by UUID, and the images are rebuilt', () => {
+  it('dracut: persistent_policy by-id (YaST) becomes by-uuid, add_device by UUID, images rebuilt', () => {
     const wwn = '6000c29f5b3e1c0d7a8e4f2b1c9d0e11';
     const conf = `persistent_policy="by-id"\nadd_device+=" /dev/disk/by-id/scsi-3${wwn}-part1 /dev/mapper/x "\n`;
     const g = guest(

@@ -76,7 +76,7 @@ function stableNames(ctx: FixContext): FixResult {
         result.findings.push({
           code: 'unresolved-device',
           severity: 'critical',
-          message: `${path} makes dracut include ${name}, which h2k cannot resolve to a filesystem: KVM has no such name`,
+          message: `${path} makes dracut include ${name}, unresolved to a filesystem: KVM has no such name`,
         });
         return name;
       });
