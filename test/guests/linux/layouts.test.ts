@@ -354,6 +354,24 @@ describe('fixers for real estates (E and U layouts)', () => {
     assert.match(written(known.edits, '/etc/fstab')!, /^UUID=\S+ \/ ext4 defaults 0 1$/m);
   });
 
+  it('a SLES kernel line: root= and resume= by-id become UUID=, net.ifnames=0 (eth0 naming) and the rest stay', () => {
+    const wwn = '6000c29f5b3e1c0d7a8e4f2b1c9d0e11';
+    const id = (n: number) => `/dev/disk/by-id/scsi-3${wwn}-part${n}`;
+    const line = `\tlinux /boot/vmlinuz root=${id(1)} ${'${extra_cmdline}'} resume=${id(5)} splash=silent net.ifnames=0 quiet`;
+    const g = guest(
+      { disk_wwns: [wwn] },
+      {
+        '/boot/grub/grub.cfg': `menuentry 'SLES 15-SP5' {\n${line}\n}\n`,
+        '/etc/fstab': `${id(1)} / ext4 defaults 0 1\n`,
+      },
+    );
+    const after = written(plan(g).edits, '/boot/grub/grub.cfg')!;
+    assert.equal(
+      after.split('\n')[1],
+      `\tlinux /boot/vmlinuz root=UUID=${UUID} ${'${extra_cmdline}'} resume=UUID=swap-uuid splash=silent net.ifnames=0 quiet`,
+    );
+  });
+
   it('a file the guest does not have yet is a create edit (FIX refuses it if the file appeared since)', () => {
     const g = guest({ initramfs_tool: 'dracut', kernels: guest().kernels.map((k) => ({ ...k, initrd: '/boot/x' })) });
     const e = plan(g).edits.find((x) => x.kind === 'write' && x.path === '/etc/dracut.conf.d/90-h2k-virtio.conf');
