@@ -357,7 +357,8 @@ describe('fixers for real estates (E and U layouts)', () => {
   it('a SLES kernel line: root= and resume= by-id become UUID=, net.ifnames=0 (eth0 naming) and the rest stay', () => {
     const wwn = '6000c29f5b3e1c0d7a8e4f2b1c9d0e11';
     const id = (n: number) => `/dev/disk/by-id/scsi-3${wwn}-part${n}`;
-    const line = `\tlinux /boot/vmlinuz root=${id(1)} ${'${extra_cmdline}'} resume=${id(5)} splash=silent net.ifnames=0 quiet`;
+    const extra = '${extra_cmdline}';
+    const line = `\tlinux /boot/vmlinuz root=${id(1)} ${extra} resume=${id(5)} splash=silent net.ifnames=0 quiet`;
     const g = guest(
       { disk_wwns: [wwn] },
       {
@@ -368,7 +369,7 @@ describe('fixers for real estates (E and U layouts)', () => {
     const after = written(plan(g).edits, '/boot/grub/grub.cfg')!;
     assert.equal(
       after.split('\n')[1],
-      `\tlinux /boot/vmlinuz root=UUID=${UUID} ${'${extra_cmdline}'} resume=UUID=swap-uuid splash=silent net.ifnames=0 quiet`,
+      `\tlinux /boot/vmlinuz root=UUID=${UUID} ${extra} resume=UUID=swap-uuid splash=silent net.ifnames=0 quiet`,
     );
   });
 
