@@ -49,8 +49,9 @@ describe('the boot machine dies with h2k', () => {
     const name = `h2k-validate-blank-${child.pid}`;
     try {
       await until(`domain ${name}`, async () => (await domains()).includes(name), 120_000);
-      const qemu = qemuFor(`guest=${name},`);
-      assert.equal(qemu.length, 1, 'one qemu runs the domain');
+      // libvirtd lists a transient domain while it is still starting its qemu (seen under load).
+      await until(`the qemu of ${name}`, () => qemuFor(`guest=${name},`).length > 0, 60_000);
+      assert.equal(qemuFor(`guest=${name},`).length, 1, 'one qemu runs the domain');
       child.kill('SIGKILL');
       await until('end of the transient domain', async () => !(await domains()).includes(name), 20_000);
       assert.deepEqual(qemuFor(`guest=${name},`), []);
