@@ -94,8 +94,8 @@ async function lvmDisks(dir: string): Promise<void> {
     `mount /dev/${vg}/root /`,
     ...['etc', 'bin', 'sbin', 'usr/bin', 'lib'].map((d) => `mkdir-p /${d}`),
     `upload ${join(dir, 'os-release')} /etc/os-release`,
-    `write /etc/fstab "/dev/${vg}/root / ext4 defaults 0 1\n"`,
-    `write /etc/hostname "${host}\n"`,
+    `write /etc/fstab "/dev/${vg}/root / ext4 defaults 0 1\\n"`,
+    `write /etc/hostname "${host}\\n"`,
     'umount-all',
   ];
   const script = [
@@ -190,7 +190,7 @@ describe('a SLES-style btrfs root with snapper snapshots', { timeout: 15 * 60_00
     assert.equal(wave.exitCode, 1, wave.stderr); // the btrfs roots' Critical finding
     assert.match(
       wave.stderr,
-      /inspecting 4 guests in one libguestfs launch \(vm\.sles, vm\.lvm, vm\.data, vm\.sles_clone\)/,
+      /inspecting 4 guests in one libguestfs launch \(vm\.data, vm\.lvm, vm\.sles, vm\.sles_clone\)/,
     );
     for (const vm of ['lvm', 'data'])
       assert.match(wave.stderr, new RegExp(`vm\\.${vm}: inspected in [\\d.]+ s; one launch for 2 VMs`));
