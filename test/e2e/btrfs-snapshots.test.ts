@@ -199,8 +199,8 @@ describe('a SLES-style btrfs root with snapper snapshots', { timeout: 15 * 60_00
         wave.stderr,
         new RegExp(`vm\\.${vm}: inspected in [\\d.]+ s; alone: its btrfs, LVM or md has another VM's`),
       );
-    assert.match(wave.stdout, /guest: app01 .*root \/dev\/system\/root/);
-    assert.match(wave.stdout, /guest: db02 .*root \/dev\/data\/root/);
+    assert.match(wave.stdout, /# vm\.lvm .*\n(?:(?!# ).*\n)*? {2}guest: opensuse .*root \/dev\/system\/root\n/);
+    assert.match(wave.stdout, /# vm\.data .*\n(?:(?!# ).*\n)*? {2}guest: opensuse .*root \/dev\/data\/root\n/);
 
     const own = await h2k([
       'plan',
