@@ -1,8 +1,8 @@
 // A wave planned with inspection: 12 VMs over the fixtures' disks (D's three variants three times
 // each, U, and E's two disks twice; the repeats stand for VMs cloned from one template, as waves
-// are) planned with up to 12 guests per libguestfs launch against a launch per VM, both at
-// -parallelism 2, in the same run. E's two VMs share PV UUIDs, so they are inspected alone: the
-// figure says so. Every VM's plan must be byte-identical between the two.
+// are) planned with a launch per VM, with up to 12 guests per launch at -parallelism 2 (two launches
+// side by side), and in one launch (-parallelism 1), in the same run. E's two VMs share PV UUIDs,
+// so they are inspected alone: the figure says so. Every VM's plan must be byte-identical in all three.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,11 +34,10 @@ export async function benchPlanWave(repo: string): Promise<Record<string, unknow
     .join('\n');
   writeFileSync(join(dir, 'main.h2k.hcl'), `${sources}\n${blocks}`);
   const h2k = join(repo, 'bin', 'h2k');
-  const plan = async (batch: number) => {
-    const out = join(dir, `batch-${batch}.json`);
-    const [r, seconds] = await timed(() =>
-      execa(h2k, ['plan', dir, '-inspect-batch', String(batch), '-out', out, '--no-color'], { reject: false }),
-    );
+  const plan = async (batch: number, parallelism = 2) => {
+    const out = join(dir, `batch-${batch}-${parallelism}.json`);
+    const args = ['-inspect-batch', String(batch), '-parallelism', String(parallelism), '-out', out, '--no-color'];
+    const [r, seconds] = await timed(() => execa(h2k, ['plan', dir, ...args], { reject: false }));
     if (r.exitCode !== 0) throw new Error(`plan -inspect-batch ${batch} failed: ${r.stderr}`);
     const launches =
       [...r.stderr.matchAll(/inspecting (the guest|\d+ guests)[^\n]*launch/g)].length +
@@ -46,9 +45,14 @@ export async function benchPlanWave(repo: string): Promise<Record<string, unknow
     const vmsOf = JSON.parse(readFileSync(out, 'utf8')).vms as Record<string, unknown>;
     return { seconds, launches, vms: vmsOf, alone: [...r.stderr.matchAll(/(vm\.\w+): inspected in [^\n]*; alone/g)] };
   };
-  const shared = await plan(12);
   const own = await plan(1);
-  const differ = Object.keys(own.vms).filter((k) => JSON.stringify(own.vms[k]) !== JSON.stringify(shared.vms[k]));
+  const shared = await plan(12);
+  const widest = await plan(12, 1);
+  const differ = Object.keys(own.vms).filter(
+    (k) =>
+      JSON.stringify(own.vms[k]) !== JSON.stringify(shared.vms[k]) ||
+      JSON.stringify(own.vms[k]) !== JSON.stringify(widest.vms[k]),
+  );
   if (differ.length) throw new Error(`plans differ between a shared launch and a launch each: ${differ.join(', ')}`);
   const sharing = vms.length - shared.alone.length;
   const figure = (r: { launches: number; seconds: number }) =>
@@ -56,10 +60,12 @@ export async function benchPlanWave(repo: string): Promise<Record<string, unknow
   const clones = shared.alone.map((m) => m[1]).join(', ') || 'none';
   return {
     vms: vms.length,
-    'launch per VM (-inspect-batch 1)': figure(own),
-    'shared (-inspect-batch 12)': figure(shared),
-    'VMs in the shared launch': `${sharing} (inspected alone, clones: ${clones})`,
+    'launch per VM (-inspect-batch 1, -parallelism 2)': figure(own),
+    'shared (-inspect-batch 12, -parallelism 2: two launches side by side)': figure(shared),
+    'one launch (-inspect-batch 12, -parallelism 1)': figure(widest),
+    'VMs sharing a launch': `${sharing} (inspected alone, clones: ${clones})`,
     'time ratio shared / launch per VM': (shared.seconds / own.seconds).toFixed(2),
+    'time ratio one launch / launch per VM': (widest.seconds / own.seconds).toFixed(2),
     'plans byte-identical': `${Object.keys(own.vms).length}/${vms.length}`,
   };
 }

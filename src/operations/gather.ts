@@ -88,7 +88,9 @@ export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOpt
     );
     const pending = prepared.filter((p): p is Pending => 'key' in p);
     const inspected = new Map<Pending, GatheredVm | Error>();
-    await mapLimit(batches(pending, opts.batch), opts.parallelism, (b) => inspectBatch(b, config.dir, opts, inspected));
+    await mapLimit(batches(pending, opts.batch, opts.parallelism), opts.parallelism, (b) =>
+      inspectBatch(b, config.dir, opts, inspected),
+    );
     const out: GatheredVm[] = [];
     for (const p of prepared) {
       const r = 'key' in p ? inspected.get(p)! : p;
@@ -124,13 +126,18 @@ async function prepare(
   return { vm, facts: { ...facts, guest: cached.guest }, fingerprint: s.fingerprint };
 }
 
-/** PURE: VMs in groups of at most `size`, and at most DISKS_PER_LAUNCH disks unless one VM has more. */
-export function batches<T extends { source: { disks: unknown[] } }>(items: T[], size: number): T[][] {
+/** PURE: VMs in groups for a launch each, in order: at most `size` VMs and DISKS_PER_LAUNCH disks
+ *  (a VM with more has a launch of its own), and at least `parallel` groups while there are VMs for
+ *  them — one appliance reads its guests one after another on one vCPU, so a single launch for all
+ *  would leave the other launches' cores idle. */
+export function batches<T extends { source: { disks: unknown[] } }>(items: T[], size: number, parallel: number): T[][] {
+  const groups = Math.max(Math.ceil(items.length / size), Math.min(parallel, items.length));
+  const per = Math.ceil(items.length / Math.max(1, groups));
   const out: T[][] = [];
   for (const item of items) {
     const last = out.at(-1);
     const disks = (last ?? []).reduce((n, i) => n + i.source.disks.length, 0) + item.source.disks.length;
-    if (last && last.length < size && disks <= DISKS_PER_LAUNCH) last.push(item);
+    if (last && last.length < per && disks <= DISKS_PER_LAUNCH) last.push(item);
     else out.push([item]);
   }
   return out;
