@@ -29,24 +29,24 @@ export async function inspectGuest(s: InspectionSubject): Promise<GuestFacts> {
   }
 }
 
-/** Several VMs' guests in one appliance launch; each result as inspectGuest would give it. A VM
- *  that cannot share (clones whose btrfs, LVM or md would mix: SharedAppliance), or whose inspection
- *  fails in the shared appliance, is inspected again in one of its own: its failure is then its own,
- *  said as it would be alone, and the other VMs' results stand. `done` is told of each VM as it
- *  finishes, with how it was inspected when it shared a launch or was kept out of one. */
+/** Several VMs' guests in one appliance launch; each result as inspectGuest would give it. Returns
+ *  the VMs left to inspect in a launch of their own (with why): clones whose btrfs, LVM or md would
+ *  mix (SharedAppliance), and a VM whose inspection failed in the shared appliance — alone, its
+ *  failure is its own, said as it would be alone, and the other VMs' results stand. `done` is told of
+ *  each VM read here as it finishes, with how. A single subject is simply inspected alone. */
 export async function inspectGuests(
   subjects: InspectionSubject[],
   done: (i: number, result: GuestFacts | Error, how: string) => void,
-): Promise<void> {
+): Promise<Map<number, string>> {
   const alone = new Map<number, string>();
-  if (subjects.length === 1) alone.set(0, '');
-  else if (subjects.length > 1) await inspectShared(subjects, alone, done);
-  for (const [i, why] of [...alone].sort(([a], [b]) => a - b))
+  if (subjects.length === 1)
     done(
-      i,
-      await inspectGuest(subjects[i]).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
-      why,
+      0,
+      await inspectGuest(subjects[0]).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
+      '',
     );
+  else if (subjects.length > 1) await inspectShared(subjects, alone, done);
+  return alone;
 }
 
 /** The shared launch of inspectGuests; who is left to inspect alone goes into `alone`, with why. */

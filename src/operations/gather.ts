@@ -13,7 +13,7 @@ import type { Config, VmConfig } from '../schema/config.js';
 import type { Diagnostic } from '../schema/diagnostics.js';
 import { GuestfishError } from '../tools/guestfish.js';
 import { UserError } from '../util/errors.js';
-import { mapLimit } from '../util/map-limit.js';
+import { drain, mapLimit } from '../util/map-limit.js';
 import { cacheGuest, cachedGuest, factsKey } from './facts-cache.js';
 
 export interface GatheredVm {
@@ -88,8 +88,14 @@ export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOpt
     );
     const pending = prepared.filter((p): p is Pending => 'key' in p);
     const inspected = new Map<Pending, GatheredVm | Error>();
-    await mapLimit(batches(pending, opts.batch, opts.parallelism), opts.parallelism, (b) =>
-      inspectBatch(b, config.dir, opts, inspected),
+    // A VM a shared launch leaves to a launch of its own goes back in the queue, to the first free
+    // worker, rather than after the rest of its batch on the same one.
+    await drain(
+      batches(pending, opts.batch, opts.parallelism).map((vms): Batch => ({ vms, why: '' })),
+      opts.parallelism,
+      async (b, more) => {
+        for (const [p, why] of await inspectBatch(b, config.dir, opts, inspected)) more({ vms: [p], why });
+      },
     );
     const out: GatheredVm[] = [];
     for (const p of prepared) {
@@ -101,6 +107,12 @@ export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOpt
   } finally {
     for (const c of closers) c();
   }
+}
+
+/** VMs for one launch; `why` a VM is alone in its launch when a shared one left it out. */
+interface Batch {
+  vms: Pending[];
+  why: string;
 }
 
 /** A VM whose guest is still to be inspected. */
@@ -146,13 +158,14 @@ export function batches<T extends { source: { disks: unknown[] } }>(items: T[], 
 /** Appliance disks per shared launch: sda–sdx, leaving the appliance's own. */
 const DISKS_PER_LAUNCH = 24;
 
-/** Opens the batch's disks, inspects its guests in one launch (inspectGuests), closes the disks. */
+/** Opens the batch's disks, inspects its guests in one launch (inspectGuests), closes the disks;
+ *  returns the VMs left to a launch of their own, with why. */
 async function inspectBatch(
-  batch: Pending[],
+  { vms: batch, why }: Batch,
   configDir: string,
   opts: GatherOptions,
   results: Map<Pending, GatheredVm | Error>,
-): Promise<void> {
+): Promise<[Pending, string][]> {
   const started = Date.now();
   const names = batch.map((p) => p.vm.address);
   opts.progress(
@@ -168,8 +181,9 @@ async function inspectBatch(
       results.set(p, asError(err));
     }
   const how = new Map<Pending, string>();
+  let alone = new Map<number, string>();
   try {
-    await inspectGuests(
+    alone = await inspectGuests(
       opened.map(({ p, disks }) => ({
         disks: disks.disks,
         wwns: p.source.disks.map((d) => d.wwn),
@@ -177,7 +191,8 @@ async function inspectBatch(
       })),
       (i, guest, note) => {
         const { p } = opened[i];
-        how.set(p, note ? `; ${note}` : '');
+        const said = note || why;
+        how.set(p, said ? `; ${said}` : '');
         if (guest instanceof Error) return void results.set(p, guest);
         cacheGuest(configDir, p.vm.address, p.key, guest);
         results.set(p, { vm: p.vm, facts: { ...p.facts, guest }, fingerprint: p.fingerprint });
@@ -196,6 +211,7 @@ async function inspectBatch(
       }
     }
   }
+  return [...alone].map(([i, w]): [Pending, string] => [opened[i].p, w]);
 }
 
 const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));

@@ -34,13 +34,28 @@ const OS_RELEASE = [
 ].join('\n');
 const SNAP1 = '/@/.snapshots/1/snapshot';
 
-/** The disk, laid out by libguestfs's own commands; a VMDK of it as ESXi keeps it: a text descriptor
- *  with the disk's UUID (the WWN its guest sees, in the fstab's by-id names) and a flat extent. */
-async function slesDisk(dir: string): Promise<string> {
+/** The disks, laid out by libguestfs's own commands in one launch: the SLES disk, and a VMDK of it as
+ *  ESXi keeps it (a text descriptor with the disk's UUID, the WWN its guest sees, in the fstab's by-id
+ *  names, and a flat extent); two small Linux guests with LVM roots, `lvm.vmdk` (VG "system" on its
+ *  only disk) and `data-{1,2}.vmdk` (a VM of two disks, VG "data" on the second). */
+async function guestDisks(dir: string): Promise<string> {
   const raw = join(dir, 'sles.raw');
   await execa('truncate', ['-s', '600M', raw]);
+  const lvmRaws = ['lvm', 'data-1', 'data-2'].map((n) => join(dir, `${n}.raw`));
+  for (const r of lvmRaws) await execa('truncate', ['-s', '64M', r]);
   writeFileSync(join(dir, 'os-release'), OS_RELEASE);
+  writeFileSync(join(dir, 'leap-os-release'), 'NAME="openSUSE Leap"\nVERSION_ID="15.5"\nID="opensuse-leap"\n');
   writeFileSync(join(dir, 'fstab'), FSTAB);
+  const lvmRoot = (vg: string, host: string) => [
+    `lvcreate-free root ${vg} 100`,
+    `mkfs ext4 /dev/${vg}/root`,
+    `mount /dev/${vg}/root /`,
+    ...['etc', 'bin', 'sbin', 'usr/bin', 'lib'].map((d) => `mkdir-p /${d}`),
+    `upload ${join(dir, 'leap-os-release')} /etc/os-release`,
+    `write /etc/fstab "/dev/${vg}/root / ext4 defaults 0 1\\n"`,
+    `write /etc/hostname "${host}\\n"`,
+    'umount-all',
+  ];
   const script = [
     'run',
     'part-init /dev/sda gpt',
@@ -67,9 +82,21 @@ async function slesDisk(dir: string): Promise<string> {
     `btrfs-subvolume-show ${SNAP1}`,
     'btrfs-subvolume-get-default /',
     'umount-all',
+    ...['/dev/sdb', '/dev/sdc', '/dev/sdd'].map((d) => `part-disk ${d} mbr`),
+    'mkfs ext4 /dev/sdc1 label:scratch',
+    'pvcreate /dev/sdb1',
+    'vgcreate system /dev/sdb1',
+    ...lvmRoot('system', 'app01'),
+    'pvcreate /dev/sdd1',
+    'vgcreate data /dev/sdd1',
+    ...lvmRoot('data', 'db02'),
   ];
   const { env } = await guestfsEnv();
-  const r = await execa('guestfish', ['-a', raw], { input: script.join('\n'), env: { ...process.env, ...env } });
+  const r = await execa(
+    'guestfish',
+    [raw, ...lvmRaws].flatMap((d) => ['-a', d]),
+    { input: script.join('\n'), env: { ...process.env, ...env } },
+  );
   // The default is snapshot 1, as snapper's installation leaves it.
   const id = /Subvolume ID:\s*(\d+)/.exec(r.stdout)?.[1];
   assert.equal(r.stdout.trim().split('\n').at(-1), id, r.stdout);
@@ -79,49 +106,12 @@ async function slesDisk(dir: string): Promise<string> {
   const text = readFileSync(vmdk, 'latin1').replace(/\0+$/, '');
   writeFileSync(vmdk, `${text}ddb.uuid = "60 00 C2 9f 5b 3e 1c 0d-7a 8e 4f 2b 1c 9d 0e 11"\n`);
   rmSync(raw);
+  for (const r of lvmRaws) {
+    await execa('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', r, r.replace(/\.raw$/, '.vmdk')]);
+    rmSync(r);
+  }
   return vmdk;
 }
-
-/** Two small Linux guests with LVM roots, laid out by libguestfs: `lvm.vmdk` (VG "system" on its
- *  only disk) and `data-{1,2}.vmdk` (a VM of two disks, VG "data" on the second). */
-async function lvmDisks(dir: string): Promise<void> {
-  const raws = ['lvm', 'data-1', 'data-2'].map((n) => join(dir, `${n}.raw`));
-  for (const raw of raws) await execa('truncate', ['-s', '64M', raw]);
-  writeFileSync(join(dir, 'os-release'), 'NAME="openSUSE Leap"\nVERSION_ID="15.5"\nID="opensuse-leap"\n');
-  const root = (vg: string, host: string) => [
-    `lvcreate-free root ${vg} 100`,
-    `mkfs ext4 /dev/${vg}/root`,
-    `mount /dev/${vg}/root /`,
-    ...['etc', 'bin', 'sbin', 'usr/bin', 'lib'].map((d) => `mkdir-p /${d}`),
-    `upload ${join(dir, 'os-release')} /etc/os-release`,
-    `write /etc/fstab "/dev/${vg}/root / ext4 defaults 0 1\\n"`,
-    `write /etc/hostname "${host}\\n"`,
-    'umount-all',
-  ];
-  const script = [
-    'run',
-    ...['/dev/sda', '/dev/sdb', '/dev/sdc'].map((d) => `part-disk ${d} mbr`),
-    'mkfs ext4 /dev/sdb1 label:scratch',
-    'pvcreate /dev/sda1',
-    'vgcreate system /dev/sda1',
-    ...root('system', 'app01'),
-    'pvcreate /dev/sdc1',
-    'vgcreate data /dev/sdc1',
-    ...root('data', 'db02'),
-  ];
-  const { env } = await guestfsEnv();
-  await execa(
-    'guestfish',
-    raws.flatMap((r) => ['-a', r]),
-    { input: script.join('\n'), env: { ...process.env, ...env } },
-  );
-  for (const raw of raws) {
-    await execa('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', raw, raw.replace(/\.raw$/, '.vmdk')]);
-    rmSync(raw);
-  }
-}
-
-const WAVE = ['sles', 'lvm', 'data', 'sles_clone'];
 
 function waveConfig(disks: string): string {
   const vm = (name: string, files: string[]) =>
@@ -129,81 +119,72 @@ function waveConfig(disks: string): string {
   return (
     `source "local" "s" {\n  directory = "${disks}"\n}\n\n` +
     vm('sles', ['sles.vmdk']) +
-    vm('lvm', ['lvm.vmdk']) +
+    vm('app', ['lvm.vmdk']) +
     vm('data', ['data-1.vmdk', 'data-2.vmdk']) +
     vm('sles_clone', ['clone.vmdk'])
   );
 }
 
+// One plan of the wave serves both tests: the SLES VM's plan (it is read alone, as its clone shares
+// its btrfs) and the shared launch's.
 describe('a SLES-style btrfs root with snapper snapshots', { timeout: 15 * 60_000 }, () => {
   let disks: string;
-  let vmdk: string;
+  let dir: string;
+  let wave: Awaited<ReturnType<typeof h2k>>;
+  const shas = new Map<string, string>();
   before(async () => {
     disks = tempDir();
-    vmdk = await slesDisk(disks);
-  });
-
-  it('plan inspects the running root, not its snapshots: the finding is btrfs-root, not multi-boot', async () => {
-    const sha = await fileSha256(vmdk.replace(/\.vmdk$/, '-flat.vmdk'));
-    const dir = writeConfig({
-      'main.h2k.hcl':
-        `source "local" "s" {\n  directory = "${disks}"\n}\n\n` +
-        'vm "sles" {\n  source = source.local.s\n  disks  = ["sles.vmdk"]\n}\n',
-    });
-    const r = await h2k(['plan', dir, '--no-color']);
-    assert.doesNotMatch(r.stderr, /several operating systems|multi-boot/);
-    assert.equal(r.exitCode, 1, r.stderr);
-    assert.match(
-      r.stdout,
-      new RegExp(
-        String.raw`guest: sles SUSE Linux Enterprise Server 15 SP5, bios, root /dev/sda2 ` +
-          String.raw`\(2 snapper snapshot\(s\): history, left as they are\)`,
-      ),
-    );
-    assert.match(r.stdout, /CRITICAL \[btrfs-root\] \/ is btrfs \(\/dev\/sda2\)/);
-    assert.match(r.stderr, /Error: .*critical/i);
-    // fstab names the disk by the WWN its VMDK records: resolved, so the mounts go to the UUID.
-    assert.doesNotMatch(r.stdout, /unresolved-device/);
-    assert.match(
-      r.stdout,
-      /^ +-\/dev\/disk\/by-id\/scsi-36000c29f5b3e1c0d7a8e4f2b1c9d0e11-part2 \/ btrfs defaults 0 0$/m,
-    );
-    assert.match(r.stdout, /^ +\+UUID=[0-9a-f-]{36} \/ btrfs defaults 0 0$/m);
-    assert.equal(await fileSha256(vmdk.replace(/\.vmdk$/, '-flat.vmdk')), sha, 'the source was written');
-  });
-
-  it('a wave shares one launch; clones are read alone; each plan equals the one from a launch of its own', async () => {
-    await lvmDisks(disks);
+    const vmdk = await guestDisks(disks);
     // A clone as vSphere makes one: the same disk, byte for byte (the btrfs fsid with it).
-    const flat = vmdk.replace(/\.vmdk$/, '-flat.vmdk');
-    copyFileSync(flat, join(disks, 'clone-flat.vmdk'));
+    copyFileSync(join(disks, 'sles-flat.vmdk'), join(disks, 'clone-flat.vmdk'));
     writeFileSync(
       join(disks, 'clone.vmdk'),
       readFileSync(vmdk, 'latin1').replace(/sles-flat\.vmdk/g, 'clone-flat.vmdk'),
     );
-    const shas = new Map<string, string>();
     for (const f of ['sles-flat.vmdk', 'clone-flat.vmdk', 'lvm.vmdk', 'data-1.vmdk', 'data-2.vmdk'])
       shas.set(f, await fileSha256(join(disks, f)));
-    const dir = writeConfig({ 'main.h2k.hcl': waveConfig(disks) });
+    dir = writeConfig({ 'main.h2k.hcl': waveConfig(disks) });
+    wave = await h2k(['plan', dir, '-out', join(dir, 'wave.json'), '--no-color']);
+  });
 
-    const wave = await h2k(['plan', dir, '-out', join(dir, 'wave.json'), '--no-color']);
-    assert.equal(wave.exitCode, 1, wave.stderr); // the btrfs roots' Critical finding
-    assert.match(wave.stderr, /inspecting 2 guests in one libguestfs launch \(vm\.data, vm\.lvm\)/);
-    for (const vm of ['lvm', 'data'])
+  it('plan inspects the running root, not its snapshots: the finding is btrfs-root, not multi-boot', () => {
+    assert.doesNotMatch(wave.stderr, /several operating systems|multi-boot/);
+    assert.equal(wave.exitCode, 1, wave.stderr);
+    assert.match(
+      wave.stdout,
+      new RegExp(
+        String.raw`# vm\.sles .*\n(?:(?!# ).*\n)*? {2}guest: sles SUSE Linux Enterprise Server 15 SP5, bios, ` +
+          String.raw`root /dev/sda2 \(2 snapper snapshot\(s\): history, left as they are\)`,
+      ),
+    );
+    assert.match(wave.stdout, /CRITICAL \[btrfs-root\] \/ is btrfs \(\/dev\/sda2\)/);
+    assert.match(wave.stderr, /Error: .*critical/i);
+    // fstab names the disk by the WWN its VMDK records: resolved, so the mounts go to the UUID.
+    assert.doesNotMatch(wave.stdout, /unresolved-device/);
+    assert.match(
+      wave.stdout,
+      /^ +-\/dev\/disk\/by-id\/scsi-36000c29f5b3e1c0d7a8e4f2b1c9d0e11-part2 \/ btrfs defaults 0 0$/m,
+    );
+    assert.match(wave.stdout, /^ +\+UUID=[0-9a-f-]{36} \/ btrfs defaults 0 0$/m);
+  });
+
+  it('a wave shares one launch; clones are read alone; each plan equals the one from a launch of its own', async () => {
+    assert.match(wave.stderr, /inspecting 2 guests in one libguestfs launch \(vm\.app, vm\.data\)/);
+    for (const vm of ['app', 'data'])
       assert.match(wave.stderr, new RegExp(`vm\\.${vm}: inspected in [\\d.]+ s; one launch for 2 VMs`));
     for (const vm of ['sles', 'sles_clone'])
       assert.match(
         wave.stderr,
         new RegExp(`vm\\.${vm}: inspected in [\\d.]+ s; alone: its btrfs, LVM or md has another VM's`),
       );
-    assert.match(wave.stdout, /# vm\.lvm .*\n(?:(?!# ).*\n)*? {2}guest: opensuse .*root \/dev\/system\/root\n/);
+    assert.match(wave.stdout, /# vm\.app .*\n(?:(?!# ).*\n)*? {2}guest: opensuse .*root \/dev\/system\/root\n/);
     assert.match(wave.stdout, /# vm\.data .*\n(?:(?!# ).*\n)*? {2}guest: opensuse .*root \/dev\/data\/root\n/);
 
+    // vm.data sits after vm.app in the shared appliance (its disks sdb and sdc there, its VG on the
+    // second): read alone, its plan is the same.
     const own = await h2k([
       'plan',
       dir,
-      '-target',
-      'vm.lvm',
       '-target',
       'vm.data',
       '-inspect-batch',
@@ -215,8 +196,7 @@ describe('a SLES-style btrfs root with snapper snapshots', { timeout: 15 * 60_00
     assert.match(own.stderr, /vm\.data: reading disks and inspecting the guest \(one libguestfs launch\)/);
     const plans = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')).vms;
     const [shared, alone] = [plans('wave.json'), plans('own.json')];
-    for (const vm of ['vm.lvm', 'vm.data'])
-      assert.equal(JSON.stringify(shared[vm]), JSON.stringify(alone[vm]), `${vm}: shared and own launch differ`);
+    assert.equal(JSON.stringify(shared['vm.data']), JSON.stringify(alone['vm.data']), 'shared and own launch differ');
     assert.equal(
       shared['vm.data'].facts.guest.filesystems.find((f: { label?: string }) => f.label === 'scratch')?.device,
       '/dev/sda1',
