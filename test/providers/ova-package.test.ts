@@ -2,14 +2,15 @@
 // tar), then made hostile or damaged by hand; planned through the real CLI with -inspect=false
 // (no appliance: every refusal here happens before any tool reads a disk).
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { fetchPackage } from '../../src/providers/ova/fetch.js';
 import { parseOvf } from '../../src/providers/ova/ovf.js';
 import { openPackage } from '../../src/providers/ova/package.js';
+import { ovaVmFacts } from '../../src/providers/ova/vm-facts.js';
 import { fileSha256 } from '../../src/util/files.js';
 import { makeOvfPackage, ovfDescriptor, writeTar } from '../fixtures/ova.js';
 import { h2k, tempDir, unwatched, writeConfig } from '../helpers.js';
@@ -146,6 +147,83 @@ describe('OVF packages', () => {
     assert.equal(r.outputs[0].sha256, await fileSha256(disk));
     assert.equal(await fileSha256(join(out, 'disk0', 'web-disk1.vmdk')), await fileSha256(disk));
     assert.ok(!existsSync(join(out, 'disk0', 'web-disk1.vmdk.partial')));
+  });
+
+  it('inspection reads a disk where its header puts it: the second disk costs nothing of the first', async () => {
+    // As vSphere exports a VM of two disks: both in one archive, the first large (random bytes, so
+    // streamOptimized cannot shrink it). nbdkit's tar filter found a member by running tar over the
+    // archive from its start: reading the second disk read all of the first.
+    const dir = join(work, 'two');
+    await execa('mkdir', ['-p', dir]);
+    writeFileSync(join(work, 'noise.raw'), randomBytes(CAPACITY));
+    const first = join(dir, 'web-disk1.vmdk');
+    await execa('qemu-img', [
+      'convert',
+      '-O',
+      'vmdk',
+      '-o',
+      'subformat=streamOptimized',
+      join(work, 'noise.raw'),
+      first,
+    ]);
+    const second = join(dir, 'web-disk2.vmdk');
+    await execa('cp', [disk, second]);
+    const item = /( {6}<Item>\n(?:(?! {6}<Item>).*\n)*?.*vmdisk1<\/rasd:HostResource>\n(?:.*\n)*? {6}<\/Item>\n)/.exec(
+      ovfDescriptor({ name: 'web', mac: MAC, disk: first }, statSync(first).size, CAPACITY),
+    )![1];
+    const ovf = ovfDescriptor(
+      {
+        name: 'web',
+        mac: MAC,
+        disk: first,
+        references: `\n    <File ovf:href="web-disk2.vmdk" ovf:id="file2" ovf:size="${statSync(second).size}"/>`,
+      },
+      statSync(first).size,
+      CAPACITY,
+    )
+      .replace(
+        '  </DiskSection>',
+        '    <Disk ovf:capacity="16" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk2" ' +
+          'ovf:fileRef="file2" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>\n' +
+          '  </DiskSection>',
+      )
+      .replace(
+        item,
+        item +
+          item
+            .replace('Hard Disk 1', 'Hard Disk 2')
+            .replace('vmdisk1', 'vmdisk2')
+            .replace(/<rasd:AddressOnParent>0</, '<rasd:AddressOnParent>1<')
+            .replace(/<rasd:InstanceID>(\d+)</, '<rasd:InstanceID>9$1<'),
+      );
+    writeFileSync(join(dir, 'web.ovf'), ovf);
+    const sums = ['web.ovf', 'web-disk1.vmdk', 'web-disk2.vmdk'].map(
+      (f) =>
+        `SHA256(${f})= ${createHash('sha256')
+          .update(readFileSync(join(dir, f)))
+          .digest('hex')}\n`,
+    );
+    writeFileSync(join(dir, 'web.mf'), sums.join(''));
+    const path = join(work, 'two.ova');
+    const members = ['web.ovf', 'web.mf', 'web-disk1.vmdk', 'web-disk2.vmdk'];
+    await execa('tar', ['--format=ustar', '-cf', path, '-C', dir, ...members]);
+
+    const pkg = await openPackage(path);
+    const [sys] = pkg.descriptor.systems;
+    assert.deepEqual(
+      sys.disks.map((d) => d.href),
+      ['web-disk1.vmdk', 'web-disk2.vmdk'],
+    );
+    const facts = await ovaVmFacts(pkg, sys, { inspect: true });
+    const opened = await facts.open!();
+    let read: number;
+    try {
+      assert.deepEqual(readFileSync(opened.disks[1].path), readFileSync(second), 'the second disk as served');
+    } finally {
+      read = await opened.close();
+    }
+    const size = statSync(second).size;
+    assert.ok(read <= size + 2 ** 20, `read ${read} bytes to serve a member of ${size}`);
   });
 
   for (const [what, members, expected] of [

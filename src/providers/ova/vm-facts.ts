@@ -1,7 +1,7 @@
 // One VirtualSystem of a package → the facts the planner needs: its disks read where they lie
 // (inside the archive, through the shared chain walker: a disk must be one self-contained file),
 // its hardware from the descriptor, a fingerprint of the package, and inspection through nbdkit's
-// tar filter, so an OVA is planned without extracting it.
+// offset filter over the member's bytes, so an OVA is planned without extracting it.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
@@ -103,8 +103,8 @@ async function diskFacts(pkg: OvfPackage, sys: OvfSystem): Promise<DiskFacts[]> 
   return facts;
 }
 
-/** Each disk as a file libguestfs can open read-only: the file itself, or the archive member
- *  served by nbdkit's tar filter and mounted with nbdfuse (no extraction). */
+/** Each disk as a file libguestfs can open read-only: the file itself, or the archive member's
+ *  bytes served by nbdkit's offset filter and mounted with nbdfuse (no extraction). */
 async function openDisks(pkg: OvfPackage, sys: OvfSystem, formats: string[]): Promise<InspectionDisks> {
   if (pkg.kind === 'ovf')
     return {
@@ -113,7 +113,7 @@ async function openDisks(pkg: OvfPackage, sys: OvfSystem, formats: string[]): Pr
       close: async () => 0,
     };
   const dir = mkdtempSync(join(tmpdir(), 'h2k-ova-'));
-  const nbd = new NbdMounts(dir, 'npm run setup installs nbdkit (with its tar filter) and nbdfuse');
+  const nbd = new NbdMounts(dir, 'npm run setup installs nbdkit (with its offset filter) and nbdfuse');
   const close = async () => {
     const bytes = await nbd.close();
     rmSync(dir, { recursive: true, force: true });
@@ -123,8 +123,10 @@ async function openDisks(pkg: OvfPackage, sys: OvfSystem, formats: string[]): Pr
     const disks = [];
     for (const [i, d] of sys.disks.entries()) {
       const f = pkg.files.get(d.href)!;
-      const params = [`file=${pkg.path}`, `tar-entry=${f.entry}`];
-      const path = await nbd.mount({ plugin: 'file', filters: ['tar'], params }, basename(d.href));
+      // Where the member lies is known from the headers (tar.ts): nbdkit's tar filter would find it
+      // again by running tar over the archive from its start, reading every member before it.
+      const params = [`file=${pkg.path}`, `offset=${f.offset}`, `range=${f.size}`];
+      const path = await nbd.mount({ plugin: 'file', filters: ['offset'], params }, basename(d.href));
       disks.push({ path, format: formats[i] });
     }
     return { disks, explain: async (e) => e, close };
