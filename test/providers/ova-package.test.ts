@@ -184,7 +184,8 @@ describe('OVF packages', () => {
       .replace(
         '  </DiskSection>',
         '    <Disk ovf:capacity="16" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk2" ' +
-          'ovf:fileRef="file2" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>\n' +
+          'ovf:fileRef="file2" ' +
+          'ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>\n' +
           '  </DiskSection>',
       )
       .replace(
