@@ -12,7 +12,7 @@ import { parseOvf } from '../../src/providers/ova/ovf.js';
 import { openPackage } from '../../src/providers/ova/package.js';
 import { ovaVmFacts } from '../../src/providers/ova/vm-facts.js';
 import { fileSha256 } from '../../src/util/files.js';
-import { makeOvfPackage, ovfDescriptor, writeTar } from '../fixtures/ova.js';
+import { makeOvfPackage, ovfDescriptor, streamOptimizedDisk, writeTar } from '../fixtures/ova.js';
 import { h2k, tempDir, unwatched, writeConfig } from '../helpers.js';
 
 const MAC = '00:50:56:8a:aa:01';
@@ -157,15 +157,7 @@ describe('OVF packages', () => {
     await execa('mkdir', ['-p', dir]);
     writeFileSync(join(work, 'noise.raw'), randomBytes(CAPACITY));
     const first = join(dir, 'web-disk1.vmdk');
-    await execa('qemu-img', [
-      'convert',
-      '-O',
-      'vmdk',
-      '-o',
-      'subformat=streamOptimized',
-      join(work, 'noise.raw'),
-      first,
-    ]);
+    await streamOptimizedDisk(join(work, 'noise.raw'), first);
     const second = join(dir, 'web-disk2.vmdk');
     await execa('cp', [disk, second]);
     const item = /( {6}<Item>\n(?:(?! {6}<Item>).*\n)*?.*vmdisk1<\/rasd:HostResource>\n(?:.*\n)*? {6}<\/Item>\n)/.exec(
@@ -199,12 +191,9 @@ describe('OVF packages', () => {
       );
     writeFileSync(join(dir, 'web.ovf'), ovf);
     const sums = ['web.ovf', 'web-disk1.vmdk', 'web-disk2.vmdk'].map(
-      (f) =>
-        `SHA256(${f})= ${createHash('sha256')
-          .update(readFileSync(join(dir, f)))
-          .digest('hex')}\n`,
+      async (f) => `SHA256(${f})= ${await fileSha256(join(dir, f))}\n`,
     );
-    writeFileSync(join(dir, 'web.mf'), sums.join(''));
+    writeFileSync(join(dir, 'web.mf'), (await Promise.all(sums)).join(''));
     const path = join(work, 'two.ova');
     const members = ['web.ovf', 'web.mf', 'web-disk1.vmdk', 'web-disk2.vmdk'];
     await execa('tar', ['--format=ustar', '-cf', path, '-C', dir, ...members]);
