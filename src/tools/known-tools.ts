@@ -31,6 +31,7 @@ export const KNOWN_TOOLS: KnownTool[] = [
   tool('nbdkit', 'nbdkit', 'remote disk reads over HTTPS (curl plugin)', true),
   tool('nbdfuse', 'libnbd-bin', 'remote VMDK chains as local files for qemu', true),
   tool('fusermount3', 'fuse3', 'unmounting remote disks even when h2k is killed', true),
+  tool('ssh', 'openssh-client', 'copying disks from ESXi hosts (FETCH)', false, ['-V']),
   tool('virsh', 'libvirt-clients', 'booting the shipped libvirt domain in the boot test'),
   tool('virt-xml-validate', 'libvirt-clients', 'validating the libvirt domain h2k writes'),
   tool('govc', 'npm run setup (builds it)', 'the vSphere control plane', true, ['version']),

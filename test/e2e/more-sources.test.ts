@@ -146,7 +146,7 @@ vm "from_hyperv" {
           String.raw`verified against the sha256 manifest\)`,
       ),
     );
-    assert.match(r.stderr, /vm\.on_esxi: fetch: done in [\d.]+ s \(2 file\(s\), 2048 MiB over SFTP/);
+    assert.match(r.stderr, /vm\.on_esxi: fetch: done in [\d.]+ s \(2 file\(s\), 2048 MiB over SSH/);
     const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
     // The fetched disks are the bytes the sources hold, read back from the workspace.
     const fetched = async (vm: string, name: RegExp) => {

@@ -2,7 +2,8 @@
 // ESXi: no vim-cmd, so VMs are found by listing the datastores). Planned through the real CLI;
 // no test here starts an appliance (e2e/esxi-key-login.test.ts inspects a chain over SFTP).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -48,8 +49,9 @@ describe('esxi source over SSH (OpenSSH standing in for ESXi)', () => {
   before(async () => {
     sshd = await startSshd();
     env = { H2K_VAR_esxi_password: sshd.password };
+    // Random bytes: a resume that lands on the wrong byte must show in the copy's checksum.
     const flat = join(tempDir(), 'app01-flat.bin');
-    await execa('qemu-img', ['create', '-q', '-f', 'raw', flat, '16M']);
+    writeFileSync(flat, randomBytes(16 * 2 ** 20));
     esxiVm(sshd.datastores, { ds: 'datastore1', name: 'app01', flat, sectors: 32768, mac: MAC, uuid: '42 00 00 01' });
     const hostile = esxiVm(sshd.datastores, {
       ds: 'datastore2',
@@ -168,6 +170,88 @@ describe('esxi source over SSH (OpenSSH standing in for ESXi)', () => {
       assert.ok(!existsSync(join(dir, 'disk0', 'app01-flat.vmdk.partial')));
     } finally {
       session.close();
+    }
+  });
+
+  /** Fetches app01 into a new directory with `source`'s login; the copy's path. */
+  async function fetchApp01(src: ReturnType<typeof esxiSource>, session?: EsxiSession): Promise<string> {
+    const s = session ?? (await EsxiSession.connect(src));
+    try {
+      const vmx = join(sshd.datastores, 'datastore1', 'app01', 'app01.vmx');
+      const vm = await readVm(s, vmx);
+      const facts = await esxiDiskFacts(s, vm);
+      const dir = tempDir();
+      const input = { session: s, planned: vm.facts, vmx, disks: facts.disks, fingerprint: facts.fingerprint, dir };
+      await fetchEsxiVm({ ...input, configDir: dir, ...unwatched });
+      return join(dir, 'disk0', 'app01-flat.vmdk');
+    } finally {
+      if (!session) s.close();
+    }
+  }
+  const app01Flat = () => join(sshd.datastores, 'datastore1', 'app01', 'app01-flat.vmdk');
+
+  it("FETCH hands OpenSSH's client no secret: not in its argv, not in its environment", async () => {
+    const seen: string[] = [];
+    let sampling = true;
+    const sample = (async () => {
+      while (sampling) {
+        for (const e of readdirSync('/proc').filter((p) => /^\d+$/.test(p)))
+          try {
+            const argv = readFileSync(`/proc/${e}/cmdline`, 'utf8');
+            if (!/(^|\/)ssh\0/.test(argv) || !argv.includes(String(sshd.port))) continue;
+            seen.push(argv + readFileSync(`/proc/${e}/environ`, 'utf8'));
+          } catch {
+            // gone meanwhile
+          }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const copy = await fetchApp01(source());
+    sampling = false;
+    await sample;
+    assert.equal(await fileSha256(copy), await fileSha256(app01Flat()));
+    assert.ok(seen.length > 0, 'no ssh process was seen');
+    for (const s of seen) {
+      assert.ok(!s.includes(sshd.password), 'the password is in an ssh process');
+      assert.match(s, /SSH_ASKPASS=/);
+    }
+    const askpassDirs = new Set(seen.map((s) => /SSH_ASKPASS=(\/[^\0]+)\/askpass/.exec(s)![1]));
+    for (const d of askpassDirs) assert.ok(!existsSync(d), `${d} is left`);
+  });
+
+  it('FETCH logs in with a private key; OpenSSH refusing a key others may read is one line with the fix', async () => {
+    const { password: _pw, ...withoutPassword } = source();
+    const keyed = { ...withoutPassword, private_key_file: sshd.clientKey };
+    assert.equal(await fileSha256(await fetchApp01(keyed)), await fileSha256(app01Flat()));
+    const loose = join(tempDir(), 'loose_key');
+    writeFileSync(loose, readFileSync(sshd.clientKey), { mode: 0o644 });
+    chmodSync(loose, 0o644);
+    // ssh2 (the control connection) takes the key; OpenSSH does not.
+    const e = await fetchApp01({ ...keyed, private_key_file: loose }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    assert.ok(e, 'FETCH took a private key file that others may read');
+    assert.match(e.message, /OpenSSH refuses private_key_file .*loose_key: others may read it$/);
+    assert.match((e as { hint?: string }).hint ?? '', /^chmod 600 /);
+  });
+
+  it('FETCH refuses a host whose key is not the one the session verified (another machine there)', async () => {
+    const other = await startSshd();
+    const session = await EsxiSession.connect(source());
+    try {
+      // The address now answers with another host key: what a reinstalled or impostor host looks like
+      // between the control connection's check and FETCH's own connection.
+      (session.source as { port: number }).port = other.port;
+      const e = await fetchApp01(source(), session).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      assert.ok(e, "FETCH read from a host whose key is not the session's");
+      assert.match(e.message, /the host key of 127\.0\.0\.1:\d+ is no longer the one this session verified/);
+    } finally {
+      session.close();
+      await other.stop();
     }
   });
 

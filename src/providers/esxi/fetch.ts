@@ -1,18 +1,22 @@
-// FETCH for ESXi: the VM's chain files copied over SFTP into <fetch>/disk<N>/, after checking the
-// VM is the one planned, is not running, and its files are unchanged. Each file downloads to
-// .partial and resumes from the byte where it stopped; its size is verified and its sha256 recorded.
+// FETCH for ESXi: the VM's chain files copied into <fetch>/disk<N>/, after checking the VM is the
+// one planned, is not running, and its files are unchanged. Each file is read by `dd` on the host
+// through OpenSSH's client (tools/openssh.ts: the control connection's verified host key pinned),
+// downloads to .partial and resumes from the byte where it stopped; its size is verified and its
+// sha256 taken as the bytes arrive.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { type DiskFacts, type SourceFingerprint, changedFiles } from '../../model/facts.js';
 import type { EsxiSourceFacts } from '../../model/source-facts.js';
 import type { OutputRecord } from '../../model/state.js';
 import { configRelative, fileSha256 } from '../../util/files.js';
+import { progressMeter } from '../../util/progress-meter.js';
+import { SshFailure, readRemote } from '../../tools/openssh.js';
 import { readVm } from './inventory.js';
 import { EsxiError, type EsxiSession } from './ssh.js';
 import { esxiDiskFacts } from './vm-facts.js';
-import { progressMeter } from '../../util/progress-meter.js';
 
 export interface EsxiFetchInput {
   session: EsxiSession;
@@ -82,17 +86,17 @@ export async function fetchEsxiVm(
       const hash = have ? await hashFile(partial) : createHash('sha256');
       let done = have;
       const meter = progressMeter(size, 'bytes', { resumedAt: have });
-      const out = await open(partial, have ? 'a' : 'w');
-      try {
-        await session.copy(remote, have, size, async (chunk) => {
+      await copyRemote(
+        session,
+        remote,
+        have,
+        (chunk) => {
           hash.update(chunk);
-          await out.write(chunk);
           done += chunk.length;
           input.onProgress(`${shown}: ${meter(done)}`);
-        });
-      } finally {
-        await out.close();
-      }
+        },
+        partial,
+      );
       const got = existsSync(partial) ? statSync(partial).size : 0;
       if (got !== size)
         throw new EsxiError(`downloaded ${got} of ${size} bytes of ${shown}`, 'run h2k apply again: it resumes');
@@ -106,8 +110,84 @@ export async function fetchEsxiVm(
   return {
     outputs,
     note:
-      `${outputs.length} file(s), ${(bytes / 2 ** 20).toFixed(0)} MiB over SFTP in ${seconds.toFixed(1)} s` +
+      `${outputs.length} file(s), ${(bytes / 2 ** 20).toFixed(0)} MiB over SSH in ${seconds.toFixed(1)} s` +
       (resumed ? `, resumed after ${(resumed / 2 ** 20).toFixed(0)} MiB` : ''),
     details: { bytes, seconds: Number(seconds.toFixed(1)), resumed_from: resumed },
   };
+}
+
+const BLOCK = 2 ** 20;
+
+/** Appends the remote file from byte `from` to `partial`, each chunk seen by `seen` first. `dd` skips
+ *  whole blocks on the host (a pipe cannot seek); the rest of the way to `from` is dropped here. */
+async function copyRemote(
+  session: EsxiSession,
+  path: string,
+  from: number,
+  seen: (chunk: Buffer) => void,
+  partial: string,
+): Promise<void> {
+  const src = session.source;
+  const quoted = `'${path.replace(/'/g, `'\\''`)}'`;
+  const read = await readRemote(
+    {
+      host: src.host,
+      port: src.port,
+      user: src.username,
+      knownHosts: session.knownHosts,
+      ...(src.password ? { password: String(src.password.reveal()) } : {}),
+      ...(src.private_key_file ? { identity: src.private_key_file } : {}),
+    },
+    `dd if=${quoted} bs=${BLOCK} skip=${Math.floor(from / BLOCK)}`,
+  );
+  let drop = from % BLOCK;
+  const take = new Transform({
+    transform(chunk: Buffer, _enc, next) {
+      const part = drop ? chunk.subarray(Math.min(drop, chunk.length)) : chunk;
+      drop -= chunk.length - part.length;
+      if (part.length) seen(part);
+      next(null, part);
+    },
+  });
+  try {
+    await pipeline(read.stdout, take, createWriteStream(partial, { flags: from ? 'a' : 'w' }));
+    await read.finished;
+  } catch (err) {
+    read.stop();
+    if (!(err instanceof SshFailure)) throw err;
+    throw sshFailed(session, path, err);
+  }
+}
+
+/** ssh's failure in the words of the session's own (ssh2) errors: the same causes, the same hints. */
+function sshFailed(session: EsxiSession, path: string, err: SshFailure): EsxiError {
+  const src = session.source;
+  const where = `${src.host}:${src.port}`;
+  switch (err.kind) {
+    case 'host-key':
+      return new EsxiError(
+        `${src.address}: the host key of ${where} is no longer the one this session verified (${err.detail})`,
+        'the host was reinstalled or another machine answers at its address; check its key and update host_key',
+      );
+    case 'login':
+      return new EsxiError(
+        `${src.address}: ${src.username}@${where} refused OpenSSH's login (${err.detail})`,
+        'ESXi must allow SSH logins for that user by password or key, as it did for the plan',
+      );
+    case 'key-permissions':
+      return new EsxiError(
+        `${src.address}: OpenSSH refuses private_key_file ${src.private_key_file}: others may read it`,
+        `chmod 600 ${src.private_key_file}`,
+      );
+    case 'connection':
+      return new EsxiError(
+        `${src.address}: the connection to ${where} was lost while reading ${path} (${err.detail})`,
+        'check that the host is up and SSH is enabled, then run h2k again: FETCH resumes where it stopped',
+      );
+    case 'command':
+      return new EsxiError(
+        `${src.address}: cannot read ${path} on ${src.host}: ${err.stderr.match(/^dd: .*$/m)?.[0] ?? err.detail}`,
+        "check the datastore path and the user's permissions",
+      );
+  }
 }

@@ -1,6 +1,6 @@
 // Standalone ESXi hosts over SSH (no vCenter): one connection per source (SFTP + exec), VMs found
 // by vim-cmd or by their .vmx files, chains read over SFTP and inspected through nbdkit's ssh
-// plugin without downloading; FETCH copies the chain over SFTP, resuming where it stopped.
+// plugin without downloading; FETCH copies the chain with OpenSSH's client, resuming where it stopped.
 import type { VmPlan } from '../../model/plan.js';
 import type { EsxiSourceFacts } from '../../model/source-facts.js';
 import type { Diagnostic } from '../../schema/diagnostics.js';
@@ -84,7 +84,7 @@ export const esxi: SourceDriver = {
     return out;
   },
   fetch: {
-    summary: 'download the disks from the host over SFTP',
+    summary: 'download the disks from the host over SSH (OpenSSH)',
     async run(input) {
       const src = asEsxi(input.source);
       const planned = factsOf(input.vm);
