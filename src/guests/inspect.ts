@@ -3,7 +3,7 @@
 // guest's family module reads the rest and mounts explicitly. Many VMs share one appliance launch
 // (inspectGuests): each reads its own disks through a slice that names them as if alone.
 import type { FilesystemFact, GuestFacts } from '../model/guest-facts.js';
-import { UserError } from '../util/errors.js';
+import { UserError, asError } from '../util/errors.js';
 import { type GuestDisk, type GuestReader, GuestfishSession, lines } from '../tools/guestfish.js';
 import { SharedAppliance } from '../tools/shared-appliance.js';
 import type { InspectionHost } from './family.js';
@@ -39,12 +39,7 @@ export async function inspectGuests(
   done: (i: number, result: GuestFacts | Error, how: string) => void,
 ): Promise<Map<number, string>> {
   const alone = new Map<number, string>();
-  if (subjects.length === 1)
-    done(
-      0,
-      await inspectGuest(subjects[0]).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
-      '',
-    );
+  if (subjects.length === 1) done(0, await inspectGuest(subjects[0]).catch(asError), '');
   else if (subjects.length > 1) await inspectShared(subjects, alone, done);
   return alone;
 }

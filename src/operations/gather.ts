@@ -12,7 +12,7 @@ import { sourceDriver } from '../providers/registry.js';
 import type { Config, VmConfig } from '../schema/config.js';
 import type { Diagnostic } from '../schema/diagnostics.js';
 import { GuestfishError } from '../tools/guestfish.js';
-import { UserError } from '../util/errors.js';
+import { UserError, asError } from '../util/errors.js';
 import { drain, mapLimit } from '../util/map-limit.js';
 import { cacheGuest, cachedGuest, factsKey } from './facts-cache.js';
 
@@ -213,8 +213,6 @@ async function inspectBatch(
   }
   return [...alone].map(([i, w]): [Pending, string] => [opened[i].p, w]);
 }
-
-const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
 
 function readNote(bytes: number, allocated: number): string {
   if (bytes === 0) return '';

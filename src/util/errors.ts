@@ -24,3 +24,6 @@ export class FailureWithDetails extends UserError {
     super(message, hint);
   }
 }
+
+/** What a rejected promise gave, as an Error (a thrown string or object is wrapped). */
+export const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
