@@ -151,7 +151,7 @@ describe('esxi source over SSH (OpenSSH standing in for ESXi)', () => {
     assert.match(r.stdout, /\[snapshots-present\] .*1 snapshot\(s\) \(before-upgrade\)/);
   });
 
-  it('FETCH resumes a partial download at the byte where it stopped, byte-identical', async () => {
+  it('FETCH resumes a partial download from its last whole MiB, byte-identical', async () => {
     const session = await EsxiSession.connect(source());
     try {
       const vmx = join(sshd.datastores, 'datastore1', 'app01', 'app01.vmx');
@@ -163,7 +163,7 @@ describe('esxi source over SSH (OpenSSH standing in for ESXi)', () => {
       writeFileSync(join(dir, 'disk0', 'app01-flat.vmdk.partial'), readFileSync(flat).subarray(0, 5_000_000));
       const input = { session, planned: vm.facts, vmx, disks: facts.disks, fingerprint: facts.fingerprint, dir };
       const r = await fetchEsxiVm({ ...input, configDir: dir, ...unwatched });
-      assert.equal(r.details.resumed_from, 5_000_000);
+      assert.equal(r.details.resumed_from, 4 * 2 ** 20);
       assert.equal(await fileSha256(join(dir, 'disk0', 'app01-flat.vmdk')), await fileSha256(flat));
       const out = r.outputs.find((o) => o.path.endsWith('app01-flat.vmdk'))!;
       assert.equal(out.sha256, await fileSha256(flat));

@@ -4,16 +4,24 @@
 // downloads to .partial and resumes from the byte where it stopped; its size is verified and its
 // sha256 taken as the bytes arrive.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  truncateSync,
+} from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { type DiskFacts, type SourceFingerprint, changedFiles } from '../../model/facts.js';
 import type { EsxiSourceFacts } from '../../model/source-facts.js';
 import type { OutputRecord } from '../../model/state.js';
 import { configRelative, fileSha256 } from '../../util/files.js';
 import { progressMeter } from '../../util/progress-meter.js';
-import { SshFailure, readRemote } from '../../tools/openssh.js';
+import { type RemoteRun, SshFailure, runRemote } from '../../tools/openssh.js';
 import { readVm } from './inventory.js';
 import { EsxiError, type EsxiSession } from './ssh.js';
 import { esxiDiskFacts } from './vm-facts.js';
@@ -80,23 +88,20 @@ export async function fetchEsxiVm(
         continue;
       }
       const partial = `${dest}.partial`;
-      const have = existsSync(partial) ? Math.min(statSync(partial).size, size) : 0;
+      // What an earlier FETCH left, back to its last whole block (where `dd` can start).
+      const kept = existsSync(partial) ? Math.min(statSync(partial).size, size) : 0;
+      const have = kept - (kept % BLOCK);
+      if (kept) truncateSync(partial, have);
       const mib = (n: number) => (n / 2 ** 20).toFixed(0);
       input.onStep(`downloading ${shown} (${mib(size)} MiB${have ? `, resuming at ${mib(have)} MiB` : ''})`);
       const hash = have ? await hashFile(partial) : createHash('sha256');
       let done = have;
       const meter = progressMeter(size, 'bytes', { resumedAt: have });
-      await copyRemote(
-        session,
-        remote,
-        have,
-        (chunk) => {
-          hash.update(chunk);
-          done += chunk.length;
-          input.onProgress(`${shown}: ${meter(done)}`);
-        },
-        partial,
-      );
+      await copyRemote(session, remote, have, partial, (chunk) => {
+        hash.update(chunk);
+        done += chunk.length;
+        input.onProgress(`${shown}: ${meter(done)}`);
+      });
       const got = existsSync(partial) ? statSync(partial).size : 0;
       if (got !== size)
         throw new EsxiError(`downloaded ${got} of ${size} bytes of ${shown}`, 'run h2k apply again: it resumes');
@@ -117,45 +122,64 @@ export async function fetchEsxiVm(
 }
 
 const BLOCK = 2 ** 20;
+const HASH_READ = 4 * 2 ** 20;
 
-/** Appends the remote file from byte `from` to `partial`, each chunk seen by `seen` first. `dd` skips
- *  whole blocks on the host (a pipe cannot seek); the rest of the way to `from` is dropped here. */
+/** Appends the remote file from byte `from` (a whole block: a pipe cannot seek, so `dd` on the host
+ *  skips whole blocks) to `partial`, which holds exactly the bytes before it, and reads back what
+ *  arrives into `seen`, in order. ssh writes the file itself; Node reads it back from the page cache. */
 async function copyRemote(
   session: EsxiSession,
   path: string,
   from: number,
-  seen: (chunk: Buffer) => void,
   partial: string,
+  seen: (chunk: Buffer) => void,
 ): Promise<void> {
   const src = session.source;
-  const quoted = `'${path.replace(/'/g, `'\\''`)}'`;
-  const read = await readRemote(
-    {
-      host: src.host,
-      port: src.port,
-      user: src.username,
-      knownHosts: session.knownHosts,
-      ...(src.password ? { password: String(src.password.reveal()) } : {}),
-      ...(src.private_key_file ? { identity: src.private_key_file } : {}),
-    },
-    `dd if=${quoted} bs=${BLOCK} skip=${Math.floor(from / BLOCK)}`,
-  );
-  let drop = from % BLOCK;
-  const take = new Transform({
-    transform(chunk: Buffer, _enc, next) {
-      const part = drop ? chunk.subarray(Math.min(drop, chunk.length)) : chunk;
-      drop -= chunk.length - part.length;
-      if (part.length) seen(part);
-      next(null, part);
-    },
-  });
+  // O_APPEND: ssh's writes land after the kept bytes whatever its descriptor's offset.
+  const out = openSync(partial, from ? 'a' : 'w');
+  let run: RemoteRun;
   try {
-    await pipeline(read.stdout, take, createWriteStream(partial, { flags: from ? 'a' : 'w' }));
-    await read.finished;
+    const quoted = `'${path.replace(/'/g, `'\\''`)}'`;
+    run = await runRemote(
+      {
+        host: src.host,
+        port: src.port,
+        user: src.username,
+        knownHosts: session.knownHosts,
+        ...(src.password ? { password: String(src.password.reveal()) } : {}),
+        ...(src.private_key_file ? { identity: src.private_key_file } : {}),
+      },
+      `dd if=${quoted} bs=${BLOCK} skip=${from / BLOCK}`,
+      out,
+    );
+  } finally {
+    closeSync(out);
+  }
+  let exited = false;
+  run.finished.then(
+    () => (exited = true),
+    () => (exited = true),
+  );
+  const file = await open(partial, 'r');
+  try {
+    const buf = Buffer.alloc(HASH_READ);
+    for (let at = from; ;) {
+      const ended = exited;
+      const { bytesRead } = await file.read(buf, 0, buf.length, at);
+      if (bytesRead) {
+        seen(buf.subarray(0, bytesRead));
+        at += bytesRead;
+      } else if (ended) break;
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    await run.finished;
   } catch (err) {
-    read.stop();
+    run.stop();
     if (!(err instanceof SshFailure)) throw err;
+    if (/no space left on device/i.test(err.stderr)) throw new Error(`${partial}: no space left on device`);
     throw sshFailed(session, path, err);
+  } finally {
+    await file.close();
   }
 }
 
