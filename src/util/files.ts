@@ -52,7 +52,6 @@ export function writeFileAtomic(path: string, text: string): void {
   }
 }
 
-/** Free bytes of the filesystem that holds (or will hold) dir, and which filesystem it is. */
 /** A filesystem that filled up under a VM's disk: qemu pauses the VM there instead of failing. */
 export class NoSpaceError extends Error {
   readonly code = 'ENOSPC';
@@ -88,6 +87,7 @@ export function fullWatch(dirs: string[]): () => string | undefined {
   };
 }
 
+/** Free bytes of the filesystem that holds (or will hold) dir, and which filesystem it is. */
 export function roomAt(dir: string): { free: number; device: number } | undefined {
   let d = dir;
   while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
