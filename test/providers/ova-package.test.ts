@@ -153,50 +153,17 @@ describe('OVF packages', () => {
     // As vSphere exports a VM of two disks: both in one archive, the first large (random bytes, so
     // streamOptimized cannot shrink it). nbdkit's tar filter found a member by running tar over the
     // archive from its start: reading the second disk read all of the first.
-    const dir = join(work, 'two');
-    await execa('mkdir', ['-p', dir]);
     writeFileSync(join(work, 'noise.raw'), randomBytes(CAPACITY));
-    const first = join(dir, 'web-disk1.vmdk');
+    const first = join(work, 'noise.vmdk');
     await streamOptimizedDisk(join(work, 'noise.raw'), first);
-    const second = join(dir, 'web-disk2.vmdk');
-    await execa('cp', [disk, second]);
-    const item = /( {6}<Item>\n(?:(?! {6}<Item>).*\n)*?.*vmdisk1<\/rasd:HostResource>\n(?:.*\n)*? {6}<\/Item>\n)/.exec(
-      ovfDescriptor({ name: 'web', mac: MAC, disk: first }, statSync(first).size, CAPACITY),
-    )![1];
-    const ovf = ovfDescriptor(
-      {
-        name: 'web',
-        mac: MAC,
-        disk: first,
-        references: `\n    <File ovf:href="web-disk2.vmdk" ovf:id="file2" ovf:size="${statSync(second).size}"/>`,
-      },
-      statSync(first).size,
-      CAPACITY,
-    )
-      .replace(
-        '  </DiskSection>',
-        '    <Disk ovf:capacity="16" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk2" ' +
-          'ovf:fileRef="file2" ' +
-          'ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>\n' +
-          '  </DiskSection>',
-      )
-      .replace(
-        item,
-        item +
-          item
-            .replace('Hard Disk 1', 'Hard Disk 2')
-            .replace('vmdisk1', 'vmdisk2')
-            .replace(/<rasd:AddressOnParent>0</, '<rasd:AddressOnParent>1<')
-            .replace(/<rasd:InstanceID>(\d+)</, '<rasd:InstanceID>9$1<'),
-      );
-    writeFileSync(join(dir, 'web.ovf'), ovf);
-    const sums = ['web.ovf', 'web-disk1.vmdk', 'web-disk2.vmdk'].map(
-      async (f) => `SHA256(${f})= ${await fileSha256(join(dir, f))}\n`,
-    );
-    writeFileSync(join(dir, 'web.mf'), (await Promise.all(sums)).join(''));
-    const path = join(work, 'two.ova');
-    const members = ['web.ovf', 'web.mf', 'web-disk1.vmdk', 'web-disk2.vmdk'];
-    await execa('tar', ['--format=ustar', '-cf', path, '-C', dir, ...members]);
+    const path = await makeOvfPackage(join(work, 'two'), first, {
+      name: 'web',
+      mac: MAC,
+      ova: true,
+      capacityBytes: CAPACITY,
+      moreDisks: [{ path: disk, capacityBytes: 16 * 2 ** 20 }],
+    });
+    const second = join(work, 'two', 'web-disk2.vmdk');
 
     const pkg = await openPackage(path);
     const [sys] = pkg.descriptor.systems;
