@@ -80,6 +80,9 @@ export async function runRemote(target: SshTarget, command: string, stdout: numb
       Object.assign(env, {
         SSH_ASKPASS: join(dir, 'askpass'),
         SSH_ASKPASS_REQUIRE: 'force',
+        // OpenSSH before 8.4 (RHEL 8's 8.0) ignores SSH_ASKPASS_REQUIRE and asks askpass only with a
+        // DISPLAY and no terminal (stdin is /dev/null here); -x keeps X11 out of the connection.
+        DISPLAY: env.DISPLAY ?? 'h2k-askpass:0',
         H2K_ASKPASS_FIFO: fifo,
       });
       auth.push(
