@@ -10,6 +10,7 @@ import type { GuestEdit } from '../model/plan.js';
 import { GuestfishSession } from '../tools/guestfish.js';
 import { UserError } from '../util/errors.js';
 import { type DiskEntry, createOverlays } from './flatten.js';
+import { shellQuote } from '../util/shell.js';
 
 /** initramfs and other generated files get a fixed timestamp, so a redone FIX builds the same bytes. */
 export const SOURCE_DATE_EPOCH = '1700000000';
@@ -94,7 +95,7 @@ export async function runFix(opts: {
           break;
         case 'run':
           // libguestfs runs the command chrooted in the guest with /dev, /proc and /sys bound.
-          await g.run('sh', `SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH} ${e.command.map(shellQuote).join(' ')}`);
+          await g.run('sh', `SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH} ${e.command.map(word).join(' ')}`);
           break;
         case 'trim':
           await g.run('fstrim', opts.mounts[0]?.mountpoint ?? '/');
@@ -139,8 +140,9 @@ async function hasSha256(g: GuestfishSession, path: string, sha: string): Promis
   return (await g.try('checksum', 'sha256', path))?.trim() === sha;
 }
 
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./=:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+/** A command's argument as one shell word, bare when it needs no quotes (readable in --debug). */
+function word(s: string): string {
+  return /^[A-Za-z0-9_./=:-]+$/.test(s) ? s : shellQuote(s);
 }
 
 function describe(e: GuestEdit): string {

@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { shellQuote } from '../util/shell.js';
 
 /** pid → start time of each helper that must die with h2k. */
 const live = new Map<number, string>();
@@ -45,7 +46,7 @@ const WATCHER =
   '[ "${20}" = "$t" ] && kill -9 "$p" 2>/dev/null; ' +
   'done < "$1"; rm -rf "$2"';
 
-const quoted = (argv: string[]) => argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+const quoted = (argv: string[]) => argv.map(shellQuote).join(' ');
 
 function startWatcher(): string {
   const dir = mkdtempSync(join(tmpdir(), 'h2k-reaper-'));

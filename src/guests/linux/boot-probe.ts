@@ -11,6 +11,7 @@ import { type ServiceCheck, type ServiceChecks, httpTarget } from '../../model/s
 import type { LinuxGuestFacts } from '../../model/guest-facts.js';
 import type { GuestfishSession } from '../../tools/guestfish.js';
 import { BOOTLOADERS } from './bootloader/index.js';
+import { shellQuote } from '../../util/shell.js';
 
 const SCRIPT = `#!/bin/sh
 # Written by h2k into a throwaway copy of this disk for one boot test; reports on the serial port.
@@ -59,14 +60,13 @@ echo "${PROBE_TAG} end"
 `;
 
 /** A word for sh, whatever it holds. */
-const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** One check as a shell function that returns its verdict and leaves what it found in $d. */
 function checkFunction(c: ServiceCheck, i: number): string {
   const body = (() => {
     switch (c.kind) {
       case 'unit':
-        return `d=$(systemctl is-active ${sq(c.name)} 2>/dev/null); [ "$d" = active ]`;
+        return `d=$(systemctl is-active ${shellQuote(c.name)} 2>/dev/null); [ "$d" = active ]`;
       case 'tcp': {
         const port = c.port.toString(16).toUpperCase().padStart(4, '0');
         // /proc/net/tcp{,6}: local address as HEXIP:HEXPORT, state 0A is LISTEN.
@@ -83,13 +83,17 @@ function checkFunction(c: ServiceCheck, i: number): string {
           'exec 3<>"/dev/tcp/$1/$2" || exit 1; printf "GET %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n" "$3" "$1" >&3; ' +
           'IFS= read -r l <&3; printf %s "$l"';
         return (
-          `d=$(timeout 10 bash -c ${sq(request)} _ ${sq(host)} ${t.port} ${sq(t.path || '/')} 2>/dev/null | ` +
+          `d=$(timeout 10 bash -c ${shellQuote(request)} _ ${shellQuote(host)} ${t.port} ` +
+          `${shellQuote(t.path || '/')} 2>/dev/null | ` +
           `tr -d '\\r'); ` +
           `[ -n "$d" ] || d="no answer on port ${t.port}"; [ "$(echo "$d" | awk '{ print $2 }')" = ${c.expect_status} ]`
         );
       }
       case 'command':
-        return `d=$(timeout 20 sh -c ${sq(c.run)} 2>&1); r=$?; d="exit $r: $(echo "$d" | tail -n 1)"; [ $r -eq 0 ]`;
+        return (
+          `d=$(timeout 20 sh -c ${shellQuote(c.run)} 2>&1); r=$?; ` +
+          `d="exit $r: $(echo "$d" | tail -n 1)"; [ $r -eq 0 ]`
+        );
     }
   })();
   return `check_${i}() { ${body}; }`;

@@ -1,7 +1,7 @@
 // FETCH for ESXi: the VM's chain files copied into <fetch>/disk<N>/, after checking the VM is the
 // one planned, is not running, and its files are unchanged. Each file is read by `dd` on the host
 // through OpenSSH's client (tools/openssh.ts: the control connection's verified host key pinned),
-// downloads to .partial and resumes from the byte where it stopped; its size is verified and its
+// downloads to .partial and resumes from the last whole MiB it holds; its size is verified and its
 // sha256 taken as the bytes arrive.
 import { createHash } from 'node:crypto';
 import {
@@ -25,6 +25,7 @@ import { type RemoteRun, SshFailure, runRemote } from '../../tools/openssh.js';
 import { readVm } from './inventory.js';
 import { EsxiError, type EsxiSession } from './ssh.js';
 import { esxiDiskFacts } from './vm-facts.js';
+import { shellQuote } from '../../util/shell.js';
 
 export interface EsxiFetchInput {
   session: EsxiSession;
@@ -139,7 +140,6 @@ async function copyRemote(
   const out = openSync(partial, from ? 'a' : 'w');
   let run: RemoteRun;
   try {
-    const quoted = `'${path.replace(/'/g, `'\\''`)}'`;
     run = await runRemote(
       {
         host: src.host,
@@ -149,7 +149,7 @@ async function copyRemote(
         ...(src.password ? { password: String(src.password.reveal()) } : {}),
         ...(src.private_key_file ? { identity: src.private_key_file } : {}),
       },
-      `dd if=${quoted} bs=${BLOCK} skip=${from / BLOCK}`,
+      `dd if=${shellQuote(path)} bs=${BLOCK} skip=${from / BLOCK}`,
       out,
     );
   } finally {
