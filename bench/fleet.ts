@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { timed } from './timed.js';
+import { median, timed } from './timed.js';
 import { PgBackend } from '../src/state/pg/backend.js';
 import { FleetQueue } from '../src/state/pg/queue.js';
 import { Sensitive } from '../src/schema/values.js';
@@ -31,8 +31,6 @@ function configFor(fixture: string, schema: string): string {
   );
   return dir;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function queueOverhead(url: string, jobs: number) {
   const backend = new PgBackend({ type: 'pg', conn_str: new Sensitive(url), schema_name: 'queuebench' });

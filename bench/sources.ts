@@ -17,7 +17,7 @@ import { openPackage } from '../src/providers/ova/package.js';
 import { debianFixture } from '../test/fixtures/debian-guest.js';
 import { makeOvfPackage, streamOptimizedDisk } from '../test/fixtures/ova.js';
 import { SSH_USER, esxiSource, esxiVm, startSshd } from '../test/fixtures/sshd.js';
-import { timed } from './timed.js';
+import { median, timed } from './timed.js';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 
@@ -135,7 +135,6 @@ export async function benchSources(repo: string): Promise<Record<string, unknown
           rmSync(join(dest, 'sftp.bin'));
           rmSync(join(dest, 'scp.bin'));
         }
-        const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[1];
         const [h2kFetch, sftpSec, scpSec] = [median(runs.h2k), median(runs.sftp), median(runs.scp)];
         const mibps = (s: number) => `${(size / 2 ** 20 / s).toFixed(0)} MiB/s`;
         const all = (xs: number[]) => xs.map((x) => x.toFixed(1)).join('/');

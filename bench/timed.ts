@@ -6,3 +6,6 @@ export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const r = await fn();
   return [r, (performance.now() - t) / 1000];
 }
+
+/** The middle value (the upper of the two middle ones for an even count). */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
