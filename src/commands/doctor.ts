@@ -6,6 +6,7 @@ import { libvirtUnavailable } from '../outputs/libvirt/transient.js';
 import { EXIT } from '../util/errors.js';
 import { type ProbeResult, describeEnv, guestfsEnv } from '../tools/guestfs-backend.js';
 import { KNOWN_TOOLS } from '../tools/known-tools.js';
+import { applianceKernelEnv } from '../tools/appliance-kernel.js';
 import { findApplianceKernel, findOvmf, findTool } from '../tools/locate.js';
 
 interface Check {
@@ -98,7 +99,7 @@ Exit status: 0 when everything required is usable, 1 otherwise.`;
     const kernel = findApplianceKernel();
     checks.push(
       kernel
-        ? { name: 'appliance kernel', ok: true, required: true, path: `/boot/${kernel}` }
+        ? { name: 'appliance kernel', ok: true, required: true, path: applianceKernelPath(kernel) }
         : {
             name: 'appliance kernel',
             ok: false,
@@ -155,4 +156,10 @@ Exit status: 0 when everything required is usable, 1 otherwise.`;
     }
     if (!healthy) this.exitWith(EXIT.error);
   }
+}
+
+/** The host kernel the appliance boots, and the unpacked copy it boots from when there is one. */
+function applianceKernelPath(kernel: string): string {
+  const unpacked = applianceKernelEnv().SUPERMIN_KERNEL;
+  return `/boot/${kernel}${unpacked ? ` (booted unpacked: ${unpacked})` : ''}`;
 }

@@ -2,14 +2,17 @@
 // appliance hangs on it; there only TCG works. An explicit LIBGUESTFS_BACKEND /
 // LIBGUESTFS_BACKEND_SETTINGS from the user always wins; otherwise h2k probes once (defaults
 // first, then forced TCG) and caches the answer keyed by the libguestfs version and host kernel.
+// Either way the appliance boots the kernel unpacked once by appliance-kernel.ts, where there is one;
+// the probe tries the kernel as shipped only when no launch works with the unpacked one.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { type ApplianceKernelEnv, applianceKernelEnv } from './appliance-kernel.js';
 import { requireTool } from './known-tools.js';
 import { cacheDir } from './locate.js';
 
-export interface GuestfsEnv {
+export interface GuestfsEnv extends ApplianceKernelEnv {
   LIBGUESTFS_BACKEND: string;
   LIBGUESTFS_BACKEND_SETTINGS?: string;
 }
@@ -53,13 +56,14 @@ export async function tryLaunch(
 }
 
 export async function guestfsEnv(opts: { probeTimeoutMs?: number; refresh?: boolean } = {}): Promise<ProbeResult> {
+  const kernel = applianceKernelEnv();
   if (process.env.LIBGUESTFS_BACKEND || process.env.LIBGUESTFS_BACKEND_SETTINGS) {
-    const env: GuestfsEnv = { LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? 'direct' };
+    const env: GuestfsEnv = { LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? 'direct', ...kernel };
     if (process.env.LIBGUESTFS_BACKEND_SETTINGS)
       env.LIBGUESTFS_BACKEND_SETTINGS = process.env.LIBGUESTFS_BACKEND_SETTINGS;
     return { env, source: 'user', tried: [] };
   }
-  const key = `${await libguestfsVersion()} | ${release()}`;
+  const key = `${await libguestfsVersion()} | ${release()} | ${kernel.SUPERMIN_KERNEL ?? 'kernel as shipped'}`;
   const file = join(cacheDir(), 'guestfs-backend.json');
   if (!opts.refresh && existsSync(file)) {
     try {
@@ -70,7 +74,8 @@ export async function guestfsEnv(opts: { probeTimeoutMs?: number; refresh?: bool
     }
   }
   const tried: ProbeResult['tried'] = [];
-  for (const env of CANDIDATES) {
+  const candidates = [...CANDIDATES.map((c) => ({ ...c, ...kernel })), ...(kernel.SUPERMIN_KERNEL ? CANDIDATES : [])];
+  for (const env of candidates) {
     const r = await tryLaunch(env, opts.probeTimeoutMs ?? 120_000);
     tried.push({ env, ...r });
     if (r.ok) {
@@ -85,8 +90,10 @@ export async function guestfsEnv(opts: { probeTimeoutMs?: number; refresh?: bool
   });
 }
 
+/** The backend settings, as a user would set them (the kernel is the doctor's line of its own). */
 export function describeEnv(env: GuestfsEnv): string {
   return Object.entries(env)
+    .filter(([k]) => k.startsWith('LIBGUESTFS_BACKEND'))
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
 }

@@ -39,12 +39,13 @@ export function findOvmf(secureBoot = false): { code: string; vars: string } | u
   return hit && { code: hit[0], vars: hit[1] };
 }
 
-/** libguestfs needs a host kernel for its appliance (Debian: linux-image-amd64). */
+/** libguestfs needs a host kernel for its appliance (Debian: linux-image-amd64): as supermin picks
+ *  it, the newest that has its modules. */
 export function findApplianceKernel(): string | undefined {
   try {
     return readdirSync('/boot')
-      .filter((f) => f.startsWith('vmlinuz-'))
-      .sort()
+      .filter((f) => f.startsWith('vmlinuz-') && existsSync(join('/lib/modules', f.slice('vmlinuz-'.length))))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
       .pop();
   } catch {
     return undefined;

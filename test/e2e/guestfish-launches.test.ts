@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { GuestfishSession } from '../../src/tools/guestfish.js';
+import { cacheDir } from '../../src/tools/locate.js';
 import { tempDir } from '../helpers.js';
 
 describe('libguestfs launch count', () => {
@@ -21,6 +22,11 @@ describe('libguestfs launch count', () => {
       try {
         const pid = Number((await g.run('get-pid')).trim());
         assert.ok(existsSync(`/proc/${pid}`), `the appliance process ${pid} runs`);
+        // It boots the host kernel as h2k unpacked it (appliance-kernel.ts), from h2k's own cache.
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        const kernel = argv[argv.indexOf('-kernel') + 1] ?? '';
+        assert.ok(kernel.startsWith(join(cacheDir(), 'appliance')), kernel);
+        assert.equal(readFileSync(kernel).readUInt32BE(0), 0x7f454c46, `${kernel} is not an ELF image`);
         pids.push(pid);
         assert.equal(GuestfishSession.launches, before + i);
       } finally {
