@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { guestfsEnv } from '../src/tools/guestfs-backend.js';
+import { guestfsEnv, tryLaunch } from '../src/tools/guestfs-backend.js';
 import { GuestfishSession } from '../src/tools/guestfish.js';
-import { timed } from './timed.js';
+import { median, timed } from './timed.js';
 
 const COMMANDS = 200;
 
@@ -45,4 +45,30 @@ export async function benchGuestfish(): Promise<Record<string, unknown>> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** An appliance launch (`guestfish -a /dev/null run`) booting the kernel h2k unpacked against the
+ *  kernel as the distribution ships it, taking turns, five each; medians. */
+export async function benchApplianceKernel(): Promise<Record<string, unknown>> {
+  const { env } = await guestfsEnv();
+  if (!env.SUPERMIN_KERNEL) return { skipped: 'the host kernel is not one h2k unpacks (appliance-kernel.ts)' };
+  const { SUPERMIN_KERNEL, SUPERMIN_KERNEL_VERSION, LIBGUESTFS_CACHEDIR, ...asShipped } = env;
+  const runs: Record<'unpacked' | 'shipped', number[]> = { unpacked: [], shipped: [] };
+  for (let round = 0; round < 5; round++)
+    for (const [kind, e] of [
+      ['unpacked', env],
+      ['shipped', asShipped],
+    ] as const) {
+      const r = await tryLaunch(e, 300_000);
+      if (!r.ok) throw new Error(`launch (${kind}): ${r.error}`);
+      runs[kind].push(r.seconds);
+    }
+  const list = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
+  return {
+    [`launch, unpacked kernel (${SUPERMIN_KERNEL_VERSION})`]: `${median(runs.unpacked).toFixed(2)} s (${list(runs.unpacked)})`,
+    'launch, kernel as shipped': `${median(runs.shipped).toFixed(2)} s (${list(runs.shipped)})`,
+    'ratio (unpacked / as shipped)': (median(runs.unpacked) / median(runs.shipped)).toFixed(2),
+    appliance: LIBGUESTFS_CACHEDIR,
+    kernel: SUPERMIN_KERNEL,
+  };
 }

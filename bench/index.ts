@@ -5,7 +5,7 @@ import { benchBootPaths } from './boot-paths.js';
 import { benchFaults } from './faults.js';
 import { benchFixtures } from './fixtures.js';
 import { benchFleet } from './fleet.js';
-import { benchGuestfish } from './guestfish.js';
+import { benchApplianceKernel, benchGuestfish } from './guestfish.js';
 import { benchLocalApply } from './local-apply.js';
 import { benchParse } from './parse.js';
 import { benchPlanWave } from './plan-wave.js';
@@ -18,6 +18,7 @@ const only = process.argv.slice(2);
 const benches: [string, () => Promise<Record<string, unknown>>][] = [
   ['parse', () => benchParse(repo)],
   ['guestfish', () => benchGuestfish()],
+  ['appliance-kernel', () => benchApplianceKernel()],
   ['local-apply', () => benchLocalApply(repo)],
   ['vsphere', () => benchVsphere(repo)],
   ['sources', () => benchSources(repo)],
