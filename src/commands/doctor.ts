@@ -99,7 +99,7 @@ Exit status: 0 when everything required is usable, 1 otherwise.`;
     const kernel = findApplianceKernel();
     checks.push(
       kernel
-        ? { name: 'appliance kernel', ok: true, required: true, path: applianceKernelPath(kernel) }
+        ? { name: 'appliance kernel', ok: true, required: true, path: await applianceKernelPath(kernel) }
         : {
             name: 'appliance kernel',
             ok: false,
@@ -159,7 +159,7 @@ Exit status: 0 when everything required is usable, 1 otherwise.`;
 }
 
 /** The host kernel the appliance boots, and the unpacked copy it boots from when there is one. */
-function applianceKernelPath(kernel: string): string {
-  const unpacked = applianceKernelEnv().SUPERMIN_KERNEL;
+async function applianceKernelPath(kernel: string): Promise<string> {
+  const unpacked = (await applianceKernelEnv()).SUPERMIN_KERNEL;
   return `/boot/${kernel}${unpacked ? ` (booted unpacked: ${unpacked})` : ''}`;
 }

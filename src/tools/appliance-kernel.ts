@@ -5,10 +5,9 @@
 // h2k's cache too (LIBGUESTFS_CACHEDIR), apart from the one other libguestfs users share.
 // A kernel h2k cannot unpack or that has no PVH entry point is left to libguestfs as it is; so is a
 // SUPERMIN_KERNEL, LIBGUESTFS_PATH or LIBGUESTFS_CACHEDIR the user set.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { decompress, decompressorFor } from './decompress.js';
 import { cacheDir, findApplianceKernel, findTool } from './locate.js';
 
 export interface ApplianceKernelEnv {
@@ -19,16 +18,16 @@ export interface ApplianceKernelEnv {
 
 const USER_CHOICES = ['SUPERMIN_KERNEL', 'LIBGUESTFS_PATH', 'LIBGUESTFS_CACHEDIR'];
 
-let memo: ApplianceKernelEnv | undefined;
+let memo: Promise<ApplianceKernelEnv> | undefined;
 
 /** The environment that gives libguestfs the uncompressed kernel, or {} to leave it to libguestfs. */
-export function applianceKernelEnv(): ApplianceKernelEnv {
+export async function applianceKernelEnv(): Promise<ApplianceKernelEnv> {
   if (USER_CHOICES.some((v) => process.env[v])) return {};
   memo ??= unpackedKernel();
   return memo;
 }
 
-function unpackedKernel(): ApplianceKernelEnv {
+async function unpackedKernel(): Promise<ApplianceKernelEnv> {
   const file = findApplianceKernel();
   if (!file) return {};
   const version = file.replace(/^vmlinuz-/, '');
@@ -39,7 +38,7 @@ function unpackedKernel(): ApplianceKernelEnv {
     // Keyed by the file's size and time: a kernel package upgraded in place gets a new copy.
     const unpacked = join(dir, `vmlinux-${version}-${size}-${Math.trunc(mtimeMs)}`);
     if (!existsSync(unpacked)) {
-      const elf = unpack(readFileSync(path));
+      const elf = await unpack(readFileSync(path));
       if (!elf || !hasPvhEntry(elf)) return {};
       mkdirSync(dir, { recursive: true });
       // Several h2k processes may unpack at once: each writes its own file, the rename is atomic.
@@ -55,23 +54,18 @@ function unpackedKernel(): ApplianceKernelEnv {
 }
 
 /** The ELF image inside a bzImage (x86 boot protocol 2.08+: the payload's offset and length in the
- *  setup header), or undefined for a format h2k does not unpack. */
-export function unpack(bzImage: Buffer): Buffer | undefined {
+ *  setup header), or undefined for a format h2k does not unpack or a tool it lacks. */
+export async function unpack(bzImage: Buffer): Promise<Buffer | undefined> {
   if (bzImage.length < 0x250 || bzImage.toString('latin1', 0x202, 0x206) !== 'HdrS') return undefined;
   if (bzImage.readUInt16LE(0x206) < 0x208) return undefined;
   const setupSectors = bzImage[0x1f1] || 4;
   const start = (setupSectors + 1) * 512 + bzImage.readUInt32LE(0x248);
   // The build appends the uncompressed size (4 bytes) to the compressed stream.
   const payload = bzImage.subarray(start, start + bzImage.readUInt32LE(0x24c) - 4);
-  const magic = payload.subarray(0, 6).toString('hex');
-  const cli = (tool: string) => {
-    const bin = findTool(tool);
-    return bin ? execFileSync(bin, ['-dc'], { input: payload, maxBuffer: 1 << 30 }) : undefined;
-  };
-  if (magic === 'fd377a585a00') return cli('xz');
-  if (magic.startsWith('28b52ffd')) return cli('zstd');
-  if (magic.startsWith('1f8b')) return gunzipSync(payload);
-  return undefined;
+  const tool = decompressorFor(payload);
+  if (!tool || !findTool(tool[0])) return undefined;
+  const elf = await decompress(tool, payload);
+  return elf.length ? elf : undefined;
 }
 
 /** Whether an ELF kernel has the Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY) qemu boots it by. */

@@ -56,7 +56,7 @@ export async function tryLaunch(
 }
 
 export async function guestfsEnv(opts: { probeTimeoutMs?: number; refresh?: boolean } = {}): Promise<ProbeResult> {
-  const kernel = applianceKernelEnv();
+  const kernel = await applianceKernelEnv();
   if (process.env.LIBGUESTFS_BACKEND || process.env.LIBGUESTFS_BACKEND_SETTINGS) {
     const env: GuestfsEnv = { LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? 'direct', ...kernel };
     if (process.env.LIBGUESTFS_BACKEND_SETTINGS)

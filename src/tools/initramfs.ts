@@ -3,18 +3,9 @@
 // lzma), concatenated. Decompression uses the host's tools; the walk is ours, so one reader serves
 // initramfs-tools and dracut images alike. Used to tell whether an initramfs already carries the
 // virtio drivers, so it is not rebuilt for nothing.
-import { spawn } from 'node:child_process';
 import { UserError } from '../util/errors.js';
+import { decompress, decompressorFor } from './decompress.js';
 import { requireTool } from './known-tools.js';
-
-const COMPRESSORS: [Buffer, string[]][] = [
-  [Buffer.from([0x1f, 0x8b]), ['gzip', '-dc']],
-  [Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), ['zstd', '-dcq']],
-  [Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), ['xz', '-dc']],
-  [Buffer.from([0x02, 0x21, 0x4c, 0x18]), ['lz4', '-dc']],
-  [Buffer.from('BZh'), ['bzip2', '-dc']],
-  [Buffer.from([0x5d, 0x00, 0x00]), ['xz', '--format=lzma', '-dc']],
-];
 
 const align4 = (n: number) => (n + 3) & ~3;
 
@@ -43,27 +34,13 @@ export async function initramfsFiles(bytes: Buffer): Promise<string[]> {
     const end = walkCpio(rest, names);
     if (end >= rest.length) break;
     const tail = rest.subarray(end);
-    const tool = COMPRESSORS.find(([magic]) => tail.subarray(0, magic.length).equals(magic));
+    const tool = decompressorFor(tail);
     if (!tool) throw new UserError('the initramfs has a part in a format h2k cannot read', 'run with --debug');
-    requireTool(tool[1][0]);
-    const out = await decompress(tool[1], tail);
-    // A decompressor may complain about trailing padding after the stream; what it decoded counts.
+    requireTool(tool[0]);
+    const out = await decompress(tool, tail);
     if (out.length === 0)
-      throw new UserError(`${tool[1][0]} could not decompress the initramfs`, `install ${tool[1][0]} (npm run setup)`);
+      throw new UserError(`${tool[0]} could not decompress the initramfs`, `install ${tool[0]} (npm run setup)`);
     rest = out;
   }
   return names.sort();
-}
-
-/** stdout of a decompressor fed `input` (chunks joined once: the output is a hundred MB or more). */
-function decompress([cmd, ...args]: string[], input: Buffer): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'ignore'] });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.on('error', () => resolve(Buffer.alloc(0)));
-    child.on('close', () => resolve(Buffer.concat(chunks)));
-    child.stdin.on('error', () => undefined); // the tool may stop reading at the end of its stream
-    child.stdin.end(input);
-  });
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { hasPvhEntry, unpack } from '../../src/tools/appliance-kernel.js';
 import { findApplianceKernel } from '../../src/tools/locate.js';
@@ -29,7 +29,10 @@ function bzImage(payload: Buffer, size: number): Buffer {
 }
 
 describe('appliance kernel', () => {
-  const elf = unpack(hostKernel());
+  let elf: Buffer | undefined;
+  before(async () => {
+    elf = await unpack(hostKernel());
+  });
 
   it("unpacks the host's kernel into an ELF image qemu enters through PVH", () => {
     assert.ok(elf, 'the host kernel was not unpacked');
@@ -37,12 +40,12 @@ describe('appliance kernel', () => {
     assert.ok(hasPvhEntry(elf));
   });
 
-  it('reads the payload where the setup header says, gzip as well, the size trailer left out', () => {
+  it('reads the payload where the setup header says, gzip as well, the size trailer left out', async () => {
     assert.ok(elf);
-    assert.deepEqual(unpack(bzImage(gzipSync(elf, { level: 1 }), elf.length)), elf);
+    assert.deepEqual(await unpack(bzImage(gzipSync(elf, { level: 1 }), elf.length)), elf);
   });
 
-  it('leaves a kernel it cannot enter or unpack to libguestfs', () => {
+  it('leaves a kernel it cannot enter or unpack to libguestfs', async () => {
     assert.ok(elf);
     // Each note's type is the last field before its name: turning PHYS32_ENTRY (18) into another type.
     const noPvh = Buffer.from(elf);
@@ -54,7 +57,8 @@ describe('appliance kernel', () => {
       }
     assert.equal(seen, 1);
     assert.equal(hasPvhEntry(noPvh), false);
-    assert.equal(unpack(bzImage(Buffer.from('02214c18000000', 'hex'), 7)), undefined, 'lz4 is not unpacked');
-    assert.equal(unpack(elf), undefined, 'not a bzImage');
+    assert.equal(await unpack(bzImage(Buffer.from('00000000', 'hex'), 4)), undefined, 'a format h2k does not know');
+    assert.equal(await unpack(bzImage(Buffer.from('02214c18000000', 'hex'), 7)), undefined, 'an lz4 stream cut short');
+    assert.equal(await unpack(elf), undefined, 'not a bzImage');
   });
 });
