@@ -59,8 +59,6 @@ fi
 echo "${PROBE_TAG} end"
 `;
 
-/** A word for sh, whatever it holds. */
-
 /** One check as a shell function that returns its verdict and leaves what it found in $d. */
 function checkFunction(c: ServiceCheck, i: number): string {
   const body = (() => {
