@@ -9,7 +9,7 @@ set -euo pipefail
 TOOLS_DIR="${H2K_TOOLS_DIR:-$HOME/.cache/h2k/tools}"
 APT_PACKAGES=(qemu-utils qemu-system-x86 libguestfs-tools guestfs-tools nbdkit
   ovmf mmdebstrap dpkg-dev linux-image-amd64 libvirt-clients libvirt-daemon-system libxml2-utils virt-v2v libnbd-bin fuse3 curl xz-utils openssl
-  lvm2 xfsprogs libguestfs-xfs dosfstools gdisk fdisk zstd lz4 bzip2 openssh-server openssh-client time postgresql
+  lvm2 xfsprogs libguestfs-xfs dosfstools gdisk fdisk zstd initramfs-tools-core lz4 bzip2 openssh-server openssh-client time postgresql
   ntfs-3g libwin-hivex-perl xorriso chromium)
 GO_PACKAGES=(golang-go golang-github-vmware-govmomi-dev golang-github-davecgh-go-xdr-dev
   golang-github-kr-pretty-dev golang-github-vmware-vmw-guestinfo-dev golang-github-google-uuid-dev)
@@ -31,13 +31,31 @@ install_packages() {
   log "installing: $(echo $missing | tr '\n' ' ')"
   as_root apt-get update -qq
   # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive INITRD="$(host_initrd)" \
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# libguestfs boots its appliance from a Debian kernel package, whose postinst builds an initramfs to
+# boot the host with (a minute of mkinitramfs, and again for the packages' triggers). A host that
+# boots no kernel from /boot (a container; a VM given its kernel by the hypervisor: no bootloader
+# installed and the running kernel not in /boot) would never use it, and supermin makes the
+# appliance's own: there it is skipped (INITRD=No, read by /etc/kernel/postinst.d/initramfs-tools;
+# without an initramfs the triggers find nothing to update).
+host_initrd() {
+  local loader
+  for loader in grub-pc grub-efi-amd64 grub-efi-amd64-signed systemd-boot; do
+    if dpkg-query -W -f='${Status}' "$loader" 2>/dev/null | grep -q 'install ok installed'; then
+      echo Yes
+      return
+    fi
+  done
+  if [ -e "/boot/vmlinuz-$(uname -r)" ]; then echo Yes; else echo No; fi
 }
 
 # What the fixture builders run on the host, and what libguestfs's appliance (assembled from the host's
 # packages) needs in it for them; the appliance is assembled again when more packages come.
 FIXTURE_PACKAGES=(qemu-utils qemu-system-x86 libguestfs-tools linux-image-amd64 mmdebstrap lvm2 xfsprogs
-  libguestfs-xfs dosfstools gdisk fdisk zstd)
+  libguestfs-xfs dosfstools gdisk fdisk zstd initramfs-tools-core)
 if [ "${1:-}" = fixture-packages ]; then
   install_packages "${FIXTURE_PACKAGES[@]}"
   exit 0
