@@ -17,10 +17,12 @@ GO_PACKAGES=(golang-go golang-github-vmware-govmomi-dev golang-github-davecgh-go
 log() { printf 'setup: %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
 missing_packages() {
   local p
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || printf '%s\n' "$p"
+    installed "$p" || printf '%s\n' "$p"
   done
 }
 
@@ -44,7 +46,7 @@ install_packages() {
 host_initrd() {
   local loader
   for loader in grub-pc grub-efi-amd64 grub-efi-amd64-signed systemd-boot; do
-    if dpkg-query -W -f='${Status}' "$loader" 2>/dev/null | grep -q 'install ok installed'; then
+    if installed "$loader"; then
       echo Yes
       return
     fi
