@@ -9,6 +9,7 @@ import { varFlags, varInputs } from '../cli/config-flags.js';
 import { loadOrFail } from '../cli/load-or-fail.js';
 import { targetFlags } from '../cli/plan-flags.js';
 import { withBackend } from '../cli/state.js';
+import { STAGES, type Stage } from '../model/plan.js';
 import { apply } from '../operations/apply.js';
 import { readPlanFile } from '../operations/plan-file.js';
 import { renderDrift } from '../render/drift.js';
@@ -28,6 +29,10 @@ Stages run in order FETCH → FLATTEN → INSPECT → PLAN → FIX → CONVERT �
 stage is recorded in .h2k/state.json, so an interrupted apply continues where it stopped. The
 source disks are only ever read.
 
+With -until STAGE each VM stops once that stage is recorded done (e.g. -until flatten: the disks copied
+ahead of a cutover window); the next apply of the directory goes on from the stage after it, and
+INSPECT there refuses a source that changed since.
+
 With -workers (needs backend "pg"), the VMs go to the fleet's queue instead: run \`h2k worker\` on each
 conversion host; this command follows them with the same progress and exit status.
 
@@ -37,6 +42,10 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
     {
       description: 'Plan and apply in one go, without a prompt (CI)',
       command: '<%= config.bin %> apply examples -auto-approve',
+    },
+    {
+      description: 'Copy the disks now (FETCH, FLATTEN); fix, convert and validate later with a plain apply',
+      command: '<%= config.bin %> apply examples -until flatten -auto-approve',
     },
     {
       description: 'Redo one VM from its first stage',
@@ -53,6 +62,10 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
       description: 'Apply without asking (needed without a terminal when no plan file is given).',
     }),
     'lock-timeout': Flags.string({ description: 'Wait this long for the state lock, e.g. 30s or 5m.', default: '0s' }),
+    until: Flags.string({
+      description: 'Stop each VM after this stage; a later apply goes on from the next one.',
+      options: [...STAGES],
+    }),
     workers: Flags.boolean({
       description:
         'Hand each VM to the fleet (h2k worker on any host, same configuration) through the pg backend, and ' +
@@ -131,12 +144,14 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
               retryLimit: 3,
             }
           : undefined,
+        flags.until as Stage | undefined,
       ),
     );
     if (this.debugMode) this.err(`libguestfs launches: ${GuestfishSession.launches}`);
     switch (result.kind) {
       case 'nothing':
-        if (mode === 'normal' || saved) this.out(p.green('Nothing to do.'));
+        if (mode === 'normal' || saved)
+          this.out(p.green(flags.until ? `Nothing to do up to ${flags.until.toUpperCase()}.` : 'Nothing to do.'));
         return;
       case 'refreshed':
         this.out(
@@ -154,6 +169,13 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
           for (const f of result.failed)
             this.err(`${p.red('Error:')} ${f.vm}: ${f.stage} failed: ${f.message}\n  ${p.dim('hint:')} ${f.hint}`);
           this.exitWith(EXIT.error);
+        }
+        if (result.until) {
+          this.out(
+            p.green(`Apply stopped after ${result.until.toUpperCase()} as asked (-until): ${result.vms.length} VM(s).`),
+          );
+          this.out('  h2k apply (the directory) goes on from the next stage.');
+          return;
         }
         this.out(p.green(`Apply complete: ${result.vms.length} VM(s) converted.`));
         for (const vm of result.vms)

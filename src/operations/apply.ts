@@ -1,7 +1,7 @@
 // apply: under the state lock, take a saved plan (refused when stale) or make one, then perform it
 // VM by VM, each stage recorded as it completes. A refresh-only plan makes the state match what is
 // on disk instead. SIGINT/SIGTERM release the lock and leave every completed stage recorded.
-import { type Plan, type VmPlan, blockingFindings, hasChanges } from '../model/plan.js';
+import { type Plan, STAGES, type Stage, type VmPlan, blockingFindings, hasChanges } from '../model/plan.js';
 import { planHash, planJson } from '../planner/plan.js';
 import { configHash } from '../schema/config-hash.js';
 import type { Config } from '../schema/config.js';
@@ -35,7 +35,7 @@ export interface ApplyHooks {
 export type ApplyResult =
   | { kind: 'nothing' }
   | { kind: 'refreshed'; forgotten: number; serial: number }
-  | { kind: 'applied'; vms: VmPlan[]; failed: StageError[]; reports: WrittenReports };
+  | { kind: 'applied'; vms: VmPlan[]; failed: StageError[]; reports: WrittenReports; until?: Stage };
 
 /** The report.html files written after an apply, or why none could be (it never fails the apply). */
 export type WrittenReports = { path: string; vms: number }[] | { problem: string };
@@ -84,7 +84,14 @@ export async function apply(
   hooks: ApplyHooks,
   lockTimeoutMs = 0,
   fleet?: FleetOptions,
+  until?: Stage,
 ): Promise<ApplyResult> {
+  // A worker runs a VM's whole job; stopping early is a decision made where the stages run.
+  if (fleet && until)
+    throw new UserError(
+      '-until cannot be combined with -workers',
+      'apply -until here, then hand the rest to the fleet',
+    );
   if (fleet && !(backend instanceof PgBackend))
     throw new UserError(
       'apply -workers needs a shared state backend; this configuration keeps its state in local files',
@@ -135,16 +142,22 @@ export async function apply(
     }
     refuseUnappliable(plan);
     if (!hasChanges(plan)) return { kind: 'nothing' };
+    // -until: each VM's actions up to that stage; a VM already past it has nothing to do here.
+    const upTo = (a: { stage: Stage }) => !until || STAGES.indexOf(a.stage) <= STAGES.indexOf(until);
+    const vms = Object.values(plan.vms)
+      .map((v) => ({ ...v, actions: v.actions.filter(upTo) }))
+      .filter((v) => v.actions.length);
+    if (!vms.length) return { kind: 'nothing' };
+    if (until) hooks.progress(`-until ${until}: each VM stops once ${until.toUpperCase()} is recorded done`);
     state.bear(plan.config_hash);
     if (!('saved' in source)) await hooks.confirm(plan);
     const hash = planHash(plan);
-    const vms = Object.values(plan.vms).filter((v) => v.actions.length);
     const fromFile = 'saved' in source;
     await state.backend.keepPlan(hash, planJson(plan));
     await state.audit({
       event: 'apply-started',
       plan_hash: hash,
-      details: { vms: vms.map((v) => v.address), from_plan_file: fromFile },
+      details: { vms: vms.map((v) => v.address), from_plan_file: fromFile, ...(until ? { until } : {}) },
     });
     if (fleet && backend instanceof PgBackend) {
       dispatch = new FleetDispatch(new FleetQueue(backend), {
@@ -186,7 +199,7 @@ export async function apply(
     } catch (err) {
       reports = { problem: (err as Error).message.split('\n')[0] };
     }
-    return { kind: 'applied', vms, failed, reports };
+    return { kind: 'applied', vms, failed, reports, ...(until ? { until } : {}) };
   } finally {
     await dispatch?.stop(false);
     for (const [sig, h] of handlers) process.removeListener(sig, h);

@@ -73,4 +73,20 @@ describe('errors a user can act on', () => {
         name,
       );
   });
+
+  it('apply -until: a stage name from the list; not with -workers, whose worker runs the whole job', async () => {
+    const dir = writeConfig({ 'main.h2k.hcl': LOCAL_VM });
+    const bogus = await h2k(['apply', dir, '-until', 'boot', '--no-color']);
+    assert.equal(bogus.exitCode, 1);
+    assert.match(
+      bogus.stderr,
+      /Expected --until=boot to be one of: fetch, flatten, inspect, plan, fix, convert, validate/,
+    );
+    const fleet = await h2k(['apply', dir, '-until', 'flatten', '-workers', '-auto-approve', '--no-color']);
+    assert.equal(fleet.exitCode, 1);
+    assert.equal(
+      fleet.stderr,
+      'Error: -until cannot be combined with -workers\n  hint: apply -until here, then hand the rest to the fleet\n',
+    );
+  });
 });

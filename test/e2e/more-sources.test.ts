@@ -1,16 +1,19 @@
 // The Debian fixture (D) reached three more ways, planned and applied together: an OVA the test
 // exports the way vSphere does (streamOptimized disk, OVF, SHA256 manifest), the same guest on an
 // "ESXi" host over SSH (a real OpenSSH server with a datastore tree: not ESXi, no vim-cmd), and a
-// VHDX of it as Hyper-V or Azure would hand it over. One plan, one apply. What a source decides is
-// how the disk is reached and fetched; from the fetched disk on, the stages do what they do for a
-// local VMDK. So each output is held to the run's shared conversion of D (shared-debian.ts), which
-// booted: the same FIX plan, and the same guest content in the output (one appliance reads all
-// three), instead of three more boots of the same guest.
+// VHDX of it as Hyper-V or Azure would hand it over, planned together. What a source decides is how
+// the disk is reached and fetched; from the fetched disk on, the stages do what they do for a local
+// VMDK. So all three are applied `-until inspect` and each VM's overlay must read as the fixture's
+// disk, every sector; then the OVA's VM (the source with most steps of its own: extract, manifest,
+// streamOptimized) is applied on and held to the run's shared conversion of D (shared-debian.ts),
+// which booted: the same FIX plan and guest content, instead of three more FIXes and a boot of the
+// guest the shared conversion already converted.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
+import { workspace } from '../../src/executors/workspace.js';
 import { fileSha256 } from '../../src/util/files.js';
 import { debianFixture } from '../fixtures/debian-guest.js';
 import { makeOvfPackage, streamOptimizedDisk } from '../fixtures/ova.js';
@@ -29,6 +32,7 @@ describe('OVA, ESXi over SSH and VHDX sources to converted outputs (real fixture
   let plan: { stdout: string; stderr: string; exitCode?: number };
   const sources: Record<string, { file: string; sha: string }> = {};
   let streamSha: string;
+  let fixtureFlat: string;
   const env = () => ({ H2K_VAR_esxi_password: sshd.password });
 
   before(async () => {
@@ -38,6 +42,7 @@ describe('OVA, ESXi over SSH and VHDX sources to converted outputs (real fixture
     const vhdx = join(work, 'hyperv', 'debian.vhdx');
     await execa('mkdir', ['-p', join(work, 'hyperv')]);
     const sparse = join(fixture, 'debian-vmware-sparse.vmdk');
+    fixtureFlat = join(fixture, 'debian-vmware.vmdk');
     await Promise.all([
       streamOptimizedDisk(sparse, stream),
       execa('qemu-img', ['convert', '-f', 'vmdk', '-O', 'vhdx', sparse, vhdx]),
@@ -136,9 +141,10 @@ vm "from_hyperv" {
     assert.doesNotMatch(readFileSync(join(dir, 'plan.json'), 'utf8'), new RegExp(sshd.password));
   });
 
-  it("applies all three: fetched as each source says, each the guest of the run's booted conversion", async () => {
-    const r = await h2k(['apply', join(dir, 'plan.json'), '--no-color'], { env: env() });
+  it('apply -until inspect: each disk fetched as its source says, each the guest D is, byte for byte', async () => {
+    const r = await h2k(['apply', join(dir, 'plan.json'), '-until', 'inspect', '--no-color'], { env: env() });
     assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /Apply stopped after INSPECT as asked \(-until\): 3 VM\(s\)/);
     assert.match(
       r.stderr,
       new RegExp(
@@ -147,7 +153,13 @@ vm "from_hyperv" {
       ),
     );
     assert.match(r.stderr, /vm\.on_esxi: fetch: done in [\d.]+ s \(2 file\(s\), 2048 MiB over SSH/);
+    assert.doesNotMatch(r.stderr, /: (plan|fix|convert|validate): /);
     const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
+    for (const vm of VMS)
+      assert.deepEqual(
+        Object.keys(state.vms[vm].stages).sort(),
+        vm === 'vm.from_hyperv' ? ['flatten', 'inspect'] : ['fetch', 'flatten', 'inspect'],
+      );
     // The fetched disks are the bytes the sources hold, read back from the workspace.
     const fetched = async (vm: string, name: RegExp) => {
       const out = state.vms[vm].stages.fetch.outputs.find((o: { path: string }) => name.test(o.path));
@@ -156,28 +168,60 @@ vm "from_hyperv" {
     };
     assert.equal(await fetched('vm.exported', /\.vmdk$/), streamSha, 'the OVA disk extracted is not the one exported');
     assert.equal(await fetched('vm.on_esxi', /-flat\.vmdk$/), sources.on_esxi.sha, 'the ESXi flat extent differs');
-    const shared = await debianConversion();
+    // What FIX, CONVERT and VALIDATE start from: each VM's overlay over its fetched chain reads as the
+    // fixture's disk, every sector (so the rest of the stages is the run's shared conversion's).
     const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
-    for (const vm of VMS) assert.deepEqual(fixedPaths(plan, vm), shared.paths, `${vm}: FIX plans other edits`);
-    const outputs = VMS.map((vm) => state.vms[vm].stages.convert.outputs[0]);
-    const contents = await guestContents(
-      outputs.map((o) => join(dir, o.path)),
-      shared.paths,
-    );
-    for (const [i, vm] of VMS.entries()) {
-      assert.deepEqual(contents[i], shared.content, `${vm}: not the guest the shared conversion booted`);
-      assert.match(r.stderr, new RegExp(`${vm.replace('.', '\\.')}: validate: done in [\\d.]+ s`));
-      assert.equal(outputs[i].sha256, await fileSha256(join(dir, outputs[i].path)), `${vm}: the output changed`);
+    for (const vm of VMS) {
+      const [overlay] = workspace(dir, join(dir, '.h2k'), vm, plan.vms[vm].outputs).overlays;
+      const cmp = await execa('qemu-img', ['compare', '-f', 'qcow2', '-F', 'vmdk', overlay, fixtureFlat], {
+        reject: false,
+      });
+      assert.equal(cmp.exitCode, 0, `${vm}: its overlay is not the fixture's disk: ${cmp.stdout}${cmp.stderr}`);
     }
-    for (const [vm, s] of Object.entries(sources))
-      assert.equal(await fileSha256(s.file), s.sha, `${vm}: apply wrote to the source`);
-    assert.doesNotMatch(r.stderr + r.stdout, new RegExp(sshd.password));
-    assert.doesNotMatch(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'), new RegExp(sshd.password));
   });
 
-  it('a second plan says nothing is left to do', async () => {
-    const r = await h2k(['plan', dir, '--no-color'], { env: env() });
+  it("a plan goes on at PLAN, launching nothing; the OVA's VM applied on is the shared conversion's guest", async () => {
+    const next = await h2k(['plan', dir, '-out', join(dir, 'next.json'), '--no-color'], { env: env() });
+    assert.equal(next.exitCode, 0, next.stderr);
+    for (const vm of VMS)
+      assert.match(
+        next.stderr,
+        new RegExp(`${vm.replace('.', '\\.')}: the source is unchanged since its inspection .*: no launch`),
+      );
+    const p = JSON.parse(readFileSync(join(dir, 'next.json'), 'utf8'));
+    for (const vm of VMS)
+      assert.deepEqual(
+        p.vms[vm].actions.map((a: { stage: string }) => a.stage),
+        ['plan', 'fix', 'convert', 'validate'],
+        vm,
+      );
+    const r = await h2k(['apply', dir, '-target', 'vm.exported', '-auto-approve', '--no-color'], { env: env() });
     assert.equal(r.exitCode, 0, r.stderr);
-    assert.match(r.stdout, /No changes/);
+    assert.doesNotMatch(
+      r.stderr,
+      /vm\.exported: (fetch|flatten|inspect): /,
+      'the VM redid a stage -until recorded done',
+    );
+    assert.match(r.stderr, /vm\.exported: validate: done in [\d.]+ s/);
+    const state = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8'));
+    const shared = await debianConversion();
+    assert.deepEqual(fixedPaths(p, 'vm.exported'), shared.paths, 'FIX plans other edits');
+    const out = state.vms['vm.exported'].stages.convert.outputs[0];
+    const [content] = await guestContents([join(dir, out.path)], shared.paths);
+    assert.deepEqual(content, shared.content, "not the guest the run's shared conversion booted");
+    assert.equal(out.sha256, await fileSha256(join(dir, out.path)), 'the output changed');
+    for (const [vm, s] of Object.entries(sources))
+      assert.equal(await fileSha256(s.file), s.sha, `${vm}: apply wrote to the source`);
+    for (const f of [join(dir, '.h2k', 'state.json'), join(dir, 'next.json')])
+      assert.doesNotMatch(readFileSync(f, 'utf8'), new RegExp(sshd.password));
+    assert.doesNotMatch(r.stderr + r.stdout, new RegExp(sshd.password));
+  });
+
+  it('and then only the two VMs stopped by -until have changes', async () => {
+    const r = await h2k(['plan', dir, '-out', join(dir, 'last.json'), '--no-color'], { env: env() });
+    assert.equal(r.exitCode, 0, r.stderr);
+    const p = JSON.parse(readFileSync(join(dir, 'last.json'), 'utf8'));
+    const pending = VMS.filter((vm) => p.vms[vm].actions.length);
+    assert.deepEqual(pending, ['vm.on_esxi', 'vm.from_hyperv']);
   });
 });
