@@ -180,7 +180,7 @@ vm "from_hyperv" {
     }
   });
 
-  it("a plan goes on at PLAN, launching nothing; the OVA's VM applied on is the shared conversion's guest", async () => {
+  it("a plan goes on at PLAN, launching nothing; the OVA VM applied on is the shared conversion's guest", async () => {
     const next = await h2k(['plan', dir, '-out', join(dir, 'next.json'), '--no-color'], { env: env() });
     assert.equal(next.exitCode, 0, next.stderr);
     for (const vm of VMS)
