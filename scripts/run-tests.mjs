@@ -35,7 +35,6 @@ const E2E_ORDER = [
   'btrfs-snapshots',
   'fleet',
   'kill-anywhere',
-  'sigterm-in-fix',
   'more-sources',
   'local-debian',
   'vsphere-debian',

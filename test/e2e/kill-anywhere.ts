@@ -69,16 +69,16 @@ export async function killedApply(dir: string, vm: string, point: KillPoint, env
   return { killed: signal === 'SIGKILL', code, stage, stderr: err };
 }
 
-/** Runs one apply and sends `signal` to h2k alone (not its group: h2k must end its own helpers)
- *  once its progress matches `when`; a second signal follows after `againMs` when given. */
+/** Runs one apply (with `extra` arguments) and sends `signal` to h2k alone (not its group: h2k must
+ *  end its own helpers) once its progress matches `when`. */
 export async function signalledApply(
   dir: string,
   env: Record<string, string>,
   signal: 'SIGTERM' | 'SIGINT',
   when: RegExp,
-  againMs?: number,
+  extra: string[] = [],
 ) {
-  const child = spawn(H2K, APPLY(dir), { env: { ...process.env, NO_COLOR: '1', ...env } });
+  const child = spawn(H2K, [...APPLY(dir), ...extra], { env: { ...process.env, NO_COLOR: '1', ...env } });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   child.stdout.resume();
@@ -87,13 +87,10 @@ export async function signalledApply(
     if (sentAt || !when.test(err)) return;
     sentAt = Date.now();
     child.kill(signal);
-    if (againMs !== undefined) setTimeout(() => child.kill(signal), againMs);
   }, 50);
-  const [code, sig] = await new Promise<[number | null, string | null]>((res) =>
-    child.once('exit', (c, s) => res([c, s])),
-  );
+  const code = await new Promise<number | null>((res) => child.once('exit', (c) => res(c)));
   clearInterval(t);
-  return { code, signal: sig, stderr: err, stoppedMs: sentAt ? Date.now() - sentAt : -1 };
+  return { code, stderr: err };
 }
 
 /** Helper processes still running whose command line names `dir`, or orphaned guestfish processes,

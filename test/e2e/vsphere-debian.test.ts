@@ -1,9 +1,11 @@
 // vSphere end to end against a real vcsim with the real Debian fixture uploaded as a VM's disk:
 // plan with remote inspection (golden, normalised; a snapshot-chain VM too), vcsim killed
 // mid-plan, h2k killed mid-fetch, vcsim killed mid-fetch, then a run that resumes the download
-// where it stopped and goes on to a boot test that passes. The password never appears in any
-// process's argv (sampled from /proc during the whole run) nor in any file h2k wrote; the source
-// in the datastore is never written.
+// where it stopped and is stopped by SIGTERM in FIX (a clean stop: 143, FIX recorded interrupted,
+// the lock released, no helper left), and one that redoes FIX and goes on to a boot test that
+// passes, held to the run's shared conversion as kill-anywhere's runs are. The password never
+// appears in any process's argv (sampled from /proc during the whole run) nor in any file h2k
+// wrote; the source in the datastore is never written.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +16,8 @@ import { debianFixture } from '../fixtures/debian-guest.js';
 import { LAB_SOURCE, VC_PASSWORD, type Vcsim, createFixtureVm, startVcsim } from '../fixtures/vcsim.js';
 import { golden, normalise } from '../golden.js';
 import { killedAt, unlock } from './interrupt.js';
+import { type Scenario, checkFinished, helpersOf, referenceFrom, signalledApply } from './kill-anywhere.js';
+import { debianConversion } from './shared-debian.js';
 
 const CONFIG = `${LAB_SOURCE}policy "p" {
   output_dir   = "./out"
@@ -180,8 +184,8 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
   });
 
   it(
-    'fetch killed (h2k), then cut off (vcsim), then resumed from the byte where it stopped: identical bytes, and ' +
-      'the VM boots',
+    'fetch killed (h2k), then cut off (vcsim), then resumed from the byte where it stopped: identical bytes; ' +
+      'SIGTERM in FIX stops cleanly; the next apply ends it and the VM boots',
     async () => {
       const planFile = join(dir, 'plan.json');
       const p = await h2k(['plan', dir, '-target', 'vm.debian', '-out', planFile, '--no-color'], { env: env() });
@@ -223,12 +227,17 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
       const sourceFile = await datastoreFile('debian/debian.vmdk');
       const sourceSha = await fileSha256(sourceFile);
       assert.equal(sourceSha, fixtureSha);
-      const r = await h2k(['apply', dir, '-target', 'vm.debian', '-auto-approve', '--no-color'], { env: env() });
-      assert.equal(r.exitCode, 0, r.stderr);
+      // The download resumes, and SIGTERM stops the run in FIX: a clean stop.
+      const stopped = await signalledApply(dir, env(), 'SIGTERM', /fix: run update-initramfs/, [
+        '-target',
+        'vm.debian',
+      ]);
+      assert.equal(stopped.code, 143, stopped.stderr);
+      assert.match(stopped.stderr, /SIGTERM: stopping \(the stages in progress are recorded as interrupted/);
       const resumed = new RegExp(
         `fetch: done in [\\d.]+ s \\(1 file\\(s\\), ${fixtureMiB} MiB in [\\d.]+ s, resumed after (\\d+) MiB\\)`,
-      ).exec(r.stderr);
-      assert.ok(resumed, r.stderr);
+      ).exec(stopped.stderr);
+      assert.ok(resumed, stopped.stderr);
       assert.ok(
         Math.abs(Number(resumed[1]) - beforeResume / 2 ** 20) <= 1,
         `resumed at ${resumed[1]} MiB, where it stopped (${beforeResume} bytes)`,
@@ -238,6 +247,15 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
         fixtureSha,
         'the resumed download is byte-identical to the source',
       );
+      const fix = JSON.parse(readFileSync(join(dir, '.h2k', 'state.json'), 'utf8')).vms['vm.debian'].stages.fix;
+      assert.deepEqual([fix.status, fix.error], ['interrupted', 'interrupted by SIGTERM']);
+      assert.ok(!existsSync(join(dir, '.h2k', 'state.lock')), 'the lock was not released');
+      assert.deepEqual(await helpersOf(dir), [], 'helpers outlived h2k');
+
+      // The next apply needs no unlock: it redoes FIX and goes on to a boot test that passes.
+      const r = await h2k(['apply', dir, '-target', 'vm.debian', '-auto-approve', '--no-color'], { env: env() });
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /fetch: /, 'the finished download was fetched again');
       assert.match(
         r.stderr,
         new RegExp(
@@ -265,6 +283,10 @@ describe('vSphere source end to end against vcsim (real fixture, real tools)', {
       assert.match(xml, /<vcpu>2<\/vcpu>/);
       assert.match(xml, /<memory unit="MiB">1024<\/memory>/);
       assert.equal(await fileSha256(sourceFile), sourceSha, 'the source in the datastore was written');
+      // Held to an uninterrupted conversion of the same disk (the run's shared one), as kill-anywhere is.
+      const scenario = { vm: 'vm.debian', slug: 'debian', sourceFile } as Scenario;
+      const reference = await referenceFrom(scenario, await debianConversion());
+      assert.deepEqual(await checkFinished(scenario, dir, reference), []);
     },
   );
 
