@@ -10,6 +10,7 @@ import { requireTool } from './known-tools.js';
 import { reaped, reapWithUs } from './reaper.js';
 import { UserError } from '../util/errors.js';
 import { NoSpaceError, fullWatch } from '../util/files.js';
+import { cpuTicks } from '../util/proc.js';
 
 export interface GuestDisk {
   path: string;
@@ -156,7 +157,15 @@ export class GuestfishSession implements GuestReader {
    *  live is checked each second; full twice in a row, the appliance is stopped and every command
    *  fails with NoSpaceError (an ENOSPC the caller reports like any other). */
   private watchSpace(dirs: string[]): void {
-    const look = fullWatch(dirs);
+    // qemu's stop on ENOSPC, seen from outside: a command waits and the appliance used no CPU since.
+    let ticks = cpuTicks(this.appliance);
+    const stalled = () => {
+      const now = cpuTicks(this.appliance);
+      const still = this.shell.busy && now !== undefined && ticks !== undefined && now - ticks < 5;
+      ticks = now;
+      return still;
+    };
+    const look = fullWatch(dirs, stalled);
     this.watch = setInterval(() => {
       const full = look();
       if (!full || this.full) return;
@@ -270,6 +279,7 @@ export class GuestfishShell {
   private waiting?: () => void;
   private ended?: string;
   private seq = 0;
+  private pending = 0;
   private readonly nonce = randomBytes(6).toString('hex');
 
   constructor(bin: string, env: GuestfsEnv) {
@@ -301,7 +311,21 @@ export class GuestfishShell {
     return turn;
   }
 
+  /** A command was sent and its answer has not come yet. */
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
   private async exchange(command: string[]): Promise<Reply> {
+    this.pending++;
+    try {
+      return await this.answer(command);
+    } finally {
+      this.pending--;
+    }
+  }
+
+  private async answer(command: string[]): Promise<Reply> {
     const mark = `h2k-${this.nonce}-${++this.seq}`;
     const outMark = Buffer.from(`${mark}\n`);
     const errMark = Buffer.from(`/proc/${mark}: `);

@@ -14,7 +14,8 @@
 // as the command that ends it, before it is started: a kill between its start and the moment its
 // pid is known still ends it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { procStat } from '../util/proc.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shellQuote } from '../util/shell.js';
@@ -27,13 +28,7 @@ let list: string | undefined;
 
 /** A process's start time, which with its pid names it uniquely; undefined once it is gone. */
 export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return procStat(pid)?.[19];
 }
 
 // In the watcher, `set -- $rest` makes the state (field 3) $1, so the start time (field 22) is $20.

@@ -66,23 +66,31 @@ export function isNoSpace(err: unknown): boolean {
   return e?.code === 'ENOSPC' || /no space left on device/i.test(String(e?.message ?? ''));
 }
 
-/** Whether a filesystem is full as qemu meets it (it writes as root, and in 64 KiB clusters). */
+/** Room below which a filesystem is full as qemu meets it. qemu stops its VM when one write does not
+ *  fit: a guest request of up to 1280 KiB (Linux's default max_sectors_kb) and the qcow2 clusters
+ *  allocated with it. An appliance was seen paused with 1.2 MiB free, under the 1 MiB once assumed. */
+const FULL_BELOW = 4 * 2 ** 20;
+
+/** Whether a filesystem has less room than one of qemu's writes may need (it writes as root). */
 export function filesystemFull(dir: string): boolean {
   try {
     const s = statfsSync(dir);
-    return s.bfree * s.bsize < 2 ** 20;
+    return s.bfree * s.bsize < FULL_BELOW;
   } catch {
     return false;
   }
 }
 
 /** For a watch that looks each second while qemu writes in `dirs`: returns the directory found
- *  full on two looks in a row (one look can catch a moment), else undefined. */
-export function fullWatch(dirs: string[]): () => string | undefined {
+ *  full on two looks in a row (one look can catch a moment), else undefined. `stalled`, when given,
+ *  must hold on those looks too: the VM made no progress since the last look (qemu paused it), so
+ *  a disk that is nearly full while the VM still runs is not taken for one qemu has stopped on. */
+export function fullWatch(dirs: string[], stalled: () => boolean = () => true): () => string | undefined {
   let strikes = 0;
   return () => {
+    const still = stalled();
     const full = dirs.find(filesystemFull);
-    strikes = full ? strikes + 1 : 0;
+    strikes = full && still ? strikes + 1 : 0;
     return strikes >= 2 ? full : undefined;
   };
 }

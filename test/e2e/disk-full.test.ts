@@ -121,11 +121,11 @@ describe('a full disk during FETCH, FIX and CONVERT (real fixture, tmpfs mounts)
     // The paused appliance was stopped, not left behind.
     const left = await execa('pgrep', ['-f', join(config, '.h2k')], { reject: false });
     assert.equal(left.stdout.trim(), '', 'no process still holds the workspace');
-    // Full as qemu meets it is under 1 MiB free (util/files.ts), which the plan rounds to 0 or 1 MiB.
+    // qemu stopped on a write that did not fit: under 4 MiB free (util/files.ts), which the plan rounds down.
     const plan = await h2k(['plan', config, '--no-color']);
     assert.match(
       plan.stdout,
-      new RegExp(`\\[insufficient-space\\] apply needs up to ${fixMiB} MiB in \\.h2k but only [01] MiB is free`),
+      new RegExp(`\\[insufficient-space\\] apply needs up to ${fixMiB} MiB in \\.h2k but only [0-3] MiB is free`),
     );
   });
 
