@@ -170,9 +170,9 @@ Exit status: 0 all done; 1 error (the failing VM and stage are named).`;
             this.err(`${p.red('Error:')} ${f.vm}: ${f.stage} failed: ${f.message}\n  ${p.dim('hint:')} ${f.hint}`);
           this.exitWith(EXIT.error);
         }
-        if (result.until) {
+        if (flags.until) {
           this.out(
-            p.green(`Apply stopped after ${result.until.toUpperCase()} as asked (-until): ${result.vms.length} VM(s).`),
+            p.green(`Apply stopped after ${flags.until.toUpperCase()} as asked (-until): ${result.vms.length} VM(s).`),
           );
           this.out('  h2k apply (the directory) goes on from the next stage.');
           return;

@@ -35,7 +35,7 @@ export interface ApplyHooks {
 export type ApplyResult =
   | { kind: 'nothing' }
   | { kind: 'refreshed'; forgotten: number; serial: number }
-  | { kind: 'applied'; vms: VmPlan[]; failed: StageError[]; reports: WrittenReports; until?: Stage };
+  | { kind: 'applied'; vms: VmPlan[]; failed: StageError[]; reports: WrittenReports };
 
 /** The report.html files written after an apply, or why none could be (it never fails the apply). */
 export type WrittenReports = { path: string; vms: number }[] | { problem: string };
@@ -199,7 +199,7 @@ export async function apply(
     } catch (err) {
       reports = { problem: (err as Error).message.split('\n')[0] };
     }
-    return { kind: 'applied', vms, failed, reports, ...(until ? { until } : {}) };
+    return { kind: 'applied', vms, failed, reports };
   } finally {
     await dispatch?.stop(false);
     for (const [sig, h] of handlers) process.removeListener(sig, h);

@@ -298,7 +298,7 @@ export async function runPoint(
 
 /** Everything a finished apply after a fault must satisfy, as problems (none when all hold). */
 export async function checkFinished(
-  s: Scenario,
+  s: Pick<Scenario, 'vm' | 'slug' | 'sourceFile'>,
   dir: string,
   reference: { content: Record<string, string>; sourceSha: string; paths: string[] },
 ): Promise<string[]> {
