@@ -1,12 +1,14 @@
 // Guest inspection: read-only, every disk of a VM attached. libguestfs's own `-i` mounting follows
-// fstab and dies on /dev/disk/by-path names (the VMware trap), so inspect-os only finds the root; the
-// guest's family module reads the rest and mounts explicitly. Many VMs share one appliance launch
+// fstab and dies on /dev/disk/by-path names (the VMware trap), so inspect-os only finds the root (or,
+// where btrfs makes inspect-os slow, linux/roots.ts does); the guest's family module reads the rest
+// and mounts explicitly. Many VMs share one appliance launch
 // (inspectGuests): each reads its own disks through a slice that names them as if alone.
-import type { FilesystemFact, GuestFacts } from '../model/guest-facts.js';
+import type { FilesystemFact, GuestFacts, OsFacts } from '../model/guest-facts.js';
 import { UserError, asError } from '../util/errors.js';
 import { type GuestDisk, type GuestReader, GuestfishSession, lines } from '../tools/guestfish.js';
-import { SharedAppliance } from '../tools/shared-appliance.js';
+import { DiskSlice, SharedAppliance } from '../tools/shared-appliance.js';
 import type { InspectionHost } from './family.js';
+import { nativeLinuxRoot } from './linux/roots.js';
 import { familyForOs } from './registry.js';
 
 export class InspectionError extends UserError {}
@@ -85,7 +87,12 @@ async function inspectShared(
 }
 
 async function readGuest(g: GuestReader, s: InspectionSubject): Promise<GuestFacts> {
-  const filesystems = await listFilesystems(g, s.disks.length);
+  const listing = await g.run('list-filesystems');
+  const filesystems = await listFilesystems(g, listing, s.disks.length);
+  // inspect-os reads every btrfs subvolume in the appliance, snapshots included, whoever's they are.
+  const whole = g instanceof DiskSlice ? await g.applianceListing('list-filesystems') : listing;
+  const native = /: btrfs$/m.test(whole) ? await nativeLinuxRoot(g, listing) : undefined;
+  if (native) return await inspectRoot(g, s, filesystems, native);
   const { roots, snapshots } = splitSnapshots(lines(await g.run('inspect-os')));
   const locked = filesystems.filter((f) => f.type === 'crypto_LUKS' || f.type === 'BitLocker');
   if (roots.length === 0 && locked.length)
@@ -115,13 +122,19 @@ async function readGuest(g: GuestReader, s: InspectionSubject): Promise<GuestFac
     arch: await get('arch'),
     hostname: await get('hostname'),
   };
+  return await inspectRoot(g, s, filesystems, { root, os, snapshots });
+}
+
+/** The guest's family reads the rest, from its root. */
+async function inspectRoot(
+  g: GuestReader,
+  s: InspectionSubject,
+  filesystems: FilesystemFact[],
+  found: { root: string; os: OsFacts; snapshots: string[] },
+): Promise<GuestFacts> {
   const partition_table = ((await g.try('part-get-parttype', '/dev/sda')) ?? 'none').trim();
   const disk_wwns = s.disks.map((_, i) => s.wwns[i] ?? null);
-  return await familyForOs(os.type).inspect(
-    g,
-    { os, root, partition_table, filesystems, snapshots, disk_wwns },
-    s.host,
-  );
+  return await familyForOs(found.os.type).inspect(g, { ...found, partition_table, filesystems, disk_wwns }, s.host);
 }
 
 /** A snapper snapshot's subvolume: `@/.snapshots/2/snapshot` (SUSE), `.snapshots/2/snapshot`. */
@@ -140,9 +153,9 @@ export function splitSnapshots(found: string[]): { roots: string[]; snapshots: s
 const describe = (f: FilesystemFact) => `${f.device} ${f.type === 'BitLocker' ? 'BitLocker' : 'LUKS'}`;
 
 /** Every filesystem on the VM's disks (the appliance's sda, sdb, ... in disk order). */
-async function listFilesystems(g: GuestReader, diskCount: number): Promise<FilesystemFact[]> {
+async function listFilesystems(g: GuestReader, listing: string, diskCount: number): Promise<FilesystemFact[]> {
   const out: FilesystemFact[] = [];
-  for (const line of lines(await g.run('list-filesystems'))) {
+  for (const line of lines(listing)) {
     const [device, type] = line.split(':').map((s) => s.trim());
     if (type === 'unknown') continue;
     const m = /^\/dev\/sd([a-z]+)(\d*)$/.exec(device);

@@ -193,6 +193,11 @@ export class DiskSlice implements GuestReader {
     return this.shared.session.readRange(shiftDevice(path, this.first), offset, size);
   }
 
+  /** A listing of the whole appliance, every VM's devices in it. */
+  applianceListing(command: string): Promise<string> {
+    return this.shared.listing(command);
+  }
+
   /** Leaves the appliance as the next VM expects it: nothing mounted, no mountpoint of ours. */
   async release(): Promise<void> {
     await this.shared.session.try('umount-all');
