@@ -18,8 +18,10 @@ const DISTROS: Record<string, string> = {
   fedora: 'fedora',
 };
 
-/** Filesystems h2k can tell a Linux root on; with any other (NTFS above all) inspect-os decides. */
-const KNOWN = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'vfat', 'swap', 'unknown']);
+/** Filesystems h2k can tell a Linux root on, and those that hold none; with any other (NTFS above
+ *  all, LUKS) inspect-os decides. */
+const CHECKED = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'vfat']);
+const NO_ROOT = new Set(['swap', 'unknown', 'LVM2_member', 'linux_raid_member']);
 
 /** Release files libguestfs prefers when os-release lacks PRETTY_NAME: with one of them, its answer
  *  is not os-release's alone. */
@@ -86,8 +88,8 @@ export function candidates(listing: string): string[] | undefined {
     if (!m) continue;
     const [, device, type] = m;
     if (device.startsWith('btrfsvol:')) continue;
-    if (!KNOWN.has(type)) return undefined;
-    if (type !== 'swap' && type !== 'unknown') out.push(device);
+    if (CHECKED.has(type)) out.push(device);
+    else if (!NO_ROOT.has(type)) return undefined;
   }
   return out;
 }
