@@ -8,30 +8,48 @@
 import type { OsFacts } from '../../model/guest-facts.js';
 import { type GuestReader, lines } from '../../tools/guestfish.js';
 
-/** os-release IDs and the distro libguestfs 1.48 names for each (its inspect_fs_unix.ml). */
-const DISTROS: Record<string, string> = {
-  sles: 'sles',
-  sled: 'sles',
-  opensuse: 'opensuse',
-  'opensuse-leap': 'opensuse',
-  'opensuse-tumbleweed': 'opensuse',
-  fedora: 'fedora',
-};
+/** The distro libguestfs names for an os-release ID (its inspect_fs_unix.ml), for the IDs read here. */
+function distroOf(id: string): string | undefined {
+  if (id === 'sles' || id === 'sled') return 'sles';
+  if (id === 'opensuse' || id.startsWith('opensuse-')) return 'opensuse';
+  return id === 'fedora' ? 'fedora' : undefined;
+}
 
 /** Filesystems h2k can tell a Linux root on, and those that hold none; with any other (NTFS above
  *  all, LUKS) inspect-os decides. */
 const CHECKED = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'vfat']);
 const NO_ROOT = new Set(['swap', 'unknown', 'LVM2_member', 'linux_raid_member']);
 
-/** Release files libguestfs prefers when os-release lacks PRETTY_NAME: with one of them, its answer
- *  is not os-release's alone. */
-const OTHER_RELEASE_FILES = ['/etc/SuSE-release', '/etc/redhat-release', '/etc/fedora-release', '/etc/lsb-release'];
+/** The release files libguestfs reads after an os-release without PRETTY_NAME or VERSION_ID: with
+ *  one of them there, its answer is not os-release's alone. */
+const OTHER_RELEASE_FILES = [
+  'lsb-release',
+  'openmandriva-release',
+  'oracle-release',
+  'centos-release',
+  'rocky-release',
+  'altlinux-release',
+  'redhat-release',
+  'debian_version',
+  'pardus-release',
+  'arch-release',
+  'gentoo-release',
+  'meego-release',
+  'slackware-version',
+  'ttylinux-target',
+  'SuSE-release',
+  'cirros/version',
+  'br-version',
+  'alpine-release',
+  'frugalware-release',
+  'pld-release',
+].map((f) => `/etc/${f}`);
 
 /** A snapper snapshot of the root configuration, by subvolume path (SUSE's `@/` or not). */
 const SNAPPER_PATH = /^(?:@\/)?\.snapshots\/\d+\/snapshot$/;
 
 /** Architecture: the first of these binaries libguestfs finds (its check_architecture). */
-const BINARIES = ['/bin', '/usr/bin'].flatMap((d) => ['bash', 'ls', 'echo', 'rm', 'sh'].map((b) => `${d}/${b}`));
+const BINARIES = ['bash', 'ls', 'echo', 'rm', 'sh'].map((b) => `/bin/${b}`);
 
 export interface NativeRoot {
   root: string;
@@ -55,7 +73,7 @@ export function parseOsRelease(text: string): Record<string, string> {
 export function osFromRelease(
   fields: Record<string, string>,
 ): Pick<OsFacts, 'distro' | 'product' | 'major' | 'minor'> | undefined {
-  const distro = DISTROS[fields.ID ?? ''];
+  const distro = distroOf(fields.ID ?? '');
   if (!distro) return undefined;
   const [major, minor] = (fields.VERSION_ID ?? '').split('.').map((n) => Number.parseInt(n, 10));
   return {
@@ -127,8 +145,9 @@ async function osFacts(g: GuestReader): Promise<OsFacts | undefined> {
   const fields = parseOsRelease(release);
   const os = osFromRelease(fields);
   if (!os) return undefined;
-  if (!fields.PRETTY_NAME)
-    for (const f of OTHER_RELEASE_FILES) if ((await g.try('is-file', f))?.trim() === 'true') return undefined;
+  if (!fields.PRETTY_NAME || !fields.VERSION_ID)
+    for (const f of OTHER_RELEASE_FILES)
+      if ((await g.try('is-file', f, 'followsymlinks:true'))?.trim() === 'true') return undefined;
   return { type: 'linux', ...os, arch: await architecture(g), hostname: await hostname(g) };
 }
 
@@ -141,10 +160,11 @@ async function architecture(g: GuestReader): Promise<string> {
   return 'unknown';
 }
 
-/** /etc/HOSTNAME (SUSE), then /etc/hostname, then HOSTNAME= of /etc/sysconfig/network, as libguestfs. */
+/** /etc/HOSTNAME (SUSE), then /etc/hostname (each's first line that is neither empty nor a comment),
+ *  then HOSTNAME= of /etc/sysconfig/network, as libguestfs. */
 async function hostname(g: GuestReader): Promise<string> {
   for (const f of ['/etc/HOSTNAME', '/etc/hostname']) {
-    const first = (await g.readFile(f))?.split('\n')[0].trim();
+    const first = (await g.readFile(f))?.split('\n').find((l) => l !== '' && !l.startsWith('#'));
     if (first) return first;
   }
   const network = await g.readFile('/etc/sysconfig/network');

@@ -55,6 +55,10 @@ describe('a Linux root without inspect-os', () => {
     });
   });
 
+  it('names every opensuse- flavour opensuse, as libguestfs does', () => {
+    assert.equal(osFromRelease(parseOsRelease('ID="opensuse-microos"\nVERSION_ID="20241201"\n'))?.distro, 'opensuse');
+  });
+
   it('answers only for the distributions whose reading it is sure of', () => {
     // Debian's minor version comes from /etc/debian_version in libguestfs: inspect-os's to read.
     assert.equal(osFromRelease(parseOsRelease('ID=debian\nVERSION_ID="12"\n')), undefined);
