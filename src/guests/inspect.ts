@@ -1,8 +1,8 @@
 // Guest inspection: read-only, every disk of a VM attached. libguestfs's own `-i` mounting follows
 // fstab and dies on /dev/disk/by-path names (the VMware trap), so inspect-os only finds the root (or,
 // where btrfs makes inspect-os slow, linux/roots.ts does); the guest's family module reads the rest
-// and mounts explicitly. Many VMs share one appliance launch
-// (inspectGuests): each reads its own disks through a slice that names them as if alone.
+// and mounts explicitly. Many VMs share one appliance launch (inspectGuests): each reads its own
+// disks through a slice that names them as if alone.
 import type { FilesystemFact, GuestFacts, OsFacts } from '../model/guest-facts.js';
 import { UserError, asError } from '../util/errors.js';
 import { type GuestDisk, type GuestReader, GuestfishSession, lines } from '../tools/guestfish.js';

@@ -1,7 +1,7 @@
-// A Linux guest read in the inspection appliance: / from inspect-os or roots.ts, then /boot and /boot/efi from
-// fstab with device names resolved by us (never libguestfs's -i, which dies on by-path names), the
-// files the fixers read, kernels and their virtio drivers, and which bootloader, initramfs tool and
-// network backend modules recognise the guest.
+// A Linux guest read in the inspection appliance: / from inspect-os or roots.ts, then /boot and
+// /boot/efi from fstab with device names resolved by us (never libguestfs's -i, which dies on by-path
+// names), the files the fixers read, kernels and their virtio drivers, and which bootloader,
+// initramfs tool and network backend modules recognise the guest.
 import { posix } from 'node:path';
 import type { GuestFile, KernelFact, LinuxGuestFacts, VirtioState } from '../../model/guest-facts.js';
 import { type GuestReader, lines } from '../../tools/guestfish.js';

@@ -7,6 +7,7 @@
 // os-release libguestfs reads the same way; anything else is left to inspect-os (undefined).
 import type { OsFacts } from '../../model/guest-facts.js';
 import { type GuestReader, lines } from '../../tools/guestfish.js';
+import { shellVars } from './shell-vars.js';
 
 /** The distro libguestfs names for an os-release ID (its inspect_fs_unix.ml), for the IDs read here. */
 function distroOf(id: string): string | undefined {
@@ -58,27 +59,17 @@ export interface NativeRoot {
   snapshots: string[];
 }
 
-/** PURE: the fields of an os-release file (quotes removed). */
-export function parseOsRelease(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (m) out[m[1]] = m[2].trim().replace(/^(["'])(.*)\1$/, '$2');
-  }
-  return out;
-}
-
-/** PURE: distro, product and version as libguestfs reads them from os-release; undefined for an ID
- *  not in DISTROS. */
+/** PURE: distro, product and version as libguestfs reads them from os-release (shellVars); undefined
+ *  for an ID distroOf does not name. */
 export function osFromRelease(
-  fields: Record<string, string>,
+  fields: Map<string, string>,
 ): Pick<OsFacts, 'distro' | 'product' | 'major' | 'minor'> | undefined {
-  const distro = distroOf(fields.ID ?? '');
+  const distro = distroOf(fields.get('ID') ?? '');
   if (!distro) return undefined;
-  const [major, minor] = (fields.VERSION_ID ?? '').split('.').map((n) => Number.parseInt(n, 10));
+  const [major, minor] = (fields.get('VERSION_ID') ?? '').split('.').map((n) => Number.parseInt(n, 10));
   return {
     distro,
-    product: fields.PRETTY_NAME || 'unknown',
+    product: fields.get('PRETTY_NAME') || 'unknown',
     major: Number.isFinite(major) ? major : 0,
     minor: Number.isFinite(minor) ? minor : 0,
   };
@@ -96,17 +87,17 @@ export function parseSubvolumes(text: string): Map<number, string> {
   return out;
 }
 
-/** PURE: the plain devices of a `list-filesystems` listing worth checking for a root, or undefined
- *  when one of its filesystems is of a kind inspect-os must judge. btrfs subvolumes (`btrfsvol:`)
- *  are left out: a root in a named subvolume is inspect-os's to find. */
-export function candidates(listing: string): string[] | undefined {
-  const out: string[] = [];
+/** PURE: the plain devices of a `list-filesystems` listing worth checking for a root, with their
+ *  types, or undefined when one of its filesystems is of a kind inspect-os must judge. btrfs
+ *  subvolumes (`btrfsvol:`) are left out: a root in a named subvolume is inspect-os's to find. */
+export function candidates(listing: string): { device: string; type: string }[] | undefined {
+  const out: { device: string; type: string }[] = [];
   for (const line of lines(listing)) {
     const m = /^(.*): (\S+)$/.exec(line.trim());
     if (!m) continue;
     const [, device, type] = m;
     if (device.startsWith('btrfsvol:')) continue;
-    if (CHECKED.has(type)) out.push(device);
+    if (CHECKED.has(type)) out.push({ device, type });
     else if (!NO_ROOT.has(type)) return undefined;
   }
   return out;
@@ -114,17 +105,17 @@ export function candidates(listing: string): string[] | undefined {
 
 /** The one Linux root on these filesystems with its OS facts, or undefined: inspect-os decides. */
 export async function nativeLinuxRoot(g: GuestReader, listing: string): Promise<NativeRoot | undefined> {
-  const devices = candidates(listing);
-  if (!devices) return undefined;
+  const filesystems = candidates(listing);
+  if (!filesystems) return undefined;
   let found: NativeRoot | undefined;
-  for (const device of devices) {
+  for (const { device, type } of filesystems) {
     if ((await g.try('mount-ro', device, '/')) === undefined) continue;
     try {
       if (!(await looksLikeRoot(g))) continue;
       if (found) return undefined; // two systems: inspect-os says so in its words
       const os = await osFacts(g);
       if (!os) return undefined;
-      found = { root: device, os, snapshots: await snapperSnapshots(g, device, listing) };
+      found = { root: device, os, snapshots: type === 'btrfs' ? await snapperSnapshots(g) : [] };
     } finally {
       await g.run('umount-all');
     }
@@ -142,10 +133,10 @@ async function looksLikeRoot(g: GuestReader): Promise<boolean> {
 async function osFacts(g: GuestReader): Promise<OsFacts | undefined> {
   const release = await g.readFile('/etc/os-release');
   if (release === undefined) return undefined;
-  const fields = parseOsRelease(release);
+  const fields = shellVars(release);
   const os = osFromRelease(fields);
   if (!os) return undefined;
-  if (!fields.PRETTY_NAME || !fields.VERSION_ID)
+  if (!fields.get('PRETTY_NAME') || !fields.get('VERSION_ID'))
     for (const f of OTHER_RELEASE_FILES)
       if ((await g.try('is-file', f, 'followsymlinks:true'))?.trim() === 'true') return undefined;
   return { type: 'linux', ...os, arch: await architecture(g), hostname: await hostname(g) };
@@ -168,13 +159,12 @@ async function hostname(g: GuestReader): Promise<string> {
     if (first) return first;
   }
   const network = await g.readFile('/etc/sysconfig/network');
-  const set = network && parseOsRelease(network).HOSTNAME;
+  const set = network && shellVars(network).get('HOSTNAME');
   return set || 'unknown';
 }
 
-/** Snapper's snapshots of the root's btrfs, the default subvolume (the running root) left out. */
-async function snapperSnapshots(g: GuestReader, device: string, listing: string): Promise<string[]> {
-  if (!new RegExp(`^${escape(device)}: btrfs$`, 'm').test(listing)) return [];
+/** Snapper's snapshots of the btrfs mounted at /, the default subvolume (the running root) left out. */
+async function snapperSnapshots(g: GuestReader): Promise<string[]> {
   const all = parseSubvolumes(await g.run('btrfs-subvolume-list', '/'));
   const current = Number((await g.run('btrfs-subvolume-get-default', '/')).trim());
   return [...all]
@@ -182,5 +172,3 @@ async function snapperSnapshots(g: GuestReader, device: string, listing: string)
     .map(([, path]) => path)
     .sort();
 }
-
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { candidates, osFromRelease, parseOsRelease, parseSubvolumes } from '../../../src/guests/linux/roots.js';
+import { candidates, osFromRelease, parseSubvolumes } from '../../../src/guests/linux/roots.js';
+import { shellVars } from '../../../src/guests/linux/shell-vars.js';
 
 // The listing libguestfs 1.48 gave for the SLES disk of btrfs-snapshots.test.ts, its kernel having
 // named the guest's disk sdb: the device itself is translated back, its subvolumes are not. The
@@ -18,10 +19,10 @@ const SLES_LISTING = [
 
 describe('a Linux root without inspect-os', () => {
   it('checks plain devices only, never a subvolume or a snapshot', () => {
-    assert.deepEqual(candidates(SLES_LISTING), ['/dev/sda2']);
+    assert.deepEqual(candidates(SLES_LISTING), [{ device: '/dev/sda2', type: 'btrfs' }]);
     assert.deepEqual(candidates('/dev/sda1: vfat\n/dev/system/root: ext4\n/dev/system/swap: swap\n'), [
-      '/dev/sda1',
-      '/dev/system/root',
+      { device: '/dev/sda1', type: 'vfat' },
+      { device: '/dev/system/root', type: 'ext4' },
     ]);
   });
 
@@ -31,7 +32,7 @@ describe('a Linux root without inspect-os', () => {
   });
 
   it('reads os-release as libguestfs does: ID, PRETTY_NAME, VERSION_ID', () => {
-    const sles = parseOsRelease(
+    const sles = shellVars(
       'NAME="SLES"\nVERSION_ID="15.5"\nPRETTY_NAME="SUSE Linux Enterprise Server 15 SP5"\nID="sles"\n',
     );
     assert.deepEqual(osFromRelease(sles), {
@@ -41,13 +42,13 @@ describe('a Linux root without inspect-os', () => {
       minor: 5,
     });
     // Without PRETTY_NAME libguestfs keeps the distro and version and says the product is unknown.
-    assert.deepEqual(osFromRelease(parseOsRelease('NAME="openSUSE Leap"\nVERSION_ID="15.5"\nID="opensuse-leap"\n')), {
+    assert.deepEqual(osFromRelease(shellVars('NAME="openSUSE Leap"\nVERSION_ID="15.5"\nID="opensuse-leap"\n')), {
       distro: 'opensuse',
       product: 'unknown',
       major: 15,
       minor: 5,
     });
-    assert.deepEqual(osFromRelease(parseOsRelease("ID=fedora\nVERSION_ID=39\nPRETTY_NAME='Fedora Linux 39'\n")), {
+    assert.deepEqual(osFromRelease(shellVars("ID=fedora\nVERSION_ID=39\nPRETTY_NAME='Fedora Linux 39'\n")), {
       distro: 'fedora',
       product: 'Fedora Linux 39',
       major: 39,
@@ -56,13 +57,13 @@ describe('a Linux root without inspect-os', () => {
   });
 
   it('names every opensuse- flavour opensuse, as libguestfs does', () => {
-    assert.equal(osFromRelease(parseOsRelease('ID="opensuse-microos"\nVERSION_ID="20241201"\n'))?.distro, 'opensuse');
+    assert.equal(osFromRelease(shellVars('ID="opensuse-microos"\nVERSION_ID="20241201"\n'))?.distro, 'opensuse');
   });
 
   it('answers only for the distributions whose reading it is sure of', () => {
     // Debian's minor version comes from /etc/debian_version in libguestfs: inspect-os's to read.
-    assert.equal(osFromRelease(parseOsRelease('ID=debian\nVERSION_ID="12"\n')), undefined);
-    assert.equal(osFromRelease(parseOsRelease('NAME=nothing\n')), undefined);
+    assert.equal(osFromRelease(shellVars('ID=debian\nVERSION_ID="12"\n')), undefined);
+    assert.equal(osFromRelease(shellVars('NAME=nothing\n')), undefined);
   });
 
   it('reads the subvolume paths of btrfs-subvolume-list by ID', () => {

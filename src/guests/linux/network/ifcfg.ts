@@ -7,21 +7,13 @@ import { type GuestFile, fileText } from '../../../model/guest-facts.js';
 import { type NicIntent, macLike, prefixLength, rebindMac } from '../../../model/guest-network.js';
 import { type FixContext, type FixResult, afterEdits, nothing, rewrite } from '../modules.js';
 import { macPinFinding, rebindReason, unboundFinding, wantsDhcp } from './common.js';
+import { shellVars } from '../shell-vars.js';
 
 const DIR = '/etc/sysconfig/network-scripts/';
 export const ifcfgFiles = (all: Record<string, GuestFile>) =>
   Object.keys(all)
     .filter((p) => p.startsWith(`${DIR}ifcfg-`) && !p.endsWith('ifcfg-lo') && all[p].kind === 'file')
     .sort();
-
-function vars(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const l of text.split('\n')) {
-    const m = /^\s*([A-Z0-9_]+)=(.*?)\s*$/.exec(l);
-    if (m) out.set(m[1], m[2].replace(/^(["'])(.*)\1$/, '$2'));
-  }
-  return out;
-}
 
 /** The text with KEY set (the first assignment replaced, or one appended), or removed (undefined). */
 function assign(text: string, key: string, value: string | undefined): string {
@@ -56,7 +48,7 @@ function intentOf(path: string, v: Map<string, string>): NicIntent | undefined {
 }
 
 export function readIfcfg(all: Record<string, GuestFile>): NicIntent[] {
-  return ifcfgFiles(all).flatMap((p) => intentOf(p, vars(fileText(all, p) ?? '')) ?? []);
+  return ifcfgFiles(all).flatMap((p) => intentOf(p, shellVars(fileText(all, p) ?? '')) ?? []);
 }
 
 /** Rebinds every ifcfg file; `used` carries the NIC assignment across the guest's files. */
@@ -64,7 +56,7 @@ export function planIfcfg(ctx: FixContext, used: Map<string, number>): FixResult
   const result = nothing();
   for (const path of ifcfgFiles(ctx.guest.files)) {
     const text = fileText(ctx.guest.files, path) ?? '';
-    const v = vars(text);
+    const v = shellVars(text);
     const intent = intentOf(path, v);
     if (!intent) continue;
     const mac = v.get('HWADDR');

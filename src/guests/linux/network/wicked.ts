@@ -12,6 +12,7 @@ import { type GuestFile, fileText } from '../../../model/guest-facts.js';
 import { type NicIntent, prefixLength, rebindMac } from '../../../model/guest-network.js';
 import { type FixResult, type NetworkModule, afterEdits, nothing, rewrite } from '../modules.js';
 import { macPinFinding, unboundFinding, wantsDhcp } from './common.js';
+import { shellVars } from '../shell-vars.js';
 
 const DIR = '/etc/sysconfig/network/';
 const ROUTES = `${DIR}routes`;
@@ -24,16 +25,6 @@ const ifcfgFiles = (all: Record<string, GuestFile>) =>
   Object.keys(all)
     .filter((p) => p.startsWith(`${DIR}ifcfg-`) && p !== `${DIR}ifcfg-lo` && all[p].kind === 'file')
     .sort();
-
-/** KEY='value' lines, quotes of either kind removed. */
-function vars(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const l of text.split('\n')) {
-    const m = /^\s*([A-Z0-9_]+)=(.*?)\s*$/.exec(l);
-    if (m) out.set(m[1], m[2].replace(/^(["'])(.*)\1$/, '$2'));
-  }
-  return out;
-}
 
 /** Interfaces made of others (bonds, bridges, VLANs, tunnels) stay as they are: their ports are. */
 const VIRTUAL = ['BONDING_MASTER', 'BRIDGE', 'ETHERDEVICE', 'TUNNEL', 'VLAN_ID'];
@@ -65,12 +56,12 @@ function boundMacOf(all: Record<string, GuestFile>, name: string, v: Map<string,
 }
 
 function intentOf(all: Record<string, GuestFile>, path: string): NicIntent | undefined {
-  const v = vars(fileText(all, path) ?? '');
+  const v = shellVars(fileText(all, path) ?? '');
   if (VIRTUAL.some((k) => v.get(k) && v.get(k) !== 'no')) return undefined;
   const name = path.slice(`${DIR}ifcfg-`.length);
   const mac = namedMacs(all).get(name);
   const base = { config: path, name, ...(mac ? { mac } : {}) };
-  const dns = (vars(fileText(all, CONFIG) ?? '').get('NETCONFIG_DNS_STATIC_SERVERS') ?? '')
+  const dns = (shellVars(fileText(all, CONFIG) ?? '').get('NETCONFIG_DNS_STATIC_SERVERS') ?? '')
     .split(/\s+/)
     .filter(Boolean);
   const proto = (v.get('BOOTPROTO') ?? 'static').toLowerCase();
@@ -117,7 +108,7 @@ export const wicked: NetworkModule = {
       const intent = intentOf(files, path);
       if (!intent) continue;
       const text = fileText(files, path) ?? '';
-      const v = vars(text);
+      const v = shellVars(text);
       const target = rebindMac(boundMacOf(files, intent.name, v) ?? `name:${intent.name}`, ctx.nics, used);
       if (!target) result.findings.push(unboundFinding(path, intent.name));
       else names.push({ name: intent.name, mac: target.mac.toLowerCase() });
