@@ -64,6 +64,15 @@ export function resolveSpec(
   return filesystems.find((f) => f.disk_index === loc.diskIndex && f.partition === loc.partition);
 }
 
+/** The name KVM gives disk `index` (h2k's outputs attach every disk as virtio-blk, in the VM's disk
+ *  order): vda, …, vdz, vdaa. */
+export function virtioDiskName(index: number): string {
+  let letters = '';
+  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26))
+    letters = String.fromCharCode(97 + ((n - 1) % 26)) + letters;
+  return `/dev/vd${letters}`;
+}
+
 /** The stable replacement for a radioactive spec, per policy fstab_mode. */
 export function stableSpec(fs: FilesystemFact, mode: 'uuid' | 'partuuid' | 'label'): string | undefined {
   if (mode === 'uuid') return fs.uuid ? `UUID=${fs.uuid}` : undefined;

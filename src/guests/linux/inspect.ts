@@ -21,6 +21,8 @@ const WATCHED = [
   '/etc/fstab',
   '/etc/crypttab',
   '/etc/default/grub',
+  '/etc/default/grub_installdevice',
+  '/etc/sysconfig/bootloader',
   '/boot/grub/grub.cfg',
   '/boot/grub2/grub.cfg',
   '/etc/initramfs-tools/initramfs.conf',

@@ -373,6 +373,51 @@ describe('fixers for real estates (E and U layouts)', () => {
     );
   });
 
+  it("SLES's grub_installdevice and /etc/sysconfig/bootloader: by-id disk and partitions moved, flags kept", () => {
+    const wwn = '6000c29f5b3e1c0d7a8e4f2b1c9d0e11';
+    const disk = `/dev/disk/by-id/scsi-3${wwn}`;
+    const g = guest(
+      { disk_wwns: [wwn] },
+      {
+        '/etc/default/grub_installdevice': `${disk}\n${disk}-part1\nactivate\ngeneric_mbr\n`,
+        '/etc/sysconfig/bootloader':
+          `LOADER_TYPE="grub"\nDEFAULT_APPEND="resume=${disk}-part5 splash=silent showopts"\n` +
+          'FAILSAFE_APPEND="ide=nodma apm=off noresume"\n',
+      },
+    );
+    const r = plan(g);
+    assert.equal(
+      written(r.edits, '/etc/default/grub_installdevice'),
+      '/dev/vda\n/dev/disk/by-partuuid/abcd-01\nactivate\ngeneric_mbr\n',
+    );
+    assert.equal(
+      written(r.edits, '/etc/sysconfig/bootloader'),
+      'LOADER_TYPE="grub"\nDEFAULT_APPEND="resume=UUID=swap-uuid splash=silent showopts"\n' +
+        'FAILSAFE_APPEND="ide=nodma apm=off noresume"\n',
+    );
+    assert.deepEqual(
+      r.findings.filter((f) => f.code === 'unresolved-install-device'),
+      [],
+    );
+    // A name of a disk this VM does not have stays, reported; the second disk is vdb; idempotent after.
+    const other = '/dev/disk/by-id/scsi-36000c2900000000000000000000000ff';
+    const two = guest(
+      { disk_wwns: [wwn, 'ab'.repeat(16)] },
+      {
+        '/etc/default/grub_installdevice': `/dev/disk/by-id/scsi-3${'ab'.repeat(16)}\n${other}\n/dev/sda\n`,
+      },
+    );
+    const r2 = plan(two);
+    assert.equal(written(r2.edits, '/etc/default/grub_installdevice'), `/dev/vdb\n${other}\n/dev/vda\n`);
+    assert.deepEqual(
+      r2.findings.filter((f) => f.code === 'unresolved-install-device').map((f) => f.severity),
+      ['warning'],
+    );
+    const text = written(r.edits, '/etc/default/grub_installdevice')!;
+    const fixed = { ...g, files: { ...g.files, '/etc/default/grub_installdevice': { kind: 'file' as const, text } } };
+    assert.equal(written(plan(fixed).edits, '/etc/default/grub_installdevice'), undefined, 'idempotent');
+  });
+
   it('a file the guest does not have yet is a create edit (FIX refuses it if the file appeared since)', () => {
     const g = guest({ initramfs_tool: 'dracut', kernels: guest().kernels.map((k) => ({ ...k, initrd: '/boot/x' })) });
     const e = plan(g).edits.find((x) => x.kind === 'write' && x.path === '/etc/dracut.conf.d/90-h2k-virtio.conf');

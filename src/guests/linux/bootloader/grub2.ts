@@ -5,6 +5,7 @@
 // grub-mkconfig would see the appliance's devices, not the guest's).
 import { isRadioactive, resolveSpec } from '../device-names.js';
 import { fileText } from '../../../model/guest-facts.js';
+import { fixInstallDevice } from './grub-installdevice.js';
 import { type BootloaderModule, type FixContext, type FixResult, nothing, rewrite } from '../modules.js';
 
 /** The command lines in `text` with root= and resume= by UUID, and which of the two it moved. */
@@ -60,13 +61,14 @@ export const grub2: BootloaderModule = {
   plan(ctx: FixContext): FixResult {
     const result = nothing();
     // Beside grub.cfg, BLS entries (the RHEL family's kernels), /etc/kernel/cmdline (what
-    // kernel-install writes into new entries) and a full grub.cfg on the ESP (older UEFI installs)
-    // carry command lines too.
+    // kernel-install writes into new entries), a full grub.cfg on the ESP (older UEFI installs) and
+    // SUSE's /etc/sysconfig/bootloader (DEFAULT_APPEND, FAILSAFE_APPEND) carry command lines too.
     const others = Object.keys(ctx.guest.files)
       .filter(
         (p) =>
           (p.startsWith('/boot/loader/entries/') && p.endsWith('.conf')) ||
           p === '/etc/kernel/cmdline' ||
+          p === '/etc/sysconfig/bootloader' ||
           /^\/boot\/efi\/EFI\/[^/]+\/grub\.cfg$/i.test(p),
       )
       .sort();
@@ -84,6 +86,9 @@ export const grub2: BootloaderModule = {
       );
       result.edits.push(...rewrite('/etc/default/grub', dflt, after, 'future update-grub runs write root=UUID= too'));
     }
+    const install = fixInstallDevice(ctx);
+    result.edits.push(...install.edits);
+    result.findings.push(...install.findings);
     return result;
   },
 };
