@@ -54,6 +54,15 @@ describe('the libvirt domain', () => {
     });
   }
 
+  it("names disks past the 26th as libvirt and the guest do (vdaa), in the VM's disk order", () => {
+    const many = { ...machine('bios'), disks: Array.from({ length: 28 }, (_, i) => `/srv/kvm/web-disk${i}.qcow2`) };
+    const targets = [...libvirt.render(many)[0].matchAll(/<target dev="(\w+)" bus="virtio"\/>/g)].map((m) => m[1]);
+    assert.deepEqual(
+      [targets.length, targets[0], targets[25], targets[26], targets[27]],
+      [28, 'vda', 'vdz', 'vdaa', 'vdab'],
+    );
+  });
+
   it('ships what a KVM guest needs: a display (without one the firmware hangs), console, agent, balloon, rng', () => {
     const xml = libvirt.render(machine('uefi'))[0];
     for (const needed of [
