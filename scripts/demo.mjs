@@ -37,6 +37,10 @@ rmSync(guest, { recursive: true, force: true });
 mkdirSync(guest, { recursive: true });
 symlinkSync(join(fixture, 'debian-vmware-sparse.vmdk'), join(guest, 'debian-vmware-sparse.vmdk'));
 
+// VALIDATE boots the libvirt domain h2k ships in libvirtd; on a host without systemd nothing has
+// started one, and the boot test would fall back to plain qemu.
+run('bash', ['scripts/start-libvirtd.sh']);
+
 h2k(['validate', 'examples']);
 h2k(['plan', 'examples', '-out', '.demo/plan.json']);
 h2k(['apply', '.demo/plan.json']);
