@@ -6,6 +6,7 @@
 // What the kernel or LVM assembles by UUID or name (btrfs, LVM, md, zfs) mixes VMs that share one
 // (clones of one template): such VMs are left out of the batch (`conflicting`) and read alone.
 import { type GuestDisk, GuestfishError, type GuestReader, GuestfishSession, lines } from './guestfish.js';
+import { diskIndex, diskLetters } from '../util/disk-letters.js';
 
 /** Commands whose answer lists the appliance's devices: answered from one listing per appliance,
  *  with another VM's devices left out and the rest renamed. Every other answer is the guest's own
@@ -17,16 +18,7 @@ const ASSEMBLED = new Set(['btrfs', 'LVM2_member', 'linux_raid_member', 'zfs_mem
 
 /** PURE: the sd name of the appliance's disk `i` (0 → sda, 25 → sdz, 26 → sdaa, as Linux names them). */
 export function sdName(i: number): string {
-  let s = '';
-  for (let n = i + 1; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(97 + ((n - 1) % 26)) + s;
-  return `sd${s}`;
-}
-
-/** PURE: the disk index of an sd name's letters (inverse of sdName). */
-export function sdIndex(letters: string): number {
-  let n = 0;
-  for (const ch of letters) n = n * 26 + (ch.charCodeAt(0) - 96);
-  return n - 1;
+  return `sd${diskLetters(i)}`;
 }
 
 const SD = /\/dev\/sd([a-z]+)/;
@@ -35,7 +27,7 @@ const SD = /\/dev\/sd([a-z]+)/;
  *  anything else as it is. */
 export function shiftDevice(name: string, by: number): string {
   return /^(btrfsvol:)?\/dev\/sd[a-z]+/.test(name)
-    ? name.replace(SD, (_, l: string) => `/dev/${sdName(sdIndex(l) + by)}`)
+    ? name.replace(SD, (_, l: string) => `/dev/${sdName(diskIndex(l) + by)}`)
     : name;
 }
 
@@ -114,7 +106,7 @@ export class SharedAppliance {
 
   private diskOfSd(device: string): number | undefined {
     const m = /^(?:btrfsvol:)?\/dev\/sd([a-z]+)/.exec(device);
-    return m ? sdIndex(m[1]) : undefined;
+    return m ? diskIndex(m[1]) : undefined;
   }
 
   /** The appliance disk a device lives on: an sd name's own, an md array's first member's, a

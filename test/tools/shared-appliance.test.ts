@@ -5,7 +5,8 @@
 // the same VM's plan from a launch of its own.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { conflictingVms, listedDevice, sdIndex, sdName, shiftDevice } from '../../src/tools/shared-appliance.js';
+import { conflictingVms, listedDevice, sdName, shiftDevice } from '../../src/tools/shared-appliance.js';
+import { diskIndex } from '../../src/util/disk-letters.js';
 
 describe('shared appliance: device names', () => {
   it('names disks as Linux does past sdz, and reads those names back', () => {
@@ -20,7 +21,7 @@ describe('shared appliance: device names', () => {
       'sdzz',
       'sdaaa',
     ]);
-    for (let i = 0; i < 800; i++) assert.equal(sdIndex(sdName(i).slice(2)), i);
+    for (let i = 0; i < 800; i++) assert.equal(diskIndex(sdName(i).slice(2)), i);
   });
 
   it("moves a VM's device names to where its disks sit in the appliance, and back", () => {

@@ -4,6 +4,7 @@
 // (/dev/sdXN, /dev/hdXN); all change on KVM. These names are "radioactive": they must be replaced by
 // identifiers read from the filesystems themselves. Pure.
 import type { FilesystemFact } from '../../model/guest-facts.js';
+import { diskIndex } from '../../util/disk-letters.js';
 
 const BY_PATH = /^\/dev\/disk\/by-path\/.*-(?:scsi|sas|ata|nvme)-(\d+):(\d+):(\d+):(\d+)(?:-part(\d+))?$/;
 const BY_PATH_ATA = /^\/dev\/disk\/by-path\/.*-ata-(\d+)(?:\.\d+)?(?:-part(\d+))?$/;
@@ -15,12 +16,6 @@ const BY_ID_WWN = /^\/dev\/disk\/by-id\/(?:scsi-3|wwn-0x)([0-9a-f]{32})(?:-part(
 
 export function isRadioactive(spec: string): boolean {
   return spec.startsWith('/dev/disk/by-path/') || BY_ID_HARDWARE.test(spec) || KERNEL_NAME.test(spec);
-}
-
-function diskIndexFromLetters(letters: string): number {
-  let n = 0;
-  for (const ch of letters) n = n * 26 + (ch.charCodeAt(0) - 96);
-  return n - 1;
 }
 
 /** Which disk and partition a radioactive name points at, by VMware's layout or, for a by-id name, by
@@ -41,7 +36,7 @@ export function locate(
   const ata = BY_PATH_ATA.exec(spec);
   if (ata) return { diskIndex: Number(ata[1]) - 1, partition: Number(ata[2] ?? 0) };
   const k = KERNEL_NAME.exec(spec);
-  if (k) return { diskIndex: diskIndexFromLetters(k[1]), partition: Number(k[2] || 0) };
+  if (k) return { diskIndex: diskIndex(k[1]), partition: Number(k[2] || 0) };
   return undefined;
 }
 
@@ -62,15 +57,6 @@ export function resolveSpec(
   const loc = locate(spec, wwns);
   if (!loc) return undefined;
   return filesystems.find((f) => f.disk_index === loc.diskIndex && f.partition === loc.partition);
-}
-
-/** The name KVM gives disk `index` (h2k's outputs attach every disk as virtio-blk, in the VM's disk
- *  order): vda, …, vdz, vdaa. */
-export function virtioDiskName(index: number): string {
-  let letters = '';
-  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26))
-    letters = String.fromCharCode(97 + ((n - 1) % 26)) + letters;
-  return `/dev/vd${letters}`;
 }
 
 /** The stable replacement for a radioactive spec, per policy fstab_mode. */

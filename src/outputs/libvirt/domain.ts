@@ -8,7 +8,7 @@
 // host-model CPU, firmware per facts with fresh variables: Secure Boot with Microsoft's keys enrolled
 // where the source had it on (and SMM, which OVMF's Secure Boot builds need), off otherwise (libvirt
 // would otherwise pick an enrolled-keys OVMF).
-import { virtioDiskName } from '../../guests/linux/device-names.js';
+import { diskLetters } from '../../util/disk-letters.js';
 
 export type NicBackend =
   | { type: 'network'; network: string }
@@ -67,7 +67,7 @@ export function domainXml(d: Domain): string {
     (disk, i) => `    <disk type="file" device="disk">
       <driver name="qemu" type="${esc(disk.format)}" discard="unmap"/>
       <source file="${esc(disk.path)}"/>
-      <target dev="${virtioDiskName(i).slice(5)}" bus="virtio"/>${i === 0 ? '\n      <boot order="1"/>' : ''}
+      <target dev="vd${diskLetters(i)}" bus="virtio"/>${i === 0 ? '\n      <boot order="1"/>' : ''}
     </disk>`,
   );
   const nics = d.nics.map((n) => {

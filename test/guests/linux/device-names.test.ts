@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  isRadioactive,
-  locate,
-  resolveSpec,
-  stableSpec,
-  virtioDiskName,
-} from '../../../src/guests/linux/device-names.js';
+import { isRadioactive, locate, resolveSpec, stableSpec } from '../../../src/guests/linux/device-names.js';
 
 const FS = [
   { device: '/dev/sda1', disk_index: 0, partition: 1, type: 'ext4', uuid: 'AAAA-1', label: 'root', partuuid: 'p-1' },
@@ -19,17 +13,6 @@ describe('device names', () => {
     for (const s of ['/dev/disk/by-path/pci-0000:03:00.0-scsi-0:0:0:0-part1', '/dev/sda1', '/dev/hdb2', '/dev/sdab1'])
       assert.ok(isRadioactive(s), s);
     for (const s of ['UUID=x', 'LABEL=y', '/dev/mapper/vg-root', '/dev/vda1', 'tmpfs']) assert.ok(!isRadioactive(s), s);
-  });
-  it("names disks as KVM's virtio does, past z too", () => {
-    assert.deepEqual([0, 1, 25, 26, 27, 701, 702].map(virtioDiskName), [
-      '/dev/vda',
-      '/dev/vdb',
-      '/dev/vdz',
-      '/dev/vdaa',
-      '/dev/vdab',
-      '/dev/vdzz',
-      '/dev/vdaaa',
-    ]);
   });
   it('maps VMware controller paths and kernel names to disk and partition', () => {
     assert.deepEqual(locate('/dev/disk/by-path/pci-0000:03:00.0-scsi-0:0:1:0-part2'), { diskIndex: 1, partition: 2 });

@@ -5,7 +5,8 @@
 // disk becomes its virtio name (KVM has no hardware ID for it without a serial, and h2k's outputs
 // attach disks as virtio in the source's order); a partition becomes its by-partuuid or by-uuid
 // name, which the partition carries with it.
-import { isRadioactive, locate, resolveSpec, virtioDiskName } from '../device-names.js';
+import { isRadioactive, locate, resolveSpec } from '../device-names.js';
+import { diskLetters } from '../../../util/disk-letters.js';
 import { fileText } from '../../../model/guest-facts.js';
 import { type FixContext, type FixResult, nothing, rewrite } from '../modules.js';
 
@@ -13,7 +14,7 @@ export const INSTALL_DEVICE = '/etc/default/grub_installdevice';
 
 function stableDevice(spec: string, ctx: FixContext): string | undefined {
   const where = locate(spec, ctx.guest.disk_wwns);
-  if (where?.partition === 0) return virtioDiskName(where.diskIndex);
+  if (where?.partition === 0) return `/dev/vd${diskLetters(where.diskIndex)}`;
   const fs = resolveSpec(spec, ctx.guest.filesystems, ctx.guest.disk_wwns);
   if (fs?.partuuid) return `/dev/disk/by-partuuid/${fs.partuuid}`;
   if (fs?.uuid) return `/dev/disk/by-uuid/${fs.uuid}`;
