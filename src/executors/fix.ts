@@ -5,7 +5,7 @@
 import { join, posix } from 'node:path';
 import { fileSha256 } from '../util/files.js';
 import { sha256 } from '../util/hash.js';
-import type { GuestFile } from '../model/guest-facts.js';
+import type { GuestFile, GuestMount } from '../model/guest-facts.js';
 import type { GuestEdit } from '../model/plan.js';
 import { GuestfishSession } from '../tools/guestfish.js';
 import { UserError } from '../util/errors.js';
@@ -29,7 +29,7 @@ export interface FamilyEdits {
 export async function runFix(opts: {
   overlays: string[];
   sources: DiskEntry[];
-  mounts: { mountpoint: string; device: string }[];
+  mounts: GuestMount[];
   edits: GuestEdit[];
   onStep?: (msg: string) => void;
   family?: FamilyEdits;
@@ -42,7 +42,7 @@ export async function runFix(opts: {
   const g = await GuestfishSession.launch(disks, { readonly: false, discard: true });
   try {
     if (opts.mounts[0]?.mountpoint !== '/') for (const m of opts.mounts) await g.run('mkmountpoint', m.mountpoint);
-    for (const m of opts.mounts) await g.run('mount', m.device, m.mountpoint);
+    for (const m of opts.mounts) await g.mountAt(m);
     for (const e of edits) {
       opts.onStep?.(describe(e));
       switch (e.kind) {

@@ -14,7 +14,7 @@ export async function prepareBootOverlays(
   const disks = overlays.map((path) => ({ path, format: 'qcow2' }));
   const g = await GuestfishSession.launch(disks, { readonly: false });
   try {
-    for (const m of family.fixMounts(guest)) await g.run('mount', m.device, m.mountpoint);
+    for (const m of family.fixMounts(guest)) await g.mountAt(m);
     await family.prepareBoot(g, guest, checks);
     await g.run('sync');
     await g.run('umount-all');

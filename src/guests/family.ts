@@ -2,7 +2,7 @@
 // pure), what FIX mounts, and what a boot test looks for. One folder per family under src/guests/.
 import type { ServiceChecks } from '../model/service-check.js';
 import type { GuestEdit, RawFinding } from '../model/plan.js';
-import type { GuestFacts, OsFacts, FilesystemFact } from '../model/guest-facts.js';
+import type { GuestFacts, GuestMount, OsFacts, FilesystemFact } from '../model/guest-facts.js';
 import type { NicBinding, NicIntent } from '../model/guest-network.js';
 import type { PolicySettings } from '../schema/config-schema.js';
 import type { GuestReader, GuestfishSession } from '../tools/guestfish.js';
@@ -63,7 +63,7 @@ export interface GuestFamily<F extends GuestFacts = GuestFacts> {
    *  are reused only under the same stamp (operations/facts-cache.ts). */
   hostInputs?(policy: PolicySettings, configDir: string): string;
   /** What FIX mounts before editing, / first (from the facts as the plan records them). */
-  fixMounts(guest: Omit<F, 'files'>): { mountpoint: string; device: string }[];
+  fixMounts(guest: Omit<F, 'files'>): GuestMount[];
   /** PURE: about how much FIX may write into the disks' overlays at most (they grow by it), for
    *  the plan's free-space check and apply's disk-full message. */
   fixWriteBytes(guest: Omit<F, 'files'>): number;

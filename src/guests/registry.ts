@@ -1,6 +1,6 @@
 // The guest families h2k knows, by the `family` their facts carry. A new family is a folder under
 // src/guests/ and one entry here (and its facts in src/model/guest-facts.ts).
-import type { GuestFacts } from '../model/guest-facts.js';
+import type { GuestFacts, GuestMount } from '../model/guest-facts.js';
 import type { GuestEdit, PlannedGuest } from '../model/plan.js';
 import type { ServiceChecks } from '../model/service-check.js';
 import type { PolicySettings } from '../schema/config-schema.js';
@@ -40,7 +40,7 @@ export function familyOf<F extends GuestFacts>(guest: F): GuestFamily<F> {
 export function familyForGuest(guest: PlannedGuest): {
   boot: BootEvidence;
   domain?: DomainHints;
-  fixMounts(g: PlannedGuest): { mountpoint: string; device: string }[];
+  fixMounts(g: PlannedGuest): GuestMount[];
   fixWriteBytes(g: PlannedGuest): number;
   prepareBoot(g: GuestfishSession, guest: PlannedGuest, checks?: ServiceChecks): Promise<void>;
   openHostFiles?(policy: PolicySettings, configDir: string): Promise<{ root: string; close(): void }>;

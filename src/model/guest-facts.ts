@@ -52,14 +52,31 @@ interface GuestBase {
   disk_wwns?: (string | null)[];
 }
 
+/** A filesystem as FIX mounts it: an appliance device at a guest mountpoint; `options`: the mount
+ *  options that choose what of it the guest mounts there (a btrfs subvolume: `subvol=/@/var`). */
+export interface GuestMount {
+  mountpoint: string;
+  device: string;
+  options?: string;
+}
+
+/** A read-only btrfs scrub's verdict: clean, damaged (its error summary) or not run (why), and how much
+ *  it read. */
+export interface BtrfsScrub {
+  result: 'clean' | 'damaged' | 'not run';
+  summary: string;
+}
+
 export interface LinuxGuestFacts extends GuestBase {
   family: 'linux';
   /** Appliance device holding /. */
   root: string;
   /** The filesystem type of / (vfs-type). */
   root_fs: string;
-  /** What FIX mounts besides /: mountpoint → appliance device, in mount order. */
-  mounts: { mountpoint: string; device: string }[];
+  /** A btrfs root: its filesystem scrubbed, read-only, at inspection. */
+  btrfs_scrub?: BtrfsScrub;
+  /** What FIX mounts besides /, in mount order. */
+  mounts: GuestMount[];
   kernels: KernelFact[];
   /** Names of the modules of src/guests/linux/ that recognised the guest ('unknown': none did). */
   initramfs_tool: string;

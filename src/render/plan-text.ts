@@ -2,6 +2,7 @@
 // PURE; colour comes from the Paint passed in (none in CI logs).
 import { describeIntent } from '../model/guest-network.js';
 import type { NicFacts } from '../model/facts.js';
+import type { LinuxGuestFacts } from '../model/guest-facts.js';
 import type { Paint } from './paint.js';
 import { fmtBytes, fmtSize } from './units.js';
 import { unifiedDiff } from '../util/unified-diff.js';
@@ -85,6 +86,15 @@ function nicPlace(n: NicFacts): string {
   return ` (${[n.network, to.length ? `→ ${to.join(', ')}` : undefined].filter(Boolean).join(' ')})`;
 }
 
+/** The scrub's verdict and the subvolumes FIX mounts as the guest does. */
+function btrfsLine(g: Pick<LinuxGuestFacts, 'mounts' | 'btrfs_scrub'>): string {
+  const subvolumes = g.mounts.filter((m) => m.options).map((m) => m.mountpoint);
+  return (
+    `read-only scrub ${g.btrfs_scrub?.result} (${g.btrfs_scrub?.summary})` +
+    (subvolumes.length ? `; FIX mounts the subvolumes ${subvolumes.join(', ')} as fstab does` : '')
+  );
+}
+
 function factLines(vm: VmPlan): string[] {
   const f = vm.facts;
   const h = f.hardware;
@@ -101,6 +111,7 @@ function factLines(vm: VmPlan): string[] {
       return `  disk ${d.name}: ${sizes}, ${d.chain.length} layer(s)`;
     }),
     g ? `  guest: ${g.os.distro} ${g.os.product}, ${g.firmware}${root}` : '  guest: not inspected (-inspect=false)',
+    ...(g && 'btrfs_scrub' in g && g.btrfs_scrub ? [`  btrfs: ${btrfsLine(g)}`] : []),
     ...(vm.network ?? []).map((n) => `  network: ${describeIntent(n)}`),
     `  output: ${[outputs, ...vm.outputs.files.map((f) => `${f.path} (${f.output})`)].join(', ')}`,
   ];

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { type GuestfsEnv, guestfsEnv, hostAccel } from './guestfs-backend.js';
 import { requireTool } from './known-tools.js';
 import { reaped, reapWithUs } from './reaper.js';
+import type { GuestMount } from '../model/guest-facts.js';
 import { UserError } from '../util/errors.js';
 import { NoSpaceError, fullWatch } from '../util/files.js';
 import { cpuTicks } from '../util/proc.js';
@@ -181,6 +182,13 @@ export class GuestfishSession implements GuestReader {
           }
     }, 1000);
     this.watch.unref();
+  }
+
+  /** A guest filesystem mounted where the guest mounts it (read-only in a read-only appliance). */
+  async mountAt(m: GuestMount): Promise<string> {
+    return m.options
+      ? this.run('mount-options', m.options, m.device, m.mountpoint)
+      : this.run('mount', m.device, m.mountpoint);
   }
 
   /** Like run, but a failure is an answer (undefined), not an error. */

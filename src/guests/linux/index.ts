@@ -3,6 +3,7 @@ import type { LinuxGuestFacts } from '../../model/guest-facts.js';
 import type { GuestEdit } from '../../model/plan.js';
 import type { GuestFamily } from '../family.js';
 import { planBootloader } from './bootloader/index.js';
+import { planBtrfs } from './fixers/btrfs.js';
 import { fixFstab } from './fixers/fstab.js';
 import { fixLvm } from './fixers/lvm.js';
 import { layoutFindings } from './fixers/unsupported-layouts.js';
@@ -33,10 +34,12 @@ export const linux: GuestFamily<LinuxGuestFacts> = {
       planInitramfs(ctx),
       planNetwork(ctx),
       fixVmwareTools(ctx),
+      planBtrfs(ctx),
     ];
     const edits = results.flatMap((r) => r.edits);
-    // Commands run after every file edit, so the initramfs is built from the edited configuration;
-    // trimming comes last so CONVERT copies only live data.
+    // Commands run after every file edit, so the initramfs is built from the edited configuration
+    // (a btrfs scrub, checking it all, is the last of them); trimming comes last so CONVERT copies
+    // only live data.
     const order = (e: GuestEdit) => (e.kind === 'run' ? 1 : e.kind === 'trim' ? 2 : 0);
     edits.sort((a, b) => order(a) - order(b));
     if (policy.trim) edits.push({ kind: 'trim', reason: 'discard unused blocks so CONVERT copies only live data' });

@@ -3,11 +3,12 @@
 // names), the files the fixers read, kernels and their virtio drivers, and which bootloader,
 // initramfs tool and network backend modules recognise the guest.
 import { posix } from 'node:path';
-import type { GuestFile, KernelFact, LinuxGuestFacts, VirtioState } from '../../model/guest-facts.js';
+import type { GuestFile, GuestMount, KernelFact, LinuxGuestFacts, VirtioState } from '../../model/guest-facts.js';
 import { type GuestReader, lines } from '../../tools/guestfish.js';
 import { initramfsFiles } from '../../tools/initramfs.js';
 import type { InspectionBase } from '../family.js';
 import { BOOTLOADERS } from './bootloader/index.js';
+import { scrubBtrfs } from './btrfs-scrub.js';
 import { resolveSpec } from './device-names.js';
 import { INITRAMFS_TOOLS } from './initramfs/index.js';
 import { type GuestProbe, detect } from './modules.js';
@@ -76,6 +77,7 @@ export async function inspectLinux(g: GuestReader, base: InspectionBase): Promis
     mounts.push({ mountpoint: entry.mountpoint, device: fs.device });
     if (entry.mountpoint === '/boot') boot = fs.device;
   }
+  mounts.push(...subvolumeMounts(fstab, root, (spec) => resolveSpec(spec, filesystems, base.disk_wwns)?.device));
   for (const path of WATCHED) if (!files[path]) await read(path);
   for (const [dir, pattern] of WATCHED_DIRS) {
     if ((await g.try('is-dir', dir))?.trim() !== 'true') continue;
@@ -99,6 +101,8 @@ export async function inspectLinux(g: GuestReader, base: InspectionBase): Promis
     base.partition_table === 'gpt' && filesystems.some((f) => f.type === 'vfat') && fstab.includes('/boot/efi');
   const efi = uefi && mounts.some((m) => m.mountpoint === '/boot/efi') ? await efiFiles(g) : undefined;
   for (const p of Object.keys(efi ?? {})) if (/^\/boot\/efi\/EFI\/[^/]+\/grub\.cfg$/i.test(p)) await read(p);
+  const rootFs = (await g.run('vfs-type', root)).trim();
+  const scrub = rootFs === 'btrfs' ? await scrubBtrfs(g) : undefined;
   const facts: LinuxGuestFacts = {
     family: 'linux',
     os: base.os,
@@ -108,7 +112,8 @@ export async function inspectLinux(g: GuestReader, base: InspectionBase): Promis
     ...(base.snapshots.length ? { snapshots: base.snapshots } : {}),
     ...(base.disk_wwns.some(Boolean) ? { disk_wwns: base.disk_wwns } : {}),
     root,
-    root_fs: (await g.run('vfs-type', root)).trim(),
+    root_fs: rootFs,
+    ...(scrub ? { btrfs_scrub: scrub } : {}),
     mounts,
     kernels: await kernelFacts(g),
     initramfs_tool: (await detect(INITRAMFS_TOOLS, probe))?.name ?? 'unknown',
@@ -132,14 +137,36 @@ function parseKv(text: string): Record<string, number> {
   return out;
 }
 
-export function parseFstabMounts(text: string): { spec: string; mountpoint: string; type: string }[] {
+export function parseFstabMounts(text: string): { spec: string; mountpoint: string; type: string; options: string }[] {
   return text
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'))
     .map((l) => l.split(/\s+/))
     .filter((f) => f.length >= 3)
-    .map(([spec, mountpoint, type]) => ({ spec, mountpoint, type }));
+    .map(([spec, mountpoint, type, options = 'defaults']) => ({ spec, mountpoint, type, options }));
+}
+
+/** The btrfs subvolumes fstab mounts from the root's own filesystem (SUSE's @/var, @/usr/local…), as
+ *  the guest mounts them, so FIX's commands find /var/tmp and the rest where they run. Snapper's
+ *  /.snapshots is history and never mounted: nothing in FIX can reach a snapshot. Shallow first. */
+export function subvolumeMounts(
+  fstab: string,
+  root: string,
+  resolve: (spec: string) => string | undefined,
+): GuestMount[] {
+  // inspect-os names a root in a named subvolume btrfsvol:/dev/sdX/<subvolume>.
+  const rootDevice = /^btrfsvol:(\/dev\/[^/]+)\//.exec(root)?.[1] ?? root;
+  const out: GuestMount[] = [];
+  for (const entry of parseFstabMounts(fstab)) {
+    if (entry.type !== 'btrfs' || entry.mountpoint === '/' || !entry.mountpoint.startsWith('/')) continue;
+    if (entry.mountpoint === '/.snapshots' || entry.mountpoint.startsWith('/.snapshots/')) continue;
+    const options = entry.options.split(',').filter((o) => /^subvol(id)?=/.test(o));
+    if (!options.length || resolve(entry.spec) !== rootDevice) continue;
+    out.push({ mountpoint: entry.mountpoint, device: rootDevice, options: options.join(',') });
+  }
+  const depth = (m: GuestMount) => m.mountpoint.split('/').length;
+  return out.sort((a, b) => depth(a) - depth(b));
 }
 
 const modulePattern = (m: string) => new RegExp(`/${m}\\.ko(\\.[a-z]+)?$`);

@@ -227,6 +227,14 @@ describe('fixers for real estates (E and U layouts)', () => {
       written(r.edits, '/etc/dracut.conf.d/10-persistent_policy.conf'),
       `persistent_policy="by-uuid"\nadd_device+=" /dev/disk/by-uuid/${UUID} /dev/mapper/x "\n`,
     );
+    // The file as YaST writes it, the policy its only line: its newline stays.
+    const alone = plan(
+      guest(
+        { initramfs_tool: 'dracut', kernels: g.kernels },
+        { '/etc/dracut.conf.d/10-persistent_policy.conf': 'persistent_policy="by-id"\n' },
+      ),
+    );
+    assert.equal(written(alone.edits, '/etc/dracut.conf.d/10-persistent_policy.conf'), 'persistent_policy="by-uuid"\n');
     // Every driver is built in: no drop-in, but the images must drop the by-id names.
     const runs = r.edits.filter((e) => e.kind === 'run');
     assert.deepEqual(
@@ -287,9 +295,27 @@ describe('fixers for real estates (E and U layouts)', () => {
     assert.ok(r.findings.some((f) => f.code === 'lvm-device-filter'));
   });
 
+  it('a btrfs root: scrubbed once more as the last command of FIX; damage found at inspection stops the plan', () => {
+    const scrubbed = (result: 'clean' | 'damaged' | 'not run') =>
+      plan(guest({ root_fs: 'btrfs', btrfs_scrub: { result, summary: 'csum=3; 184.00MiB read' } }));
+    const clean = scrubbed('clean');
+    const runs = clean.edits.filter((e) => e.kind === 'run').map((e) => (e as { command: string[] }).command.join(' '));
+    assert.equal(runs.at(-1), 'btrfs scrub start -B -r /');
+    assert.deepEqual(
+      clean.findings.filter((f) => f.code.startsWith('btrfs')),
+      [],
+    );
+    const damaged = scrubbed('damaged').findings.find((f) => f.code === 'btrfs-scrub-errors');
+    assert.equal(damaged?.severity, 'critical');
+    assert.match(damaged!.message, /csum=3/);
+    const notRun = scrubbed('not run');
+    assert.equal(notRun.findings.find((f) => f.code === 'btrfs-not-scrubbed')?.severity, 'warning');
+    assert.ok(!notRun.edits.some((e) => e.kind === 'run' && e.command[0] === 'btrfs'), 'a scrub that cannot run');
+  });
+
   it('layouts not converted yet are findings with stable codes', () => {
     const codes = (g: LinuxGuestFacts) => plan(g).findings.map((f) => f.code);
-    assert.ok(codes(guest({ root_fs: 'btrfs' })).includes('btrfs-root'));
+    assert.ok(!codes(guest({ root_fs: 'btrfs' })).some((c) => c.startsWith('btrfs')), 'btrfs roots are converted');
     assert.ok(codes(guest({ root: '/dev/md0' })).includes('md-raid-root'));
     assert.ok(codes(guest({ root: '/dev/mapper/luks-0b1c' })).includes('luks-root'));
     assert.ok(codes(guest({}, { '/etc/multipath.conf': 'defaults {}\n' })).includes('multipath'));

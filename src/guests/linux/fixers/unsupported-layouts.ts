@@ -7,8 +7,6 @@ export function layoutFindings(ctx: FixContext): FixResult {
   const result = nothing();
   const { guest } = ctx;
   const critical = (code: string, message: string): RawFinding => ({ code, severity: 'critical', message });
-  if (guest.root_fs === 'btrfs')
-    result.findings.push(critical('btrfs-root', `/ is btrfs (${guest.root}): subvolume layouts are not converted yet`));
   if (/^\/dev\/md/.test(guest.root))
     result.findings.push(critical('md-raid-root', `/ is on md RAID (${guest.root}): not converted yet`));
   if (/^\/dev\/mapper\/(luks|crypt)/.test(guest.root))

@@ -58,7 +58,7 @@ export const dracut: InitramfsModule = {
   },
 };
 
-const POLICY = /^(\s*persistent_policy\s*=\s*)(["']?)by-(id|path)\2\s*$/gm;
+const POLICY = /^([ \t]*persistent_policy[ \t]*=[ \t]*)(["']?)by-(id|path)\2[ \t]*$/gm;
 const DEVICE_LIST = /^(\s*add_device\s*\+?=\s*)(["'])([^"']*)\2/gm;
 
 /** PURE: dracut configuration naming devices the way the VMware disks were named, made stable. */
