@@ -1,7 +1,8 @@
 // The fixture matrix, side by side with virt-v2v: for each real fixture (D, D with a hwaddress pin,
-// U, E), does h2k convert it, does virt-v2v, and does each output boot — judged by h2k's own boot
-// test, with the network the guest's configuration intends (from h2k's plan) — plus the times and
-// the apply/virt-v2v time ratio. Both tools run in the same script, one after the other.
+// U, E, S; H2K_BENCH_FIXTURES=S,E picks some by their letter), does h2k convert it, does virt-v2v,
+// and does each output boot — judged by h2k's own boot test, with the network the guest's
+// configuration intends (from h2k's plan) — plus the times and the apply/virt-v2v time ratio. Both
+// tools run in the same script, one after the other.
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +32,11 @@ const FIXTURES: Fixture[] = [
     name: 'E (EL layout, UEFI, LVM, dracut, NM static, 2 disks)',
     script: 'build-enterprise-guest.sh',
     disks: ['enterprise-vmware-sparse.vmdk', 'enterprise-data-sparse.vmdk'],
+  },
+  {
+    name: 'S (SLES-style, btrfs subvolumes + snapper, by-id, dracut, NM static)',
+    script: 'build-suse-guest.sh',
+    disks: ['suse-vmware-sparse.vmdk'],
   },
 ];
 
@@ -82,7 +88,8 @@ export async function benchFixtures(repo: string): Promise<Record<string, unknow
   const h2k = join(repo, 'bin/h2k');
   const out: Record<string, unknown> = {};
   const rows: string[] = ['fixture | h2k converts | h2k boots | h2k s | virt-v2v converts | v2v boots | v2v s | ratio'];
-  for (const f of FIXTURES) {
+  const picked = process.env.H2K_BENCH_FIXTURES?.split(',');
+  for (const f of FIXTURES.filter((x) => !picked || picked.includes(x.name.split(/[ ,]/)[0]))) {
     const fixture = (await execa('bash', [join(repo, 'test/fixtures', f.script)])).stdout.trim().split('\n').pop()!;
     const dir = config(fixture, f.disks);
     const [plan, planS] = await timed(() =>

@@ -28,7 +28,8 @@ export function normalise(text: string, fixture: string, dir: string): string {
     .replace(/"product": "12\.\d+"/g, '"product": "12.<n>"')
     .replace(/debian 12\.\d+/g, 'debian 12.<n>')
     .replace(/@@ -\d+,\d+ \+\d+,\d+ @@/g, '@@ <hunk> @@')
-    .replace(/\d+(\.\d+)? (MiB|GiB) allocated/g, '<size> allocated');
+    .replace(/\d+(\.\d+)? (MiB|GiB) allocated/g, '<size> allocated')
+    .replace(/\d+(\.\d+)?[KMGT]iB read\b/g, '<size> read');
 }
 
 /** Compares with test/golden/NAME; UPDATE_GOLDEN=1 (re)writes it. A missing golden fails. */

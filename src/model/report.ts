@@ -1,7 +1,7 @@
 // The migration report: per VM, what was intended (the applied plan) and what was done (the state's
 // stage records), rebuilt from state and audit by `h2k report`, written by `h2k apply`.
 import type { DiskFacts, HardwareFacts } from './facts.js';
-import type { Finding, GuestEdit, Stage } from './plan.js';
+import type { Finding, GuestEdit, PlannedGuest, Stage } from './plan.js';
 import type { ServiceCheckResult } from './service-check.js';
 import type { SourceFacts } from './source-facts.js';
 import type { OutputRecord, StageResult } from './state.js';
@@ -52,6 +52,8 @@ export interface VmReport {
   /** What the source said about the VM and its disks, as planned. */
   source?: { address: string; facts: SourceFacts; disks: DiskFacts[] };
   target?: HardwareFacts;
+  /** What inspection found in the guest, as planned. */
+  guest?: PlannedGuest;
   findings: Finding[];
   /** The guest changes of the plan that ran FIX. */
   edits: GuestEdit[];

@@ -54,6 +54,7 @@ export function vmReport(address: string, vm: VmState, plans: Map<string, Plan>,
       ? {
           source: { address: vmPlan.source.address, facts: vmPlan.facts.source, disks: vmPlan.facts.disks },
           target: vmPlan.facts.hardware,
+          ...(vmPlan.facts.guest ? { guest: vmPlan.facts.guest } : {}),
         }
       : {}),
     findings: vmPlan?.findings ?? [],

@@ -2,7 +2,6 @@
 // PURE; colour comes from the Paint passed in (none in CI logs).
 import { describeIntent } from '../model/guest-network.js';
 import type { NicFacts } from '../model/facts.js';
-import type { LinuxGuestFacts } from '../model/guest-facts.js';
 import type { Paint } from './paint.js';
 import { fmtBytes, fmtSize } from './units.js';
 import { unifiedDiff } from '../util/unified-diff.js';
@@ -11,6 +10,7 @@ import {
   type AttributeChange,
   type GuestEdit,
   type Plan,
+  type PlannedGuest,
   type VmPlan,
   describeChange,
   describeDrift,
@@ -86,22 +86,28 @@ function nicPlace(n: NicFacts): string {
   return ` (${[n.network, to.length ? `→ ${to.join(', ')}` : undefined].filter(Boolean).join(' ')})`;
 }
 
-/** The scrub's verdict and the subvolumes FIX mounts as the guest does. */
-function btrfsLine(g: Pick<LinuxGuestFacts, 'mounts' | 'btrfs_scrub'>): string {
-  const subvolumes = g.mounts.filter((m) => m.options).map((m) => m.mountpoint);
-  return (
-    `read-only scrub ${g.btrfs_scrub?.result} (${g.btrfs_scrub?.summary})` +
-    (subvolumes.length ? `; FIX mounts the subvolumes ${subvolumes.join(', ')} as fstab does` : '')
-  );
+/** What inspection found in the guest, as label and text: the plan's `guest:` and `btrfs:` lines, the
+ *  report's rows. */
+export function guestLines(g: PlannedGuest | undefined): [string, string][] {
+  if (!g) return [['guest', 'not inspected (-inspect=false)']];
+  const snapshots = g.snapshots ? ` (${g.snapshots.length} snapper snapshot(s): history, left as they are)` : '';
+  const root = 'root' in g ? `, root ${g.root}${snapshots}` : '';
+  const out: [string, string][] = [['guest', `${g.os.distro} ${g.os.product}, ${g.firmware}${root}`]];
+  if ('btrfs_scrub' in g && g.btrfs_scrub) {
+    const subvolumes = g.mounts.filter((m) => m.options).map((m) => m.mountpoint);
+    out.push([
+      'btrfs',
+      `read-only scrub ${g.btrfs_scrub.result} (${g.btrfs_scrub.summary})` +
+        (subvolumes.length ? `; FIX mounts the subvolumes ${subvolumes.join(', ')} as fstab does` : ''),
+    ]);
+  }
+  return out;
 }
 
 function factLines(vm: VmPlan): string[] {
   const f = vm.facts;
   const h = f.hardware;
   const nics = h.nics.map((n) => `${n.model} ${n.mac}${nicPlace(n)}`).join(', ');
-  const g = f.guest;
-  const snapshots = g?.snapshots ? ` (${g.snapshots.length} snapper snapshot(s): history, left as they are)` : '';
-  const root = g && 'root' in g ? `, root ${g.root}${snapshots}` : '';
   const outputs = vm.outputs.disks.map((d) => `${d.path} (${d.format})`).join(', ');
   return [
     ...sourceLine(vm),
@@ -110,8 +116,7 @@ function factLines(vm: VmPlan): string[] {
       const sizes = `${fmtBytes(d.virtual_bytes)} virtual, ${fmtBytes(d.allocated_bytes)} allocated`;
       return `  disk ${d.name}: ${sizes}, ${d.chain.length} layer(s)`;
     }),
-    g ? `  guest: ${g.os.distro} ${g.os.product}, ${g.firmware}${root}` : '  guest: not inspected (-inspect=false)',
-    ...(g && 'btrfs_scrub' in g && g.btrfs_scrub ? [`  btrfs: ${btrfsLine(g)}`] : []),
+    ...guestLines(f.guest).map(([label, text]) => `  ${label}: ${text}`),
     ...(vm.network ?? []).map((n) => `  network: ${describeIntent(n)}`),
     `  output: ${[outputs, ...vm.outputs.files.map((f) => `${f.path} (${f.output})`)].join(', ')}`,
   ];

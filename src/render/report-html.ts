@@ -6,7 +6,7 @@ import type { SourceFacts } from '../model/source-facts.js';
 import type { HardwareFacts } from '../model/facts.js';
 import type { MigrationReport, VmReport } from '../model/report.js';
 import type { Paint } from './paint.js';
-import { renderEdit } from './plan-text.js';
+import { guestLines, renderEdit } from './plan-text.js';
 import { fmtBytes, fmtSeconds } from './units.js';
 
 /** What the report embeds, by VM address: PNG screenshots (base64) and the console's last lines. */
@@ -128,7 +128,7 @@ function hardware(vm: VmReport): string {
   return (
     '<div class="hw">' +
     `<table class="source"><caption>source: ${esc(vm.source.address)}</caption>` +
-    `${rows([...sourceRows(vm.source.facts), ...disks])}</table>` +
+    `${rows([...sourceRows(vm.source.facts), ...disks, ...(vm.guest ? guestLines(vm.guest) : [])])}</table>` +
     `<table class="target"><caption>KVM</caption>${rows(targetRows(vm.target))}</table></div>`
   );
 }
