@@ -31,6 +31,8 @@ export interface PlannedEdits {
 export interface InspectionHost {
   policy: PolicySettings;
   configDir: string;
+  /** The disks are read over the network (vSphere, ESXi): nothing that reads them whole. */
+  remote?: boolean;
 }
 
 /** What the KVM machine needs for a family beyond the hardware (its outputs describe it so). */

@@ -60,10 +60,10 @@ export interface GuestMount {
   options?: string;
 }
 
-/** A read-only btrfs scrub's verdict: clean, damaged (its error summary) or not run (why), and how much
- *  it read. */
+/** A read-only btrfs scrub's verdict: clean, damaged (its error summary), not run (why) or deferred to
+ *  FIX (remote disks), and how much it read. */
 export interface BtrfsScrub {
-  result: 'clean' | 'damaged' | 'not run';
+  result: 'clean' | 'damaged' | 'not run' | 'deferred';
   summary: string;
 }
 

@@ -187,7 +187,7 @@ async function inspectBatch(
       opened.map(({ p, disks }) => ({
         disks: disks.disks,
         wwns: p.source.disks.map((d) => d.wwn),
-        host: { policy: p.vm.policy, configDir },
+        host: { policy: p.vm.policy, configDir, ...(disks.remote ? { remote: true } : {}) },
       })),
       (i, guest, note) => {
         const { p } = opened[i];

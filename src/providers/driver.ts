@@ -18,6 +18,8 @@ export interface InspectionDisks {
   explain(err: unknown): Promise<unknown>;
   /** Releases what open() started; returns the bytes read from a remote source (0 for local files). */
   close(): Promise<number>;
+  /** Every read crosses the network: inspection reads only what it must (no scrub). */
+  remote?: boolean;
 }
 
 export interface SourceVmFacts {

@@ -24,6 +24,7 @@ export interface MountedChains {
   disks: { path: string; format: string }[];
   /** Stops every helper process; returns the bytes nbdkit read. */
   close(): Promise<number>;
+  remote: true;
 }
 
 /** `exportOf` says how nbdkit serves a chain's file; `dir` is a private directory for its files. */
@@ -58,7 +59,7 @@ export async function mountRemoteChains(
         );
       disks.push({ path: overlay, format: 'qcow2' });
     }
-    return { disks, close };
+    return { disks, close, remote: true };
   } catch (err) {
     await close();
     throw err;

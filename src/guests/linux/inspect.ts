@@ -6,7 +6,7 @@ import { posix } from 'node:path';
 import type { GuestFile, GuestMount, KernelFact, LinuxGuestFacts, VirtioState } from '../../model/guest-facts.js';
 import { type GuestReader, lines } from '../../tools/guestfish.js';
 import { initramfsFiles } from '../../tools/initramfs.js';
-import type { InspectionBase } from '../family.js';
+import type { InspectionBase, InspectionHost } from '../family.js';
 import { BOOTLOADERS } from './bootloader/index.js';
 import { scrubBtrfs } from './btrfs-scrub.js';
 import { resolveSpec } from './device-names.js';
@@ -51,7 +51,11 @@ const WATCHED_DIRS: [string, RegExp][] = [
 ];
 const TOOLS_UNITS = '/etc/systemd/system/multi-user.target.wants/';
 
-export async function inspectLinux(g: GuestReader, base: InspectionBase): Promise<LinuxGuestFacts> {
+export async function inspectLinux(
+  g: GuestReader,
+  base: InspectionBase,
+  host?: InspectionHost,
+): Promise<LinuxGuestFacts> {
   const { root, filesystems } = base;
   await g.run('mount-ro', root, '/');
   const files: Record<string, GuestFile> = {};
@@ -102,7 +106,14 @@ export async function inspectLinux(g: GuestReader, base: InspectionBase): Promis
   const efi = uefi && mounts.some((m) => m.mountpoint === '/boot/efi') ? await efiFiles(g) : undefined;
   for (const p of Object.keys(efi ?? {})) if (/^\/boot\/efi\/EFI\/[^/]+\/grub\.cfg$/i.test(p)) await read(p);
   const rootFs = (await g.run('vfs-type', root)).trim();
-  const scrub = rootFs === 'btrfs' ? await scrubBtrfs(g) : undefined;
+  // A scrub reads the whole filesystem: over the network that is the disk downloaded at plan time,
+  // so a remote guest's is left to FIX's, on the fetched copy, which reads every block as well.
+  const scrub =
+    rootFs !== 'btrfs'
+      ? undefined
+      : host?.remote
+        ? ({ result: 'deferred', summary: 'the disks are read over the network; FIX scrubs the fetched copy' } as const)
+        : await scrubBtrfs(g);
   const facts: LinuxGuestFacts = {
     family: 'linux',
     os: base.os,

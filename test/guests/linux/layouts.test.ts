@@ -296,7 +296,7 @@ describe('fixers for real estates (E and U layouts)', () => {
   });
 
   it('a btrfs root: scrubbed once more as the last command of FIX; damage found at inspection stops the plan', () => {
-    const scrubbed = (result: 'clean' | 'damaged' | 'not run') =>
+    const scrubbed = (result: 'clean' | 'damaged' | 'not run' | 'deferred') =>
       plan(guest({ root_fs: 'btrfs', btrfs_scrub: { result, summary: 'csum=3; 184.00MiB read' } }));
     const clean = scrubbed('clean');
     const runs = clean.edits.filter((e) => e.kind === 'run').map((e) => (e as { command: string[] }).command.join(' '));
@@ -308,6 +308,12 @@ describe('fixers for real estates (E and U layouts)', () => {
     const damaged = scrubbed('damaged').findings.find((f) => f.code === 'btrfs-scrub-errors');
     assert.equal(damaged?.severity, 'critical');
     assert.match(damaged!.message, /csum=3/);
+    const deferred = scrubbed('deferred');
+    assert.equal(deferred.findings.find((f) => f.code === 'btrfs-scrub-deferred')?.severity, 'info');
+    assert.ok(
+      deferred.edits.some((e) => e.kind === 'run' && e.command[0] === 'btrfs'),
+      'remote: FIX scrubs',
+    );
     const notRun = scrubbed('not run');
     assert.equal(notRun.findings.find((f) => f.code === 'btrfs-not-scrubbed')?.severity, 'warning');
     assert.ok(!notRun.edits.some((e) => e.kind === 'run' && e.command[0] === 'btrfs'), 'a scrub that cannot run');

@@ -1,8 +1,9 @@
 // A btrfs root is converted as the guest mounts it: / the default subvolume (snapper's current
 // snapshot on SUSE) or fstab's subvol=, the other subvolumes by fstab (inspect.ts's subvolumeMounts);
 // snapper's snapshots are history, never mounted, never edited. The filesystem's checksums are
-// checked read-only twice: at inspection (damage found there stops the plan) and as FIX's last
-// command (damage FIX did fails it, before CONVERT copies anything).
+// checked read-only twice: at inspection (damage found there stops the plan; remote disks are not
+// read whole at plan time) and as FIX's last command (damage FIX did, or the source had, fails it
+// before CONVERT copies anything).
 import { SCRUB_COMMAND } from '../btrfs-scrub.js';
 import { type FixContext, type FixResult, nothing } from '../modules.js';
 
@@ -24,6 +25,12 @@ export function planBtrfs(ctx: FixContext): FixResult {
       code: 'btrfs-not-scrubbed',
       severity: 'warning',
       message: `/ (${guest.root}) could not be scrubbed before FIX: ${scrub.summary}; its checksums are unchecked`,
+    });
+  if (scrub?.result === 'deferred')
+    result.findings.push({
+      code: 'btrfs-scrub-deferred',
+      severity: 'info',
+      message: `/ (${guest.root}) is scrubbed by FIX, on the fetched copy, not at plan time: ${scrub.summary}`,
     });
   // What could not run at inspection would fail FIX the same way.
   if (scrub?.result !== 'not run')
