@@ -111,8 +111,10 @@ export async function benchFixtures(repo: string): Promise<Record<string, unknow
     const v2vDir = mkdtempSync(join(tmpdir(), 'h2k-bench-v2v-'));
     const uefi = vm?.facts.guest?.firmware === 'uefi';
     const [v2v, v2vS] = await timed(() =>
+      // No terminal: where virt-v2v finds several roots it asks which to convert, and waits on stdin.
       execa('virt-v2v', [...v2vInput(fixture, f.disks, uefi), '-o', 'local', '-os', v2vDir, '-of', 'qcow2'], {
         env: GUESTFS,
+        stdin: 'ignore',
         reject: false,
       }),
     );
@@ -122,9 +124,12 @@ export async function benchFixtures(repo: string): Promise<Record<string, unknow
       .sort()
       .map((n) => join(v2vDir, n));
     const v2vBoots = v2vOk && vm ? await boots(vm, v2vImages, 'qcow2', join(v2vDir, 'boot')) : 'n/a';
+    const roots = /Enter a number between 1 and (\d+)/.exec(v2v.stdout + v2v.stderr)?.[1];
     const why = v2vOk
       ? 'yes'
-      : `no: ${(v2v.stderr.split('\n').find((l) => /error/i.test(l)) ?? '').trim().slice(0, 100)}`;
+      : roots
+        ? `no: asks which of ${roots} roots to convert`
+        : `no: ${(v2v.stderr.split('\n').find((l) => /error/i.test(l)) ?? '').trim().slice(0, 100)}`;
     const h2kS = planS + applyS;
     const ratio = converted && v2vOk ? (h2kS / v2vS).toFixed(2) : 'n/a';
     const h2kWhy = converted ? 'yes' : `no: ${(apply.stderr || plan.stderr).trim().split('\n').pop()}`;
