@@ -22,6 +22,8 @@ interface Fixture {
   name: string;
   script: string;
   disks: string[];
+  /** What a user answers virt-v2v (its options), where it would ask. */
+  v2vArgs?: string[];
 }
 
 const FIXTURES: Fixture[] = [
@@ -37,6 +39,9 @@ const FIXTURES: Fixture[] = [
     name: 'S (SLES-style, btrfs subvolumes + snapper, by-id, dracut, NM static)',
     script: 'build-suse-guest.sh',
     disks: ['suse-vmware-sparse.vmdk'],
+    // virt-v2v takes snapper's snapshots for systems of their own and asks which of three roots to
+    // convert; the user answers the first, /dev/sda2.
+    v2vArgs: ['--root', 'first'],
   },
 ];
 
@@ -112,11 +117,15 @@ export async function benchFixtures(repo: string): Promise<Record<string, unknow
     const uefi = vm?.facts.guest?.firmware === 'uefi';
     const [v2v, v2vS] = await timed(() =>
       // No terminal: where virt-v2v finds several roots it asks which to convert, and waits on stdin.
-      execa('virt-v2v', [...v2vInput(fixture, f.disks, uefi), '-o', 'local', '-os', v2vDir, '-of', 'qcow2'], {
-        env: GUESTFS,
-        stdin: 'ignore',
-        reject: false,
-      }),
+      execa(
+        'virt-v2v',
+        [...(f.v2vArgs ?? []), ...v2vInput(fixture, f.disks, uefi), '-o', 'local', '-os', v2vDir, '-of', 'qcow2'],
+        {
+          env: GUESTFS,
+          stdin: 'ignore',
+          reject: false,
+        },
+      ),
     );
     const v2vOk = v2v.exitCode === 0;
     const v2vImages = readdirSync(v2vDir)
