@@ -153,6 +153,24 @@ describe('migration report', () => {
     assert.match(html, /<img class="screenshot" [^>]*src="data:image\/png;base64,iVBORw0KGgo/);
     assert.match(html, /debian login: &lt;x&gt;/);
     assert.match(html, /applied by ops@conv-1/);
+    assert.match(html, /<tr><th>guest<\/th><td>debian [^<]*, root \/dev\/sda1<\/td><\/tr>/, 'what inspection found');
+  });
+
+  it("a btrfs root's scrub and the subvolumes FIX mounts are in the report, as in the plan", () => {
+    const vm = vmReport('vm.debian', migrated(), plans, [started]);
+    const guest = {
+      ...vm.guest!,
+      btrfs_scrub: { result: 'clean', summary: 'no errors found; 1.65GiB read' },
+      mounts: [{ mountpoint: '/var', device: '/dev/sda2', options: 'subvol=/@/var' }],
+    } as typeof vm.guest;
+    const html = renderReportHtml(
+      { lineage: 'l-1', serial: 1, audit: { records: 1 }, vms: [{ ...vm, guest }] },
+      { screenshots: {}, consoles: {} },
+      new Date(Date.UTC(2026, 11, 3, 12, 0, 0)),
+    );
+    const row =
+      '<tr><th>btrfs</th><td>read-only scrub clean (no errors found; 1.65GiB read); FIX mounts the subvolumes /var';
+    assert.ok(html.includes(`${row} as fstab does</td></tr>`), 'the btrfs row');
   });
 
   it("the console's last lines as a person reads them", () => {
