@@ -54,7 +54,7 @@ const TOOLS_UNITS = '/etc/systemd/system/multi-user.target.wants/';
 export async function inspectLinux(
   g: GuestReader,
   base: InspectionBase,
-  host?: InspectionHost,
+  host: InspectionHost,
 ): Promise<LinuxGuestFacts> {
   const { root, filesystems } = base;
   await g.run('mount-ro', root, '/');
@@ -111,7 +111,7 @@ export async function inspectLinux(
   const scrub =
     rootFs !== 'btrfs'
       ? undefined
-      : host?.remote
+      : host.remote
         ? ({ result: 'deferred', summary: 'the disks are read over the network; FIX scrubs the fetched copy' } as const)
         : await scrubBtrfs(g);
   const facts: LinuxGuestFacts = {
