@@ -28,13 +28,14 @@ const only = args.filter((a) => a !== '--unit');
 // Then the e2e files in this order: a long file started last would run alone at the end while the
 // other lane idles, and a file whose fixture is still being built waits for its builder. So Windows
 // and btrfs-snapshots (disks made in the test) first, then S's (its builder writes the btrfs on the
-// host, one launch: ready early; its file is long), D's files longest first, then U's and E's (E's
+// host, one launch: ready early; its file is long), L's (one launch after its packages), D's files longest first, then U's and E's (E's
 // builder is the slowest: it makes LVM and runs grub and dracut under TCG), then the short ones.
 const E2E_ORDER = [
   'windows',
   'btrfs-snapshots',
   'suse-layout',
   'fleet',
+  'luks-root',
   'kill-anywhere',
   'more-sources',
   'local-debian',

@@ -57,7 +57,7 @@ host_initrd() {
 # What the fixture builders run on the host, and what libguestfs's appliance (assembled from the host's
 # packages) needs in it for them; the appliance is assembled again when more packages come.
 FIXTURE_PACKAGES=(qemu-utils qemu-system-x86 libguestfs-tools linux-image-amd64 mmdebstrap lvm2 xfsprogs
-  libguestfs-xfs dosfstools gdisk fdisk zstd initramfs-tools-core btrfs-progs)
+  libguestfs-xfs dosfstools gdisk fdisk zstd initramfs-tools-core btrfs-progs cryptsetup-bin)
 if [ "${1:-}" = fixture-packages ]; then
   install_packages "${FIXTURE_PACKAGES[@]}"
   exit 0

@@ -33,6 +33,7 @@ import { dhcpAcks, sourceAddresses } from './net-capture.js';
 import { reaped, reapWithUs } from '../tools/reaper.js';
 import { NoSpaceError, fullWatch } from '../util/files.js';
 import { consoleLines } from '../util/console-lines.js';
+import type { Secret } from '../tools/guestfish.js';
 import { freePort } from '../util/free-port.js';
 
 export interface BootChecks {
@@ -163,6 +164,48 @@ interface Machine {
   stop(): Promise<void>;
 }
 
+/** PURE: the passphrase prompts the console shows, in order: the volume each names (a capture group
+ *  of the family's prompt patterns), or '' where a prompt names none. */
+export function passphrasePrompts(serial: string, prompts: RegExp[]): string[] {
+  const found: { at: number; name: string }[] = [];
+  for (const re of prompts)
+    for (const m of serial.matchAll(new RegExp(re.source, `${re.flags.replace('g', '')}g`)))
+      found.push({ at: m.index ?? 0, name: m[1] ?? '' });
+  return found.sort((a, b) => a.at - b.at).map((f) => f.name);
+}
+
+/** Passphrases to type at the guest's prompts: each LUKS volume's, by its crypttab name. */
+export interface BootUnlock {
+  prompts: RegExp[];
+  keys: { name: string; key: Secret }[];
+}
+
+/** PURE: what to type for the prompts seen when `typed` were answered: the next passphrase, nothing
+ *  yet, or why the boot cannot go on (a prompt repeated: the passphrase was refused). */
+export function nextPassphrase(
+  asked: string[],
+  typed: number,
+  keys: BootUnlock['keys'],
+): { key?: Secret; failure?: string } {
+  if (typed >= asked.length) return {};
+  const name = asked[typed];
+  if (asked.slice(0, typed).includes(name))
+    return {
+      failure: `the guest asked again for the passphrase of ${name || 'its volume'}: it refused luks_keys' one`,
+    };
+  const key = name ? keys.find((k) => k.name === name) : keys.length === 1 ? keys[0] : undefined;
+  if (!key) return { failure: `the guest asks for a passphrase luks_keys does not hold (${name || 'unnamed volume'})` };
+  return { key: key.key };
+}
+
+/** Types on a serial console's socket. */
+function typeOn(socketPath: string, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = connect(socketPath, () => s.end(text, () => resolve()));
+    s.on('error', reject);
+  });
+}
+
 /** The last line the guest printed on its console, as its console shows it. */
 export function lastLine(serial: string): string {
   const last =
@@ -190,6 +233,8 @@ export async function bootTest(opts: {
   workDir: string;
   /** Every second: the time booting against the timeout, and the last line the guest printed. */
   onProgress?: (message: string) => void;
+  /** LUKS volumes the guest asks passphrases for on its console. */
+  unlock?: BootUnlock;
 }): Promise<BootVerdict> {
   const serviceChecks = opts.checks ?? [];
   mkdirSync(opts.workDir, { recursive: true });
@@ -199,6 +244,8 @@ export async function bootTest(opts: {
   const prepared = named('boot-prepared');
   const overlays = named('boot-overlay');
   const serialLog = join(opts.workDir, 'boot-serial.log');
+  const serialSocket = opts.unlock?.keys.length ? join(opts.workDir, 'boot-serial.sock') : undefined;
+  if (serialSocket) rmSync(serialSocket, { force: true });
   const pcaps = domain.nics.map((_, i) => join(opts.workDir, `boot-net${i ? `-nic${i}` : ''}.pcap`));
   const screen = join(opts.workDir, 'boot-screen.png');
   for (const f of [...prepared, ...overlays, serialLog, screen, ...pcaps]) rmSync(f, { force: true });
@@ -212,7 +259,7 @@ export async function bootTest(opts: {
   const via = noLibvirt ? `qemu (${noLibvirt})` : 'libvirt';
   const started = Date.now();
   const machine: Machine = noLibvirt
-    ? startQemu(domain, { overlays, serialLog, pcaps, accel, workDir: opts.workDir })
+    ? startQemu(domain, { overlays, serialLog, serialSocket, pcaps, accel, workDir: opts.workDir })
     : await startTransient(
         validationDomain(
           domain,
@@ -220,6 +267,7 @@ export async function bootTest(opts: {
             name: `h2k-validate-${domain.name}-${process.pid}`,
             overlays,
             serialLog,
+            ...(serialSocket ? { serialSocket } : {}),
             pcaps,
             nvram: join(opts.workDir, 'boot-VARS.fd'),
             accel,
@@ -229,6 +277,7 @@ export async function bootTest(opts: {
         opts.workDir,
       );
   let failure: string | undefined;
+  let typed = 0;
   let verdict: ReturnType<typeof judge> | undefined;
   let services: ServiceCheckResult[] = [];
   let screenshot: string | undefined;
@@ -247,6 +296,17 @@ export async function bootTest(opts: {
       if (bad) {
         failure = bad[1];
         break;
+      }
+      if (serialSocket && opts.unlock) {
+        const next = nextPassphrase(passphrasePrompts(serial, opts.unlock.prompts), typed, opts.unlock.keys);
+        if (next.failure) {
+          failure = next.failure;
+          break;
+        }
+        if (next.key) {
+          await typeOn(serialSocket, `${String(next.key.reveal())}\n`);
+          typed++;
+        }
       }
       const probe = parseProbe(serial);
       if (probe.ended) {
@@ -318,7 +378,7 @@ export async function bootTest(opts: {
  *  networking and capture per NIC, the serial console into a file. */
 function startQemu(
   domain: Domain,
-  o: { overlays: string[]; serialLog: string; pcaps: string[]; accel: string; workDir: string },
+  o: { overlays: string[]; serialLog: string; serialSocket?: string; pcaps: string[]; accel: string; workDir: string },
 ): Machine {
   const qemu = requireTool('qemu-system-x86_64');
   const monitor = join(o.workDir, 'boot-monitor.sock');
@@ -337,8 +397,14 @@ function startQemu(
     '-no-reboot',
     '-monitor',
     `unix:${monitor},server=on,wait=off`,
-    '-serial',
-    `file:${o.serialLog}`,
+    ...(o.serialSocket
+      ? [
+          '-chardev',
+          `socket,id=ser0,path=${o.serialSocket},server=on,wait=off,logfile=${o.serialLog}`,
+          '-serial',
+          'chardev:ser0',
+        ]
+      : ['-serial', `file:${o.serialLog}`]),
     ...o.overlays.flatMap((file, i) => [
       '-drive',
       `file=${file},if=none,id=d${i},format=qcow2,discard=unmap`,

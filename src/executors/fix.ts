@@ -7,6 +7,7 @@ import { fileSha256 } from '../util/files.js';
 import { sha256 } from '../util/hash.js';
 import type { GuestFile, GuestMount } from '../model/guest-facts.js';
 import type { GuestEdit } from '../model/plan.js';
+import { type Unlock, openVolumes } from '../guests/luks.js';
 import { GuestfishSession } from '../tools/guestfish.js';
 import { UserError } from '../util/errors.js';
 import { type DiskEntry, createOverlays } from './flatten.js';
@@ -34,6 +35,8 @@ export async function runFix(opts: {
   onStep?: (msg: string) => void;
   family?: FamilyEdits;
   hostRoot?: string;
+  /** LUKS volumes to open first (guests/luks.ts). */
+  unlocks?: Unlock[];
 }): Promise<{ launches: number; commands: number }> {
   const { overlays, edits } = opts;
   await createOverlays(overlays, opts.sources);
@@ -41,6 +44,7 @@ export async function runFix(opts: {
   const disks = overlays.map((path) => ({ path, format: 'qcow2' }));
   const g = await GuestfishSession.launch(disks, { readonly: false, discard: true });
   try {
+    await openVolumes(g, opts.unlocks ?? []);
     if (opts.mounts[0]?.mountpoint !== '/') for (const m of opts.mounts) await g.run('mkmountpoint', m.mountpoint);
     for (const m of opts.mounts) await g.mountAt(m);
     for (const e of edits) {

@@ -2,7 +2,7 @@
 // pure), what FIX mounts, and what a boot test looks for. One folder per family under src/guests/.
 import type { ServiceChecks } from '../model/service-check.js';
 import type { GuestEdit, RawFinding } from '../model/plan.js';
-import type { GuestFacts, GuestMount, OsFacts, FilesystemFact } from '../model/guest-facts.js';
+import type { GuestFacts, GuestMount, LuksVolume, OsFacts, FilesystemFact } from '../model/guest-facts.js';
 import type { NicBinding, NicIntent } from '../model/guest-network.js';
 import type { PolicySettings } from '../schema/config-schema.js';
 import type { GuestReader, GuestfishSession } from '../tools/guestfish.js';
@@ -17,6 +17,8 @@ export interface InspectionBase {
   snapshots: string[];
   /** Each disk's WWN as the source saw it (DiskFacts.wwn), in disk order; null: none known. */
   disk_wwns: (string | null)[];
+  /** The LUKS volumes opened to read the guest. */
+  luks: LuksVolume[];
 }
 
 export interface PlannedEdits {
@@ -47,6 +49,8 @@ export interface DomainHints {
 export interface BootEvidence {
   /** Console lines that mean the boot failed, with the cause to report. */
   failures: [RegExp, string][];
+  /** Console prompts for a LUKS passphrase, the volume's name captured where the prompt names it. */
+  passphrasePrompts?: RegExp[];
   /** Set when guests of this family cannot be boot-tested here: why, and what is checked instead
    *  (the plan's Warning and VALIDATE's note). */
   untestable?: string;

@@ -3,11 +3,19 @@
 // where btrfs makes inspect-os slow, linux/roots.ts does); the guest's family module reads the rest
 // and mounts explicitly. Many VMs share one appliance launch (inspectGuests): each reads its own
 // disks through a slice that names them as if alone.
-import type { FilesystemFact, GuestFacts, OsFacts } from '../model/guest-facts.js';
+import type { FilesystemFact, GuestFacts, LuksVolume, OsFacts } from '../model/guest-facts.js';
 import { UserError, asError } from '../util/errors.js';
-import { type GuestDisk, type GuestReader, GuestfishSession, lines } from '../tools/guestfish.js';
+import {
+  type GuestDisk,
+  GuestfishError,
+  type GuestReader,
+  GuestfishSession,
+  type Secret,
+  lines,
+} from '../tools/guestfish.js';
 import { DiskSlice, SharedAppliance } from '../tools/shared-appliance.js';
 import type { InspectionHost } from './family.js';
+import { resolveSpec } from './linux/device-names.js';
 import { nativeLinuxRoot } from './linux/roots.js';
 import { familyForOs } from './registry.js';
 
@@ -19,6 +27,8 @@ export interface InspectionSubject {
   disks: GuestDisk[];
   wwns: (string | undefined)[];
   host: InspectionHost;
+  /** luks_keys: passphrases by device (/dev/sda2). */
+  keys?: Record<string, Secret>;
 }
 
 /** A VM's guest, in an appliance of its own. */
@@ -64,6 +74,10 @@ async function inspectShared(
     const conflicting = await shared.conflicting();
     const sharing = subjects.length - conflicting.size;
     for (const [i, s] of subjects.entries()) {
+      if (s.keys && Object.keys(s.keys).length) {
+        alone.set(i, 'alone: its LUKS volumes open under the names its crypttab gives them');
+        continue;
+      }
       if (conflicting.has(i)) {
         alone.set(i, "alone: its btrfs, LVM or md has another VM's UUID or name (clones)");
         continue;
@@ -87,18 +101,36 @@ async function inspectShared(
 }
 
 async function readGuest(g: GuestReader, s: InspectionSubject): Promise<GuestFacts> {
+  const encrypted = await encryptedVolumes(g, await g.run('list-filesystems'), s.disks.length);
+  const luks = await openVolumes(g, encrypted, s.keys ?? {});
   const listing = await g.run('list-filesystems');
-  const filesystems = await listFilesystems(g, listing, s.disks.length);
+  const filesystems = [...(await listFilesystems(g, listing, s.disks.length)), ...encrypted].sort((a, b) =>
+    a.device < b.device ? -1 : 1,
+  );
   // inspect-os reads every btrfs subvolume in the appliance, snapshots included, whoever's they are.
   const whole = g instanceof DiskSlice ? await g.applianceListing('list-filesystems') : listing;
   const native = /: btrfs$/m.test(whole) ? await nativeLinuxRoot(g, listing) : undefined;
-  if (native) return await inspectRoot(g, s, filesystems, native);
+  if (native) return await inspectRoot(g, s, filesystems, await asTheGuestNames(g, s, filesystems, luks, native));
   const { roots, snapshots } = splitSnapshots(lines(await g.run('inspect-os')));
-  const locked = filesystems.filter((f) => f.type === 'crypto_LUKS' || f.type === 'BitLocker');
-  if (roots.length === 0 && locked.length)
+  const closed = encrypted.filter((f) => !luks.some((v) => v.device === f.device));
+  if (roots.length === 0 && closed.length) {
+    const partition_table = ((await g.try('part-get-parttype', '/dev/sda')) ?? 'none').trim();
+    const os = { type: 'unknown', distro: 'unknown', major: 0, minor: 0, product: 'unknown', arch: 'unknown' };
+    const locked = closed.map((f) => f.device);
+    return {
+      family: 'unknown',
+      os: { ...os, hostname: 'unknown' },
+      firmware: 'bios',
+      partition_table,
+      filesystems,
+      locked,
+    };
+  }
+  const bitlocker = filesystems.filter((f) => f.type === 'BitLocker');
+  if (roots.length === 0 && bitlocker.length)
     throw new InspectionError(
-      `no operating system found outside encrypted volumes (${locked.map(describe).join(', ')})`,
-      'h2k cannot open an encrypted root without its key: decrypt it (or suspend BitLocker), or migrate it otherwise',
+      `no operating system found outside BitLocker volumes (${bitlocker.map((f) => f.device).join(', ')})`,
+      'h2k does not open BitLocker: suspend or decrypt it, then plan again',
     );
   if (roots.length === 0) {
     throw new InspectionError(
@@ -122,7 +154,100 @@ async function readGuest(g: GuestReader, s: InspectionSubject): Promise<GuestFac
     arch: await get('arch'),
     hostname: await get('hostname'),
   };
-  return await inspectRoot(g, s, filesystems, { root, os, snapshots });
+  return await inspectRoot(g, s, filesystems, await asTheGuestNames(g, s, filesystems, luks, { root, os, snapshots }));
+}
+
+/** LUKS volumes on the VM's disks (list-filesystems leaves them out: nothing to mount on them). */
+async function encryptedVolumes(g: GuestReader, listing: string, diskCount: number): Promise<FilesystemFact[]> {
+  const listed = new Set(lines(listing).map((l) => l.split(':')[0].trim()));
+  const candidates = [...lines(await g.run('list-devices')), ...lines(await g.run('list-partitions'))];
+  const out: FilesystemFact[] = [];
+  for (const device of candidates.filter((d) => !listed.has(d))) {
+    if ((await g.try('vfs-type', device))?.trim() !== 'crypto_LUKS') continue;
+    const [fact] = await listFilesystems(g, `${device}: crypto_LUKS\n`, diskCount);
+    if (fact) out.push(fact);
+  }
+  return out;
+}
+
+/** Opens, read-only, each LUKS volume luks_keys has a passphrase for, as luks-<UUID> until the guest's
+ *  crypttab names it (asTheGuestNames); LVM inside is activated. */
+async function openVolumes(
+  g: GuestReader,
+  encrypted: FilesystemFact[],
+  keys: Record<string, Secret>,
+): Promise<LuksVolume[]> {
+  const stray = Object.keys(keys).filter((d) => !encrypted.some((f) => f.device === d));
+  if (stray.length)
+    throw new InspectionError(
+      `luks_keys names ${stray.join(', ')}, not a LUKS volume on the disks`,
+      encrypted.length
+        ? `the LUKS volumes are ${encrypted.map((f) => f.device).join(', ')}`
+        : 'no LUKS volume was found: remove luks_keys',
+    );
+  const out: LuksVolume[] = [];
+  for (const f of encrypted) {
+    const key = keys[f.device];
+    if (!key) continue;
+    const name = `luks-${f.uuid ?? f.device.slice('/dev/'.length)}`;
+    await unlock(g, f.device, name, key);
+    out.push({ device: f.device, name });
+  }
+  if (out.length) await g.try('vg-activate-all', 'true');
+  return out;
+}
+
+async function unlock(g: GuestReader, device: string, name: string, key: Secret): Promise<void> {
+  try {
+    await g.openLuks(device, name, key, true);
+  } catch (err) {
+    if (!(err instanceof GuestfishError)) throw err;
+    throw new InspectionError(
+      `the passphrase luks_keys gives for ${device} does not open it (${err.stderr.trim().split('\n').pop()})`,
+      'check the value of the variable set for it (H2K_VAR_<name> or the -var-file)',
+    );
+  }
+}
+
+/** The root found, with each opened volume reopened under the name the guest's crypttab gives it:
+ *  the initramfs FIX rebuilds looks / up by that name (initramfs-tools' cryptroot hook does). */
+async function asTheGuestNames(
+  g: GuestReader,
+  s: InspectionSubject,
+  filesystems: FilesystemFact[],
+  luks: LuksVolume[],
+  found: { root: string; os: OsFacts; snapshots: string[] },
+): Promise<{ root: string; os: OsFacts; snapshots: string[]; luks: LuksVolume[] }> {
+  if (!luks.length) return { ...found, luks };
+  await g.run('mount-ro', found.root, '/');
+  const crypttab = (await g.readFile('/etc/crypttab')) ?? '';
+  await g.run('umount-all');
+  const wwns = s.disks.map((_, i) => s.wwns[i] ?? null);
+  let root = found.root;
+  const out: LuksVolume[] = [];
+  for (const v of luks) {
+    const entry = crypttabEntries(crypttab).find((e) => resolveSpec(e.spec, filesystems, wwns)?.device === v.device);
+    if (!entry || entry.name === v.name) {
+      out.push(v);
+      continue;
+    }
+    await g.try('vg-activate-all', 'false');
+    await g.run('cryptsetup-close', `/dev/mapper/${v.name}`);
+    await unlock(g, v.device, entry.name, s.keys![v.device]);
+    await g.try('vg-activate-all', 'true');
+    if (root === `/dev/mapper/${v.name}`) root = `/dev/mapper/${entry.name}`;
+    out.push({ device: v.device, name: entry.name });
+  }
+  return { ...found, root, luks: out };
+}
+
+/** PURE: crypttab's lines as (target name, source device spec). */
+export function crypttabEntries(text: string): { name: string; spec: string }[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 2 && f[0] !== '' && !f[0].startsWith('#'))
+    .map(([name, spec]) => ({ name, spec }));
 }
 
 /** The guest's family reads the rest, from its root. */
@@ -130,7 +255,7 @@ async function inspectRoot(
   g: GuestReader,
   s: InspectionSubject,
   filesystems: FilesystemFact[],
-  found: { root: string; os: OsFacts; snapshots: string[] },
+  found: { root: string; os: OsFacts; snapshots: string[]; luks: LuksVolume[] },
 ): Promise<GuestFacts> {
   const partition_table = ((await g.try('part-get-parttype', '/dev/sda')) ?? 'none').trim();
   const disk_wwns = s.disks.map((_, i) => s.wwns[i] ?? null);
@@ -149,8 +274,6 @@ export function splitSnapshots(found: string[]): { roots: string[]; snapshots: s
   if (!roots.length) return { roots: found, snapshots: [] };
   return { roots, snapshots: found.flatMap((r) => SNAPPER.exec(r)?.[1] ?? []).sort() };
 }
-
-const describe = (f: FilesystemFact) => `${f.device} ${f.type === 'BitLocker' ? 'BitLocker' : 'LUKS'}`;
 
 /** Every filesystem on the VM's disks (the appliance's sda, sdb, ... in disk order). */
 async function listFilesystems(g: GuestReader, listing: string, diskCount: number): Promise<FilesystemFact[]> {

@@ -15,6 +15,13 @@ export const unknown: GuestFamily<UnknownGuestFacts> = {
     };
   },
   plan(guest) {
+    if (guest.locked?.length) {
+      const [first] = guest.locked;
+      const message =
+        `no system found outside encrypted volumes (${guest.locked.join(', ')}: LUKS); give each passphrase ` +
+        `in the vm block, luks_keys = { "${first}" = var.<name> } with a variable declared sensitive`;
+      return { edits: [], findings: [{ code: 'luks-root', severity: 'critical', message }] };
+    }
     const { type, distro } = guest.os;
     const message = `the guest OS is not recognised (type ${type}, distro ${distro}); h2k cannot plan its fixes`;
     return { edits: [], findings: [{ code: 'unknown-guest', severity: 'critical', message }] };

@@ -50,6 +50,15 @@ interface GuestBase {
   snapshots?: string[];
   /** Each disk's WWN as the guest saw it on VMware, in disk order (null: unknown); absent: none known. */
   disk_wwns?: (string | null)[];
+  /** LUKS volumes opened with their luks_keys passphrase, under the name the guest's crypttab gives them
+   *  (so the initramfs FIX rebuilds finds them as the guest does). */
+  luks?: LuksVolume[];
+}
+
+/** An encrypted volume inspection opened: `device` (/dev/sda2) holds it, `/dev/mapper/<name>` is it open. */
+export interface LuksVolume {
+  device: string;
+  name: string;
 }
 
 /** A filesystem as FIX mounts it: an appliance device at a guest mountpoint; `options`: the mount
@@ -197,6 +206,8 @@ export interface WindowsGuestFacts extends GuestBase {
 /** Inspection found an operating system no family module handles. */
 export interface UnknownGuestFacts extends GuestBase {
   family: 'unknown';
+  /** LUKS volumes left closed (no passphrase in luks_keys): no system found outside them. */
+  locked?: string[];
 }
 
 export type GuestFacts = LinuxGuestFacts | WindowsGuestFacts | UnknownGuestFacts;

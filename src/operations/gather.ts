@@ -90,8 +90,17 @@ export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOpt
     const inspected = new Map<Pending, GatheredVm | Error>();
     // A VM a shared launch leaves to a launch of its own goes back in the queue, to the first free
     // worker, rather than after the rest of its batch on the same one.
+    // A VM with luks_keys opens its volumes under its crypttab's names: in a launch of its own.
+    const keyed = pending.filter((p) => p.vm.luks_keys);
     await drain(
-      batches(pending, opts.batch, opts.parallelism).map((vms): Batch => ({ vms, why: '' })),
+      [
+        ...batches(
+          pending.filter((p) => !p.vm.luks_keys),
+          opts.batch,
+          opts.parallelism,
+        ).map((vms): Batch => ({ vms, why: '' })),
+        ...keyed.map((p): Batch => ({ vms: [p], why: '' })),
+      ],
       opts.parallelism,
       async (b, more) => {
         for (const [p, why] of await inspectBatch(b, config.dir, opts, inspected)) more({ vms: [p], why });
@@ -131,7 +140,9 @@ async function prepare(
   const facts: VmFacts = { source: s.source, disks: s.disks, hardware: s.hardware };
   if (!s.open) return { vm, facts, fingerprint: s.fingerprint };
   // Stamped before the launch: a virtio-win replaced during the inspection is read again next time.
-  const key = factsKey(s, inspectionHostInputs(vm.policy, configDir));
+  // Which volumes have a passphrase decides what inspection can read (a changed passphrase does not).
+  const luks = Object.keys(vm.luks_keys ?? {}).sort();
+  const key = factsKey(s, `${inspectionHostInputs(vm.policy, configDir)}${luks.length ? ` luks:${luks}` : ''}`);
   const cached = opts.reuse?.(vm.address) ? cachedGuest(configDir, vm.address, key) : undefined;
   if (!cached) return { vm, facts, fingerprint: s.fingerprint, source: s, key };
   opts.progress(`${vm.address}: the source is unchanged since its inspection at ${cached.inspected_at}: no launch`);
@@ -188,6 +199,7 @@ async function inspectBatch(
         disks: disks.disks,
         wwns: p.source.disks.map((d) => d.wwn),
         host: { policy: p.vm.policy, configDir, ...(disks.remote ? { remote: true } : {}) },
+        ...(p.vm.luks_keys ? { keys: p.vm.luks_keys } : {}),
       })),
       (i, guest, note) => {
         const { p } = opened[i];

@@ -282,6 +282,14 @@ export function configSchema(sourceTypes: SourceSchema[]) {
               },
             },
           },
+          luks_keys: {
+            type: 'object',
+            additionalProperties: { type: 'string', minLength: 1 },
+            description:
+              'passphrases of LUKS volumes, by device as the plan names them ("/dev/sda2" = var.x): sensitive ' +
+              'variables only; plan opens them read-only to inspect the guest, FIX read-write, the boot test ' +
+              "types them at the guest's prompt",
+          },
           overrides: { $ref: '#/definitions/policy_overrides' },
         },
       },

@@ -41,6 +41,8 @@ export interface VmConfig {
   memory?: number;
   firmware?: 'bios' | 'uefi';
   nics?: NicConfig[];
+  /** LUKS passphrases by device (/dev/sda2), always sensitive. */
+  luks_keys?: Record<string, Sensitive>;
 }
 
 /** Where state, lock, audit (and a fleet's job queue) live when not in local files. Not part of the

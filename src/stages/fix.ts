@@ -1,5 +1,6 @@
 // FIX: the planned edits made inside the guest, on the overlays, in one libguestfs session.
 import { runFix } from '../executors/fix.js';
+import { unlocksFor } from '../guests/luks.js';
 import { familyForGuest } from '../guests/registry.js';
 import type { PlannedGuest } from '../model/plan.js';
 import { UserError } from '../util/errors.js';
@@ -37,6 +38,7 @@ export const fix: StageModule = {
         onStep: step,
         family,
         hostRoot: host?.root,
+        unlocks: unlocksFor(guest, cfgVm.luks_keys),
       });
     } finally {
       host?.close();

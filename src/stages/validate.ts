@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { bootTest } from '../executors/boot-test.js';
 import { outputRecord } from '../executors/workspace.js';
 import { prepareBootOverlays } from '../guests/boot.js';
+import { unlocksFor } from '../guests/luks.js';
 import { familyForGuest } from '../guests/registry.js';
 import { vmSlug } from '../model/plan.js';
 import type { StageOutcome } from '../model/state.js';
@@ -70,15 +71,18 @@ async function run({ vm, ws, cfgVm, config, step, progress }: StageContext): Pro
   if (untestable && cfgVm.policy.boot_test) note = `qemu-img check clean; no boot test: ${untestable}`;
   if (cfgVm.policy.boot_test && guest && family && !untestable) {
     step(`booting ${vm.outputs.disks.map((d) => d.path).join(', ')} on a throwaway overlay`);
+    const unlocks = unlocksFor(guest, cfgVm.luks_keys);
     const v = await bootTest({
       machine,
       evidence: family.boot,
-      prepare: (layers) => prepareBootOverlays(layers, guest, { list: checks, timeoutSec: cfgVm.policy.check_timeout }),
+      prepare: (layers) =>
+        prepareBootOverlays(layers, guest, { list: checks, timeoutSec: cfgVm.policy.check_timeout }, unlocks),
       ...(vm.network ? { network: vm.network } : {}),
       checks,
       timeoutSec: cfgVm.policy.boot_timeout,
       workDir: ws.dir,
       onProgress: progress,
+      ...(unlocks.length ? { unlock: { prompts: family.boot.passphrasePrompts ?? [], keys: unlocks } } : {}),
     });
     const seconds = Number(v.seconds.toFixed(1));
     details = {

@@ -53,6 +53,12 @@ export interface GuestReader {
   readFile(path: string): Promise<string | undefined>;
   readBytes(path: string): Promise<Buffer | undefined>;
   readRange(path: string, offset: number, size: number): Promise<Buffer>;
+  openLuks(device: string, name: string, key: Secret, readonly: boolean): Promise<void>;
+}
+
+/** A passphrase as the configuration holds it (schema/values.ts's Sensitive): shown as "(sensitive)". */
+export interface Secret {
+  reveal(): unknown;
 }
 
 export class GuestfishSession implements GuestReader {
@@ -143,14 +149,37 @@ export class GuestfishSession implements GuestReader {
 
   async run(...command: string[]): Promise<string> {
     this.log.push(command.join(' '));
+    return this.exec(command);
+  }
+
+  private async exec(command: string[], key?: string): Promise<string> {
     if (this.full) throw this.full;
     // A full disk stops the appliance and guestfish: the command fails, and the cause is the disk.
-    const r = await this.shell.send(command).catch((err: unknown) => {
+    const r = await this.shell.send(command, key).catch((err: unknown) => {
       throw this.full ?? err;
     });
     if (this.full) throw this.full;
     if (r.failed) throw new GuestfishError(command, r.stderr || r.stdout);
     return r.stdout;
+  }
+
+  /** Opens a LUKS volume as /dev/mapper/`name`. The passphrase goes to guestfish on its input, the line
+   *  after the command (--keys-from-stdin): never in argv, a file, or the session's log. */
+  async openLuks(device: string, name: string, key: Secret, readonly: boolean): Promise<void> {
+    const text = String(key.reveal());
+    if (/[\r\n]/.test(text))
+      throw new UserError(
+        `the passphrase for ${device} holds a line break`,
+        'libguestfs reads a passphrase as one line: add a key without one to a free slot (cryptsetup luksAddKey)',
+      );
+    // Were the command unknown (libguestfs before 1.43), guestfish would run the passphrase as one.
+    if ((await this.try('help', 'cryptsetup-open')) === undefined)
+      throw new UserError(
+        'this libguestfs cannot open LUKS volumes',
+        'h2k needs libguestfs 1.44 or later (npm run setup)',
+      );
+    this.log.push(`cryptsetup-open ${device} ${name} readonly:${readonly} (passphrase on stdin)`);
+    await this.exec(['cryptsetup-open', device, name, `readonly:${readonly}`], text);
   }
 
   /** qemu pauses the appliance when a disk's filesystem is full (its default for write errors), and
@@ -292,7 +321,10 @@ export class GuestfishShell {
   private readonly nonce = randomBytes(6).toString('hex');
 
   constructor(bin: string, env: GuestfsEnv) {
-    this.child = spawn(bin, [], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(bin, ['--keys-from-stdin'], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.pid = this.child.pid ?? 0;
     reapWithUs(this.pid);
     this.child.stdout.on('data', (d: Buffer) => this.arrived('out', d));
@@ -313,9 +345,9 @@ export class GuestfishShell {
     this.waiting?.();
   }
 
-  /** Runs one command after the ones before it. */
-  send(command: string[]): Promise<Reply> {
-    const turn = this.queue.then(() => this.exchange(command));
+  /** Runs one command after the ones before it; `key`: the line it reads from guestfish's input. */
+  send(command: string[], key?: string): Promise<Reply> {
+    const turn = this.queue.then(() => this.exchange(command, key));
     this.queue = turn.catch(() => undefined);
     return turn;
   }
@@ -325,22 +357,22 @@ export class GuestfishShell {
     return this.pending > 0;
   }
 
-  private async exchange(command: string[]): Promise<Reply> {
+  private async exchange(command: string[], key?: string): Promise<Reply> {
     this.pending++;
     try {
-      return await this.answer(command);
+      return await this.answer(command, key);
     } finally {
       this.pending--;
     }
   }
 
-  private async answer(command: string[]): Promise<Reply> {
+  private async answer(command: string[], key?: string): Promise<Reply> {
     const mark = `h2k-${this.nonce}-${++this.seq}`;
     const outMark = Buffer.from(`${mark}\n`);
     const errMark = Buffer.from(`/proc/${mark}: `);
     if (this.ended) throw new GuestfishError(command, this.ended);
     const line = [command[0], ...command.slice(1).map(quoteArg)].join(' ');
-    this.child.stdin.write(`-${line}\necho ${mark}\n-lcd /proc/${mark}\n`);
+    this.child.stdin.write(`-${line}\n${key === undefined ? '' : `${key}\n`}echo ${mark}\n-lcd /proc/${mark}\n`);
     for (;;) {
       const o = this.out.indexOf(outMark);
       const e = this.err.indexOf(errMark);

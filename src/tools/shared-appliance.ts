@@ -5,7 +5,7 @@
 //
 // What the kernel or LVM assembles by UUID or name (btrfs, LVM, md, zfs) mixes VMs that share one
 // (clones of one template): such VMs are left out of the batch (`conflicting`) and read alone.
-import { type GuestDisk, GuestfishError, type GuestReader, GuestfishSession, lines } from './guestfish.js';
+import { type GuestDisk, GuestfishError, type GuestReader, GuestfishSession, type Secret, lines } from './guestfish.js';
 import { diskIndex, diskLetters } from '../util/disk-letters.js';
 
 /** Commands whose answer lists the appliance's devices: answered from one listing per appliance,
@@ -183,6 +183,10 @@ export class DiskSlice implements GuestReader {
 
   readRange(path: string, offset: number, size: number): Promise<Buffer> {
     return this.shared.session.readRange(shiftDevice(path, this.first), offset, size);
+  }
+
+  openLuks(device: string, name: string, key: Secret, readonly: boolean): Promise<void> {
+    return this.shared.session.openLuks(shiftDevice(device, this.first), name, key, readonly);
   }
 
   /** A listing of the whole appliance, every VM's devices in it. */

@@ -341,3 +341,36 @@ describe('service checks in a policy', () => {
     ]);
   });
 });
+
+describe('luks_keys', () => {
+  const files = (key: string) => ({
+    'main.h2k.hcl':
+      'variable "vault" {\n  sensitive = true\n}\nsource "local" "l" {\n  directory = "."\n}\n' +
+      `vm "v" {\n  source    = source.local.l\n  disks     = ["a.vmdk"]\n  luks_keys = { "/dev/sda2" = ${key} }\n}\n`,
+  });
+  it('holds each passphrase as a secret: shown as (sensitive), out of the config hash', () => {
+    const r = load(files('var.vault'), { env: { H2K_VAR_vault: 'correct horse' } });
+    assert.deepEqual(r.diagnostics, []);
+    const keys = r.config!.vms[0].luks_keys!;
+    assert.equal(keys['/dev/sda2'].reveal(), 'correct horse');
+    assert.equal(JSON.stringify(keys), '{"/dev/sda2":"(sensitive)"}');
+    const other = load(files('var.vault'), { env: { H2K_VAR_vault: 'battery staple' } });
+    assert.equal(configHash(r.config!), configHash(other.config!));
+  });
+  it('refuses a passphrase written in the file, at its line and column, without showing it', () => {
+    const r = load(files('"hunter2"'), { env: { H2K_VAR_vault: 'x' } });
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.range?.start.line, d.range?.start.column, d.summary]),
+      [[10, 15, 'Passphrase not sensitive']],
+    );
+    assert.ok(!JSON.stringify(r.diagnostics).includes('hunter2'));
+  });
+  it('names devices as the plan does', () => {
+    const text = files('var.vault')['main.h2k.hcl'].replace('"/dev/sda2"', '"sda2"');
+    const r = load({ 'main.h2k.hcl': text }, { env: { H2K_VAR_vault: 'x' } });
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.range?.start.line, d.summary]),
+      [[10, 'Invalid device name']],
+    );
+  });
+});

@@ -63,5 +63,11 @@ export const linux: GuestFamily<LinuxGuestFacts> = {
       [/Timed out waiting for device/, 'systemd timed out waiting for a device in fstab'],
       [/Warning: \/dev\/\S+ does not exist/, 'the initramfs could not find the root disk'],
     ],
+    passphrasePrompts: [
+      // initramfs-tools' cryptroot (Debian, Ubuntu)
+      /Please unlock disk ([^\s:]+):/,
+      // systemd-cryptsetup through the console's password agent (dracut, SUSE, RHEL)
+      /Please enter passphrase for disk [^\n]*?\(([^)\s]+)\)/,
+    ],
   },
 };

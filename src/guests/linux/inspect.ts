@@ -122,6 +122,7 @@ export async function inspectLinux(
     filesystems,
     ...(base.snapshots.length ? { snapshots: base.snapshots } : {}),
     ...(base.disk_wwns.some(Boolean) ? { disk_wwns: base.disk_wwns } : {}),
+    ...(base.luks.length ? { luks: base.luks } : {}),
     root,
     root_fs: rootFs,
     ...(scrub ? { btrfs_scrub: scrub } : {}),

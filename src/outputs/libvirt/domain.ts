@@ -33,7 +33,8 @@ export interface Domain {
   disks: { path: string; format: string }[];
   nics: { mac: string; model: string; backend: NicBackend }[];
   /** pty for users (virsh console); a file where a boot test reads it. */
-  serial: { type: 'pty' } | { type: 'file'; path: string };
+  /** `unix`: a socket to type on (the boot test's passphrases), the console also logged to `log`. */
+  serial: { type: 'pty' } | { type: 'file'; path: string } | { type: 'unix'; path: string; log: string };
   /** Where the UEFI variable store is made from the firmware's template (libvirt's default dir if unset). */
   nvram?: string;
   /** Run qemu as this uid:gid without relabelling files (a transient copy on h2k's own files). */
@@ -88,8 +89,11 @@ export function domainXml(d: Domain): string {
   const serial =
     d.serial.type === 'pty'
       ? '    <serial type="pty">\n      <target port="0"/>\n    </serial>'
-      : `    <serial type="file">\n      <source path="${esc(d.serial.path)}"/>\n` +
-        '      <target port="0"/>\n    </serial>';
+      : d.serial.type === 'file'
+        ? `    <serial type="file">\n      <source path="${esc(d.serial.path)}"/>\n` +
+          '      <target port="0"/>\n    </serial>'
+        : `    <serial type="unix">\n      <source mode="bind" path="${esc(d.serial.path)}"/>\n` +
+          `      <log file="${esc(d.serial.log)}" append="off"/>\n      <target port="0"/>\n    </serial>`;
   const seclabel = d.runAs
     ? '\n  <seclabel type="static" model="dac" relabel="no">\n' +
       `    <label>+${d.runAs.uid}:+${d.runAs.gid}</label>\n  </seclabel>`

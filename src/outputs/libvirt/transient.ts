@@ -17,7 +17,16 @@ import { type Domain, domainXml } from './domain.js';
  *  well) where KVM does not work, and qemu running as h2k's user on h2k's own files. */
 export function validationDomain(
   shipped: Domain,
-  o: { name: string; overlays: string[]; serialLog: string; pcaps: string[]; nvram: string; accel: string },
+  o: {
+    name: string;
+    overlays: string[];
+    serialLog: string;
+    /** A socket to type on the serial console through (passphrases), when one is needed. */
+    serialSocket?: string;
+    pcaps: string[];
+    nvram: string;
+    accel: string;
+  },
   runAs: { uid: number; gid: number },
 ): Domain {
   return {
@@ -26,7 +35,9 @@ export function validationDomain(
     name: o.name,
     disks: o.overlays.map((path) => ({ path, format: 'qcow2' })),
     nics: shipped.nics.map((n) => ({ ...n, backend: { type: 'user' } })),
-    serial: { type: 'file', path: o.serialLog },
+    serial: o.serialSocket
+      ? { type: 'unix', path: o.serialSocket, log: o.serialLog }
+      : { type: 'file', path: o.serialLog },
     ...(shipped.firmware === 'uefi' ? { nvram: o.nvram } : {}),
     runAs,
     // libvirt names the i-th NIC's netdev hostnet<i>.

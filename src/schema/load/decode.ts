@@ -168,6 +168,8 @@ export function decodeVm(
     return undefined;
   }
   const nics = v.nics as Partial<NicConfig>[] | undefined;
+  const luksKeys = 'luks_keys' in values ? decodeLuksKeys(values.luks_keys, attrOf('luks_keys'), diags) : undefined;
+  if (luksKeys === null) return undefined;
   return {
     address,
     source: sourceAddr!,
@@ -185,5 +187,34 @@ export function decodeVm(
     ...(nics
       ? { nics: nics.map((n) => ({ model: 'virtio' as const, ...n, ...(n.mac ? { mac: n.mac.toLowerCase() } : {}) })) }
       : {}),
+    ...(luksKeys ? { luks_keys: luksKeys } : {}),
   };
+}
+
+/** luks_keys: each passphrase must come from a sensitive value (a variable declared sensitive), or it
+ *  would be shown wherever the configuration is (null after an error). */
+function decodeLuksKeys(value: Value, attr: Attribute, diags: Diagnostics): Record<string, Sensitive> | null {
+  const allSensitive = value instanceof Sensitive;
+  const map = (allSensitive ? value.reveal() : value) as ObjectValue;
+  const out: Record<string, Sensitive> = {};
+  for (const [device, key] of Object.entries(map)) {
+    if (!/^\/dev\/sd[a-z]+\d*$/.test(device)) {
+      const detail =
+        `"${device}" is not a device as the plan names it: the disks are /dev/sda, /dev/sdb, ... in the order ` +
+        'of disks (like "/dev/sda2").';
+      diags.error('Invalid device name', detail, attr.expr.span);
+      return null;
+    }
+    const [text, sensitive] = deepUnmark(key);
+    if (!allSensitive && !sensitive) {
+      const detail =
+        `The passphrase for ${device} is not sensitive, so it could be shown; pass it in a variable declared ` +
+        'with sensitive = true, set with H2K_VAR_<name> or a -var-file (not -var: argv is visible to every user ' +
+        'of the host).';
+      diags.error('Passphrase not sensitive', detail, attr.expr.span, { secret: true });
+      return null;
+    }
+    out[device] = new Sensitive(text as string);
+  }
+  return out;
 }

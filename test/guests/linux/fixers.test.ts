@@ -55,6 +55,11 @@ describe('fixers', () => {
     const r = plan(guest({}, { '/etc/crypttab': 'cr_data /dev/sda5 none luks\n' }));
     assert.equal(write(r.edits, '/etc/crypttab')!.after, 'cr_data UUID=swap-uuid none luks\n');
     assert.ok(r.findings.some((f) => f.code === 'encrypted-volumes'));
+    // A volume inspection opened with its luks_keys passphrase: the boot test types it, no warning.
+    const opened = plan(
+      guest({ luks: [{ device: '/dev/sda5', name: 'cr_data' }] }, { '/etc/crypttab': 'cr_data /dev/sda5 none luks\n' }),
+    );
+    assert.ok(!opened.findings.some((f) => f.code === 'encrypted-volumes'));
   });
 
   it('grub: root= in grub.cfg and /etc/default/grub stops forcing device names', () => {

@@ -9,8 +9,6 @@ export function layoutFindings(ctx: FixContext): FixResult {
   const critical = (code: string, message: string): RawFinding => ({ code, severity: 'critical', message });
   if (/^\/dev\/md/.test(guest.root))
     result.findings.push(critical('md-raid-root', `/ is on md RAID (${guest.root}): not converted yet`));
-  if (/^\/dev\/mapper\/(luks|crypt)/.test(guest.root))
-    result.findings.push(critical('luks-root', `/ is encrypted (${guest.root}): not converted without its key`));
   if (fileText(guest.files, '/etc/multipath.conf') !== undefined)
     result.findings.push({
       code: 'multipath',
