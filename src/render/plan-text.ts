@@ -101,6 +101,14 @@ export function guestLines(g: PlannedGuest | undefined): [string, string][] {
         (subvolumes.length ? `; FIX mounts the subvolumes ${subvolumes.join(', ')} as fstab does` : ''),
     ]);
   }
+  if (g.luks?.length)
+    out.push([
+      'encrypted',
+      `${g.luks.map((v) => `${v.device} opened as ${v.name}`).join(', ')} (LUKS, with its passphrase from ` +
+        'luks_keys: read-only to plan, read-write in FIX; the boot test types it at the prompt)',
+    ]);
+  if ('locked' in g && g.locked?.length)
+    out.push(['encrypted', `${g.locked.join(', ')} (LUKS): closed, no passphrase`]);
   return out;
 }
 
