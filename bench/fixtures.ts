@@ -1,5 +1,5 @@
 // The fixture matrix, side by side with virt-v2v: for each real fixture (D, D with a hwaddress pin,
-// U, E, S; H2K_BENCH_FIXTURES=S,E picks some by their letter), does h2k convert it, does virt-v2v,
+// U, E, S, L; H2K_BENCH_FIXTURES=S,E picks some by their letter), does h2k convert it, does virt-v2v,
 // and does each output boot — judged by h2k's own boot test, with the network the guest's
 // configuration intends (from h2k's plan) — plus the times and the apply/virt-v2v time ratio. Both
 // tools run in the same script, one after the other.
@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { bootTest } from '../src/executors/boot-test.js';
 import { prepareBootOverlays } from '../src/guests/boot.js';
 import { familyForGuest } from '../src/guests/registry.js';
+import { Sensitive } from '../src/schema/values.js';
 import type { VmPlan } from '../src/model/plan.js';
 import { timed } from './timed.js';
 
@@ -24,6 +25,8 @@ interface Fixture {
   disks: string[];
   /** What a user answers virt-v2v (its options), where it would ask. */
   v2vArgs?: string[];
+  /** An encrypted root: its device and the passphrase its builder set. */
+  luks?: { device: string; name: string; passphrase: string };
 }
 
 const FIXTURES: Fixture[] = [
@@ -43,18 +46,39 @@ const FIXTURES: Fixture[] = [
     // convert; the user answers the first, /dev/sda2.
     v2vArgs: ['--root', 'first'],
   },
+  {
+    name: 'L (Debian, / in LUKS2, crypttab by-path, ifupdown static)',
+    script: 'build-luks-guest.sh',
+    disks: ['luks-vmware-sparse.vmdk'],
+    luks: { device: '/dev/sda2', name: 'sda2_crypt', passphrase: 'correct horse battery staple' },
+  },
 ];
 
-function config(fixture: string, disks: string[]): string {
+function config(fixture: string, f: Fixture): string {
   const dir = mkdtempSync(join(tmpdir(), 'h2k-bench-'));
-  const list = disks.map((d) => `"${d}"`).join(', ');
+  const list = f.disks.map((d) => `"${d}"`).join(', ');
+  const luks = f.luks
+    ? {
+        variable: 'variable "luks" {\n  sensitive = true\n}\n',
+        vm: `  luks_keys = { "${f.luks.device}" = var.luks }\n`,
+      }
+    : { variable: '', vm: '' };
   writeFileSync(
     join(dir, 'main.h2k.hcl'),
-    `source "local" "fx" {\n  directory = "${fixture}"\n}\n` +
+    `${luks.variable}source "local" "fx" {\n  directory = "${fixture}"\n}\n` +
       `policy "p" {\n  output_dir = "./out"\n  boot_test  = false\n}\n` +
-      `vm "g" {\n  source = source.local.fx\n  disks  = [${list}]\n  policy = policy.p\n  memory = 1024\n}\n`,
+      `vm "g" {\n  source = source.local.fx\n  disks  = [${list}]\n  policy = policy.p\n  memory = 1024\n${luks.vm}}\n`,
   );
   return dir;
+}
+
+/** The passphrase as each tool takes it: h2k from a sensitive variable's environment, virt-v2v from a
+ *  file (its --key ID:file:PATH; ID:key:PASSPHRASE would put it in argv). */
+function luksInputs(f: Fixture): { env: Record<string, string>; v2vArgs: string[] } {
+  if (!f.luks) return { env: {}, v2vArgs: [] };
+  const file = join(mkdtempSync(join(tmpdir(), 'h2k-bench-key-')), 'key');
+  writeFileSync(file, f.luks.passphrase, { mode: 0o600 });
+  return { env: { H2K_VAR_luks: f.luks.passphrase }, v2vArgs: ['--key', `${f.luks.device}:file:${file}`] };
 }
 
 /** virt-v2v takes several disks only through a libvirt XML description of the VM. */
@@ -76,12 +100,15 @@ function v2vInput(fixture: string, disks: string[], uefi: boolean): string[] {
   return ['-i', 'libvirtxml', xml];
 }
 
-async function boots(vm: VmPlan, images: string[], format: string, workDir: string): Promise<string> {
+async function boots(vm: VmPlan, images: string[], format: string, workDir: string, f: Fixture): Promise<string> {
   const guest = vm.facts.guest!;
+  const evidence = familyForGuest(guest).boot;
+  const unlocks = f.luks ? [{ device: f.luks.device, name: f.luks.name, key: new Sensitive(f.luks.passphrase) }] : [];
   const v = await bootTest({
     machine: { name: 'bench', disks: images, format, hw: vm.facts.hardware },
-    evidence: familyForGuest(guest).boot,
-    prepare: (layers) => prepareBootOverlays(layers, guest),
+    evidence,
+    prepare: (layers) => prepareBootOverlays(layers, guest, undefined, unlocks),
+    ...(unlocks.length ? { unlock: { prompts: evidence.passphrasePrompts ?? [], keys: unlocks } } : {}),
     ...(vm.network ? { network: vm.network } : {}),
     timeoutSec: 900,
     workDir,
@@ -96,12 +123,13 @@ export async function benchFixtures(repo: string): Promise<Record<string, unknow
   const picked = process.env.H2K_BENCH_FIXTURES?.split(',');
   for (const f of FIXTURES.filter((x) => !picked || picked.includes(x.name.split(/[ ,]/)[0]))) {
     const fixture = (await execa('bash', [join(repo, 'test/fixtures', f.script)])).stdout.trim().split('\n').pop()!;
-    const dir = config(fixture, f.disks);
+    const dir = config(fixture, f);
+    const keys = luksInputs(f);
     const [plan, planS] = await timed(() =>
-      execa(h2k, ['plan', dir, '-out', join(dir, 'plan.json'), '--no-color'], { reject: false }),
+      execa(h2k, ['plan', dir, '-out', join(dir, 'plan.json'), '--no-color'], { reject: false, env: keys.env }),
     );
     const [apply, applyS] = await timed(() =>
-      execa(h2k, ['apply', join(dir, 'plan.json'), '--no-color'], { reject: false }),
+      execa(h2k, ['apply', join(dir, 'plan.json'), '--no-color'], { reject: false, env: keys.env }),
     );
     const converted = plan.exitCode === 0 && apply.exitCode === 0;
     const vm = converted ? (JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')).vms['vm.g'] as VmPlan) : undefined;
@@ -111,6 +139,7 @@ export async function benchFixtures(repo: string): Promise<Record<string, unknow
           vm.outputs.disks.map((d) => join(dir, d.path)),
           'qcow2',
           join(dir, 'boot-h2k'),
+          f,
         )
       : 'n/a';
     const v2vDir = mkdtempSync(join(tmpdir(), 'h2k-bench-v2v-'));
@@ -119,7 +148,12 @@ export async function benchFixtures(repo: string): Promise<Record<string, unknow
       // No terminal: where virt-v2v finds several roots it asks which to convert, and waits on stdin.
       execa(
         'virt-v2v',
-        [...(f.v2vArgs ?? []), ...v2vInput(fixture, f.disks, uefi), '-o', 'local', '-os', v2vDir, '-of', 'qcow2'],
+        [
+          ...(f.v2vArgs ?? []),
+          ...keys.v2vArgs,
+          ...v2vInput(fixture, f.disks, uefi),
+          ...['-o', 'local', '-os', v2vDir, '-of', 'qcow2'],
+        ],
         {
           env: GUESTFS,
           stdin: 'ignore',
@@ -132,7 +166,7 @@ export async function benchFixtures(repo: string): Promise<Record<string, unknow
       .filter((n) => !n.endsWith('.xml'))
       .sort()
       .map((n) => join(v2vDir, n));
-    const v2vBoots = v2vOk && vm ? await boots(vm, v2vImages, 'qcow2', join(v2vDir, 'boot')) : 'n/a';
+    const v2vBoots = v2vOk && vm ? await boots(vm, v2vImages, 'qcow2', join(v2vDir, 'boot'), f) : 'n/a';
     const roots = /Enter a number between 1 and (\d+)/.exec(v2v.stdout + v2v.stderr)?.[1];
     const why = v2vOk
       ? 'yes'

@@ -42,7 +42,10 @@ export const linux: GuestFamily<LinuxGuestFacts> = {
     // only live data.
     const order = (e: GuestEdit) => (e.kind === 'run' ? 1 : e.kind === 'trim' ? 2 : 0);
     edits.sort((a, b) => order(a) - order(b));
-    if (policy.trim) edits.push({ kind: 'trim', reason: 'discard unused blocks so CONVERT copies only live data' });
+    // A LUKS volume opened by libguestfs passes no discards through (fstrim: "not supported"): blocks
+    // freed inside it stay allocated, and CONVERT copies them.
+    if (policy.trim && !guest.luks?.length)
+      edits.push({ kind: 'trim', reason: 'discard unused blocks so CONVERT copies only live data' });
     const network = results.find((r) => r.network)?.network;
     return { edits, findings: results.flatMap((r) => r.findings), ...(network ? { network } : {}) };
   },

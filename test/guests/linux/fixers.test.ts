@@ -60,6 +60,9 @@ describe('fixers', () => {
       guest({ luks: [{ device: '/dev/sda5', name: 'cr_data' }] }, { '/etc/crypttab': 'cr_data /dev/sda5 none luks\n' }),
     );
     assert.ok(!opened.findings.some((f) => f.code === 'encrypted-volumes'));
+    // Discards do not pass through a volume libguestfs opened: no fstrim to fail.
+    assert.ok(plan(guest()).edits.some((e) => e.kind === 'trim'));
+    assert.ok(!opened.edits.some((e) => e.kind === 'trim'));
   });
 
   it('grub: root= in grub.cfg and /etc/default/grub stops forcing device names', () => {
