@@ -80,6 +80,18 @@ describe(
       assert.match(r.stdout, /\/dev\/sda2: LUKS.*luks_keys = \{ "\/dev\/sda2" = var\.<name> \}/s);
     });
 
+    it('a wrong passphrase: an error that says whose, without showing it', async () => {
+      const wrong = 'not the passphrase';
+      const r = await h2k(['plan', dir, '--no-color'], { env: { H2K_VAR_vault_luks: wrong } });
+      assert.equal(r.exitCode, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /vm\.vault: the passphrase luks_keys gives for \/dev\/sda2 does not open it \(.*No key available/,
+      );
+      assert.match(r.stderr, /hint: check the value of the variable set for it/);
+      assert.ok(!(r.stdout + r.stderr).includes(wrong), 'h2k printed the passphrase');
+    });
+
     it('the unfixed source does not boot on KVM: cryptroot never finds its disk to ask a passphrase for', async () => {
       const v = await bootUnfixed({
         images: [join(fixture, DISK)],
