@@ -81,7 +81,9 @@ export async function inspectLinux(
     mounts.push({ mountpoint: entry.mountpoint, device: fs.device });
     if (entry.mountpoint === '/boot') boot = fs.device;
   }
-  mounts.push(...subvolumeMounts(fstab, root, (spec) => resolveSpec(spec, filesystems, base.disk_wwns)?.device));
+  const rootUuid = (await g.try('vfs-uuid', deviceOf(root)))?.trim();
+  const resolve = (spec: string) => resolveSpec(spec, filesystems, base.disk_wwns)?.device;
+  mounts.push(...subvolumeMounts(fstab, root, rootSpecs(root, rootUuid, resolve)));
   for (const path of WATCHED) if (!files[path]) await read(path);
   for (const [dir, pattern] of WATCHED_DIRS) {
     if ((await g.try('is-dir', dir))?.trim() !== 'true') continue;
@@ -167,8 +169,7 @@ export function subvolumeMounts(
   root: string,
   resolve: (spec: string) => string | undefined,
 ): GuestMount[] {
-  // inspect-os names a root in a named subvolume btrfsvol:/dev/sdX/<subvolume>.
-  const rootDevice = /^btrfsvol:(\/dev\/[^/]+)\//.exec(root)?.[1] ?? root;
+  const rootDevice = deviceOf(root);
   const out: GuestMount[] = [];
   for (const entry of parseFstabMounts(fstab)) {
     if (entry.type !== 'btrfs' || entry.mountpoint === '/' || !entry.mountpoint.startsWith('/')) continue;
@@ -179,6 +180,24 @@ export function subvolumeMounts(
   }
   const depth = (m: GuestMount) => m.mountpoint.split('/').length;
   return out.sort((a, b) => depth(a) - depth(b));
+}
+
+/** PURE: the device of a root as inspect-os names it: a root in a named subvolume is
+ *  btrfsvol:/dev/sdX/<subvolume>. */
+export function deviceOf(root: string): string {
+  return /^btrfsvol:(\/dev\/[^/]+)\//.exec(root)?.[1] ?? root;
+}
+
+/** PURE: fstab's device names resolved, with the root's own names too: a root in a LUKS volume or on
+ *  LVM is no disk partition, and fstab names it by that name (/dev/mapper/cr_root) or its UUID. */
+export function rootSpecs(
+  root: string,
+  rootUuid: string | undefined,
+  resolve: (spec: string) => string | undefined,
+): (spec: string) => string | undefined {
+  const device = deviceOf(root);
+  return (spec) =>
+    spec === device || (rootUuid && spec.toLowerCase() === `uuid=${rootUuid.toLowerCase()}`) ? device : resolve(spec);
 }
 
 const modulePattern = (m: string) => new RegExp(`/${m}\\.ko(\\.[a-z]+)?$`);

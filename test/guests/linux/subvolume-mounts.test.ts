@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { subvolumeMounts } from '../../../src/guests/linux/inspect.js';
+import { rootSpecs, subvolumeMounts } from '../../../src/guests/linux/inspect.js';
 
 const BY_ID = '/dev/disk/by-id/scsi-36000c29d4e5f60718293a4b5c6d7e8f9';
 const SLES_FSTAB = [
@@ -40,6 +40,26 @@ describe('btrfs subvolumes FIX mounts', () => {
     );
     assert.deepEqual(
       subvolumeMounts('/dev/sda1 / ext4 defaults 0 1\n', '/dev/sda1', () => '/dev/sda1'),
+      [],
+    );
+  });
+
+  it('a root in a LUKS volume (SLES encrypted): fstab names it by its mapper name or its UUID', () => {
+    const fstab = [
+      '/dev/mapper/cr_root / btrfs defaults 0 0',
+      '/dev/mapper/cr_root /var btrfs subvol=/@/var 0 0',
+      'UUID=7A1B-c0de /opt btrfs subvol=/@/opt 0 0',
+      `${BY_ID}-part1 /boot ext4 defaults 0 2`,
+      '',
+    ].join('\n');
+    const specs = rootSpecs('/dev/mapper/cr_root', '7a1b-C0DE', () => undefined);
+    assert.deepEqual(subvolumeMounts(fstab, '/dev/mapper/cr_root', specs), [
+      { mountpoint: '/var', device: '/dev/mapper/cr_root', options: 'subvol=/@/var' },
+      { mountpoint: '/opt', device: '/dev/mapper/cr_root', options: 'subvol=/@/opt' },
+    ]);
+    // Without the root's own names only what resolves to the disks counts: nothing here.
+    assert.deepEqual(
+      subvolumeMounts(fstab, '/dev/mapper/cr_root', () => undefined),
       [],
     );
   });
