@@ -36,8 +36,9 @@ function descendants(root: number): Map<number, string> {
   return out;
 }
 
-/** h2k's guestfish: the program alone, no arguments (its commands come on stdin). */
-const isGuestfish = (cmdline: string) => /(^|\/)guestfish$/.test(cmdline);
+/** h2k's guestfish: the program with no argument but --keys-from-stdin (commands and passphrases come on
+ *  stdin). */
+const isGuestfish = (cmdline: string) => /(^|\/)guestfish --keys-from-stdin$/.test(cmdline);
 const isAppliance = (cmdline: string) => /(^|\/)qemu-system/.test(cmdline);
 
 type Point = 'before the launch' | 'during the launch' | 'with the appliance up';
