@@ -197,9 +197,12 @@ describe('esxi source over SSH (OpenSSH standing in for ESXi)', () => {
       while (sampling) {
         for (const e of readdirSync('/proc').filter((p) => /^\d+$/.test(p)))
           try {
+            // The environment first: a process that exits between the two reads has an empty environ
+            // as a zombie, and an empty cmdline too, which leaves it out (seen once under Node 24).
+            const environ = readFileSync(`/proc/${e}/environ`, 'utf8');
             const argv = readFileSync(`/proc/${e}/cmdline`, 'utf8');
             if (!/(^|\/)ssh\0/.test(argv) || !argv.includes(String(sshd.port))) continue;
-            seen.push(argv + readFileSync(`/proc/${e}/environ`, 'utf8'));
+            seen.push(argv + environ);
           } catch {
             // gone meanwhile
           }
