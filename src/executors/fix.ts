@@ -44,7 +44,7 @@ export async function runFix(opts: {
   const disks = overlays.map((path) => ({ path, format: 'qcow2' }));
   const g = await GuestfishSession.launch(disks, { readonly: false, discard: true });
   try {
-    await openVolumes(g, opts.unlocks ?? []);
+    await openVolumes(g, opts.unlocks ?? [], false);
     if (opts.mounts[0]?.mountpoint !== '/') for (const m of opts.mounts) await g.run('mkmountpoint', m.mountpoint);
     for (const m of opts.mounts) await g.mountAt(m);
     for (const e of edits) {

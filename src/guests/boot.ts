@@ -16,7 +16,7 @@ export async function prepareBootOverlays(
   const disks = overlays.map((path) => ({ path, format: 'qcow2' }));
   const g = await GuestfishSession.launch(disks, { readonly: false });
   try {
-    await openVolumes(g, unlocks);
+    await openVolumes(g, unlocks, false);
     for (const m of family.fixMounts(guest)) await g.mountAt(m);
     await family.prepareBoot(g, guest, checks);
     await g.run('sync');

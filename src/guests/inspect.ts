@@ -5,17 +5,11 @@
 // disks through a slice that names them as if alone.
 import type { FilesystemFact, GuestFacts, LuksVolume, OsFacts } from '../model/guest-facts.js';
 import { UserError, asError } from '../util/errors.js';
-import {
-  type GuestDisk,
-  GuestfishError,
-  type GuestReader,
-  GuestfishSession,
-  type Secret,
-  lines,
-} from '../tools/guestfish.js';
+import { type GuestDisk, type GuestReader, GuestfishSession, type Secret, lines } from '../tools/guestfish.js';
 import { DiskSlice, SharedAppliance } from '../tools/shared-appliance.js';
 import type { InspectionHost } from './family.js';
-import { resolveSpec } from './linux/device-names.js';
+import { crypttabEntries, resolveSpec } from './linux/device-names.js';
+import { openVolume, openVolumes } from './luks.js';
 import { nativeLinuxRoot } from './linux/roots.js';
 import { familyForOs } from './registry.js';
 
@@ -74,10 +68,6 @@ async function inspectShared(
     const conflicting = await shared.conflicting();
     const sharing = subjects.length - conflicting.size;
     for (const [i, s] of subjects.entries()) {
-      if (s.keys && Object.keys(s.keys).length) {
-        alone.set(i, 'alone: its LUKS volumes open under the names its crypttab gives them');
-        continue;
-      }
       if (conflicting.has(i)) {
         alone.set(i, "alone: its btrfs, LVM or md has another VM's UUID or name (clones)");
         continue;
@@ -101,9 +91,11 @@ async function inspectShared(
 }
 
 async function readGuest(g: GuestReader, s: InspectionSubject): Promise<GuestFacts> {
-  const encrypted = await encryptedVolumes(g, await g.run('list-filesystems'), s.disks.length);
-  const luks = await openVolumes(g, encrypted, s.keys ?? {});
-  const listing = await g.run('list-filesystems');
+  const before = await g.run('list-filesystems');
+  const encrypted = await encryptedVolumes(g, before, s.disks.length);
+  const luks = await openKeyed(g, encrypted, s.keys ?? {});
+  // What an opened volume holds is listed once it is open.
+  const listing = luks.length ? await g.run('list-filesystems') : before;
   const filesystems = [...(await listFilesystems(g, listing, s.disks.length)), ...encrypted].sort((a, b) =>
     a.device < b.device ? -1 : 1,
   );
@@ -114,14 +106,13 @@ async function readGuest(g: GuestReader, s: InspectionSubject): Promise<GuestFac
   const { roots, snapshots } = splitSnapshots(lines(await g.run('inspect-os')));
   const closed = encrypted.filter((f) => !luks.some((v) => v.device === f.device));
   if (roots.length === 0 && closed.length) {
-    const partition_table = ((await g.try('part-get-parttype', '/dev/sda')) ?? 'none').trim();
     const os = { type: 'unknown', distro: 'unknown', major: 0, minor: 0, product: 'unknown', arch: 'unknown' };
     const locked = closed.map((f) => f.device);
     return {
       family: 'unknown',
       os: { ...os, hostname: 'unknown' },
       firmware: 'bios',
-      partition_table,
+      partition_table: await partitionTable(g),
       filesystems,
       locked,
     };
@@ -172,7 +163,7 @@ async function encryptedVolumes(g: GuestReader, listing: string, diskCount: numb
 
 /** Opens, read-only, each LUKS volume luks_keys has a passphrase for, as luks-<UUID> until the guest's
  *  crypttab names it (asTheGuestNames); LVM inside is activated. */
-async function openVolumes(
+async function openKeyed(
   g: GuestReader,
   encrypted: FilesystemFact[],
   keys: Record<string, Secret>,
@@ -185,28 +176,11 @@ async function openVolumes(
         ? `the LUKS volumes are ${encrypted.map((f) => f.device).join(', ')}`
         : 'no LUKS volume was found: remove luks_keys',
     );
-  const out: LuksVolume[] = [];
-  for (const f of encrypted) {
-    const key = keys[f.device];
-    if (!key) continue;
-    const name = `luks-${f.uuid ?? f.device.slice('/dev/'.length)}`;
-    await unlock(g, f.device, name, key);
-    out.push({ device: f.device, name });
-  }
-  if (out.length) await g.try('vg-activate-all', 'true');
-  return out;
-}
-
-async function unlock(g: GuestReader, device: string, name: string, key: Secret): Promise<void> {
-  try {
-    await g.openLuks(device, name, key, true);
-  } catch (err) {
-    if (!(err instanceof GuestfishError)) throw err;
-    throw new InspectionError(
-      `the passphrase luks_keys gives for ${device} does not open it (${err.stderr.trim().split('\n').pop()})`,
-      'check the value of the variable set for it (H2K_VAR_<name> or the -var-file)',
-    );
-  }
+  const unlocks = encrypted
+    .filter((f) => keys[f.device])
+    .map((f) => ({ device: f.device, name: `luks-${f.uuid ?? f.device.slice('/dev/'.length)}`, key: keys[f.device] }));
+  await openVolumes(g, unlocks, true);
+  return unlocks.map(({ device, name }) => ({ device, name }));
 }
 
 /** The root found, with each opened volume reopened under the name the guest's crypttab gives it:
@@ -222,18 +196,18 @@ async function asTheGuestNames(
   await g.run('mount-ro', found.root, '/');
   const crypttab = (await g.readFile('/etc/crypttab')) ?? '';
   await g.run('umount-all');
-  const wwns = s.disks.map((_, i) => s.wwns[i] ?? null);
+  const entries = crypttabEntries(crypttab);
   let root = found.root;
   const out: LuksVolume[] = [];
   for (const v of luks) {
-    const entry = crypttabEntries(crypttab).find((e) => resolveSpec(e.spec, filesystems, wwns)?.device === v.device);
+    const entry = entries.find((e) => resolveSpec(e.spec, filesystems, diskWwns(s))?.device === v.device);
     if (!entry || entry.name === v.name) {
       out.push(v);
       continue;
     }
     await g.try('vg-activate-all', 'false');
     await g.run('cryptsetup-close', `/dev/mapper/${v.name}`);
-    await unlock(g, v.device, entry.name, s.keys![v.device]);
+    await openVolume(g, { device: v.device, name: entry.name, key: s.keys![v.device] }, true);
     await g.try('vg-activate-all', 'true');
     if (root === `/dev/mapper/${v.name}`) root = `/dev/mapper/${entry.name}`;
     out.push({ device: v.device, name: entry.name });
@@ -241,14 +215,10 @@ async function asTheGuestNames(
   return { ...found, root, luks: out };
 }
 
-/** PURE: crypttab's lines as (target name, source device spec). */
-export function crypttabEntries(text: string): { name: string; spec: string }[] {
-  return text
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter((f) => f.length >= 2 && f[0] !== '' && !f[0].startsWith('#'))
-    .map(([name, spec]) => ({ name, spec }));
-}
+const partitionTable = async (g: GuestReader) => ((await g.try('part-get-parttype', '/dev/sda')) ?? 'none').trim();
+
+/** Each disk's WWN as the source saw it, null where none is known. */
+const diskWwns = (s: InspectionSubject) => s.disks.map((_, i) => s.wwns[i] ?? null);
 
 /** The guest's family reads the rest, from its root. */
 async function inspectRoot(
@@ -257,9 +227,8 @@ async function inspectRoot(
   filesystems: FilesystemFact[],
   found: { root: string; os: OsFacts; snapshots: string[]; luks: LuksVolume[] },
 ): Promise<GuestFacts> {
-  const partition_table = ((await g.try('part-get-parttype', '/dev/sda')) ?? 'none').trim();
-  const disk_wwns = s.disks.map((_, i) => s.wwns[i] ?? null);
-  return await familyForOs(found.os.type).inspect(g, { ...found, partition_table, filesystems, disk_wwns }, s.host);
+  const base = { ...found, partition_table: await partitionTable(g), filesystems, disk_wwns: diskWwns(s) };
+  return await familyForOs(found.os.type).inspect(g, base, s.host);
 }
 
 /** A snapper snapshot's subvolume: `@/.snapshots/2/snapshot` (SUSE), `.snapshots/2/snapshot`. */

@@ -88,17 +88,15 @@ export async function gatherVms(config: Config, vms: VmConfig[], opts: GatherOpt
     );
     const pending = prepared.filter((p): p is Pending => 'key' in p);
     const inspected = new Map<Pending, GatheredVm | Error>();
+    // A VM with luks_keys opens its volumes under its crypttab's names: in a launch of its own, where
+    // no other VM's volume can hold the name.
+    const keyed = pending.filter((p) => p.vm.luks_keys);
+    const shareable = pending.filter((p) => !p.vm.luks_keys);
     // A VM a shared launch leaves to a launch of its own goes back in the queue, to the first free
     // worker, rather than after the rest of its batch on the same one.
-    // A VM with luks_keys opens its volumes under its crypttab's names: in a launch of its own.
-    const keyed = pending.filter((p) => p.vm.luks_keys);
     await drain(
       [
-        ...batches(
-          pending.filter((p) => !p.vm.luks_keys),
-          opts.batch,
-          opts.parallelism,
-        ).map((vms): Batch => ({ vms, why: '' })),
+        ...batches(shareable, opts.batch, opts.parallelism).map((vms): Batch => ({ vms, why: '' })),
         ...keyed.map((p): Batch => ({ vms: [p], why: '' })),
       ],
       opts.parallelism,

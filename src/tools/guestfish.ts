@@ -173,7 +173,8 @@ export class GuestfishSession implements GuestReader {
         'libguestfs reads a passphrase as one line: add a key without one to a free slot (cryptsetup luksAddKey)',
       );
     // Were the command unknown (libguestfs before 1.43), guestfish would run the passphrase as one.
-    if ((await this.try('help', 'cryptsetup-open')) === undefined)
+    this.canOpenLuks ??= (await this.try('help', 'cryptsetup-open')) !== undefined;
+    if (!this.canOpenLuks)
       throw new UserError(
         'this libguestfs cannot open LUKS volumes',
         'h2k needs libguestfs 1.44 or later (npm run setup)',
@@ -231,6 +232,7 @@ export class GuestfishSession implements GuestReader {
   }
 
   private scratch?: string;
+  private canOpenLuks?: boolean;
 
   /** A guest file's exact bytes as text (`cat` output is not byte-exact), or undefined if absent. */
   async readFile(path: string): Promise<string | undefined> {

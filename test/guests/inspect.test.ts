@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { crypttabEntries, splitSnapshots } from '../../src/guests/inspect.js';
+import { splitSnapshots } from '../../src/guests/inspect.js';
+import { crypttabEntries } from '../../src/guests/linux/device-names.js';
 import { unknown } from '../../src/guests/unknown.js';
 
 // What libguestfs 1.48's inspect-os returns for a SLES root with snapper (seen in the appliance: the

@@ -65,3 +65,12 @@ export function stableSpec(fs: FilesystemFact, mode: 'uuid' | 'partuuid' | 'labe
   if (mode === 'partuuid') return fs.partuuid ? `PARTUUID=${fs.partuuid}` : undefined;
   return fs.label ? `LABEL=${fs.label}` : undefined;
 }
+
+/** crypttab's lines as (target name, source device spec; '' where the line has none). */
+export function crypttabEntries(text: string): { name: string; spec: string }[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([name]) => name && !name.startsWith('#'))
+    .map(([name, spec]) => ({ name, spec: spec ?? '' }));
+}

@@ -200,7 +200,8 @@ export function rootSpecs(
     spec === device || (rootUuid && spec.toLowerCase() === `uuid=${rootUuid.toLowerCase()}`) ? device : resolve(spec);
 }
 
-const modulePattern = (m: string) => new RegExp(`/${m}\\.ko(\\.[a-z]+)?$`);
+/** A kernel module's file in a file list (any compression). */
+export const modulePattern = (m: string) => new RegExp(`/${m}\\.ko(\\.[a-z]+)?$`);
 
 async function kernelFacts(g: GuestReader): Promise<KernelFact[]> {
   if ((await g.try('is-dir', '/lib/modules'))?.trim() !== 'true') return [];

@@ -1,6 +1,6 @@
 // fstab and crypttab: device names that change on KVM (by-path, sdX) become UUID=/PARTUUID=/LABEL=
 // read from the real filesystems.
-import { isRadioactive, resolveSpec, stableSpec } from '../device-names.js';
+import { crypttabEntries, isRadioactive, resolveSpec, stableSpec } from '../device-names.js';
 import { fileText } from '../../../model/guest-facts.js';
 import { type FixContext, type FixResult, nothing, rewrite } from '../modules.js';
 
@@ -48,7 +48,9 @@ export function fixFstab(ctx: FixContext): FixResult {
   rewriteTable(ctx, '/etc/crypttab', 1, result);
   // The boot test types the passphrases inspection opened volumes with; any other volume stays closed.
   const opened = new Set((ctx.guest.luks ?? []).map((v) => v.name));
-  const closed = crypttabNames(fileText(ctx.guest.files, '/etc/crypttab') ?? '').filter((n) => !opened.has(n));
+  const closed = crypttabEntries(fileText(ctx.guest.files, '/etc/crypttab') ?? '')
+    .map((e) => e.name)
+    .filter((n) => !opened.has(n));
   if (closed.length)
     result.findings.push({
       code: 'encrypted-volumes',
@@ -58,12 +60,4 @@ export function fixFstab(ctx: FixContext): FixResult {
         'test cannot unlock them',
     });
   return result;
-}
-
-/** PURE: crypttab's target names. */
-function crypttabNames(text: string): string[] {
-  return text
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/)[0])
-    .filter((n) => n && !n.startsWith('#'));
 }
