@@ -197,10 +197,11 @@ async function asTheGuestNames(
   const crypttab = (await g.readFile('/etc/crypttab')) ?? '';
   await g.run('umount-all');
   const entries = crypttabEntries(crypttab);
+  const wwns = diskWwns(s);
   let root = found.root;
   const out: LuksVolume[] = [];
   for (const v of luks) {
-    const entry = entries.find((e) => resolveSpec(e.spec, filesystems, diskWwns(s))?.device === v.device);
+    const entry = entries.find((e) => resolveSpec(e.spec, filesystems, wwns)?.device === v.device);
     if (!entry || entry.name === v.name) {
       out.push(v);
       continue;
